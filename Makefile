@@ -1,0 +1,109 @@
+# bioauth build. `make` builds everything into $(BUILD); `make test` runs the
+# unit tests (cmocka) and the black-box API tests (pytest); `make run` starts
+# bioauthd for a quick start. CC=clang and SAN=1 (ASan+UBSan) are supported.
+
+BUILD   ?= build
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+PKGS     = libmicrohttpd jansson openssl sqlite3 libargon2 libpq
+
+ifeq ($(origin CC),default)
+CC = cc
+endif
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
+       -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wformat=2 \
+       -Wvla -Wundef -Wcast-qual -Wno-missing-field-initializers
+OPT     ?= -O2 -g
+CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Isdk/include
+CFLAGS  += -std=c11 $(OPT) $(WARN) -fPIC -pthread $(shell pkg-config --cflags $(PKGS) libcurl)
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+CORE_SRC   := $(wildcard src/common/*.c src/crypto/*.c src/store/*.c src/domain/*.c src/edge/*.c src/api/*.c)
+CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/api/openapi_blob.o
+SERVER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/server/*.c))
+CTL_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/ctl/*.c))
+SDK_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard sdk/src/*.c))
+DEVCLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/bioauth-device/*.c))
+TEST_SRC   := $(wildcard test/unit/test_*.c)
+TEST_BIN   := $(TEST_SRC:test/unit/%.c=$(BUILD)/test/%)
+TEST_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(TEST_SRC),$(wildcard test/unit/*.c)))
+
+PROGRAMS = $(BUILD)/bioauthd $(BUILD)/bioauthctl
+ifneq ($(SDK_OBJ),)
+PROGRAMS += $(BUILD)/libbioauth-device.a $(BUILD)/libbioauth-device.so $(BUILD)/bioauth-device.pc
+endif
+ifneq ($(DEVCLI_OBJ),)
+PROGRAMS += $(BUILD)/bioauth-device
+endif
+
+.PHONY: all test unit api run clean install-deps fuzz
+all: $(PROGRAMS) $(TEST_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The OpenAPI document is served from the binary (GET /openapi.yaml).
+$(BUILD)/obj/src/api/openapi_blob.o: src/api/openapi_blob.S docs/openapi.yaml
+	@mkdir -p $(@D)
+	$(CC) -c -DOPENAPI_PATH='"docs/openapi.yaml"' $< -o $@
+
+$(BUILD)/libbioauth.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libbioauth-device.a: $(SDK_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libbioauth-device.so: $(SDK_OBJ)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libbioauth-device.so.1 -o $@ $^ $(shell pkg-config --libs openssl)
+
+$(BUILD)/bioauth-device.pc: sdk/bioauth-device.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+$(BUILD)/bioauthd: $(SERVER_OBJ) $(BUILD)/libbioauth.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bioauthctl: $(CTL_OBJ) $(BUILD)/libbioauth.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bioauth-device: $(DEVCLI_OBJ) $(BUILD)/libbioauth-device.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson openssl)
+
+$(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(TEST_SUPPORT_OBJ) $(filter $(BUILD)/libbioauth-device.a,$(PROGRAMS)) $(BUILD)/libbioauth.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+PREFIX ?= /usr/local
+
+test: install-deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit api
+
+# Unit tests run from the repository root (they read test/vectors/).
+unit: $(TEST_BIN)
+	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t || fail=1; done; \
+	 if [ $$fail -ne 0 ]; then echo "unit tests FAILED"; exit 1; fi
+
+api: $(PROGRAMS)
+	BIOAUTH_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q test/api $(PYTEST_ARGS)
+
+run: install-deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh $(BUILD)
+
+install-deps:
+	@scripts/install-deps.sh
+
+clean:
+	rm -rf $(BUILD) build-*
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,219 @@
+/*
+ * auth.c - bearer-token and client authentication of requests.
+ */
+#include "api/auth.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/ctx.h"
+#include "common/error.h"
+#include "crypto/encoding.h"
+#include "domain/apps.h"
+#include "domain/keyring.h"
+#include "edge/form.h"
+
+#define BEARER_REALM "Bearer realm=\"bioauth\""
+
+void
+caller_clear(struct caller *c)
+{
+	model_app_clear(&c->app);
+	token_claims_clear(&c->token);
+}
+
+void
+api_reply_store_error(struct req *r, int err)
+{
+	req_reply_error(r, err, NULL);
+}
+
+/* 401 with an RFC 6750 challenge. */
+static bool
+deny_token(struct req *r, const char *description)
+{
+	char hdr[160];
+
+	snprintf(hdr, sizeof(hdr), BEARER_REALM ", error=\"invalid_token\"");
+	req_add_header(r, "WWW-Authenticate", hdr);
+	req_reply_error(r, BA_ERR_INVALID_TOKEN, description);
+	return false;
+}
+
+/* Extracts the token of "Bearer <token>" (scheme case-insensitive). */
+static const char *
+bearer_token(const char *hdr, size_t *len)
+{
+	const char *t;
+
+	if (hdr == NULL || strncasecmp(hdr, "Bearer ", 7) != 0)
+		return NULL;
+	t = hdr + 7;
+	while (*t == ' ')
+		t++;
+	*len = strcspn(t, " \t");
+	if (*len == 0 || t[*len] != '\0')
+		return NULL;
+	return t;
+}
+
+static bool
+audience_ok(const struct config *cfg, const struct model_app *app, const char *aud)
+{
+	if (strcmp(aud, cfg->issuer) == 0)
+		return true;
+	return apps_resource_allowed(app, aud);
+}
+
+/* For user tokens: the session must exist, be live and belong to the token. */
+static int
+check_session(struct bioauth_ctx *ctx, const struct token_claims *t, int64_t now)
+{
+	struct model_session s = {0};
+	int r = ctx->store->ops->session_get(ctx->store, t->sid, &s);
+
+	if (r == BA_ERR_NOT_FOUND)
+		return BA_ERR_INVALID_TOKEN;
+	if (r != BA_OK)
+		return r;
+	if (s.revoked || s.expires_at <= now || strcmp(s.app_id, t->app_id) != 0 ||
+	    strcmp(s.user_id, t->sub) != 0)
+		r = BA_ERR_INVALID_TOKEN;
+	model_session_clear(&s);
+	return r;
+}
+
+bool
+api_require_bearer(struct req *r, enum token_kind want, struct caller *out)
+{
+	struct bioauth_ctx *ctx = req_ctx(r);
+	struct keyset *ks;
+	const char *jwt;
+	size_t len = 0;
+	int64_t now = (int64_t)time(NULL);
+	bool revoked = false;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((jwt = bearer_token(req_header(r, "Authorization"), &len)) == NULL) {
+		req_add_header(r, "WWW-Authenticate", BEARER_REALM);
+		req_reply_error(r, BA_ERR_INVALID_TOKEN, "a Bearer access token is required");
+		return false;
+	}
+	ks = keyring_acquire(ctx->keys);
+	rc = tokens_verify_access(ctx->cfg, ks, jwt, len, now, &out->token);
+	keyset_release(ks);
+	if (rc != BA_OK)
+		return deny_token(r, "the access token is invalid or expired");
+
+	rc = ctx->store->ops->app_get(ctx->store, out->token.app_id, &out->app);
+	if (rc == BA_ERR_NOT_FOUND ||
+	    (rc == BA_OK && (strcmp(out->app.client_id, out->token.client_id) != 0 ||
+	                     !audience_ok(ctx->cfg, &out->app, out->token.aud))))
+		rc = BA_ERR_INVALID_TOKEN;
+	if (rc == BA_OK && (rc = ctx->store->ops->token_is_revoked(ctx->store, out->token.jti, &revoked)) == BA_OK && revoked)
+		rc = BA_ERR_INVALID_TOKEN;
+	if (rc == BA_OK && out->token.kind == TOKEN_USER)
+		rc = check_session(ctx, &out->token, now);
+	if (rc == BA_OK && out->token.kind != want) {
+		req_reply_error(r, BA_ERR_WRONG_TOKEN_KIND, want == TOKEN_USER ?
+		                "this endpoint requires a user access token" :
+		                "this endpoint requires a client access token");
+		rc = BA_ERR_WRONG_TOKEN_KIND;
+	} else if (rc == BA_ERR_INVALID_TOKEN) {
+		deny_token(r, "the access token is not valid for this server");
+	} else if (rc != BA_OK) {
+		api_reply_store_error(r, rc);
+	}
+	if (rc != BA_OK) {
+		caller_clear(out);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Decodes "Basic base64(id:secret)" into malloc'd, form-decoded id and
+ * secret. BA_ERR_INVALID_CLIENT when malformed.
+ */
+static int
+parse_basic(const char *hdr, char **id, char **secret)
+{
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	char *colon;
+	int r = BA_ERR_INVALID_CLIENT;
+
+	*id = *secret = NULL;
+	if (strncasecmp(hdr, "Basic ", 6) != 0)
+		goto out;
+	hdr += 6;
+	while (*hdr == ' ')
+		hdr++;
+	if (b64_decode_any(hdr, strlen(hdr), &raw, &raw_len) != BA_OK)
+		goto out;
+	if (memchr(raw, '\0', raw_len) != NULL ||
+	    (colon = memchr(raw, ':', raw_len)) == NULL)
+		goto out;
+	*colon = '\0';
+	if (form_decode_component((const char *)raw, (size_t)(colon - (char *)raw), id) != BA_OK ||
+	    form_decode_component(colon + 1, raw_len - (size_t)(colon + 1 - (char *)raw), secret) != BA_OK)
+		goto out;
+	r = BA_OK;
+out:
+	if (raw != NULL) {
+		OPENSSL_cleanse(raw, raw_len);
+		free(raw);
+	}
+	if (r != BA_OK) {
+		free(*id);
+		apps_secret_free(*secret);
+		*id = *secret = NULL;
+	}
+	return r;
+}
+
+bool
+api_require_client(struct req *r, struct caller *out)
+{
+	struct bioauth_ctx *ctx = req_ctx(r);
+	const char *hdr = req_header(r, "Authorization");
+	const char *form_id = req_form(r, "client_id"), *form_secret = req_form(r, "client_secret");
+	char *id = NULL, *secret = NULL;
+	bool basic = hdr != NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (basic && form_secret != NULL) {
+		req_reply_oauth_error(r, BA_ERR_INVALID_REQUEST,
+		                      "use one client authentication method, not two");
+		return false;
+	}
+	if (basic) {
+		rc = parse_basic(hdr, &id, &secret);
+		if (rc == BA_OK && form_id != NULL && strcmp(form_id, id) != 0)
+			rc = BA_ERR_INVALID_CLIENT;
+	} else if (form_id != NULL && form_secret != NULL) {
+		rc = ((id = strdup(form_id)) != NULL && (secret = strdup(form_secret)) != NULL) ?
+		     BA_OK : BA_ERR_NOMEM;
+	} else {
+		rc = BA_ERR_INVALID_CLIENT;
+	}
+	if (rc == BA_OK)
+		rc = apps_authenticate(ctx->store, id, secret, &out->app);
+	free(id);
+	apps_secret_free(secret);
+	if (rc == BA_OK)
+		return true;
+	if (rc == BA_ERR_INVALID_CLIENT) {
+		if (basic)
+			req_add_header(r, "WWW-Authenticate", "Basic realm=\"bioauth\"");
+		req_reply_oauth_error(r, BA_ERR_INVALID_CLIENT, "client authentication failed");
+	} else {
+		req_reply_oauth_error(r, rc, NULL);
+	}
+	return false;
+}

@@ -1,0 +1,163 @@
+/*
+ * tokens_reply.c - token responses and the refresh-token exchange.
+ */
+#include "api/tokens_reply.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/auth.h"
+#include "api/ctx.h"
+#include "common/error.h"
+#include "crypto/rand.h"
+#include "domain/keyring.h"
+
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+api_reply_tokens(struct req *r, const struct token_subject *subj,
+                 const char *refresh_token, enum reply_shape shape)
+{
+	struct bioauth_ctx *ctx = req_ctx(r);
+	struct keyset *ks = keyring_acquire(ctx->keys);
+	char *access = NULL, *id_token = NULL;
+	int64_t expires_in = 0;
+	json_t *body;
+	int rc;
+
+	rc = tokens_issue_user(ctx->cfg, ks, subj, &access, &id_token, &expires_in);
+	keyset_release(ks);
+	if (rc != BA_OK) {
+		if (shape == SHAPE_OAUTH)
+			req_reply_oauth_error(r, rc, NULL);
+		else
+			req_reply_error(r, rc, NULL);
+		return;
+	}
+	body = json_pack("{s:s, s:s, s:s, s:s, s:I}", "access_token", access,
+	                 "id_token", id_token, "refresh_token", refresh_token,
+	                 "token_type", "Bearer", "expires_in", (json_int_t)expires_in);
+	if (body != NULL && shape == SHAPE_V1 &&
+	    json_object_set_new(body, "session_id", json_string(subj->session->session_id)) != 0) {
+		json_decref(body);
+		body = NULL;
+	}
+	free_secret(access);
+	free_secret(id_token);
+	if (body == NULL) {
+		req_reply_error(r, BA_ERR_NOMEM, NULL);
+		return;
+	}
+	req_reply_json(r, 200, body);
+}
+
+int
+api_new_refresh(const struct config *cfg, const struct model_app *app, int64_t now,
+                char **token, struct model_refresh *rec)
+{
+	int r;
+
+	memset(rec, 0, sizeof(*rec));
+	if ((r = rand_token(NULL, 32, token)) != BA_OK)
+		return r;
+	sha256(*token, strlen(*token), rec->hash);
+	rec->created_at = now;
+	rec->expires_at = now + tokens_refresh_ttl(cfg, app);
+	return BA_OK;
+}
+
+struct refresh_state {
+	struct model_app app;
+	char *next_token;
+	struct store_write w;
+	enum reply_shape shape;
+};
+
+static void
+refresh_state_free(void *p)
+{
+	struct refresh_state *st = p;
+
+	model_app_clear(&st->app);
+	free_secret(st->next_token);
+	model_refresh_clear(&st->w.in.refresh.next);
+	model_session_clear(&st->w.out.session);
+	free(st);
+}
+
+static void
+refresh_fail(struct req *r, enum reply_shape shape, int rc, const char *why)
+{
+	if (shape == SHAPE_OAUTH)
+		req_reply_oauth_error(r, rc, why);
+	else
+		req_reply_error(r, rc, why);
+}
+
+static void
+refresh_done(struct req *r, struct store_write *w, int rc)
+{
+	struct refresh_state *st = req_state(r);
+	struct bioauth_ctx *ctx = req_ctx(r);
+	struct token_subject subj = {0};
+
+	if (rc == BA_OK && w->out.reuse_detected) {
+		refresh_fail(r, st->shape, BA_ERR_INVALID_GRANT,
+		             "refresh token was already used; the session is revoked");
+		return;
+	}
+	if (rc == BA_ERR_INVALID_GRANT || rc == BA_ERR_NOT_FOUND) {
+		refresh_fail(r, st->shape, BA_ERR_INVALID_GRANT,
+		             "refresh token is invalid, expired or revoked");
+		return;
+	}
+	if (rc != BA_OK) {
+		refresh_fail(r, st->shape, rc, NULL);
+		return;
+	}
+	subj.app = &st->app;
+	subj.session = &w->out.session;
+	subj.audience = tokens_default_audience(ctx->cfg, &st->app);
+	subj.now = w->in.refresh.now;
+	api_reply_tokens(r, &subj, st->next_token, st->shape);
+}
+
+void
+api_refresh(struct req *r, struct model_app *app, const char *refresh_token,
+            enum reply_shape shape)
+{
+	struct bioauth_ctx *ctx = req_ctx(r);
+	struct refresh_state *st = calloc(1, sizeof(*st));
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	if (st == NULL) {
+		model_app_clear(app);
+		refresh_fail(r, shape, BA_ERR_NOMEM, NULL);
+		return;
+	}
+	st->app = *app;
+	memset(app, 0, sizeof(*app));
+	st->shape = shape;
+	req_set_state(r, st, refresh_state_free);
+
+	st->w.kind = SW_REFRESH_ROTATE;
+	st->w.in.refresh.app_id = st->app.app_id;
+	st->w.in.refresh.now = now;
+	sha256(refresh_token, strlen(refresh_token), st->w.in.refresh.old_hash);
+	rc = api_new_refresh(ctx->cfg, &st->app, now, &st->next_token, &st->w.in.refresh.next);
+	if (rc != BA_OK) {
+		refresh_fail(r, shape, rc, NULL);
+		return;
+	}
+	req_submit(r, &st->w, refresh_done);
+}

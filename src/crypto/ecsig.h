@@ -1,0 +1,27 @@
+/*
+ * ecsig.h - ECDSA signature encodings: DER ECDSA-Sig-Value (X9.62, what
+ * Android and iOS produce) and fixed-width r||s (IEEE P1363, what JWS ES256
+ * and iOS raw signatures use). Internal to src/crypto.
+ */
+#ifndef BIOAUTH_CRYPTO_ECSIG_H
+#define BIOAUTH_CRYPTO_ECSIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest DER or raw signature handled (P-521 DER is at most 139 bytes). */
+#define ECSIG_MAX_LEN 256
+
+/*
+ * Strict DER ECDSA-Sig-Value to r||s, each integer left-padded to `half`
+ * bytes (32 for P-256) in raw[0 .. 2*half). BER forms, trailing bytes,
+ * negative or non-minimal integers and integers longer than `half` are
+ * refused. BA_OK or BA_ERR_INVALID_SIGNATURE.
+ */
+int ecsig_der_to_raw(const uint8_t *der, size_t der_len, size_t half, uint8_t *raw);
+
+/* r||s (raw_len even, at most ECSIG_MAX_LEN) to DER; *der malloc'd.
+ * BA_OK, BA_ERR_INVALID_SIGNATURE, BA_ERR_NOMEM. */
+int ecsig_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t **der, size_t *der_len);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * keyring.h - the server's JWS signing keys.
+ *
+ * Keys live in the store (so every bioauthd instance shares them); the
+ * keyring caches an immutable snapshot ("keyset") and reloads it from the
+ * store when it is older than cfg->key_cache_seconds, so a rotation done by
+ * another process (bioauthctl signing-key rotate, another instance) is
+ * honoured within that bound. A keyset holds the current signer (the newest
+ * key without retired_at) and every retired key that may still have signed a
+ * live token (retired_at + the longest token lifetime > now); only those
+ * verify and only those are published in the JWKS.
+ */
+#ifndef BIOAUTH_DOMAIN_KEYRING_H
+#define BIOAUTH_DOMAIN_KEYRING_H
+
+#include <stdint.h>
+
+#include "common/config.h"
+#include "crypto/jws.h"
+#include "store/store.h"
+
+struct keyring;
+struct keyset;
+
+/* Loads the keys; when no current key exists, creates one with
+ * cfg->signing_alg and stores it. `s` and `cfg` must outlive the keyring. */
+int keyring_open(struct store *s, const struct config *cfg, struct keyring **out);
+void keyring_free(struct keyring *kr);
+
+/* A reference to the current snapshot (reloaded first if stale); never NULL
+ * after a successful keyring_open. Release it with keyset_release(). */
+struct keyset *keyring_acquire(struct keyring *kr);
+void keyset_release(struct keyset *ks);
+/* Forces the next keyring_acquire() to reload from the store. */
+void keyring_invalidate(struct keyring *kr);
+
+/* The key that signs new tokens. */
+const struct jws_key *keyset_signer(const struct keyset *ks);
+/* A key that may verify tokens, or NULL. Matches jws_key_lookup_fn. */
+const struct jws_key *keyset_lookup(const char *kid, void *ks);
+/* The JWKS document {"keys":[...]} of the verifying keys; malloc'd. */
+int keyset_jwks(const struct keyset *ks, char **json);
+
+/* Fills `w` with a SW_SIGNING_KEY_ROTATE of a fresh key of `alg` created at
+ * `now`; the new key becomes the signer and the previous ones retire.
+ * *kid_out (malloc'd) names the new key. Clear w->in.signing_key after the
+ * write (it holds the private key). */
+int keyring_prepare_rotate(enum jws_alg alg, int64_t now, struct store_write *w, char **kid_out);
+
+/* The longest lifetime of any token this server signs (seconds). */
+int64_t keyring_max_token_ttl(const struct config *cfg);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * users.h - users and their first factor (password).
+ *
+ * As in apps.h, writes are prepared here and submitted by the caller
+ * (req_submit() in handlers, store_write_sync() in bioauthctl); release a
+ * prepared write with users_write_clear() once it is done.
+ */
+#ifndef BIOAUTH_DOMAIN_USERS_H
+#define BIOAUTH_DOMAIN_USERS_H
+
+#include <stddef.h>
+
+#include "store/model.h"
+#include "store/store.h"
+
+#define USERS_ID_MAX 256        /* bytes, user_id and username */
+
+/*
+ * Prepares SW_USER_CREATE. `user_id` NULL means generate one ("usr_" + 16
+ * random bytes, base64url); `username` and `password` may be NULL (no
+ * username, no password). user_id and username must be 1..256 bytes of
+ * printable UTF-8 (no control characters); the password 1..1024 bytes, and
+ * is hashed with Argon2id here (this takes tens of milliseconds).
+ * created_at = updated_at = now.
+ * On BA_OK `w->in.user` holds the new user (clear with users_write_clear()).
+ * Errors: BA_ERR_INVALID_REQUEST, BA_ERR_NOMEM, BA_ERR_INTERNAL; `w` is then
+ * zeroed. The store answers BA_ERR_CONFLICT for a taken user_id or username.
+ */
+int users_prepare_create(const char *user_id, const char *username,
+                         const char *password, struct store_write *w);
+
+/* Prepares SW_USER_DELETE for `user_id` (borrowed, must outlive the write).
+ * BA_ERR_INVALID_REQUEST when it is NULL or empty. */
+int users_prepare_delete(const char *user_id, struct store_write *w);
+
+/* Releases what a users_prepare_* function put into `w` (wiping the password
+ * hash) and zeroes it. Safe on a zeroed write. */
+void users_write_clear(struct store_write *w);
+
+/*
+ * Checks a username/password login. BA_OK fills *out with the user (clear
+ * with model_user_clear()). An unknown username, a user without a password,
+ * an invalid username or a wrong password are all
+ * BA_ERR_INVALID_CREDENTIALS, and each costs one Argon2id verification (the
+ * dummy hash when there is no real one), so the answer time does not tell
+ * whether the user exists. Store errors (BA_ERR_STORE_UNAVAILABLE, ...) pass
+ * through; *out is zeroed on every error.
+ */
+int users_check_password(struct store *store, const char *username,
+                         const char *password, struct model_user *out);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * demo.c - creates the quick start's demo app once and keeps its
+ * credentials in <data_dir>/demo-app.json for `make run` and the demo.
+ */
+#include "server/demo.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "domain/apps.h"
+
+/* True when `path` holds the credentials of an app that still exists. */
+static bool
+file_is_current(struct store *s, const char *path)
+{
+	struct model_app app = {0};
+	json_t *doc = json_load_file(path, 0, NULL);
+	const char *client_id = json_string_value(json_object_get(doc, "client_id"));
+	bool ok = client_id != NULL &&
+	          s->ops->app_get_by_client_id(s, client_id, &app) == BA_OK;
+
+	model_app_clear(&app);
+	json_decref(doc);
+	return ok;
+}
+
+/* Writes `doc` to `path` atomically with mode 0600. */
+static int
+write_private_json(const char *path, json_t *doc)
+{
+	char tmp[4200];
+	int fd, r = BA_ERR_IO;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+		return BA_ERR_IO;
+	if (json_dumpfd(doc, fd, JSON_INDENT(2)) == 0 && write(fd, "\n", 1) == 1 && fsync(fd) == 0)
+		r = BA_OK;
+	if (close(fd) != 0)
+		r = BA_ERR_IO;
+	if (r == BA_OK && rename(tmp, path) != 0)
+		r = BA_ERR_IO;
+	if (r != BA_OK)
+		unlink(tmp);
+	return r;
+}
+
+int
+demo_app_ensure(struct store *s, const struct config *cfg)
+{
+	char path[4096], *secret = NULL, *text = NULL;
+	struct store_write w;
+	json_t *doc = NULL;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(path, sizeof(path), "%s/demo-app.json", cfg->data_dir);
+	if (file_is_current(s, path)) {
+		log_write(LOG_INFO, "demo app credentials", "file", path, NULL);
+		return BA_OK;
+	}
+	if ((r = apps_prepare_create("demo", NULL, 0, cfg, &w, &secret)) != BA_OK ||
+	    (r = store_write_sync(s, &w)) != BA_OK)
+		goto out;
+	r = BA_ERR_NOMEM;
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "demo",
+	                "app_id", w.in.app.app_id, "client_id", w.in.app.client_id,
+	                "client_secret", secret, "issuer", cfg->issuer);
+	if (doc == NULL)
+		goto out;
+	if ((r = write_private_json(path, doc)) != BA_OK)
+		goto out;
+	if ((text = json_dumps(doc, JSON_INDENT(2))) != NULL) {
+		printf("Demo app created; its credentials are saved in %s:\n%s\n", path, text);
+		fflush(stdout);
+	}
+	r = BA_OK;
+out:
+	if (r != BA_OK)
+		log_write(LOG_ERROR, "cannot create the demo app", "error", ba_strerror(r), NULL);
+	if (text != NULL)
+		free(text);
+	json_decref(doc);
+	apps_secret_free(secret);
+	apps_write_clear(&w);
+	return r;
+}

@@ -1,0 +1,853 @@
+/*
+ * postgres.c - the PostgreSQL store backend: connection pool, reconnects,
+ * statement execution, error mapping and the writer threads.
+ *
+ * The URL ("postgres://user:pass@host:port/db?..." or "postgresql://...") is
+ * handed to libpq as a connection URI, so the usual PG* environment variables
+ * fill what it leaves out. Of opt->pool_size connections (default 4), half
+ * (at least one) belong to writer threads and the rest (at least one) serve
+ * reads. Each write runs in its own transaction on a writer's connection;
+ * PostgreSQL groups the WAL flushes of concurrent commits itself, so several
+ * writers give group commit across connections (and across bioauthd
+ * instances). Writes submitted without waiting for each other's `done` may
+ * therefore commit in any order.
+ *
+ * A lost connection is re-established on its next use; while the server is
+ * unreachable, attempts are spaced by a backoff (100 ms doubling to 2 s) and
+ * each use in between fails at once with BA_ERR_STORE_UNAVAILABLE. A write
+ * whose transaction fails is rolled back by the server, so nothing is ever
+ * half-applied; a write whose COMMIT got no answer is reported unavailable
+ * (it may or may not have committed, but entirely or not at all).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "store/postgres_internal.h"
+
+/* PostgreSQL type oids of the columns we read (pg_type.dat). */
+#define OID_BOOL 16
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_INT4 23
+#define OID_TEXT 25
+#define OID_VARCHAR 1043
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 2000
+#define DEFAULT_POOL 4
+#define DEFAULT_LOCK_TIMEOUT_MS 5000
+#define MAX_POOL 256
+#define WRITE_ATTEMPTS 4
+
+static const struct pg_stmt core_stmts[] = {
+	{ "c_ready", "SELECT current_setting('transaction_read_only') = 'off'" },
+};
+
+/* ---------------------------------------------------------------- params */
+
+/* Reserves the next parameter slot; NULL (and overflow set) when full. */
+static int param_slot(struct pg_params *p)
+{
+	if (p->n >= PG_MAX_PARAMS) {
+		p->overflow = true;
+		return -1;
+	}
+	return p->n++;
+}
+
+void pgp_text(struct pg_params *p, const char *s)
+{
+	int i = param_slot(p);
+
+	if (i < 0)
+		return;
+	p->v[i] = s;
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+}
+
+void pgp_int(struct pg_params *p, int64_t v)
+{
+	int i = param_slot(p);
+
+	if (i < 0)
+		return;
+	snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, v);
+	p->v[i] = p->num[i];
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+}
+
+void pgp_bool(struct pg_params *p, bool v)
+{
+	int i = param_slot(p);
+
+	if (i < 0)
+		return;
+	p->v[i] = v ? "t" : "f";
+	p->len[i] = 0;
+	p->fmt[i] = 0;
+}
+
+void pgp_bytes(struct pg_params *p, const uint8_t *b, size_t n)
+{
+	int i = param_slot(p);
+
+	if (i < 0)
+		return;
+	if (n > (size_t)INT32_MAX) {
+		p->overflow = true;
+		return;
+	}
+	p->v[i] = (const char *)b;
+	p->len[i] = (int)n;
+	p->fmt[i] = 1;
+}
+
+/* ----------------------------------------------------------- connections */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* NOTICEs ("relation already exists, skipping") are not worth a log line. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Copies libpq's last error message of `c` without its trailing newline. */
+static void conn_error_text(PGconn *c, char *buf, size_t cap)
+{
+	const char *m = c != NULL ? PQerrorMessage(c) : "out of memory";
+	size_t n;
+
+	snprintf(buf, cap, "%s", m);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\n')
+			buf[i] = ' ';
+}
+
+/*
+ * Opens a new libpq connection for `s`. The URL comes after our defaults in
+ * the keyword list, so parameters of the URL win; PGCONNECT_TIMEOUT wins over
+ * our 2 s connect timeout. Returns the connection (CONNECTION_OK) or NULL,
+ * with the reason in `err`.
+ */
+static PGconn *conn_open(const struct pg_store *s, char *err, size_t cap)
+{
+	const char *kw[8], *val[8];
+	int n = 0;
+	PGconn *c;
+
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		kw[n] = "connect_timeout";
+		val[n++] = "2";
+	}
+	kw[n] = "keepalives_idle";
+	val[n++] = "30";
+	kw[n] = "keepalives_interval";
+	val[n++] = "10";
+	kw[n] = "keepalives_count";
+	val[n++] = "3";
+	kw[n] = "fallback_application_name";
+	val[n++] = "bioauthd";
+	kw[n] = "dbname";
+	val[n++] = s->url;
+	kw[n] = NULL;
+	val[n] = NULL;
+
+	c = PQconnectdbParams(kw, val, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		conn_error_text(c, err, cap);
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet_notice, NULL);
+	return c;
+}
+
+/* Session settings of a fresh connection: lock wait bound, and no WAL flush
+ * wait when durability is off. */
+static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
+{
+	char sql[160];
+	int lock_ms = s->opt.busy_timeout_ms > 0 ? s->opt.busy_timeout_ms
+	                                         : DEFAULT_LOCK_TIMEOUT_MS;
+
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; SET synchronous_commit = %s",
+	         lock_ms, s->opt.durable ? "on" : "off");
+	return pg_exec_simple(pc, sql);
+}
+
+/* Prepares every statement of `tab` on `pc`. */
+static int prepare_table(struct pg_conn *pc, const struct pg_stmt *tab, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		PGresult *res = PQprepare(pc->c, tab[i].name, tab[i].sql, 0, NULL);
+		int r = BA_OK;
+
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = pg_map_error(pc->c, res, tab[i].name);
+		PQclear(res);
+		if (r != BA_OK)
+			return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
+	}
+	return BA_OK;
+}
+
+static int prepare_all(struct pg_conn *pc)
+{
+	int r;
+
+	r = prepare_table(pc, core_stmts, sizeof(core_stmts) / sizeof(core_stmts[0]));
+	if (r == BA_OK)
+		r = prepare_table(pc, pg_read_stmts, pg_read_stmts_n);
+	if (r == BA_OK)
+		r = prepare_table(pc, pg_write_stmts, pg_write_stmts_n);
+	if (r == BA_OK)
+		pc->prepared = true;
+	return r;
+}
+
+void pg_conn_drop(struct pg_conn *pc)
+{
+	PQfinish(pc->c);
+	pc->c = NULL;
+	pc->prepared = false;
+	pc->retry_at_ms = 0;
+}
+
+bool pg_conn_lost(const struct pg_conn *pc)
+{
+	return pc->c == NULL || PQstatus(pc->c) != CONNECTION_OK;
+}
+
+/*
+ * Makes `pc` usable: connected, set up and - once the schema is migrated -
+ * with every statement prepared. A connection found broken is replaced at
+ * once; after a failed attempt the next waits out the backoff, and uses in
+ * between fail immediately. Returns BA_OK or BA_ERR_STORE_UNAVAILABLE (or
+ * BA_ERR_INTERNAL when a statement does not prepare).
+ */
+int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc)
+{
+	char err[256];
+	int r;
+
+	if (pc->c != NULL && PQstatus(pc->c) != CONNECTION_OK)
+		pg_conn_drop(pc);
+	if (pc->c != NULL && (pc->prepared || !s->schema_ready))
+		return BA_OK;
+	if (pc->c == NULL) {
+		int64_t now = mono_ms();
+
+		if (now < pc->retry_at_ms)
+			return BA_ERR_STORE_UNAVAILABLE;
+		pc->c = conn_open(s, err, sizeof(err));
+		if (pc->c == NULL)
+			goto fail;
+		r = conn_setup(s, pc);
+		if (r != BA_OK) {
+			conn_error_text(pc->c, err, sizeof(err));
+			pg_conn_drop(pc);
+			goto fail;
+		}
+	}
+	if (s->schema_ready && !pc->prepared) {
+		r = prepare_all(pc);
+		if (r != BA_OK) {
+			conn_error_text(pc->c, err, sizeof(err));
+			pg_conn_drop(pc);
+			if (r != BA_ERR_STORE_UNAVAILABLE)
+				return r;
+			goto fail;
+		}
+	}
+	if (pc->reported_down) {
+		log_write(LOG_INFO, "store: database reachable again", NULL);
+		pc->reported_down = false;
+	}
+	pc->backoff_ms = 0;
+	pc->retry_at_ms = 0;
+	return BA_OK;
+
+fail:
+	if (!pc->reported_down) {
+		log_write(LOG_WARN, "store: database unreachable", "error", err, NULL);
+		pc->reported_down = true;
+	}
+	pc->backoff_ms = pc->backoff_ms == 0 ? BACKOFF_FIRST_MS : pc->backoff_ms * 2;
+	if (pc->backoff_ms > BACKOFF_MAX_MS)
+		pc->backoff_ms = BACKOFF_MAX_MS;
+	pc->retry_at_ms = mono_ms() + pc->backoff_ms;
+	return BA_ERR_STORE_UNAVAILABLE;
+}
+
+/* ------------------------------------------------------------- execution */
+
+/*
+ * SQLSTATE classes: lost or refused connections, exhausted resources (disk
+ * full 53100, too many connections 53300), shutdown (57P01-57P03), lock
+ * timeout (55P03), cancelled statements (57014), a read-only server (25006)
+ * and I/O errors (58030) all mean "storage unavailable"; a unique violation
+ * is a conflict, a foreign-key violation (unknown app, session or key) is
+ * NOT_FOUND; deadlocks and serialization failures may be retried.
+ * Anything else is a bug or a surprise and is logged - with the statement
+ * name and SQLSTATE, and the server's message only when it cannot quote
+ * data (classes 22 and 23 may quote parameter values).
+ */
+int pg_map_error(PGconn *c, const PGresult *r, const char *what)
+{
+	const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = NULL;
+	char buf[256];
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+		return BA_ERR_STORE_UNAVAILABLE;
+	if (state != NULL) {
+		if (strcmp(state, "23505") == 0)
+			return BA_ERR_CONFLICT;
+		if (strcmp(state, "23503") == 0)
+			return BA_ERR_NOT_FOUND;    /* foreign key: the parent row is gone */
+		if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+			return PG_RETRY;
+		if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+		    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+		    strcmp(state, "57P03") == 0 || strcmp(state, "55P03") == 0 ||
+		    strcmp(state, "57014") == 0 || strcmp(state, "25006") == 0 ||
+		    strcmp(state, "58030") == 0)
+			return BA_ERR_STORE_UNAVAILABLE;
+		if (strncmp(state, "22", 2) != 0 && strncmp(state, "23", 2) != 0)
+			msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	} else {
+		conn_error_text(c, buf, sizeof(buf));
+		msg = buf;
+	}
+	log_write(LOG_ERROR, "store: statement failed", "stmt", what,
+	          "sqlstate", state, "error", msg, NULL);
+	return BA_ERR_INTERNAL;
+}
+
+int pg_exec(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_params *p,
+            PGresult **res)
+{
+	PGresult *r;
+	ExecStatusType t;
+	int rc;
+
+	*res = NULL;
+	if (p != NULL && p->overflow) {
+		log_write(LOG_ERROR, "store: too many parameters", "stmt", st->name, NULL);
+		return BA_ERR_INTERNAL;
+	}
+	if (pc->c == NULL)
+		return BA_ERR_STORE_UNAVAILABLE;
+	r = PQexecPrepared(pc->c, st->name, p != NULL ? p->n : 0,
+	                   p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	                   p != NULL ? p->fmt : NULL, 1);
+	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (t == PGRES_TUPLES_OK || t == PGRES_COMMAND_OK) {
+		*res = r;
+		return BA_OK;
+	}
+	rc = pg_map_error(pc->c, r, st->name);
+	PQclear(r);
+	return rc;
+}
+
+int pg_exec_simple(struct pg_conn *pc, const char *sql)
+{
+	PGresult *r;
+	ExecStatusType t;
+	int rc = BA_OK;
+
+	if (pc->c == NULL)
+		return BA_ERR_STORE_UNAVAILABLE;
+	r = PQexec(pc->c, sql);
+	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (t != PGRES_TUPLES_OK && t != PGRES_COMMAND_OK)
+		rc = pg_map_error(pc->c, r, sql);
+	PQclear(r);
+	return rc;
+}
+
+/* Checks out a read connection, waiting while all are busy. */
+static struct pg_conn *reader_get(struct pg_store *s)
+{
+	struct pg_conn *pc = NULL;
+
+	pthread_mutex_lock(&s->pool_mu);
+	for (;;) {
+		for (int i = 0; i < s->n_readers; i++) {
+			if (!s->readers[i].busy) {
+				pc = &s->readers[i];
+				break;
+			}
+		}
+		if (pc != NULL)
+			break;
+		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+	}
+	pc->busy = true;
+	pthread_mutex_unlock(&s->pool_mu);
+	return pc;
+}
+
+static void reader_put(struct pg_store *s, struct pg_conn *pc)
+{
+	pthread_mutex_lock(&s->pool_mu);
+	pc->busy = false;
+	pthread_cond_signal(&s->pool_cv);
+	pthread_mutex_unlock(&s->pool_mu);
+}
+
+int pg_read(struct pg_store *s, const struct pg_stmt *st, const struct pg_params *p,
+            PGresult **res)
+{
+	struct pg_conn *pc = reader_get(s);
+	int r = BA_ERR_STORE_UNAVAILABLE;
+
+	*res = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool was_up = pc->c != NULL;
+
+		r = pg_conn_ensure(s, pc);
+		if (r != BA_OK)
+			break;
+		r = pg_exec(pc, st, p, res);
+		/* A connection that died while idle: one retry on a fresh one. */
+		if (r == BA_OK || !was_up || !pg_conn_lost(pc))
+			break;
+		pg_conn_drop(pc);
+	}
+	reader_put(s, pc);
+	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
+}
+
+/* ---------------------------------------------------------------- columns */
+
+static bool col_is(const PGresult *r, int col, unsigned oid)
+{
+	return PQftype(r, col) == oid;
+}
+
+int pg_col_str(const PGresult *r, int row, int col, char **out)
+{
+	int n;
+
+	*out = NULL;
+	if (PQgetisnull(r, row, col))
+		return BA_OK;
+	if (!col_is(r, col, OID_TEXT) && !col_is(r, col, OID_VARCHAR))
+		return BA_ERR_INTERNAL;
+	n = PQgetlength(r, row, col);
+	*out = malloc((size_t)n + 1);
+	if (*out == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(*out, PQgetvalue(r, row, col), (size_t)n);
+	(*out)[n] = '\0';
+	return BA_OK;
+}
+
+int pg_col_int(const PGresult *r, int row, int col, int64_t *out)
+{
+	const unsigned char *v;
+	uint64_t u = 0;
+	int n;
+
+	*out = 0;
+	if (PQgetisnull(r, row, col))
+		return BA_OK;
+	n = PQgetlength(r, row, col);
+	if (!((col_is(r, col, OID_INT8) && n == 8) || (col_is(r, col, OID_INT4) && n == 4)))
+		return BA_ERR_INTERNAL;
+	v = (const unsigned char *)PQgetvalue(r, row, col);
+	for (int i = 0; i < n; i++)
+		u = (u << 8) | v[i];
+	if (n == 4)
+		*out = (int32_t)(uint32_t)u;
+	else
+		*out = (int64_t)u;
+	return BA_OK;
+}
+
+int pg_col_int32(const PGresult *r, int row, int col, int *out)
+{
+	int64_t v;
+	int rc = pg_col_int(r, row, col, &v);
+
+	*out = 0;
+	if (rc != BA_OK)
+		return rc;
+	if (v < INT32_MIN || v > INT32_MAX)
+		return BA_ERR_INTERNAL;
+	*out = (int)v;
+	return BA_OK;
+}
+
+int pg_col_bool(const PGresult *r, int row, int col, bool *out)
+{
+	*out = false;
+	if (PQgetisnull(r, row, col))
+		return BA_OK;
+	if (!col_is(r, col, OID_BOOL) || PQgetlength(r, row, col) != 1)
+		return BA_ERR_INTERNAL;
+	*out = PQgetvalue(r, row, col)[0] != 0;
+	return BA_OK;
+}
+
+int pg_col_hash(const PGresult *r, int row, int col, uint8_t out[MODEL_HASH_LEN])
+{
+	memset(out, 0, MODEL_HASH_LEN);
+	if (PQgetisnull(r, row, col) || !col_is(r, col, OID_BYTEA) ||
+	    PQgetlength(r, row, col) != MODEL_HASH_LEN)
+		return BA_ERR_INTERNAL;
+	memcpy(out, PQgetvalue(r, row, col), MODEL_HASH_LEN);
+	return BA_OK;
+}
+
+int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len)
+{
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if (PQgetisnull(r, row, col))
+		return BA_OK;
+	if (!col_is(r, col, OID_BYTEA))
+		return BA_ERR_INTERNAL;
+	n = PQgetlength(r, row, col);
+	*out = malloc(n > 0 ? (size_t)n : 1);
+	if (*out == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(*out, PQgetvalue(r, row, col), (size_t)n);
+	*len = (size_t)n;
+	return BA_OK;
+}
+
+/* ----------------------------------------------------------------- writes */
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void out_reset(struct store_write *w)
+{
+	model_session_clear(&w->out.session);
+	w->out.locked = false;
+	w->out.locked_until = 0;
+	w->out.reuse_detected = false;
+}
+
+/* COMMIT, checking that the server really committed (an aborted
+ * transaction answers COMMIT with ROLLBACK). */
+static int commit(struct pg_conn *pc)
+{
+	PGresult *r = PQexec(pc->c, "COMMIT");
+	int rc = BA_OK;
+
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_map_error(pc->c, r, "COMMIT");
+	else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+		rc = BA_ERR_INTERNAL;
+	PQclear(r);
+	return rc;
+}
+
+/*
+ * Runs write `w` in its own transaction on the writer connection `pc`:
+ * BEGIN, the write's statements, COMMIT. A deadlock or serialization failure
+ * reruns the whole transaction (a few times); a connection found dead at
+ * BEGIN is replaced once, since nothing was sent on it yet. Any failure
+ * leaves nothing applied. Returns the write's code.
+ */
+static int run_write(struct pg_store *s, struct pg_conn *pc, struct store_write *w)
+{
+	int r = BA_ERR_STORE_UNAVAILABLE;
+
+	for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+		struct timespec t0;
+		bool was_up = pc->c != NULL;
+
+		out_reset(w);
+		r = pg_conn_ensure(s, pc);
+		if (r != BA_OK)
+			break;
+		r = pg_exec_simple(pc, "BEGIN");
+		if (r != BA_OK) {
+			if (was_up && pg_conn_lost(pc) && attempt == 0) {
+				pg_conn_drop(pc);
+				continue;
+			}
+			break;
+		}
+		r = pg_apply(pc, w);
+		if (r == BA_OK) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			r = commit(pc);
+			if (r == BA_OK) {
+				metrics_observe_commit(elapsed(&t0), 1);
+				return BA_OK;
+			}
+		} else if (!pg_conn_lost(pc)) {
+			(void)pg_exec_simple(pc, "ROLLBACK");
+		}
+		if (r != PG_RETRY)
+			break;
+	}
+	if (r == PG_RETRY)
+		r = BA_ERR_STORE_UNAVAILABLE;
+	out_reset(w);
+	return r;
+}
+
+/* A writer thread: takes queued writes until the store stops and the queue
+ * is empty, calling each one's `done` after its transaction ended. */
+static void *writer_main(void *arg)
+{
+	struct pg_writer *wr = arg;
+	struct pg_store *s = wr->s;
+
+	pthread_mutex_lock(&s->q_mu);
+	for (;;) {
+		struct pg_job *job;
+		int rc;
+
+		while (s->head == NULL && !s->stopping)
+			pthread_cond_wait(&s->q_cv, &s->q_mu);
+		if (s->head == NULL)
+			break;
+		job = s->head;
+		s->head = job->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		pthread_mutex_unlock(&s->q_mu);
+
+		rc = run_write(s, &wr->conn, job->w);
+		job->done(job->w, rc, job->arg);
+		free(job);
+
+		pthread_mutex_lock(&s->q_mu);
+	}
+	pthread_mutex_unlock(&s->q_mu);
+	return NULL;
+}
+
+static int pg_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
+{
+	struct pg_store *s = (struct pg_store *)st;
+	struct pg_job *job;
+
+	if (w == NULL || done == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	job = calloc(1, sizeof(*job));
+	if (job == NULL)
+		return BA_ERR_NOMEM;
+	job->w = w;
+	job->done = done;
+	job->arg = arg;
+
+	pthread_mutex_lock(&s->q_mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->q_mu);
+		free(job);
+		return BA_ERR_STORE_UNAVAILABLE;
+	}
+	if (s->tail != NULL)
+		s->tail->next = job;
+	else
+		s->head = job;
+	s->tail = job;
+	pthread_cond_signal(&s->q_cv);
+	pthread_mutex_unlock(&s->q_mu);
+	return BA_OK;
+}
+
+/* ----------------------------------------------------------- open, close */
+
+/* Stops the writers after they drained the queue, closes every connection
+ * and frees `s`. Accepts a partly opened store. */
+static void pg_close(struct store *st)
+{
+	struct pg_store *s = (struct pg_store *)st;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->q_mu);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->q_cv);
+	pthread_mutex_unlock(&s->q_mu);
+	for (int i = 0; i < s->n_writers; i++) {
+		if (s->writers[i].started)
+			pthread_join(s->writers[i].thread, NULL);
+		PQfinish(s->writers[i].conn.c);
+	}
+	for (int i = 0; i < s->n_readers; i++)
+		PQfinish(s->readers[i].c);
+	free(s->writers);
+	free(s->readers);
+	if (s->url != NULL) {
+		OPENSSL_cleanse(s->url, strlen(s->url));
+		free(s->url);
+	}
+	pthread_cond_destroy(&s->pool_cv);
+	pthread_mutex_destroy(&s->pool_mu);
+	pthread_cond_destroy(&s->q_cv);
+	pthread_mutex_destroy(&s->q_mu);
+	free(s);
+}
+
+/*
+ * Opens the database at `url`: connects, applies pending migrations under
+ * the advisory lock, prepares the statements on every pooled connection and
+ * starts the writer threads. BA_ERR_STORE_UNAVAILABLE when the server cannot
+ * be reached (the reason is logged, never the password).
+ */
+static int pg_open(const char *url, const struct store_options *opt, struct store **out)
+{
+	struct pg_store *s;
+	int pool, version = 0, r = BA_ERR_NOMEM;
+
+	*out = NULL;
+	if (!PQisthreadsafe())
+		return BA_ERR_INTERNAL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return BA_ERR_NOMEM;
+	s->base.ops = &store_postgres_ops;
+	pthread_mutex_init(&s->q_mu, NULL);
+	pthread_cond_init(&s->q_cv, NULL);
+	pthread_mutex_init(&s->pool_mu, NULL);
+	pthread_cond_init(&s->pool_cv, NULL);
+	if (opt != NULL) {
+		s->opt = *opt;
+	} else {
+		s->opt.durable = true;
+		s->opt.pool_size = DEFAULT_POOL;
+	}
+	pool = s->opt.pool_size > 0 ? s->opt.pool_size : DEFAULT_POOL;
+	if (pool > MAX_POOL)
+		pool = MAX_POOL;
+	s->n_writers = pool / 2 > 0 ? pool / 2 : 1;
+	s->n_readers = pool - s->n_writers > 0 ? pool - s->n_writers : 1;
+
+	s->url = strdup(url);
+	s->writers = calloc((size_t)s->n_writers, sizeof(*s->writers));
+	s->readers = calloc((size_t)s->n_readers, sizeof(*s->readers));
+	if (s->url == NULL || s->writers == NULL || s->readers == NULL)
+		goto out;
+
+	r = pg_conn_ensure(s, &s->readers[0]);
+	if (r != BA_OK)
+		goto out;
+	r = pg_migrate_conn(s->readers[0].c, &version);
+	if (r != BA_OK)
+		goto out;
+	s->schema_ready = true;
+	for (int i = 0; i < s->n_readers; i++) {
+		r = pg_conn_ensure(s, &s->readers[i]);
+		if (r != BA_OK)
+			goto out;
+	}
+	for (int i = 0; i < s->n_writers; i++) {
+		s->writers[i].s = s;
+		r = pg_conn_ensure(s, &s->writers[i].conn);
+		if (r != BA_OK)
+			goto out;
+	}
+	for (int i = 0; i < s->n_writers; i++) {
+		if (pthread_create(&s->writers[i].thread, NULL, writer_main, &s->writers[i]) != 0) {
+			r = BA_ERR_INTERNAL;
+			goto out;
+		}
+		s->writers[i].started = true;
+	}
+	*out = &s->base;
+	s = NULL;
+	r = BA_OK;
+out:
+	pg_close(s != NULL ? &s->base : NULL);
+	return r;
+}
+
+/* BA_OK when the server answers and accepts writes (not a read-only
+ * standby); fails fast while it is unreachable. */
+static int pg_ready(struct store *st)
+{
+	struct pg_store *s = (struct pg_store *)st;
+	PGresult *res;
+	bool writable = false;
+	int r;
+
+	r = pg_read(s, &core_stmts[0], NULL, &res);
+	if (r != BA_OK)
+		return r;
+	if (PQntuples(res) != 1 || pg_col_bool(res, 0, 0, &writable) != BA_OK)
+		r = BA_ERR_INTERNAL;
+	else if (!writable)
+		r = BA_ERR_STORE_UNAVAILABLE;
+	PQclear(res);
+	return r;
+}
+
+/* Applies pending migrations (normally none: open already did) on a read
+ * connection and reports the schema version. */
+static int pg_migrate(struct store *st, int *version)
+{
+	struct pg_store *s = (struct pg_store *)st;
+	struct pg_conn *pc = reader_get(s);
+	int v = 0, r;
+
+	r = pg_conn_ensure(s, pc);
+	if (r == BA_OK)
+		r = pg_migrate_conn(pc->c, &v);
+	reader_put(s, pc);
+	if (version != NULL)
+		*version = v;
+	return r;
+}
+
+const struct store_ops store_postgres_ops = {
+	.name = "postgres",
+	.open = pg_open,
+	.close = pg_close,
+	.ready = pg_ready,
+	.migrate = pg_migrate,
+	.submit = pg_submit,
+	.app_get = pg_app_get,
+	.app_get_by_client_id = pg_app_get_by_client_id,
+	.app_list = pg_app_list,
+	.user_get = pg_user_get,
+	.user_get_by_username = pg_user_get_by_username,
+	.user_list = pg_user_list,
+	.authenticator_get = pg_authenticator_get,
+	.authenticator_list = pg_authenticator_list,
+	.challenge_get = pg_challenge_get,
+	.session_get = pg_session_get,
+	.refresh_get = pg_refresh_get,
+	.signing_key_list = pg_signing_key_list,
+	.token_is_revoked = pg_token_is_revoked,
+	.audit_list = pg_audit_list,
+};

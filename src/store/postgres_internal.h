@@ -1,0 +1,183 @@
+/*
+ * postgres_internal.h - shared state of the PostgreSQL backend (postgres*.c
+ * only).
+ *
+ * The store holds a pool of libpq connections: a few belong to writer
+ * threads, which take queued writes and run each in its own transaction
+ * (PostgreSQL shares WAL flushes among concurrent commits itself); the rest
+ * serve reads, checked out one at a time. Every connection prepares every
+ * statement of the tables below when it connects. A connection that fails is
+ * re-established on its next use, with a bounded backoff between attempts so
+ * that requests fail fast (BA_ERR_STORE_UNAVAILABLE) while the server is
+ * unreachable.
+ */
+#ifndef BIOAUTH_STORE_POSTGRES_INTERNAL_H
+#define BIOAUTH_STORE_POSTGRES_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+
+/* A private return code: the transaction hit a deadlock or serialization
+ * failure and may be run again. Never leaves the backend. */
+#define PG_RETRY (-1)
+
+/* Most rows one list read returns (a cap, not a page size). */
+#define PG_LIST_MAX (1u << 20)
+
+/* One prepared statement: its server-side name and SQL text. */
+struct pg_stmt {
+	const char *name;
+	const char *sql;
+};
+
+/* The statements of postgres_read.c and postgres_write.c. */
+extern const struct pg_stmt pg_read_stmts[];
+extern const size_t pg_read_stmts_n;
+extern const struct pg_stmt pg_write_stmts[];
+extern const size_t pg_write_stmts_n;
+
+/* One pooled connection; used by one thread at a time. */
+struct pg_conn {
+	PGconn *c;
+	int64_t retry_at_ms;   /* no reconnect attempt before (monotonic ms) */
+	int backoff_ms;        /* next delay after a failed attempt */
+	bool prepared;         /* every statement is prepared on `c` */
+	bool busy;             /* read pool: checked out */
+	bool reported_down;    /* the loss was logged once */
+};
+
+/* One queued write. */
+struct pg_job {
+	struct store_write *w;
+	store_done_fn done;
+	void *arg;
+	struct pg_job *next;
+};
+
+struct pg_writer {
+	struct pg_store *s;
+	pthread_t thread;
+	bool started;
+	struct pg_conn conn;
+};
+
+struct pg_store {
+	struct store base;            /* must be first */
+	char *url;                    /* holds the password: wiped on free */
+	struct store_options opt;
+	bool schema_ready;            /* migrations ran: statements can be prepared */
+
+	/* write queue, guarded by q_mu */
+	pthread_mutex_t q_mu;
+	pthread_cond_t q_cv;
+	struct pg_job *head, *tail;
+	bool stopping;
+	struct pg_writer *writers;
+	int n_writers;
+
+	/* read pool, guarded by pool_mu */
+	pthread_mutex_t pool_mu;
+	pthread_cond_t pool_cv;
+	struct pg_conn *readers;
+	int n_readers;
+};
+
+/* Bound parameters of one statement: strings and integers go as text,
+ * bytea in binary. A NULL string is SQL NULL. */
+#define PG_MAX_PARAMS 20
+struct pg_params {
+	int n;
+	bool overflow;
+	const char *v[PG_MAX_PARAMS];
+	int len[PG_MAX_PARAMS];
+	int fmt[PG_MAX_PARAMS];
+	char num[PG_MAX_PARAMS][24];
+};
+
+void pgp_text(struct pg_params *p, const char *s);
+void pgp_int(struct pg_params *p, int64_t v);
+void pgp_bool(struct pg_params *p, bool v);
+void pgp_bytes(struct pg_params *p, const uint8_t *b, size_t n);
+
+/* --- postgres.c: connections, execution, errors --- */
+
+/* Makes `pc` usable, reconnecting when it is down and its backoff passed.
+ * BA_OK or BA_ERR_STORE_UNAVAILABLE. */
+int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc);
+/* Forgets a connection that failed so the next pg_conn_ensure() reconnects
+ * at once. */
+void pg_conn_drop(struct pg_conn *pc);
+/* Runs prepared statement `st` with `p` (NULL = none) on `pc`, results in
+ * binary format. On BA_OK *res holds the result (PQclear it); otherwise the
+ * failure is mapped (pg_map_error) and *res is NULL. */
+int pg_exec(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_params *p,
+            PGresult **res);
+/* Runs a parameterless statement (BEGIN, COMMIT...) whose rows are ignored. */
+int pg_exec_simple(struct pg_conn *pc, const char *sql);
+/* Runs a read statement on a pooled read connection, retrying once on a
+ * fresh connection when the old one turned out to be lost. */
+int pg_read(struct pg_store *s, const struct pg_stmt *st, const struct pg_params *p,
+            PGresult **res);
+/* Maps a failed result (NULL = no result) on `c` to a BA_* code or
+ * PG_RETRY; logs unexpected failures with the statement name only. */
+int pg_map_error(PGconn *c, const PGresult *r, const char *what);
+/* True when the code says the connection itself was lost. */
+bool pg_conn_lost(const struct pg_conn *pc);
+
+/* Column readers for binary results. They return BA_OK, BA_ERR_NOMEM, or
+ * BA_ERR_INTERNAL when the column has an unexpected type or size. */
+int pg_col_str(const PGresult *r, int row, int col, char **out);
+int pg_col_int(const PGresult *r, int row, int col, int64_t *out);
+int pg_col_int32(const PGresult *r, int row, int col, int *out);
+int pg_col_bool(const PGresult *r, int row, int col, bool *out);
+int pg_col_hash(const PGresult *r, int row, int col, uint8_t out[MODEL_HASH_LEN]);
+int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len);
+
+/* --- postgres_migrations.c --- */
+
+/* Brings the schema to the newest version under a session advisory lock, so
+ * that instances starting together apply each migration once; *version
+ * receives the version. BA_ERR_STORE_UNAVAILABLE when the database is newer
+ * than this program knows. Runs on an unprepared connection. */
+int pg_migrate_conn(PGconn *c, int *version);
+
+/* --- postgres_read.c --- */
+
+#define PG_SESSION_COLS \
+	"session_id, app_id, user_id, factors, org_id, client_attributes, " \
+	"created_at, auth_time, expires_at, revoked"
+/* Fills *out from row `row` of a result whose first columns are
+ * PG_SESSION_COLS; BA_OK, BA_ERR_NOMEM or BA_ERR_INTERNAL. */
+int pg_row_session(const PGresult *r, int row, struct model_session *out);
+
+int pg_app_get(struct store *s, const char *app_id, struct model_app *out);
+int pg_app_get_by_client_id(struct store *s, const char *client_id, struct model_app *out);
+int pg_app_list(struct store *s, struct model_app **out, size_t *n);
+int pg_user_get(struct store *s, const char *user_id, struct model_user *out);
+int pg_user_get_by_username(struct store *s, const char *username, struct model_user *out);
+int pg_user_list(struct store *s, struct model_user **out, size_t *n);
+int pg_authenticator_get(struct store *s, const char *app_id, const char *key_id,
+                         struct model_authenticator *out);
+int pg_authenticator_list(struct store *s, const char *app_id, const char *user_id,
+                          struct model_authenticator **out, size_t *n);
+int pg_challenge_get(struct store *s, const char *challenge, struct model_challenge *out);
+int pg_session_get(struct store *s, const char *session_id, struct model_session *out);
+int pg_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
+int pg_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
+int pg_token_is_revoked(struct store *s, const char *jti, bool *revoked);
+int pg_audit_list(struct store *s, const struct store_audit_filter *f,
+                  struct model_audit **out, size_t *n);
+
+/* --- postgres_write.c --- */
+
+/* Applies one write on `pc` inside a transaction the caller opened; the
+ * caller commits on BA_OK and rolls back otherwise. Fills w->out. */
+int pg_apply(struct pg_conn *pc, struct store_write *w);
+
+#endif

@@ -1,0 +1,646 @@
+/*
+ * sqlite.c - the SQLite store backend: connections, the writer thread with
+ * group commit, the read pool, open/close/ready/migrate.
+ *
+ * Writes: store_submit() appends to a queue. One writer thread owns the only
+ * read-write connection; it takes every queued write (up to max_batch), runs
+ * BEGIN IMMEDIATE, applies each write inside its own SAVEPOINT (a failing
+ * write is rolled back alone and gets its own rc), COMMITs once (one fsync
+ * for the whole batch with synchronous=FULL), and only then calls the done
+ * callbacks. If the transaction as a whole fails, every write of the batch
+ * fails with the storage error.
+ *
+ * Reads: a pool of read-only connections in WAL mode. Each read starts a
+ * fresh snapshot, so it sees every write whose done callback already ran.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "store/sqlite_internal.h"
+
+#define DEFAULT_POOL 4
+#define DEFAULT_BUSY_MS 5000
+#define DEFAULT_BATCH 256
+#define MAX_POOL 64
+#define MAX_QUEUE 100000
+
+/* --- errors, statements, binding --- */
+
+int sq_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return BA_OK;
+	case SQLITE_NOMEM:
+		return BA_ERR_NOMEM;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return BA_ERR_NOT_FOUND;
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+			return BA_ERR_CONFLICT;
+		return BA_ERR_INTERNAL;
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_PROTOCOL:
+	case SQLITE_NOLFS:
+		return BA_ERR_STORE_UNAVAILABLE;
+	default:
+		return BA_ERR_INTERNAL;
+	}
+}
+
+int sq_conn_err(const struct sq_conn *c)
+{
+	int r = sq_err(sqlite3_extended_errcode(c->db));
+
+	return r == BA_OK ? BA_ERR_INTERNAL : r;
+}
+
+sqlite3_stmt *sq_prepare(struct sq_conn *c, enum sq_stmt id, const char *sql)
+{
+	sqlite3_stmt *st = c->st[id];
+
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+			log_write(LOG_ERROR, "sqlite prepare failed", "error",
+			          sqlite3_errmsg(c->db), NULL);
+			return NULL;
+		}
+		c->st[id] = st;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	if (!c->used[id]) {
+		c->used[id] = 1;
+		c->used_list[c->n_used++] = id;
+	}
+	return st;
+}
+
+void sq_reset_used(struct sq_conn *c)
+{
+	for (size_t i = 0; i < c->n_used; i++) {
+		enum sq_stmt id = c->used_list[i];
+
+		sqlite3_reset(c->st[id]);
+		sqlite3_clear_bindings(c->st[id]);
+		c->used[id] = 0;
+	}
+	c->n_used = 0;
+}
+
+int sq_exec(struct sq_conn *c, enum sq_stmt id, const char *sql)
+{
+	sqlite3_stmt *st = sq_prepare(c, id, sql);
+	int rc;
+
+	if (st == NULL)
+		return sq_conn_err(c);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? BA_OK : sq_conn_err(c);
+}
+
+int sq_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	int rc = v == NULL ? sqlite3_bind_null(st, i)
+	                   : sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+
+	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
+}
+
+int sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
+{
+	int rc;
+
+	if (v == NULL)
+		rc = sqlite3_bind_null(st, i);
+	else
+		rc = sqlite3_bind_blob64(st, i, v, (sqlite3_uint64)n, SQLITE_STATIC);
+	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
+}
+
+int sq_bind_int64(sqlite3_stmt *st, int i, int64_t v)
+{
+	int rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+
+	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
+}
+
+bool sq_col_str(sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char *t;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return true;
+	t = sqlite3_column_text(st, i);
+	if (t == NULL)
+		return false;
+	*out = strdup((const char *)t);
+	return *out != NULL;
+}
+
+bool sq_col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
+{
+	const void *b = sqlite3_column_blob(st, i);
+
+	if (b == NULL || (size_t)sqlite3_column_bytes(st, i) != n)
+		return false;
+	memcpy(out, b, n);
+	return true;
+}
+
+/* --- connections --- */
+
+static void conn_close(struct sq_conn *c)
+{
+	for (size_t i = 0; i < SQ__COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Opens `path` on `c`: read-write (creating the file) for the writer,
+ * read-only for readers. Sets the pragmas both need. Returns BA_OK or
+ * BA_ERR_STORE_UNAVAILABLE / BA_ERR_NOMEM.
+ */
+static int conn_open(struct sq_conn *c, const char *path, const struct store_options *o,
+                     bool writer)
+{
+	int flags = SQLITE_OPEN_NOMUTEX |
+	            (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	int r = BA_ERR_STORE_UNAVAILABLE;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		r = rc == SQLITE_NOMEM ? BA_ERR_NOMEM : BA_ERR_STORE_UNAVAILABLE;
+		log_write(LOG_ERROR, "sqlite open failed", "path", path, "error",
+		          c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory", NULL);
+		goto out;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, o->busy_timeout_ms);
+	if (writer) {
+		const char *sync = o->durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+
+		if (sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(c->db, sync, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		/* Fails on a read-only file that is not in WAL mode yet; writes
+		 * then fail and ready() says so, reads still work. */
+		if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK &&
+		    !sqlite3_db_readonly(c->db, "main"))
+			goto fail;
+	}
+	r = BA_OK;
+	goto out;
+fail:
+	r = sq_conn_err(c);
+	log_write(LOG_ERROR, "sqlite setup failed", "path", path, "error",
+	          sqlite3_errmsg(c->db), NULL);
+out:
+	if (r != BA_OK)
+		conn_close(c);
+	return r;
+}
+
+struct sq_conn *sq_reader_get(struct sq_store *s)
+{
+	struct sq_conn *c = NULL;
+
+	pthread_mutex_lock(&s->pool_mu);
+	for (;;) {
+		for (int i = 0; i < s->n_readers; i++) {
+			if (!s->reader_busy[i]) {
+				s->reader_busy[i] = true;
+				c = &s->readers[i];
+				break;
+			}
+		}
+		if (c != NULL)
+			break;
+		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+	}
+	pthread_mutex_unlock(&s->pool_mu);
+	return c;
+}
+
+void sq_reader_put(struct sq_store *s, struct sq_conn *c)
+{
+	sq_reset_used(c);
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_lock(&s->pool_mu);
+	s->reader_busy[c - s->readers] = false;
+	pthread_cond_signal(&s->pool_cv);
+	pthread_mutex_unlock(&s->pool_mu);
+}
+
+/* --- the writer --- */
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Forgets what a failed write put into w->out. */
+static void out_reset(struct store_write *w)
+{
+	model_session_clear(&w->out.session);
+	w->out.locked = false;
+	w->out.locked_until = 0;
+	w->out.reuse_detected = false;
+	if (w->audit != NULL)
+		w->audit->id = 0;
+}
+
+/*
+ * Applies item `it` in its own savepoint. Returns BA_OK when the enclosing
+ * transaction is still usable (it->rc tells the write's own result), or the
+ * storage error that broke the transaction.
+ */
+static int apply_one(struct sq_store *s, struct sq_item *it, bool *wrote)
+{
+	struct sq_conn *c = &s->wconn;
+	int r;
+
+	r = sq_exec(c, SQ_SAVEPOINT, "SAVEPOINT w");
+	if (r != BA_OK)
+		return r;
+	it->rc = sq_apply(s, it->w);
+	sq_reset_used(c);
+	if (sqlite3_get_autocommit(c->db)) /* SQLite rolled everything back */
+		return it->rc == BA_OK || it->rc == BA_ERR_STORE_UNAVAILABLE ?
+		       BA_ERR_STORE_UNAVAILABLE : it->rc;
+	if (it->rc == BA_OK) {
+		*wrote = true;
+		return sq_exec(c, SQ_RELEASE, "RELEASE w");
+	}
+	if ((it->rc == BA_ERR_STORE_UNAVAILABLE || it->rc == BA_ERR_INTERNAL) &&
+	    (int)it->w->kind != SQ_KIND_PROBE)
+		log_write(LOG_ERROR, "sqlite write failed", "error", ba_strerror(it->rc),
+		          "detail", sqlite3_errmsg(c->db), NULL);
+	out_reset(it->w);
+	r = sq_exec(c, SQ_ROLLBACK_TO, "ROLLBACK TO w");
+	if (r == BA_OK)
+		r = sq_exec(c, SQ_RELEASE, "RELEASE w");
+	return r;
+}
+
+/*
+ * Runs one batch as one transaction, then reports every write. A storage
+ * fault in any write marks the store unhealthy for ready(); a commit that
+ * wrote something marks it healthy again.
+ */
+static void run_batch(struct sq_store *s, struct sq_item *batch, size_t n)
+{
+	struct sq_conn *c = &s->wconn;
+	double t0 = mono_now();
+	bool wrote = false, fault = false;
+	int tx = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
+
+	for (struct sq_item *it = batch; it != NULL && tx == BA_OK; it = it->next)
+		tx = apply_one(s, it, &wrote);
+	if (tx == BA_OK) {
+		tx = sq_exec(c, SQ_COMMIT, "COMMIT");
+		if (tx == BA_OK)
+			metrics_observe_commit(mono_now() - t0, n);
+	}
+	if (tx != BA_OK) {
+		if (!sqlite3_get_autocommit(c->db))
+			sq_exec(c, SQ_ROLLBACK, "ROLLBACK");
+		if (tx != BA_ERR_STORE_UNAVAILABLE && tx != BA_ERR_NOMEM)
+			tx = BA_ERR_INTERNAL;
+		log_write(LOG_ERROR, "sqlite batch failed", "error", ba_strerror(tx),
+		          "detail", sqlite3_errmsg(c->db), NULL);
+		for (struct sq_item *it = batch; it != NULL; it = it->next) {
+			it->rc = tx;
+			out_reset(it->w);
+		}
+		wrote = false;
+		fault = tx == BA_ERR_STORE_UNAVAILABLE;
+	}
+	for (struct sq_item *it = batch; it != NULL; it = it->next)
+		fault = fault || it->rc == BA_ERR_STORE_UNAVAILABLE;
+	pthread_mutex_lock(&s->mu);
+	if (fault)
+		s->fault = true;
+	else if (wrote)
+		s->fault = false;
+	pthread_mutex_unlock(&s->mu);
+
+	while (batch != NULL) {
+		struct sq_item *next = batch->next;
+
+		batch->done(batch->w, batch->rc, batch->arg);
+		free(batch);
+		batch = next;
+	}
+}
+
+/* The writer thread: batches until stopped and the queue is empty. */
+static void *writer_main(void *arg)
+{
+	struct sq_store *s = arg;
+	size_t max = (size_t)s->opt.max_batch;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct sq_item *batch, *last;
+		size_t n = 1;
+
+		while (s->head == NULL && !s->stopping)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->head == NULL)
+			break;
+		batch = last = s->head;
+		while (n < max && last->next != NULL) {
+			last = last->next;
+			n++;
+		}
+		s->head = last->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		last->next = NULL;
+		s->queued -= n;
+		pthread_mutex_unlock(&s->mu);
+		run_batch(s, batch, n);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Queues one write; caller holds s->mu. */
+static int enqueue_locked(struct sq_store *s, struct store_write *w, store_done_fn done, void *arg)
+{
+	struct sq_item *it;
+
+	if (s->stopping || s->queued >= MAX_QUEUE)
+		return BA_ERR_STORE_UNAVAILABLE;
+	it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		return BA_ERR_NOMEM;
+	it->w = w;
+	it->done = done;
+	it->arg = arg;
+	if (s->tail != NULL)
+		s->tail->next = it;
+	else
+		s->head = it;
+	s->tail = it;
+	s->queued++;
+	pthread_cond_signal(&s->cv);
+	return BA_OK;
+}
+
+/*
+ * Queues `w`; `done` runs later on the writer thread exactly once. When this
+ * returns an error (store closing, queue full, no memory) done is not called.
+ * `w` (and what it points to) must stay valid until done.
+ */
+static int sq_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	int r;
+
+	if (w == NULL || done == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	pthread_mutex_lock(&s->mu);
+	r = enqueue_locked(s, w, done, arg);
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+/* --- open, close, ready, migrate --- */
+
+static void probe_done(struct store_write *w, int rc, void *arg)
+{
+	struct sq_store *s = arg;
+
+	(void)w;
+	(void)rc;
+	pthread_mutex_lock(&s->mu);
+	s->probe_inflight = false;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * BA_OK when a read works and the write path is healthy. When the last
+ * write failed with a storage fault this returns BA_ERR_STORE_UNAVAILABLE
+ * at once and queues a probe write; once a probe (or any write) commits,
+ * ready() is BA_OK again. Never waits for the writer.
+ */
+static int sq_ready(struct store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_conn *c = sq_reader_get(s);
+	int version = 0;
+	int r = sq_version_read(c, &version);
+	bool healthy;
+
+	sq_reader_put(s, c);
+	if (r != BA_OK)
+		return r == BA_ERR_NOMEM ? r : BA_ERR_STORE_UNAVAILABLE;
+	pthread_mutex_lock(&s->mu);
+	healthy = !s->fault && !s->stopping;
+	if (s->fault && !s->probe_inflight && !s->stopping) {
+		memset(&s->probe, 0, sizeof(s->probe));
+		s->probe.kind = (enum store_write_kind)SQ_KIND_PROBE;
+		if (enqueue_locked(s, &s->probe, probe_done, s) == BA_OK)
+			s->probe_inflight = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return healthy ? BA_OK : BA_ERR_STORE_UNAVAILABLE;
+}
+
+/* Applies pending migrations through the writer; reports the version. */
+static int sq_migrate(struct store *st, int *version)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct store_write w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	w.kind = (enum store_write_kind)SQ_KIND_MIGRATE;
+	r = store_write_sync(st, &w);
+	if (version != NULL) {
+		pthread_mutex_lock(&s->mu);
+		*version = s->version;
+		pthread_mutex_unlock(&s->mu);
+	}
+	return r;
+}
+
+/* Stops the writer after it drained the queue, then frees everything. */
+static void sq_close(struct store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+
+	if (s == NULL)
+		return;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	for (int i = 0; i < s->n_readers; i++)
+		conn_close(&s->readers[i]);
+	conn_close(&s->wconn);
+	free(s->readers);
+	free(s->reader_busy);
+	pthread_cond_destroy(&s->pool_cv);
+	pthread_mutex_destroy(&s->pool_mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->path);
+	free(s);
+}
+
+/* Migrates at open, before the writer thread exists. */
+static int migrate_at_open(struct sq_store *s)
+{
+	struct sq_conn *c = &s->wconn;
+	int version = 0;
+	int r = sq_version_read(c, &version);
+
+	if (r != BA_OK || version == sq_latest_version()) {
+		s->version = version;
+		goto out;
+	}
+	r = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
+	if (r != BA_OK)
+		goto out;
+	r = sq_migrate_apply(c, &s->version);
+	sq_reset_used(c);
+	if (r == BA_OK)
+		r = sq_exec(c, SQ_COMMIT, "COMMIT");
+	if (r != BA_OK && !sqlite3_get_autocommit(c->db))
+		sq_exec(c, SQ_ROLLBACK, "ROLLBACK");
+out:
+	sq_reset_used(c);
+	return r;
+}
+
+static void fill_options(struct store_options *o, const struct store_options *in)
+{
+	if (in != NULL) {
+		*o = *in;
+	} else {
+		memset(o, 0, sizeof(*o));
+		o->durable = true;
+	}
+	if (o->pool_size <= 0)
+		o->pool_size = DEFAULT_POOL;
+	if (o->pool_size > MAX_POOL)
+		o->pool_size = MAX_POOL;
+	if (o->busy_timeout_ms <= 0)
+		o->busy_timeout_ms = DEFAULT_BUSY_MS;
+	if (o->max_batch <= 0)
+		o->max_batch = DEFAULT_BATCH;
+}
+
+/*
+ * Opens (creating if missing) the SQLite database at `path`, migrates it,
+ * opens the read pool and starts the writer. BA_ERR_STORE_UNAVAILABLE when
+ * the file cannot be opened or its schema is newer than this program. A
+ * read-only file opens (reads work); its writes fail and ready() says so.
+ */
+static int sq_open(const char *path, const struct store_options *opt, struct store **out)
+{
+	struct sq_store *s;
+	int r = BA_ERR_NOMEM;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return BA_ERR_NOMEM;
+	s->base.ops = &store_sqlite_ops;
+	fill_options(&s->opt, opt);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_mutex_init(&s->pool_mu, NULL);
+	pthread_cond_init(&s->pool_cv, NULL);
+	s->path = strdup(path);
+	s->readers = calloc((size_t)s->opt.pool_size, sizeof(*s->readers));
+	s->reader_busy = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_busy));
+	if (s->path == NULL || s->readers == NULL || s->reader_busy == NULL)
+		goto out;
+
+	r = conn_open(&s->wconn, path, &s->opt, true);
+	if (r != BA_OK)
+		goto out;
+	r = migrate_at_open(s);
+	if (r != BA_OK) {
+		log_write(LOG_ERROR, "sqlite migration failed", "path", path,
+		          "error", ba_strerror(r), NULL);
+		goto out;
+	}
+	s->fault = sqlite3_db_readonly(s->wconn.db, "main") == 1;
+	if (s->fault)
+		log_write(LOG_WARN, "sqlite database is read-only", "path", path, NULL);
+	for (; s->n_readers < s->opt.pool_size; s->n_readers++) {
+		r = conn_open(&s->readers[s->n_readers], path, &s->opt, false);
+		if (r != BA_OK)
+			goto out;
+	}
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		r = BA_ERR_INTERNAL;
+		goto out;
+	}
+	s->writer_started = true;
+	*out = &s->base;
+	r = BA_OK;
+out:
+	if (r != BA_OK)
+		sq_close(&s->base);
+	return r;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.ready = sq_ready,
+	.migrate = sq_migrate,
+	.submit = sq_submit,
+	.app_get = sq_app_get,
+	.app_get_by_client_id = sq_app_get_by_client_id,
+	.app_list = sq_app_list,
+	.user_get = sq_user_get,
+	.user_get_by_username = sq_user_get_by_username,
+	.user_list = sq_user_list,
+	.authenticator_get = sq_authenticator_get,
+	.authenticator_list = sq_authenticator_list,
+	.challenge_get = sq_challenge_get,
+	.session_get = sq_session_get,
+	.refresh_get = sq_refresh_get,
+	.signing_key_list = sq_signing_key_list,
+	.token_is_revoked = sq_token_is_revoked,
+	.audit_list = sq_audit_list,
+};

@@ -1,0 +1,217 @@
+/*
+ * sqlite_migrations.c - the versioned schema of the SQLite backend.
+ *
+ * `migrations` lists every schema change in order; the database records the
+ * versions it has applied in `schema_version`. A migration is never edited
+ * once released: a change to the schema is a new entry at the end.
+ *
+ * Tables follow PRODUCT.md section 2. Rows that only make sense with their
+ * app (authenticators, challenges, sessions, resources) go with it through
+ * ON DELETE CASCADE; refresh tokens go with their session. User ids are not
+ * foreign keys (user tokens may name users the operator manages elsewhere);
+ * deleting a user removes its rows explicitly. The audit log outlives
+ * everything it mentions.
+ */
+#include <stddef.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "store/sqlite_internal.h"
+
+struct migration {
+	int version;
+	const char *sql;
+};
+
+static const struct migration migrations[] = {
+	{1,
+	 "CREATE TABLE apps ("
+	 " app_id TEXT PRIMARY KEY NOT NULL,"
+	 " name TEXT NOT NULL,"
+	 " client_id TEXT NOT NULL UNIQUE,"
+	 " client_secret_hash BLOB NOT NULL,"
+	 " access_ttl INTEGER NOT NULL DEFAULT 0,"
+	 " id_ttl INTEGER NOT NULL DEFAULT 0,"
+	 " refresh_ttl INTEGER NOT NULL DEFAULT 0,"
+	 " allow_client_challenges INTEGER NOT NULL DEFAULT 1,"
+	 " max_authenticators INTEGER NOT NULL DEFAULT 10,"
+	 " created_at INTEGER NOT NULL);"
+	 "CREATE TABLE app_resources ("
+	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " pos INTEGER NOT NULL,"
+	 " uri TEXT NOT NULL,"
+	 " PRIMARY KEY (app_id, pos));"
+	 "CREATE TABLE users ("
+	 " user_id TEXT PRIMARY KEY NOT NULL,"
+	 " username TEXT UNIQUE,"
+	 " password_hash TEXT,"
+	 " created_at INTEGER NOT NULL,"
+	 " updated_at INTEGER NOT NULL);"
+	 "CREATE TABLE authenticators ("
+	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " public_key_id TEXT NOT NULL,"
+	 " user_id TEXT NOT NULL,"
+	 " key_type INTEGER NOT NULL,"
+	 " public_key BLOB NOT NULL,"
+	 " os TEXT,"
+	 " encryption_type TEXT,"
+	 " device_id TEXT,"
+	 " display_name TEXT,"
+	 " challenge TEXT,"
+	 " attestation TEXT,"
+	 " created_at INTEGER NOT NULL,"
+	 " last_used_at INTEGER NOT NULL DEFAULT 0,"
+	 " failed_count INTEGER NOT NULL DEFAULT 0,"
+	 " locked_until INTEGER NOT NULL DEFAULT 0,"
+	 " PRIMARY KEY (app_id, public_key_id));"
+	 "CREATE INDEX authenticators_app_user ON authenticators(app_id, user_id, created_at);"
+	 "CREATE INDEX authenticators_user ON authenticators(user_id, created_at);"
+	 "CREATE TABLE challenges ("
+	 " challenge TEXT PRIMARY KEY NOT NULL,"
+	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " user_id TEXT NOT NULL,"
+	 " device_id TEXT,"
+	 " approval_data TEXT,"
+	 " created_at INTEGER NOT NULL,"
+	 " expires_at INTEGER NOT NULL,"
+	 " consumed INTEGER NOT NULL DEFAULT 0);"
+	 "CREATE INDEX challenges_app ON challenges(app_id);"
+	 "CREATE INDEX challenges_user ON challenges(user_id);"
+	 "CREATE INDEX challenges_expires ON challenges(expires_at);"
+	 "CREATE TABLE client_challenges ("
+	 " app_id TEXT NOT NULL,"
+	 " key_id TEXT NOT NULL,"
+	 " hash BLOB NOT NULL,"
+	 " used_at INTEGER NOT NULL,"
+	 " PRIMARY KEY (app_id, key_id, hash),"
+	 " FOREIGN KEY (app_id, key_id) REFERENCES authenticators(app_id, public_key_id)"
+	 "  ON DELETE CASCADE);"
+	 "CREATE TABLE sessions ("
+	 " session_id TEXT PRIMARY KEY NOT NULL,"
+	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " user_id TEXT NOT NULL,"
+	 " factors INTEGER NOT NULL,"
+	 " org_id TEXT,"
+	 " client_attributes TEXT,"
+	 " created_at INTEGER NOT NULL,"
+	 " auth_time INTEGER NOT NULL,"
+	 " expires_at INTEGER NOT NULL,"
+	 " revoked INTEGER NOT NULL DEFAULT 0);"
+	 "CREATE INDEX sessions_app ON sessions(app_id);"
+	 "CREATE INDEX sessions_user ON sessions(user_id);"
+	 "CREATE INDEX sessions_expires ON sessions(expires_at);"
+	 "CREATE TABLE refresh_tokens ("
+	 " hash BLOB PRIMARY KEY NOT NULL,"
+	 " session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,"
+	 " created_at INTEGER NOT NULL,"
+	 " expires_at INTEGER NOT NULL,"
+	 " rotated INTEGER NOT NULL DEFAULT 0);"
+	 "CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);"
+	 "CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);"
+	 "CREATE TABLE signing_keys ("
+	 " kid TEXT PRIMARY KEY NOT NULL,"
+	 " alg TEXT NOT NULL,"
+	 " private_pem TEXT NOT NULL,"
+	 " created_at INTEGER NOT NULL,"
+	 " retired_at INTEGER NOT NULL DEFAULT 0);"
+	 "CREATE TABLE revoked_tokens ("
+	 " jti TEXT PRIMARY KEY NOT NULL,"
+	 " expires_at INTEGER NOT NULL);"
+	 "CREATE INDEX revoked_tokens_expires ON revoked_tokens(expires_at);"
+	 "CREATE TABLE audit ("
+	 " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	 " time INTEGER NOT NULL,"
+	 " event TEXT NOT NULL,"
+	 " outcome TEXT NOT NULL,"
+	 " reason TEXT,"
+	 " app_id TEXT,"
+	 " user_id TEXT,"
+	 " key_id TEXT,"
+	 " client_attributes TEXT);"
+	 "CREATE INDEX audit_user ON audit(user_id, id);"
+	 "CREATE INDEX audit_app ON audit(app_id, id);"
+	 "CREATE TABLE store_health (id INTEGER PRIMARY KEY, probed_at INTEGER NOT NULL);"
+	 "INSERT INTO store_health VALUES (1, 0);"},
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+int sq_latest_version(void)
+{
+	return migrations[N_MIGRATIONS - 1].version;
+}
+
+/* Reads the newest applied version; 0 when `schema_version` is missing. */
+int sq_version_read(struct sq_conn *c, int *version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*version = 0;
+	st = sq_prepare(c, SQ_VERSION_TABLE_EXISTS,
+	                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+	if (st == NULL)
+		return sq_conn_err(c);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return BA_OK;
+	if (rc != SQLITE_ROW)
+		return sq_err(rc) != BA_OK ? sq_err(rc) : BA_ERR_INTERNAL;
+	st = sq_prepare(c, SQ_VERSION_GET, "SELECT coalesce(max(version), 0) FROM schema_version");
+	if (st == NULL)
+		return sq_conn_err(c);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? BA_OK : sq_conn_err(c);
+}
+
+/*
+ * Applies every migration newer than the database, in order, inside the
+ * caller's write transaction. The version is read again here, so two
+ * processes opening one new file cannot both apply a migration.
+ */
+int sq_migrate_apply(struct sq_conn *c, int *version)
+{
+	sqlite3_stmt *st;
+	int current = 0;
+	int r;
+
+	if (sqlite3_exec(c->db,
+	                 "CREATE TABLE IF NOT EXISTS schema_version ("
+	                 " version INTEGER PRIMARY KEY NOT NULL,"
+	                 " applied_at INTEGER NOT NULL)",
+	                 NULL, NULL, NULL) != SQLITE_OK)
+		return sq_conn_err(c);
+	r = sq_version_read(c, &current);
+	if (r != BA_OK)
+		return r;
+	*version = current;
+	if (current > sq_latest_version()) {
+		log_write(LOG_ERROR, "database schema is newer than this program", NULL);
+		return BA_ERR_STORE_UNAVAILABLE;
+	}
+	for (size_t i = 0; i < N_MIGRATIONS; i++) {
+		if (migrations[i].version <= current)
+			continue;
+		/* Constant DDL without parameters: the one place exec is used. */
+		if (sqlite3_exec(c->db, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK) {
+			log_write(LOG_ERROR, "migration failed", "error", sqlite3_errmsg(c->db), NULL);
+			return sq_conn_err(c);
+		}
+		st = sq_prepare(c, SQ_VERSION_INSERT,
+		                "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
+		if (st == NULL)
+			return sq_conn_err(c);
+		sqlite3_bind_int(st, 1, migrations[i].version);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return sq_conn_err(c);
+		sqlite3_reset(st);
+		*version = migrations[i].version;
+	}
+	return BA_OK;
+}

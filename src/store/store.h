@@ -1,0 +1,224 @@
+/*
+ * store.h - the storage interface of bioauth.
+ *
+ * Everything above this header is free of SQL. A backend (sqlite.c,
+ * postgres.c) fills a `struct store_ops` table; store_open() picks one from
+ * the database URL: "postgres://" or "postgresql://" selects PostgreSQL,
+ * anything else is a SQLite file path.
+ *
+ * Reads are synchronous and may be called from any thread at once.
+ *
+ * Writes are described by a `struct store_write` (a tagged union of the
+ * domain's state changes) and submitted asynchronously: store_submit() queues
+ * the write and returns at once; the backend later calls `done` exactly once,
+ * from one of its own threads, after the write is durable (committed and
+ * fsync'd when durability is on) or has failed. Each write is atomic: all of
+ * its changes, including its optional audit event, apply or none do. This lets
+ * the SQLite backend share one commit (one fsync) among many concurrent
+ * writes (group commit) while HTTP workers stay free (the edge suspends the
+ * connection until `done`). store_write_sync() wraps submit + wait for
+ * callers that may block (bioauthctl, tests, start-up).
+ *
+ * Conditional writes (consume a challenge, rotate a refresh token, register
+ * a key id) check and change state in one atomic step inside the backend, so
+ * concurrent requests - also across several bioauthd processes on one
+ * PostgreSQL database - cannot both succeed.
+ *
+ * Return codes: BA_OK; BA_ERR_NOT_FOUND; BA_ERR_CONFLICT; BA_ERR_NOMEM;
+ * BA_ERR_STORE_UNAVAILABLE (database unreachable, read-only, disk full,
+ * locked past the busy timeout); BA_ERR_INTERNAL; plus the per-write codes
+ * documented below. Backends report each commit to metrics_observe_commit()
+ * (src/common/metrics.h).
+ */
+#ifndef BIOAUTH_STORE_STORE_H
+#define BIOAUTH_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/model.h"
+
+struct store;
+
+struct store_options {
+	bool durable;        /* fsync before acknowledging a write (default true) */
+	int pool_size;       /* PostgreSQL connections; SQLite read connections */
+	int busy_timeout_ms; /* how long to wait on a locked database */
+	int max_batch;       /* most writes shared by one commit (SQLite) */
+};
+
+enum store_write_kind {
+	SW_APP_CREATE = 1,       /* app: insert; CONFLICT if app_id/client_id exist */
+	SW_APP_DELETE,           /* app_id: delete app and everything of it; NOT_FOUND */
+	SW_APP_SET_SECRET,       /* app_id, secret_hash; NOT_FOUND */
+	SW_USER_CREATE,          /* user: CONFLICT if user_id or username exist */
+	SW_USER_DELETE,          /* user_id: also its authenticators and sessions; NOT_FOUND */
+	SW_AUTHENTICATOR_CREATE, /* CONFLICT if (app, publicKeyId) exists;
+	                            MAX_AUTHENTICATORS if the user already has
+	                            `max_per_user` keys in this app */
+	SW_AUTHENTICATOR_DELETE, /* (app_id, key_id, user_id); NOT_FOUND if that
+	                            user has no such key in that app */
+	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate */
+	SW_AUTH_FAILURE,         /* a failed signature on (app, key): count it and
+	                            lock at `threshold`; out.locked tells */
+	SW_LOGIN,                /* a successful authentication, see below */
+	SW_REFRESH_ROTATE,       /* exchange a refresh token, see below */
+	SW_SESSION_REVOKE,       /* (app_id, session_id): revoke session and its
+	                            refresh tokens; NOT_FOUND */
+	SW_SIGNING_KEY_ROTATE,   /* insert key; every other current key gets
+	                            retired_at = key.created_at */
+	SW_TOKEN_REVOKE,         /* remember a revoked access-token jti until exp */
+	SW_AUDIT,                /* just the audit event */
+	SW_PURGE,                /* delete expired challenges, refresh tokens,
+	                            sessions, revoked jtis and retired signing keys
+	                            older than `before` */
+};
+
+/*
+ * SW_LOGIN applies, atomically, every part that is set:
+ *  - start_challenge: the /start challenge must exist for app_id and user_id,
+ *    be unconsumed (else CHALLENGE_REUSED) and unexpired at `now` (else
+ *    CHALLENGE_EXPIRED); it becomes consumed. Unknown or of another user/app:
+ *    INVALID_CHALLENGE.
+ *  - client_challenge_hash: the (app, key_id, SHA-256 of a client-made
+ *    challenge) pair is recorded; CHALLENGE_REUSED if it already was.
+ *  - key_id: the authenticator (app_id, key_id) of user_id must still exist
+ *    (else NOT_FOUND) and not be locked at `now` (else KEY_LOCKED); its failure
+ *    count is reset and last_used_at = now.
+ *  - existing_session_id: that session must be live (not revoked, not expired
+ *    at now) and of the same app and user (else NOT_FOUND); its factors gain
+ *    `session.factors`, auth_time = now. Otherwise `session` is inserted.
+ *    Either way out.session receives the stored session.
+ *  - refresh: inserted, bound to the session.
+ */
+struct store_login {
+	const char *app_id;
+	const char *user_id;
+	int64_t now;
+	const char *start_challenge;       /* may be NULL */
+	const char *key_id;                /* may be NULL (password login) */
+	bool has_client_challenge;
+	uint8_t client_challenge_hash[MODEL_HASH_LEN];
+	const char *existing_session_id;   /* may be NULL */
+	struct model_session session;      /* new session, or factors to add */
+	struct model_refresh refresh;
+};
+
+/*
+ * SW_REFRESH_ROTATE: the token with old_hash must exist, be unexpired at now,
+ * and its session live. If it was already rotated, the session is revoked
+ * (committed) and out.reuse_detected is set with BA_OK. Otherwise it is marked
+ * rotated, `next` is inserted for the same session, out.session is filled.
+ * Unknown, expired, or session gone: INVALID_GRANT.
+ * When app_id is set, a token of another app is INVALID_GRANT too.
+ */
+struct store_refresh_rotate {
+	const char *app_id;
+	uint8_t old_hash[MODEL_HASH_LEN];
+	struct model_refresh next;         /* session_id filled by the store */
+	int64_t now;
+};
+
+struct store_write {
+	enum store_write_kind kind;
+	union {
+		struct model_app app;                          /* APP_CREATE */
+		struct { const char *app_id; uint8_t secret_hash[MODEL_HASH_LEN]; } app_secret;
+		const char *app_id;                            /* APP_DELETE */
+		struct model_user user;                        /* USER_CREATE */
+		const char *user_id;                           /* USER_DELETE */
+		struct { struct model_authenticator a; int max_per_user; } authenticator;
+		struct { const char *app_id, *key_id, *user_id; } authenticator_delete;
+		struct model_challenge challenge;              /* CHALLENGE_CREATE */
+		struct { const char *app_id, *key_id; int64_t now;
+		         int threshold; int64_t lock_seconds; } auth_failure;
+		struct store_login login;
+		struct store_refresh_rotate refresh;
+		struct { const char *app_id, *session_id; } session_revoke;
+		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE */
+		struct { const char *jti; int64_t expires_at; } token_revoke;
+		struct { int64_t before; } purge;
+	} in;
+	/* Optional: inserted in the same transaction as the write (for SW_AUDIT,
+	 * the write itself). For SW_AUTH_FAILURE the store adds a "lock" event
+	 * when the key becomes locked. */
+	struct model_audit *audit;
+	struct {
+		bool locked;                   /* AUTH_FAILURE: key is now locked */
+		int64_t locked_until;
+		bool reuse_detected;           /* REFRESH_ROTATE */
+		struct model_session session;  /* LOGIN, REFRESH_ROTATE; owned, clear it */
+	} out;
+};
+
+typedef void (*store_done_fn)(struct store_write *w, int rc, void *arg);
+
+struct store_audit_filter {
+	const char *user_id;   /* NULL = any */
+	const char *app_id;    /* NULL = any */
+	int64_t since;         /* 0 = from the start */
+	size_t limit;          /* 0 = 1000 */
+};
+
+struct store_ops {
+	const char *name;   /* "sqlite", "postgres" */
+
+	/* Opens and migrates; *out owns its threads and connections. */
+	int (*open)(const char *url, const struct store_options *opt, struct store **out);
+	/* Finishes every submitted write (calling its done), then frees. NULL ok. */
+	void (*close)(struct store *s);
+	/* BA_OK when a trivial read and the write path work. */
+	int (*ready)(struct store *s);
+	/* Applies pending migrations; BA_OK if none. Reports the version. */
+	int (*migrate)(struct store *s, int *version);
+
+	int (*submit)(struct store *s, struct store_write *w, store_done_fn done, void *arg);
+
+	/* Reads: fill *out (caller clears it); NOT_FOUND when absent. */
+	int (*app_get)(struct store *s, const char *app_id, struct model_app *out);
+	int (*app_get_by_client_id)(struct store *s, const char *client_id, struct model_app *out);
+	int (*app_list)(struct store *s, struct model_app **out, size_t *n);
+	int (*user_get)(struct store *s, const char *user_id, struct model_user *out);
+	int (*user_get_by_username)(struct store *s, const char *username, struct model_user *out);
+	int (*user_list)(struct store *s, struct model_user **out, size_t *n);
+	int (*authenticator_get)(struct store *s, const char *app_id, const char *key_id,
+	                         struct model_authenticator *out);
+	/* app_id NULL = every app. Ordered by created_at. */
+	int (*authenticator_list)(struct store *s, const char *app_id, const char *user_id,
+	                          struct model_authenticator **out, size_t *n);
+	int (*challenge_get)(struct store *s, const char *challenge, struct model_challenge *out);
+	int (*session_get)(struct store *s, const char *session_id, struct model_session *out);
+	int (*refresh_get)(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
+	/* Every key, newest first. */
+	int (*signing_key_list)(struct store *s, struct model_signing_key **out, size_t *n);
+	/* BA_OK + *revoked. */
+	int (*token_is_revoked)(struct store *s, const char *jti, bool *revoked);
+	/* Newest first. */
+	int (*audit_list)(struct store *s, const struct store_audit_filter *f,
+	                  struct model_audit **out, size_t *n);
+};
+
+/* A store handle: the backend's table followed by its private state. */
+struct store {
+	const struct store_ops *ops;
+};
+
+extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
+
+/* Picks the backend for `url` and opens it. */
+int store_open(const char *url, const struct store_options *opt, struct store **out);
+void store_close(struct store *s);
+
+/* Submits `w` and blocks until it is done; returns its rc. */
+int store_write_sync(struct store *s, struct store_write *w);
+
+/* Frees arrays returned by the list reads (clearing every element). */
+void store_free_apps(struct model_app *a, size_t n);
+void store_free_users(struct model_user *u, size_t n);
+void store_free_authenticators(struct model_authenticator *a, size_t n);
+void store_free_signing_keys(struct model_signing_key *k, size_t n);
+void store_free_audit(struct model_audit *e, size_t n);
+
+#endif

@@ -1,0 +1,230 @@
+"""
+docs/openapi.yaml against the server: every route of the routing table
+(src/api/routes.c) has an entry and the document names no route the router
+lacks; the error catalogue equals src/edge/errmap.c; every $ref resolves; and
+the running server serves the file at GET /openapi.yaml.
+
+The paths and the catalogue are read with a small line parser of our own
+(the document's layout is fixed: two-space indentation, paths at column 2,
+methods at column 4), so these checks do not need PyYAML; the whole-document
+checks use PyYAML (python3-yaml) when it is installed.
+"""
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+import helpers as h
+
+REPO = Path(__file__).resolve().parents[2]
+OPENAPI = REPO / "docs" / "openapi.yaml"
+ROUTES_C = REPO / "src" / "api" / "routes.c"
+ERRMAP_C = REPO / "src" / "edge" / "errmap.c"
+
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+# --- sources -----------------------------------------------------------------
+
+def router_routes():
+    """{(METHOD, pattern)} of the rows of api_routes[] in routes.c."""
+    text = ROUTES_C.read_text()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)        # comments
+    text = re.sub(r"//[^\n]*", "", text)
+    m = re.search(r"api_routes\s*\[\s*\]\s*=\s*\{(.*)\};", text, flags=re.S)
+    assert m, "routes.c: no api_routes[] table"
+    rows = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"', m.group(1))
+    assert rows, "routes.c: no rows found in api_routes[]"
+    return {(meth, path) for meth, path in rows}
+
+
+def _unquote(s):
+    s = s.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        return s[1:-1]
+    return s
+
+
+def doc_routes(text=None):
+    """{(METHOD, path)} of the `paths:` section of openapi.yaml, read line by
+    line: a path is a key at indentation 2 under `paths:`, a method a key at
+    indentation 4 below it."""
+    text = OPENAPI.read_text() if text is None else text
+    out = set()
+    in_paths = False
+    path = None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        assert "\t" not in line[:indent + 1], "openapi.yaml:%d: tab in indentation" % lineno
+        if indent == 0:
+            in_paths = line.rstrip() == "paths:"
+            path = None
+            continue
+        if not in_paths:
+            continue
+        m = re.match(r"^( *)([^:#]+|'[^']*'|\"[^\"]*\"):(\s.*)?$", line)
+        if not m:
+            continue
+        key = _unquote(m.group(2))
+        if indent == 2:
+            assert key.startswith("/"), "openapi.yaml:%d: path key %r" % (lineno, key)
+            path = key
+        elif indent == 4 and path is not None and key in METHODS:
+            out.add((key.upper(), path))
+    return out
+
+
+def errmap_rows():
+    """{(error_code, status, oauth_error)} of errmap.c's table."""
+    text = ERRMAP_C.read_text()
+    internal = re.search(r'#define\s+INTERNAL_ROW\s*\{\s*(\d+)\s*,\s*"(\w+)"\s*,\s*"(\w+)"',
+                         text)
+    assert internal, "errmap.c: INTERNAL_ROW not found"
+    rows = {(internal.group(2), int(internal.group(1)), internal.group(3))}
+    for status, code, oauth in re.findall(
+            r'\[BA_\w+\]\s*=\s*\{\s*(\d+)\s*,\s*"(\w+)"\s*,\s*"(\w+)"', text):
+        rows.add((code, int(status), oauth))
+    assert len(rows) > 10, "errmap.c: too few rows parsed: %s" % rows
+    return rows
+
+
+def doc_catalogue(text=None):
+    """{(code, status, oauth_error)} of the x-error-catalogue list."""
+    text = OPENAPI.read_text() if text is None else text
+    m = re.search(r"^x-error-catalogue:\n((?:[ #].*\n|\n)*)", text, flags=re.M)
+    assert m, "openapi.yaml: no top-level x-error-catalogue"
+    rows = set()
+    for line in m.group(1).splitlines():
+        e = re.match(r"^\s*- \{code: (\w+), status: (\d+), oauth_error: (\w+)", line)
+        if e:
+            rows.add((e.group(1), int(e.group(2)), e.group(3)))
+    return rows
+
+
+# --- the parser itself -------------------------------------------------------
+
+def test_doc_parser_reads_paths_and_methods():
+    sample = ("openapi: 3.1.0\npaths:\n  /a:\n    get:\n      summary: x\n"
+              "      responses:\n        '200': {description: ok}\n"
+              "    post:\n      x: 1\n  '/b/{id}':\n    delete: {}\n"
+              "components:\n  /notapath:\n    get: {}\n")
+    assert doc_routes(sample) == {("GET", "/a"), ("POST", "/a"), ("DELETE", "/b/{id}")}
+
+
+# --- the router and the document ---------------------------------------------
+
+def test_every_route_is_documented():
+    missing = sorted(router_routes() - doc_routes())
+    assert not missing, "routes of src/api/routes.c without an entry in docs/openapi.yaml: %s" \
+        % missing
+
+
+def test_document_has_no_route_the_router_lacks():
+    extra = sorted(doc_routes() - router_routes())
+    assert not extra, "docs/openapi.yaml documents routes src/api/routes.c does not have: %s" \
+        % extra
+
+
+def test_error_catalogue_matches_errmap():
+    code, doc = errmap_rows(), doc_catalogue()
+    assert not code - doc, "errmap.c rows missing from x-error-catalogue: %s" % sorted(code - doc)
+    assert not doc - code, "x-error-catalogue rows errmap.c lacks: %s" % sorted(doc - code)
+
+
+# --- the whole document (PyYAML) ---------------------------------------------
+
+def _load():
+    yaml = pytest.importorskip("yaml", reason="python3-yaml is needed for the "
+                               "whole-document checks (scripts/install-deps.sh)")
+    return yaml.safe_load(OPENAPI.read_text())
+
+
+def test_document_is_openapi_31():
+    doc = _load()
+    assert str(doc["openapi"]).startswith("3.1"), doc["openapi"]
+    assert doc["info"]["title"] and doc["info"]["version"]
+    # the line parser and YAML agree on the paths
+    yaml_routes = {(m.upper(), p) for p, item in doc["paths"].items()
+                   for m in item if m in METHODS}
+    assert yaml_routes == doc_routes()
+    yaml_cat = {(e["code"], e["status"], e["oauth_error"]) for e in doc["x-error-catalogue"]}
+    assert yaml_cat == doc_catalogue()
+    # the ErrorCode enum lists the same codes as the catalogue
+    enum = set(doc["components"]["schemas"]["ErrorCode"]["enum"])
+    assert enum == {c for c, _, _ in yaml_cat}
+
+
+def _walk(node, path=()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield path + (k,), k, v
+            yield from _walk(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, path + (i,))
+
+
+def test_every_ref_resolves():
+    doc = _load()
+    for where, k, v in _walk(doc):
+        if k != "$ref":
+            continue
+        assert v.startswith("#/"), "%s: external $ref %r" % ("/".join(map(str, where)), v)
+        node = doc
+        for part in v[2:].split("/"):
+            assert isinstance(node, dict) and part in node, \
+                "%s: $ref %r does not resolve" % ("/".join(map(str, where)), v)
+            node = node[part]
+
+
+def test_operations_are_complete():
+    doc = _load()
+    schemes = set(doc["components"]["securitySchemes"])
+    assert {"ClientAccessToken", "UserAccessToken"} <= schemes
+    op_ids = set()
+    for p, item in doc["paths"].items():
+        params = re.findall(r"\{(\w+)\}", p)
+        for m, op in item.items():
+            if m not in METHODS:
+                continue
+            where = "%s %s" % (m.upper(), p)
+            assert op.get("responses"), where + ": no responses"
+            assert op.get("operationId") and op["operationId"] not in op_ids, where
+            op_ids.add(op["operationId"])
+            assert "security" in op, where + ": no security (use [] for none)"
+            for req in op["security"]:
+                assert set(req) <= schemes, where
+            declared = set()
+            for prm in op.get("parameters", []) + item.get("parameters", []):
+                if "$ref" in prm:
+                    prm = doc["components"]["parameters"][prm["$ref"].rsplit("/", 1)[1]]
+                if prm.get("in") == "path":
+                    declared.add(prm["name"])
+            assert declared == set(params), "%s: path parameters %s, declared %s" % (
+                where, params, declared)
+            if m in ("post", "put", "patch"):
+                assert "requestBody" in op or not op.get("security"), where + ": no requestBody"
+
+
+def test_mobile_biometrics_operations_use_the_right_tokens():
+    doc = _load()
+    want = {("post", "/v1/auth/mobile-biometrics/start"): "ClientAccessToken",
+            ("post", "/v1/auth/mobile-biometrics/authenticate"): "ClientAccessToken",
+            ("post", "/v1/auth/mobile-biometrics/register"): "UserAccessToken",
+            ("delete", "/v1/auth/mobile-biometrics/delete"): "UserAccessToken",
+            ("get", "/v1/users/{user_id}/authenticators"): "ClientAccessToken"}
+    for (m, p), scheme in want.items():
+        assert doc["paths"][p][m]["security"] == [{scheme: []}], (m, p)
+
+
+# --- served by the server ----------------------------------------------------
+
+def test_server_serves_the_document(server):
+    r = requests.get(h.url(server, "/openapi.yaml"), timeout=h.HTTP_TIMEOUT)
+    assert r.status_code == 200, "GET /openapi.yaml: %d %s" % (r.status_code, r.text[:200])
+    ctype = r.headers.get("Content-Type", "")
+    assert "yaml" in ctype or ctype.startswith("text/"), ctype
+    assert r.content == OPENAPI.read_bytes(), "served document differs from docs/openapi.yaml"

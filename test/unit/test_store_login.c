@@ -1,0 +1,388 @@
+/*
+ * test_store_login.c - the authentication writes of the store: failure
+ * counting and lockout, SW_LOGIN with each of its parts and error codes,
+ * refresh-token rotation with reuse detection, session revocation.
+ * Backend-agnostic like test_store.c (BIOAUTH_TEST_DB, see store_testlib.h).
+ */
+#define _XOPEN_SOURCE 700
+#include "store_testlib.h"
+
+/* --- failures, lockout --- */
+
+static void test_auth_failure_lock(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], key[ID_LEN], sid[ID_LEN], other[ID_LEN];
+	struct model_audit ev = {.event = "authenticate", .outcome = "failure",
+	                         .reason = "invalid_signature"};
+	struct store_audit_filter f = {0};
+	struct store_write w;
+	struct model_authenticator a;
+	struct model_audit *list;
+	size_t n;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	for (int i = 1; i <= 3; i++) {
+		memset(&w, 0, sizeof(w));
+		w.kind = SW_AUTH_FAILURE;
+		w.in.auth_failure.app_id = app;
+		w.in.auth_failure.key_id = key;
+		w.in.auth_failure.now = now;
+		w.in.auth_failure.threshold = 3;
+		w.in.auth_failure.lock_seconds = 60;
+		ev.app_id = app;
+		ev.user_id = user;
+		ev.key_id = key;
+		w.audit = &ev;
+		assert_int_equal(wsync(&w), BA_OK);
+		assert_true(ev.id > 0);
+		assert_int_equal(w.out.locked, i == 3);
+		if (i < 3) {
+			assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+			assert_int_equal(a.failed_count, i);
+			assert_int_equal(a.locked_until, 0);
+			model_authenticator_clear(&a);
+		}
+	}
+	assert_int_equal(w.out.locked_until, now + 60);
+	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(a.locked_until, now + 60);
+	model_authenticator_clear(&a);
+
+	/* three failure events and one lock event, the lock newest */
+	f.user_id = user;
+	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(n, 4);
+	assert_string_equal(list[0].event, "lock");
+	assert_string_equal(list[0].key_id, key);
+	assert_string_equal(list[0].app_id, app);
+	assert_string_equal(list[1].event, "authenticate");
+	assert_string_equal(list[1].reason, "invalid_signature");
+	store_free_audit(list, n);
+
+	/* locked: a login with the key fails and changes nothing */
+	login_init(&w, app, user, sid, NULL, now + 10);
+	w.in.login.key_id = key;
+	assert_int_equal(wsync(&w), BA_ERR_KEY_LOCKED);
+	assert_null(w.out.session.session_id);
+	{
+		struct model_session s;
+
+		assert_int_equal(S->ops->session_get(S, sid, &s), BA_ERR_NOT_FOUND);
+	}
+	/* after the lock a login works and resets the key */
+	login_init(&w, app, user, sid, NULL, now + 61);
+	w.in.login.key_id = key;
+	assert_int_equal(wsync(&w), BA_OK);
+	model_session_clear(&w.out.session);
+	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(a.failed_count, 0);
+	assert_true(a.locked_until <= now + 61);
+	assert_int_equal(a.last_used_at, now + 61);
+	model_authenticator_clear(&a);
+
+	/* unknown key */
+	memset(&w, 0, sizeof(w));
+	w.kind = SW_AUTH_FAILURE;
+	w.in.auth_failure.app_id = app;
+	uid(other, "key");
+	w.in.auth_failure.key_id = other;
+	w.in.auth_failure.now = now;
+	w.in.auth_failure.threshold = 3;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+}
+
+/* --- login --- */
+
+static void test_login_start_challenge(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], user2[ID_LEN], key[ID_LEN], ch[ID_LEN], old[ID_LEN],
+	     sid[ID_LEN], bogus[ID_LEN];
+	uint8_t rt[MODEL_HASH_LEN];
+	struct store_write w;
+	struct model_challenge c;
+	struct model_session s;
+	struct model_refresh r;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	mk_user(user2);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	mk_challenge(app, user, ch, now + 300);
+	mk_challenge(app, user, old, now - 1);
+
+	/* a login with a missing key fails as a whole: the challenge survives */
+	rand_hash(rt);
+	login_init(&w, app, user, sid, rt, now);
+	w.in.login.start_challenge = ch;
+	w.in.login.key_id = "no-such-key";
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_OK);
+	assert_false(c.consumed);
+	model_challenge_clear(&c);
+	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_ERR_NOT_FOUND);
+
+	/* another user's challenge; an unknown one; an expired one */
+	login_init(&w, app, user2, sid, rt, now);
+	w.in.login.start_challenge = ch;
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_CHALLENGE);
+	uid(bogus, "chal");
+	login_init(&w, app, user, sid, rt, now);
+	w.in.login.start_challenge = bogus;
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_CHALLENGE);
+	login_init(&w, app, user, sid, rt, now);
+	w.in.login.start_challenge = old;
+	assert_int_equal(wsync(&w), BA_ERR_CHALLENGE_EXPIRED);
+
+	/* success */
+	login_init(&w, app, user, sid, rt, now);
+	w.in.login.start_challenge = ch;
+	w.in.login.key_id = key;
+	w.in.login.session.org_id = "org-1";
+	w.in.login.session.client_attributes = "{\"ip\":\"127.0.0.1\"}";
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_string_equal(w.out.session.session_id, sid);
+	assert_string_equal(w.out.session.app_id, app);
+	assert_string_equal(w.out.session.user_id, user);
+	assert_int_equal(w.out.session.factors, FACTOR_MOBILE_BIOMETRICS);
+	assert_string_equal(w.out.session.org_id, "org-1");
+	assert_int_equal(w.out.session.auth_time, now);
+	assert_int_equal(w.out.session.expires_at, now + 3600);
+	assert_false(w.out.session.revoked);
+	model_session_clear(&w.out.session);
+	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_OK);
+	assert_true(c.consumed);
+	model_challenge_clear(&c);
+	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_string_equal(s.client_attributes, "{\"ip\":\"127.0.0.1\"}");
+	model_session_clear(&s);
+	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_OK);
+	assert_string_equal(r.session_id, sid);
+	assert_false(r.rotated);
+	assert_int_equal(r.expires_at, now + 3600);
+	assert_memory_equal(r.hash, rt, MODEL_HASH_LEN);
+	model_refresh_clear(&r);
+
+	/* the challenge is spent */
+	rand_hash(rt);
+	login_init(&w, app, user, sid, rt, now);
+	w.in.login.start_challenge = ch;
+	assert_int_equal(wsync(&w), BA_ERR_CHALLENGE_REUSED);
+	assert_int_equal(S->ops->session_get(S, sid, &s), BA_ERR_NOT_FOUND);
+}
+
+static void test_login_client_challenge(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], k1[ID_LEN], k2[ID_LEN], sid[ID_LEN];
+	uint8_t h[MODEL_HASH_LEN];
+	struct store_write w;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(mk_key(app, user, k1, 10, now), BA_OK);
+	assert_int_equal(mk_key(app, user, k2, 10, now), BA_OK);
+	rand_hash(h);
+	for (int i = 0; i < 2; i++) {
+		login_init(&w, app, user, sid, NULL, now);
+		w.in.login.key_id = k1;
+		w.in.login.has_client_challenge = true;
+		memcpy(w.in.login.client_challenge_hash, h, MODEL_HASH_LEN);
+		assert_int_equal(wsync(&w), i == 0 ? BA_OK : BA_ERR_CHALLENGE_REUSED);
+		model_session_clear(&w.out.session);
+	}
+	/* the same challenge with another key is another pair */
+	login_init(&w, app, user, sid, NULL, now);
+	w.in.login.key_id = k2;
+	w.in.login.has_client_challenge = true;
+	memcpy(w.in.login.client_challenge_hash, h, MODEL_HASH_LEN);
+	assert_int_equal(wsync(&w), BA_OK);
+	model_session_clear(&w.out.session);
+}
+
+/* A second factor joins a live session of the same user and app. */
+static void test_login_existing_session(void **state)
+{
+	char app[ID_LEN], app2[ID_LEN], user[ID_LEN], user2[ID_LEN], key[ID_LEN], sid[ID_LEN],
+	     sid2[ID_LEN], unused[ID_LEN];
+	uint8_t rt[MODEL_HASH_LEN], rt2[MODEL_HASH_LEN];
+	struct store_write w;
+	struct model_session s;
+	struct model_refresh r;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_app(app2, NULL, 10);
+	mk_user(user);
+	mk_user(user2);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	mk_session(app, user, sid, rt, now - 100);
+
+	rand_hash(rt2);
+	login_init(&w, app, user, unused, rt2, now);
+	w.in.login.key_id = key;
+	w.in.login.existing_session_id = sid;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_string_equal(w.out.session.session_id, sid);
+	assert_int_equal(w.out.session.factors, FACTOR_PWD | FACTOR_MOBILE_BIOMETRICS);
+	assert_int_equal(w.out.session.auth_time, now);
+	assert_int_equal(w.out.session.created_at, now - 100);
+	model_session_clear(&w.out.session);
+	assert_int_equal(S->ops->session_get(S, unused, &s), BA_ERR_NOT_FOUND);
+	assert_int_equal(S->ops->refresh_get(S, rt2, &r), BA_OK); /* bound to sid */
+	assert_string_equal(r.session_id, sid);
+	model_refresh_clear(&r);
+
+	/* not of this user, not of this app, expired, revoked: NOT_FOUND */
+	login_init(&w, app, user2, unused, NULL, now);
+	w.in.login.existing_session_id = sid;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+	login_init(&w, app2, user, unused, NULL, now);
+	w.in.login.existing_session_id = sid;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+	login_init(&w, app, user, unused, NULL, now + 4000);
+	w.in.login.existing_session_id = sid;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+	mk_session(app, user, sid2, rt2, now);
+	memset(&w, 0, sizeof(w));
+	w.kind = SW_SESSION_REVOKE;
+	w.in.session_revoke.app_id = app;
+	w.in.session_revoke.session_id = sid2;
+	assert_int_equal(wsync(&w), BA_OK);
+	login_init(&w, app, user, unused, NULL, now);
+	w.in.login.existing_session_id = sid2;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+}
+
+/* --- refresh tokens, sessions --- */
+
+static void rotate_init(struct store_write *w, const char *app, const uint8_t *old,
+                        uint8_t *next, int64_t now)
+{
+	memset(w, 0, sizeof(*w));
+	w->kind = SW_REFRESH_ROTATE;
+	w->in.refresh.app_id = app;
+	memcpy(w->in.refresh.old_hash, old, MODEL_HASH_LEN);
+	rand_hash(next);
+	memcpy(w->in.refresh.next.hash, next, MODEL_HASH_LEN);
+	w->in.refresh.next.expires_at = now + 3600;
+	w->in.refresh.now = now;
+}
+
+static void test_refresh_rotate(void **state)
+{
+	char app[ID_LEN], app2[ID_LEN], user[ID_LEN], sid[ID_LEN], sid2[ID_LEN];
+	uint8_t rt[MODEL_HASH_LEN], next[MODEL_HASH_LEN], next2[MODEL_HASH_LEN],
+	        unknown[MODEL_HASH_LEN], rt2[MODEL_HASH_LEN];
+	struct store_write w;
+	struct model_refresh r;
+	struct model_session s;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_app(app2, NULL, 10);
+	mk_user(user);
+	mk_session(app, user, sid, rt, now);
+
+	rotate_init(&w, app2, rt, next, now);           /* another app's client */
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_GRANT);
+	rotate_init(&w, app, rt, next, now + 3600);     /* expired */
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_GRANT);
+	rand_hash(unknown);
+	rotate_init(&w, app, unknown, next, now);
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_GRANT);
+
+	rotate_init(&w, app, rt, next, now + 1);
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_false(w.out.reuse_detected);
+	assert_string_equal(w.out.session.session_id, sid);
+	assert_string_equal(w.out.session.user_id, user);
+	model_session_clear(&w.out.session);
+	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_OK);
+	assert_true(r.rotated);
+	model_refresh_clear(&r);
+	assert_int_equal(S->ops->refresh_get(S, next, &r), BA_OK);
+	assert_false(r.rotated);
+	assert_string_equal(r.session_id, sid);
+	assert_int_equal(r.expires_at, now + 3601);
+	model_refresh_clear(&r);
+
+	rotate_init(&w, NULL, next, next2, now + 2);    /* app_id unset: any app */
+	assert_int_equal(wsync(&w), BA_OK);
+	model_session_clear(&w.out.session);
+
+	/* reuse of rt: the session dies, committed, and the rc is OK */
+	rotate_init(&w, app, rt, next, now + 3);
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_true(w.out.reuse_detected);
+	model_session_clear(&w.out.session);
+	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_true(s.revoked);
+	model_session_clear(&s);
+	rotate_init(&w, app, next2, next, now + 4);     /* the live token is dead too */
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_GRANT);
+	assert_false(w.out.reuse_detected);
+
+	/* an expired session and token */
+	mk_session(app, user, sid2, rt2, now - 4000);
+	rotate_init(&w, app, rt2, next, now);
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_GRANT);
+}
+
+static void test_session_revoke(void **state)
+{
+	char app[ID_LEN], app2[ID_LEN], user[ID_LEN], sid[ID_LEN], bogus[ID_LEN];
+	uint8_t rt[MODEL_HASH_LEN], next[MODEL_HASH_LEN];
+	struct store_write w = {.kind = SW_SESSION_REVOKE};
+	struct model_session s;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_app(app2, NULL, 10);
+	mk_user(user);
+	mk_session(app, user, sid, rt, now);
+	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_false(s.revoked);
+	assert_int_equal(s.factors, FACTOR_PWD);
+	model_session_clear(&s);
+
+	w.in.session_revoke.app_id = app2;
+	w.in.session_revoke.session_id = sid;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+	uid(bogus, "ses");
+	w.in.session_revoke.app_id = app;
+	w.in.session_revoke.session_id = bogus;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+	w.in.session_revoke.session_id = sid;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_true(s.revoked);
+	model_session_clear(&s);
+	rotate_init(&w, app, rt, next, now);
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_GRANT);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, store_setup, store_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_auth_failure_lock),
+		T(test_login_start_challenge),
+		T(test_login_client_challenge),
+		T(test_login_existing_session),
+		T(test_refresh_rotate),
+		T(test_session_revoke),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,360 @@
+/*
+ * test_users.c - user creation (validation, generated ids, password hashing)
+ * through a temporary SQLite store, and password checks with their constant
+ * cost for unknown users.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "domain/password.h"
+#include "domain/users.h"
+#include "domain/validate.h"
+
+struct fixture {
+	char dir[64];
+	char path[96];
+	struct store *store;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct store_options opt;
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_users.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/db.sqlite", f->dir);
+	memset(&opt, 0, sizeof(opt));
+	opt.durable = false;
+	if (store_open(f->path, &opt, &f->store) != BA_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[128];
+
+	store_close(f->store);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Creates a user through the store; returns the write's rc. */
+static int
+create(struct fixture *f, const char *id, const char *name, const char *pw,
+       char **id_out)
+{
+	struct store_write w;
+	int r;
+
+	if ((r = users_prepare_create(id, name, pw, &w)) != BA_OK)
+		return r;
+	r = store_write_sync(f->store, &w);
+	if (id_out != NULL)
+		*id_out = r == BA_OK ? strdup(w.in.user.user_id) : NULL;
+	users_write_clear(&w);
+	return r;
+}
+
+static void
+test_create_generated(void **state)
+{
+	struct fixture *f = *state;
+	struct store_write w;
+	struct model_user u;
+	char *id = NULL;
+
+	assert_int_equal(users_prepare_create(NULL, NULL, NULL, &w), BA_OK);
+	assert_int_equal(w.kind, SW_USER_CREATE);
+	assert_true(strncmp(w.in.user.user_id, "usr_", 4) == 0);
+	assert_int_equal(strlen(w.in.user.user_id), 4 + 22);
+	assert_null(w.in.user.username);
+	assert_null(w.in.user.password_hash);
+	assert_true(w.in.user.created_at > 1600000000);
+	assert_int_equal(w.in.user.created_at, w.in.user.updated_at);
+	assert_int_equal(store_write_sync(f->store, &w), BA_OK);
+	id = strdup(w.in.user.user_id);
+	users_write_clear(&w);
+	assert_int_equal(w.kind, 0);
+	assert_int_equal(f->store->ops->user_get(f->store, id, &u), BA_OK);
+	assert_string_equal(u.user_id, id);
+	assert_null(u.username);
+	assert_null(u.password_hash);
+	model_user_clear(&u);
+	free(id);
+}
+
+static void
+test_create_full(void **state)
+{
+	struct fixture *f = *state;
+	struct store_write w;
+	struct model_user u;
+
+	assert_int_equal(users_prepare_create("alice-id", "alice", "pw-of-alice",
+	    &w), BA_OK);
+	assert_string_equal(w.in.user.user_id, "alice-id");
+	assert_string_equal(w.in.user.username, "alice");
+	/* Hashed here, never stored in clear. */
+	assert_true(strncmp(w.in.user.password_hash, "$argon2id$", 10) == 0);
+	assert_int_equal(password_verify(w.in.user.password_hash, "pw-of-alice"),
+	    BA_OK);
+	assert_int_equal(store_write_sync(f->store, &w), BA_OK);
+	users_write_clear(&w);
+	assert_int_equal(f->store->ops->user_get_by_username(f->store, "alice", &u),
+	    BA_OK);
+	assert_string_equal(u.user_id, "alice-id");
+	model_user_clear(&u);
+
+	/* user_id and username are unique. */
+	assert_int_equal(create(f, "alice-id", NULL, NULL, NULL), BA_ERR_CONFLICT);
+	assert_int_equal(create(f, "other-id", "alice", NULL, NULL),
+	    BA_ERR_CONFLICT);
+	assert_int_equal(create(f, "\xe7\x94\xa8\xe6\x88\xb7 1",
+	    "J\xc3\xbcrgen", "x", NULL), BA_OK);
+}
+
+static void
+test_create_validation(void **state)
+{
+	char s257[258], pw1025[1026];
+	struct store_write w;
+
+	(void)state;
+	memset(s257, 'u', 257);
+	s257[257] = '\0';
+	memset(pw1025, 'p', 1025);
+	pw1025[1025] = '\0';
+
+	assert_int_equal(users_prepare_create("", NULL, NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(w.kind, 0);
+	assert_int_equal(users_prepare_create(s257, NULL, NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create("id\n", NULL, NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create("id\x7f", NULL, NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create(NULL, "", NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create(NULL, s257, NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create(NULL, "a\x1b[31m", NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create(NULL, "\xff\xfe", NULL, &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create(NULL, "\xed\xa0\x80", NULL, &w),
+	    BA_ERR_INVALID_REQUEST);   /* a UTF-16 surrogate */
+	assert_int_equal(users_prepare_create(NULL, "\xf4\x90\x80\x80", NULL, &w),
+	    BA_ERR_INVALID_REQUEST);   /* above U+10FFFF */
+	assert_int_equal(users_prepare_create(NULL, "cut \xe2\x82", NULL, &w),
+	    BA_ERR_INVALID_REQUEST);   /* truncated sequence */
+	assert_int_equal(users_prepare_create(NULL, NULL, "", &w),
+	    BA_ERR_INVALID_REQUEST);
+	assert_int_equal(users_prepare_create(NULL, NULL, pw1025, &w),
+	    BA_ERR_INVALID_REQUEST);
+
+	/* The limits themselves are fine. */
+	s257[256] = '\0';
+	pw1025[1024] = '\0';
+	assert_int_equal(users_prepare_create(s257, s257, pw1025, &w), BA_OK);
+	users_write_clear(&w);
+	assert_int_equal(users_prepare_create(NULL, "\xf0\x9f\x98\x80 smile", "p",
+	    &w), BA_OK);
+	users_write_clear(&w);
+}
+
+static void
+test_validate_text(void **state)
+{
+	(void)state;
+	assert_true(validate_text("plain", 10));
+	assert_true(validate_text("with space", 10));
+	assert_true(validate_text("\xc2\xa0nbsp", 10));        /* U+00A0 is fine */
+	assert_false(validate_text("\xc2\x9f", 10));           /* U+009F (C1) */
+	assert_false(validate_text("\xe0\x80\x80", 10));       /* overlong NUL */
+	assert_false(validate_text("\x80", 10));               /* lone continuation */
+	assert_false(validate_text("elevenbytes", 10));
+	assert_false(validate_text(NULL, 10));
+}
+
+static void
+test_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct store_write w;
+	struct model_user u;
+	char *id = NULL;
+
+	assert_int_equal(create(f, NULL, "bob", "pw", &id), BA_OK);
+	assert_int_equal(users_prepare_delete(id, &w), BA_OK);
+	assert_int_equal(store_write_sync(f->store, &w), BA_OK);
+	users_write_clear(&w);
+	assert_int_equal(f->store->ops->user_get(f->store, id, &u),
+	    BA_ERR_NOT_FOUND);
+	assert_int_equal(users_check_password(f->store, "bob", "pw", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(users_prepare_delete(id, &w), BA_OK);
+	assert_int_equal(store_write_sync(f->store, &w), BA_ERR_NOT_FOUND);
+	assert_int_equal(users_prepare_delete("", &w), BA_ERR_INVALID_REQUEST);
+	free(id);
+}
+
+static void
+test_check_password(void **state)
+{
+	struct fixture *f = *state;
+	struct model_user u;
+	char *id = NULL;
+
+	assert_int_equal(create(f, NULL, "carol", "s3cret!", &id), BA_OK);
+	assert_int_equal(create(f, NULL, "nopw", NULL, NULL), BA_OK);
+
+	assert_int_equal(users_check_password(f->store, "carol", "s3cret!", &u),
+	    BA_OK);
+	assert_string_equal(u.user_id, id);
+	assert_string_equal(u.username, "carol");
+	model_user_clear(&u);
+
+	assert_int_equal(users_check_password(f->store, "carol", "s3cret", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_null(u.user_id);
+	assert_int_equal(users_check_password(f->store, "carol", "", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(users_check_password(f->store, "carol", NULL, &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(users_check_password(f->store, "Carol", "s3cret!", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(users_check_password(f->store, "nobody", "s3cret!", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	/* A user without a password cannot log in with any password. */
+	assert_int_equal(users_check_password(f->store, "nopw", "", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(users_check_password(f->store, "nopw", "x", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	/* The login name is the username, not the user_id. */
+	assert_int_equal(users_check_password(f->store, id, "s3cret!", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(users_check_password(f->store, "", "s3cret!", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	assert_int_equal(users_check_password(f->store, NULL, "s3cret!", &u),
+	    BA_ERR_INVALID_CREDENTIALS);
+	free(id);
+}
+
+/* Best-of-5 time of one users_check_password() call. */
+static double
+best_time(struct fixture *f, const char *user, const char *pw)
+{
+	struct model_user u;
+	double best = 1e9, t;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		t = now_s();
+		assert_int_equal(users_check_password(f->store, user, pw, &u),
+		    BA_ERR_INVALID_CREDENTIALS);
+		t = now_s() - t;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* An unknown user (or one without a password) costs what a wrong password
+ * costs: one Argon2id verification. */
+static void
+test_check_password_timing(void **state)
+{
+	struct fixture *f = *state;
+	double wrong, unknown, nopw;
+
+	assert_int_equal(create(f, NULL, "dave", "right", NULL), BA_OK);
+	assert_int_equal(create(f, NULL, "erin", NULL, NULL), BA_OK);
+	(void)best_time(f, "nobody", "warm-up");
+	wrong = best_time(f, "dave", "wrong");
+	unknown = best_time(f, "nobody", "wrong");
+	nopw = best_time(f, "erin", "wrong");
+	print_message("wrong password %.1f ms, unknown user %.1f ms, "
+	    "no password %.1f ms\n", wrong * 1e3, unknown * 1e3, nopw * 1e3);
+	assert_true(unknown > wrong * 0.5 && unknown < wrong * 2.0);
+	assert_true(nopw > wrong * 0.5 && nopw < wrong * 2.0);
+}
+
+/* A store whose lookups fail: its error passes through untouched. */
+static int
+failing_get(struct store *s, const char *username, struct model_user *out)
+{
+	(void)s;
+	(void)username;
+	(void)out;
+	return BA_ERR_STORE_UNAVAILABLE;
+}
+
+static void
+test_check_password_store_error(void **state)
+{
+	struct store_ops ops;
+	struct store fake;
+	struct model_user u;
+
+	(void)state;
+	memset(&ops, 0, sizeof(ops));
+	ops.name = "fake";
+	ops.user_get_by_username = failing_get;
+	fake.ops = &ops;
+	assert_int_equal(users_check_password(&fake, "x", "y", &u),
+	    BA_ERR_STORE_UNAVAILABLE);
+	assert_null(u.user_id);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_generated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_full, setup, teardown),
+		cmocka_unit_test(test_create_validation),
+		cmocka_unit_test(test_validate_text),
+		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_password, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_password_timing, setup,
+		    teardown),
+		cmocka_unit_test(test_check_password_store_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
