@@ -203,6 +203,16 @@ jws_key_from_pem(enum jws_alg alg, const char *kid, const char *pem, struct jws_
 	return key_wrap(alg, kid, pkey, out);
 }
 
+/* Wipes and frees a decoded JWK member. */
+static void
+bytes_free(uint8_t *p, size_t len)
+{
+	if (p != NULL) {
+		OPENSSL_cleanse(p, len);
+		free(p);
+	}
+}
+
 /*
  * The base64url member `name` of a JWK, decoded into a malloc'd buffer.
  * Absent: BA_ERR_NOT_FOUND. Present but not a string, or not strict
@@ -224,21 +234,11 @@ jwk_bytes(const json_t *jwk, const char *name, size_t want_len, uint8_t **out, s
 	if (r != BA_OK)
 		return r == BA_ERR_NOMEM ? r : BA_ERR_INVALID_KEY_ENCODING;
 	if (*len == 0 || (want_len != 0 && *len != want_len)) {
-		OPENSSL_clear_free(*out, *len);
+		bytes_free(*out, *len);
 		*out = NULL;
 		return BA_ERR_INVALID_KEY_ENCODING;
 	}
 	return BA_OK;
-}
-
-/* Wipes and frees a decoded JWK member. */
-static void
-bytes_free(uint8_t *p, size_t len)
-{
-	if (p != NULL) {
-		OPENSSL_cleanse(p, len);
-		free(p);
-	}
 }
 
 /*

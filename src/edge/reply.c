@@ -3,13 +3,15 @@
  *
  * A req_reply_* call builds the MHD response and keeps it in the request;
  * server.c queues it when the handler returns. Every response carries
- * Cache-Control: no-store, X-Content-Type-Options: nosniff and the
- * X-Request-Id; JSON bodies are application/json. A second reply for the
+ * Cache-Control: no-store (unless the handler set its own),
+ * X-Content-Type-Options: nosniff and the X-Request-Id; JSON bodies are
+ * application/json. A second reply for the
  * same request is a bug: it is logged and dropped.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -36,6 +38,15 @@ req_add_header(struct req *r, const char *name, const char *value)
 	r->extra[r->nextra].name = n;
 	r->extra[r->nextra].value = v;
 	r->nextra++;
+}
+
+static bool
+has_extra(const struct req *r, const char *name)
+{
+	for (size_t i = 0; i < r->nextra; i++)
+		if (strcasecmp(r->extra[i].name, name) == 0)
+			return true;
+	return false;
 }
 
 /* Takes `buf` (malloc'd, len bytes; NULL with len 0 for an empty body),
@@ -65,7 +76,10 @@ set_response(struct req *r, unsigned status, const char *content_type,
 	}
 	if (content_type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* A handler may set its own caching policy (JWKS, discovery). */
+	if (!has_extra(r, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		                        "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", r->id);
 	if (atomic_load(&r->srv->stopping))

@@ -109,8 +109,10 @@ const struct pg_stmt pg_write_stmts[] = {
 		" client_attributes, created_at, auth_time, expires_at, revoked)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false) ON CONFLICT DO NOTHING" },
 	[W_SESSION_ADD_FACTORS] = { "w_session_add_factors",
-		"UPDATE sessions SET factors = factors | $4, auth_time = $5 WHERE session_id = $1"
-		" AND app_id = $2 AND user_id = $3 AND NOT revoked AND expires_at > $5" },
+		"UPDATE sessions SET factors = factors | $4, auth_time = $5,"
+		" org_id = coalesce($6, org_id), client_attributes = coalesce($7, client_attributes)"
+		" WHERE session_id = $1 AND app_id = $2 AND user_id = $3 AND NOT revoked"
+		" AND expires_at > $5" },
 	[W_SESSION_GET] = { "w_session_get",
 		"SELECT " PG_SESSION_COLS " FROM sessions WHERE session_id = $1" },
 	[W_SESSION_REVOKE] = { "w_session_revoke",
@@ -562,8 +564,9 @@ out:
 	return r;
 }
 
-/* Adds the login's factors to a live session of the same app and user:
- * one conditional UPDATE, NOT_FOUND when it matches nothing. */
+/* Adds the login's factors (and its org_id / client_attributes when set)
+ * to a live session of the same app and user: one conditional UPDATE,
+ * NOT_FOUND when it matches nothing. */
 static int session_extend(struct pg_conn *pc, const struct store_login *l)
 {
 	struct pg_params p = { 0 };
@@ -573,6 +576,8 @@ static int session_extend(struct pg_conn *pc, const struct store_login *l)
 	pgp_text(&p, l->user_id);
 	pgp_int(&p, (int64_t)l->session.factors);
 	pgp_int(&p, l->now);
+	pgp_text(&p, l->session.org_id);
+	pgp_text(&p, l->session.client_attributes);
 	return run_changed(pc, W_SESSION_ADD_FACTORS, &p);
 }
 

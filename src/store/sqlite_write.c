@@ -441,10 +441,14 @@ static int session_extend(struct sq_conn *c, const struct store_login *l)
 	if (r != BA_OK)
 		return r;
 	PREPARE(st, c, SQ_SESSION_ADD_FACTORS,
-	        "UPDATE sessions SET factors = factors | ?2, auth_time = ?3 WHERE session_id = ?1");
+	        "UPDATE sessions SET factors = factors | ?2, auth_time = ?3,"
+	        " org_id = coalesce(?4, org_id),"
+	        " client_attributes = coalesce(?5, client_attributes) WHERE session_id = ?1");
 	sq_bind_text(st, 1, l->existing_session_id);
 	sq_bind_int64(st, 2, (int64_t)l->session.factors);
 	sq_bind_int64(st, 3, l->now);
+	sq_bind_text(st, 4, l->session.org_id);
+	sq_bind_text(st, 5, l->session.client_attributes);
 	return step_done(c, st);
 }
 

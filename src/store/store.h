@@ -88,7 +88,9 @@ enum store_write_kind {
  *    count is reset and last_used_at = now.
  *  - existing_session_id: that session must be live (not revoked, not expired
  *    at now) and of the same app and user (else NOT_FOUND); its factors gain
- *    `session.factors`, auth_time = now. Otherwise `session` is inserted.
+ *    `session.factors`, auth_time = now, and a non-NULL `session.org_id` /
+ *    `session.client_attributes` replace the stored ones. Otherwise
+ *    `session` is inserted.
  *    Either way out.session receives the stored session.
  *  - refresh: inserted, bound to the session.
  */

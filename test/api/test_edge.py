@@ -299,7 +299,10 @@ def test_per_ip_connection_limit(bioauthd):
     a = socket.create_connection((srv.host, srv.port))
     b = socket.create_connection((srv.host, srv.port))
     try:
-        time.sleep(0.3)
+        # Answered on both, so both are accepted and kept alive.
+        for s in (a, b):
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert status_of(read_all(s, 5)) == 200
         with socket.create_connection((srv.host, srv.port), timeout=3) as c:
             c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             assert status_of(read_all(c, 3)) == 0  # refused: closed at once

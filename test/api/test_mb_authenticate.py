@@ -326,8 +326,9 @@ def test_lockout_after_five_failures(mb, alice):
     # the list shows the lock
     lst = mb.authenticators(alice.user_id).json()["authenticators"]
     mine = [a for a in lst if a["publicKeyId"] == dev.key_id][0]
-    if "locked" in mine:
-        assert mine["locked"] is True, mine
+    assert mine["locked"] is True, mine
+    theirs = [a for a in lst if a["publicKeyId"] == other.key_id][0]
+    assert theirs["locked"] is False, theirs
 
 
 def test_success_resets_failure_count(mb, alice):

@@ -165,8 +165,13 @@ def test_key_bound_to_token_user_and_app(mb, mb2, alice):
     enroll(mb, alice, dev)
     r = mb.authenticators(alice.user_id)
     assert r.status_code == 200, r.text
-    assert r.json().get("user_id", alice.user_id) == alice.user_id
+    assert r.json()["user_id"] == alice.user_id
     assert [a["publicKeyId"] for a in r.json()["authenticators"]] == [dev.key_id]
+    assert r.json()["authenticators"][0].get("last_used_at") is None, r.json()
+    # a login sets last_used_at
+    assert_tokens(mb, login(mb, alice, dev), alice)
+    a = mb.authenticators(alice.user_id).json()["authenticators"][0]
+    assert isinstance(a.get("last_used_at"), str) and a["last_used_at"], a
     # the other app does not see it
     r = mb2.authenticators(alice.user_id)
     assert r.status_code == 200, r.text

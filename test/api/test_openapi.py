@@ -228,3 +228,175 @@ def test_server_serves_the_document(server):
     ctype = r.headers.get("Content-Type", "")
     assert "yaml" in ctype or ctype.startswith("text/"), ctype
     assert r.content == OPENAPI.read_bytes(), "served document differs from docs/openapi.yaml"
+
+
+# --- real responses against the documented schemas ---------------------------
+
+class SchemaError(AssertionError):
+    pass
+
+
+def _resolve(doc, node):
+    while isinstance(node, dict) and "$ref" in node:
+        cur = doc
+        for part in node["$ref"][2:].split("/"):
+            cur = cur[part]
+        node = cur
+    return node
+
+
+_PY = {"string": str, "boolean": bool, "object": dict, "array": list,
+       "null": type(None)}
+
+
+def _type_ok(value, t):
+    if t == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, _PY[t])
+
+
+def validate(doc, schema, value, where="$"):
+    """A strict subset of JSON Schema for response bodies: type, enum, const,
+    required, properties, items, oneOf, additionalProperties. A property the
+    schema does not declare is an error (the document must describe every
+    field the server sends) unless additionalProperties allows it."""
+    schema = _resolve(doc, schema)
+    if "oneOf" in schema:
+        errors = []
+        for alt in schema["oneOf"]:
+            try:
+                validate(doc, alt, value, where)
+                return
+            except SchemaError as e:
+                errors.append(str(e))
+        raise SchemaError("%s: matches no oneOf alternative: %s" % (where, errors))
+    types = schema.get("type")
+    if types is not None:
+        types = types if isinstance(types, list) else [types]
+        if not any(_type_ok(value, t) for t in types):
+            raise SchemaError("%s: %r is not of type %s" % (where, value, types))
+    if "enum" in schema and value not in schema["enum"]:
+        raise SchemaError("%s: %r not in enum %s" % (where, value, schema["enum"]))
+    if "const" in schema and value != schema["const"]:
+        raise SchemaError("%s: %r is not %r" % (where, value, schema["const"]))
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for req in schema.get("required", []):
+            if req not in value:
+                raise SchemaError("%s: required property %r missing in %r" % (where, req, value))
+        extra = schema.get("additionalProperties", None if props else True)
+        for k, v in value.items():
+            if k in props:
+                validate(doc, props[k], v, "%s.%s" % (where, k))
+            elif extra in (None, False):
+                raise SchemaError("%s: property %r is not documented" % (where, k))
+            elif isinstance(extra, dict):
+                validate(doc, extra, v, "%s.%s" % (where, k))
+    if isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            validate(doc, schema["items"], v, "%s[%d]" % (where, i))
+
+
+def test_validator_is_strict():
+    doc = {"components": {"schemas": {"T": {
+        "type": "object", "required": ["a"],
+        "properties": {"a": {"type": "integer"}, "b": {"type": ["string", "null"]}}}}}}
+    ref = {"$ref": "#/components/schemas/T"}
+    validate(doc, ref, {"a": 1, "b": None})
+    for bad in ({"b": "x"}, {"a": "1"}, {"a": True}, {"a": 1, "c": 2}, {"a": 1, "b": 3}, []):
+        with pytest.raises(SchemaError):
+            validate(doc, ref, bad)
+
+
+def check_response(doc, method, path, resp):
+    """`resp` is documented: its status is listed for the operation and its
+    JSON body matches the schema of that status."""
+    op = doc["paths"][path][method.lower()]
+    status = str(resp.status_code)
+    where = "%s %s -> %s" % (method, path, status)
+    assert status in op["responses"], "%s: status not documented (%s)" % (where, resp.text[:200])
+    r = _resolve(doc, op["responses"][status])
+    content = r.get("content")
+    if not content:
+        assert resp.content == b"", "%s: documented without body, got %r" % (where, resp.text)
+        return
+    ctype = resp.headers.get("Content-Type", "").split(";")[0].strip()
+    assert ctype in content, "%s: Content-Type %r, documented %s" % (where, ctype, list(content))
+    if ctype.endswith("json"):
+        validate(doc, content[ctype]["schema"], resp.json(), where)
+
+
+def test_responses_match_documented_schemas(server):
+    import base64 as b64mod
+    from mb_helpers import Device, MBClient, auth_body
+
+    doc = _load()
+    MB = "/v1/auth/mobile-biometrics"
+    app = h.create_app(server)
+    r = h.client_token_response(server, app)
+    check_response(doc, "POST", "/oidc/token", r)
+    mb = MBClient(server, app)
+
+    r = h.create_user(server, mb.ctoken, username=h.unique_name("oa"),
+                      password=h.DEFAULT_PASSWORD, expect=None)
+    check_response(doc, "POST", "/v1/users", r)
+    user = r.json()
+    check_response(doc, "GET", "/v1/users/{user_id}", h.get_user(server, mb.ctoken, user["user_id"]))
+    check_response(doc, "GET", "/v1/users/{user_id}", h.get_user(server, mb.ctoken, "nobody-here"))
+    r = h.password_login_response(server, mb.ctoken, user["username"], h.DEFAULT_PASSWORD)
+    check_response(doc, "POST", "/v1/auth/password/authenticate", r)
+    login = r.json()
+    r = h.password_login_response(server, mb.ctoken, user["username"], "wrong")
+    check_response(doc, "POST", "/v1/auth/password/authenticate", r)
+
+    dev = Device("android", "ec")
+    body = dev.register_body(device_id="d1", displayName="n")
+    r = mb.register(login["access_token"], body)
+    check_response(doc, "POST", MB + "/register", r)
+    check_response(doc, "POST", MB + "/register", mb.register(login["access_token"], body))
+    check_response(doc, "POST", MB + "/register",
+                   mb.register(login["access_token"], dict(body, publicKey="!!")))
+    check_response(doc, "POST", MB + "/register", mb.register(mb.ctoken, body))
+    check_response(doc, "POST", MB + "/register", mb.register("x", body))
+    check_response(doc, "GET", "/v1/users/{user_id}/authenticators",
+                   mb.authenticators(user["user_id"]))
+
+    r = mb.start(user["user_id"])
+    check_response(doc, "POST", MB + "/start", r)
+    ch = r.json()["challenge"]
+    check_response(doc, "POST", MB + "/start", mb.start("nobody-here"))
+    check_response(doc, "POST", MB + "/start", mb.start(user["user_id"], timeout="x"))
+
+    class P:
+        user_id = user["user_id"]
+    good = auth_body(P, dev, ch)
+    check_response(doc, "POST", MB + "/authenticate",
+                   mb.authenticate(dict(good, signature=b64mod.b64encode(b"x" * 64).decode())))
+    r = mb.authenticate(good)
+    check_response(doc, "POST", MB + "/authenticate", r)
+    tokens = r.json()
+    check_response(doc, "POST", MB + "/authenticate", mb.authenticate(good))      # reused
+    check_response(doc, "POST", MB + "/authenticate",
+                   mb.authenticate(dict(good, key_id="nope")))
+
+    r = h.refresh(server, mb.ctoken, tokens["refresh_token"])
+    check_response(doc, "POST", "/v1/auth/token/refresh", r)
+    r2 = h.refresh_oauth(server, app, r.json()["refresh_token"])
+    check_response(doc, "POST", "/oidc/token", r2)
+    check_response(doc, "POST", "/oidc/token/introspection",
+                   h.introspect(server, app, r2.json()["access_token"]))
+    check_response(doc, "POST", "/oidc/token/revocation",
+                   h.revoke(server, app, r2.json()["refresh_token"]))
+
+    check_response(doc, "DELETE", MB + "/delete", mb.delete(login["access_token"], dev.key_id))
+    check_response(doc, "DELETE", MB + "/delete", mb.delete(login["access_token"], dev.key_id))
+    check_response(doc, "POST", "/v1/auth/session/logout", h.logout(server, mb.ctoken,
+                                                                    login["session_id"]))
+    check_response(doc, "DELETE", "/v1/users/{user_id}",
+                   h.delete_user(server, mb.ctoken, user["user_id"]))
+
+    for path in ("/oidc/.well-known/openid-configuration", "/.well-known/openid-configuration",
+                 "/oidc/jwks", "/healthz", "/readyz", "/metrics", "/openapi.yaml"):
+        check_response(doc, "GET", path, requests.get(h.url(server, path), timeout=h.HTTP_TIMEOUT))

@@ -503,15 +503,20 @@ static int step_delete(struct demo *d)
 static int step_authenticate_refused(struct demo *d, const char *challenge, const char *sig)
 {
 	static const long refused[] = {401, 404};
-	long status = 0;
+	json_t *resp = NULL;
+	const char *code;
 	int rc;
 
 	step_title(d, "authenticate again with the deleted key (must be refused)");
 	rc = call(d, "POST", "/v1/auth/mobile-biometrics/authenticate", d->client_token, 0,
-	          authenticate_body(d, challenge, sig), NULL, refused, ARRAY_LEN(refused), NULL,
-	          &status);
-	if (rc == 0)
+	          authenticate_body(d, challenge, sig), NULL, refused, ARRAY_LEN(refused), &resp,
+	          NULL);
+	if (rc == 0) {
+		code = json_string_value(json_object_get(resp, "error_code"));
+		detail("error_code:", code != NULL ? code : "(none)");
 		printf("    refused as expected: the deleted key no longer logs in\n");
+	}
+	json_decref(resp);
 	return rc;
 }
 

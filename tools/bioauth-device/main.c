@@ -32,7 +32,8 @@ static const char usage_main[] =
 	"  delete            delete a stored key\n"
 	"  demo              run register + login against a live bioauthd\n"
 	"\n"
-	"Every command takes --store DIR (default $HOME/.bioauth-device) and --help.\n"
+	"Every command takes --store DIR (default $HOME/.bioauth-device; it may also\n"
+	"come before the command) and --help.\n"
 	"Output is JSON on stdout; errors are one line on stderr; exit status 0 ok,\n"
 	"1 failure, 2 usage error.\n";
 
@@ -602,21 +603,53 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+struct command {
+	const char *name;
+	int (*fn)(int, char **);
+};
+
+static const struct command *cmds_of(void)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
+	static const struct command cmds[] = {
 		{"keygen", cmd_keygen},
 		{"register-payload", cmd_register_payload},
 		{"sign", cmd_sign},
 		{"list", cmd_list},
 		{"delete", cmd_delete},
 		{"demo", cmd_demo},
+		{NULL, NULL},
 	};
-	size_t i;
 
+	return cmds;
+}
+
+/*
+ * Runs the command argv[1] with its arguments argv[2..], followed by the
+ * `n_extra` global arguments in `extra` (the leading --store option).
+ */
+static int dispatch(int argc, char **argv, char **extra, int n_extra,
+                    const struct command *cmds)
+{
+	char *args[256];
+	int n = 0, i;
+
+	if (argc - 2 + n_extra > (int)ARRAY_LEN(args)) {
+		cli_err("too many arguments");
+		return CLI_EXIT_USAGE;
+	}
+	for (i = 2; i < argc; i++)
+		args[n++] = argv[i];
+	for (i = 0; i < n_extra; i++)
+		args[n++] = extra[i];
+	for (; cmds->name != NULL; cmds++)
+		if (strcmp(argv[1], cmds->name) == 0)
+			return cmds->fn(n, args);
+	cli_err("unknown command '%s' (see --help)", argv[1]);
+	return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
 	if (argc < 2) {
 		cli_err("missing command (see --help)");
 		return CLI_EXIT_USAGE;
@@ -630,9 +663,16 @@ int main(int argc, char **argv)
 		printf("bioauth-device %s\n", BIOAUTH_DEVICE_VERSION);
 		return CLI_EXIT_OK;
 	}
-	for (i = 0; i < ARRAY_LEN(cmds); i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 2, argv + 2);
-	cli_err("unknown command '%s' (see --help)", argv[1]);
-	return CLI_EXIT_USAGE;
+	/* "--store DIR" (or "--store=DIR") may also come before the command:
+	 * it is moved behind the command's own arguments. */
+	if (strcmp(argv[1], "--store") == 0 || strncmp(argv[1], "--store=", 8) == 0) {
+		int n = strcmp(argv[1], "--store") == 0 ? 2 : 1;
+
+		if (argc < 1 + n + 1) {
+			cli_err("missing command after %s (see --help)", argv[1]);
+			return CLI_EXIT_USAGE;
+		}
+		return dispatch(argc - n, argv + n, argv + 1, n, cmds_of());
+	}
+	return dispatch(argc, argv, NULL, 0, cmds_of());
 }
