@@ -16,8 +16,8 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
        -Wvla -Wundef -Wcast-qual -Wno-missing-field-initializers
 OPT     ?= -O2 -g
 CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -Isdk/include
-CFLAGS  += -std=c11 $(OPT) $(WARN) -fPIC -pthread $(shell pkg-config --cflags $(PKGS) libcurl)
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+CFLAGS  += -std=c11 $(OPT) $(WARN) -fPIC -pthread $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -322,9 +322,14 @@ api_mb_authenticate(struct req *r)
 		req_reply_error(r, rc, NULL);
 		goto out;
 	}
-	if (sig_verify_b64(&pk, (const uint8_t *)in.challenge, strlen(in.challenge),
-	                   in.signature, strlen(in.signature)) != BA_OK) {
+	rc = sig_verify_b64(&pk, (const uint8_t *)in.challenge, strlen(in.challenge),
+	                    in.signature, strlen(in.signature));
+	if (rc == BA_ERR_INVALID_SIGNATURE) {
 		record_bad_signature(r, l);
+		goto out;
+	}
+	if (rc != BA_OK) {   /* out of memory: not the device's fault, no lockout count */
+		req_reply_error(r, rc, NULL);
 		goto out;
 	}
 	if ((rc = load_username(ctx, l)) != BA_OK) {

@@ -2,6 +2,7 @@
  * cmd_app.c - bioauthctl app create|list|show|delete|rotate-secret.
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -44,16 +45,23 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	const char *name = NULL;
 	const char *resources[MODEL_MAX_RESOURCES];
 	size_t n = 0;
+	const char *client_challenges = NULL, *max_auth = NULL;
 	const struct ctl_opt opts[] = {
 		{ "--name", "N", "display name of the app (required)", &name,
 		  NULL, NULL, 0, NULL },
 		{ "--resource", "URI", "allowed audience, repeatable; the first "
 		  "is the default", NULL, resources, &n, MODEL_MAX_RESOURCES, NULL },
+		{ "--allow-client-challenges", "BOOL", "accept challenges the backend "
+		  "made itself, not only those of /start (default true)",
+		  &client_challenges, NULL, NULL, 0, NULL },
+		{ "--max-authenticators", "N", "keys per user in this app (default: "
+		  "the --max-authenticators option)", &max_auth, NULL, NULL, 0, NULL },
 		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 	};
 	struct store_write w;
 	struct store *s;
-	char *secret = NULL;
+	char *secret = NULL, *end = NULL;
+	long max = 0;
 	int rc, r;
 
 	memset(&w, 0, sizeof(w));
@@ -61,6 +69,12 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (name == NULL)
 		return ctl_usage_error(c, "app create: --name is required");
+	if (client_challenges != NULL && strcmp(client_challenges, "true") != 0 &&
+	    strcmp(client_challenges, "false") != 0)
+		return ctl_usage_error(c, "app create: --allow-client-challenges: true or false");
+	if (max_auth != NULL && ((max = strtol(max_auth, &end, 10)) < 1 || max > 1000 ||
+	                         *end != '\0'))
+		return ctl_usage_error(c, "app create: --max-authenticators: 1-1000");
 	if ((r = apps_prepare_create(name, resources, n, &c->cfg, &w,
 	    &secret)) != BA_OK) {
 		rc = r == BA_ERR_INVALID_REQUEST ?
@@ -71,6 +85,10 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		    ctl_fail(c, r, "app create");
 		goto out;
 	}
+	if (client_challenges != NULL)
+		w.in.app.allow_client_challenges = strcmp(client_challenges, "true") == 0;
+	if (max_auth != NULL)
+		w.in.app.max_authenticators = (int)max;
 	if (ctl_store(c, &s) != BA_OK) {
 		rc = CTL_EXIT_FAIL;
 		goto out;
@@ -197,7 +215,8 @@ out:
 }
 
 const struct ctl_command ctl_app_commands[] = {
-	{ "app", "create", app_create, "--name N [--resource URI]...",
+	{ "app", "create", app_create, "--name N [--resource URI]... "
+	  "[--allow-client-challenges BOOL] [--max-authenticators N]",
 	  "Create an app; prints its client_id and client_secret (shown once)." },
 	{ "app", "list", app_list, "", "List every app." },
 	{ "app", "show", app_show, "APP_ID", "Show one app." },
