@@ -36,13 +36,13 @@ TEST_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(TEST_SRC),$(w
 
 PROGRAMS = $(BUILD)/bioauthd $(BUILD)/bioauthctl
 ifneq ($(SDK_OBJ),)
-PROGRAMS += $(BUILD)/libbioauth-device.a $(BUILD)/libbioauth-device.so $(BUILD)/bioauth-device.pc
+PROGRAMS += $(BUILD)/libbioauth-device.a $(BUILD)/libbioauth-device.so.1 $(BUILD)/libbioauth-device.so $(BUILD)/bioauth-device.pc
 endif
 ifneq ($(DEVCLI_OBJ),)
 PROGRAMS += $(BUILD)/bioauth-device
 endif
 
-.PHONY: all test unit api run clean install-deps fuzz
+.PHONY: all test unit api run clean install-deps fuzz install
 all: $(PROGRAMS) $(TEST_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -62,8 +62,11 @@ $(BUILD)/libbioauth-device.a: $(SDK_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libbioauth-device.so: $(SDK_OBJ)
+$(BUILD)/libbioauth-device.so.1: $(SDK_OBJ)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,libbioauth-device.so.1 -o $@ $^ $(shell pkg-config --libs openssl)
+
+$(BUILD)/libbioauth-device.so: $(BUILD)/libbioauth-device.so.1
+	ln -sf libbioauth-device.so.1 $@
 
 $(BUILD)/bioauth-device.pc: sdk/bioauth-device.pc.in
 	@mkdir -p $(@D)
@@ -102,6 +105,19 @@ run: install-deps
 
 install-deps:
 	@scripts/install-deps.sh
+
+# Installs the programs and the device SDK (library, header, pkg-config
+# file, man page) under $(DESTDIR)$(PREFIX).
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	        $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/bioauthd $(BUILD)/bioauthctl $(BUILD)/bioauth-device $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(BUILD)/libbioauth-device.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/libbioauth-device.so.1 $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libbioauth-device.so.1 $(DESTDIR)$(PREFIX)/lib/libbioauth-device.so
+	install -m 0644 sdk/include/bioauth_device.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 $(BUILD)/bioauth-device.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 docs/man/bioauth-device.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf $(BUILD) build-*

@@ -19,8 +19,9 @@
  * completed during the first --warmup seconds are not counted. At the end
  * it prints one JSON object: throughput, latency percentiles (exact, from
  * every sample), status-code counts, errors and the client's own CPU time,
- * also per request tag. --responses FILE saves "<tag> <status> <body>" lines
- * (setup steps use it to collect tokens and challenges).
+ * also per request tag. --responses FILE saves "<tag> <index> <status>
+ * <body>" lines, index being the request's position in the file (the
+ * generator uses them to collect tokens and challenges).
  *
  * Request file: records of "@<tag> <length>\n" followed by exactly <length>
  * bytes of raw HTTP/1.1 request (request line, headers, body), then "\n".
@@ -495,11 +496,11 @@ dechunk(char *p, size_t n, size_t *total, size_t *blen)
 }
 
 static void
-save_response(struct run *R, int tag, int status, const char *body, size_t len)
+save_response(struct run *R, const struct request *q, int status, const char *body, size_t len)
 {
 	size_t i;
 
-	fprintf(R->resp, "%s %d ", R->tags[tag], status);
+	fprintf(R->resp, "%s %zu %d ", R->tags[q->tag], (size_t)(q - R->reqs), status);
 	for (i = 0; i < len; i++)
 		fputc(body[i] == '\n' || body[i] == '\r' ? ' ' : body[i], R->resp);
 	fputc('\n', R->resp);
@@ -516,7 +517,7 @@ record(struct run *R, struct conn *c, int status, const char *body, size_t blen)
 	R->completed_all++;
 	R->last_done = t;
 	if (R->resp != NULL)
-		save_response(R, tag, status, body, blen);
+		save_response(R, c->req, status, body, blen);
 	if (t < R->t_measure || t > R->t_end)
 		return;
 	if (status < 0 || status >= MAX_STATUS)

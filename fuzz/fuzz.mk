@@ -42,7 +42,8 @@ FUZZ_MAXLEN_config    := 8192
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   := -std=c11 -O1 -g $(WARN) -pthread $(shell pkg-config --cflags $(PKGS)) \
                  $(FUZZ_SAN) -fsanitize=fuzzer-no-link
-FUZZ_WRAP     := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+FUZZ_WRAP     := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup \
+                 -Wl,--wrap=json_loadb,--wrap=json_loads
 FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_BUILD)/core/%.o) $(FUZZ_BUILD)/core/src/api/openapi_blob.o
 FUZZ_SUP_OBJ  := $(FUZZ_BUILD)/harness/alloc_fail.o $(FUZZ_BUILD)/harness/fuzz_support.o
 FUZZ_BINS     := $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/bin/%)

@@ -119,7 +119,7 @@ const struct jws_key *fuzz_jws_lookup(const char *kid, void *arg);
 
 /*
  * A real keyring (SQLite store in a temporary directory removed at exit)
- * holding a retired ES256 key and a current RS256 signer, both verifying.
+ * holding a retired RS256 key and a current ES256 signer, both verifying.
  * NULL when it cannot be set up (the harness then skips that mode and
  * says so once on stderr).
  */

@@ -249,7 +249,8 @@ bioauth_err bioauth_key_sign_b64(const bioauth_key *key, const uint8_t *msg, siz
  * calling user and not writable by group or other, else
  * BIOAUTH_ERR_PERMISSIONS. `dir` is copied. Returns BIOAUTH_OK and *out (free
  * with bioauth_keystore_free), or BIOAUTH_ERR_INVALID_ARG, BIOAUTH_ERR_NOMEM,
- * BIOAUTH_ERR_IO (cannot create, not a directory) or BIOAUTH_ERR_PERMISSIONS.
+ * BIOAUTH_ERR_TOO_LARGE (path over 4064 bytes), BIOAUTH_ERR_IO (cannot
+ * create, missing parent, not a directory) or BIOAUTH_ERR_PERMISSIONS.
  */
 bioauth_err bioauth_keystore_new(const char *dir, bioauth_keystore **out);
 

@@ -214,6 +214,11 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 	int rc = ctx->store->ops->challenge_get(ctx->store, challenge, &c);
 
 	*why = NULL;
+	/* Every accepted (key, challenge) pair is recorded, /start challenges
+	 * included: once an expired /start challenge is purged, a replay of it
+	 * would otherwise pass for a fresh client-made challenge. */
+	l->has_client_challenge = true;
+	sha256(challenge, len, l->client_challenge_hash);
 	if (rc == BA_ERR_NOT_FOUND) {
 		if (!l->caller.app.allow_client_challenges) {
 			*why = "unknown challenge; this app accepts only challenges from /start";
@@ -223,8 +228,6 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 			*why = "challenge: a client-made challenge must be 16-1024 bytes";
 			return BA_ERR_INVALID_REQUEST;
 		}
-		l->has_client_challenge = true;
-		sha256(challenge, len, l->client_challenge_hash);
 		return BA_OK;
 	}
 	if (rc != BA_OK)

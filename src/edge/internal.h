@@ -49,6 +49,7 @@ struct http_server {
 	unsigned long inflight;     /* requests between uri and completed cb */
 	atomic_ulong suspended;     /* requests waiting for the store */
 	atomic_bool stopping;       /* replies carry Connection: close */
+	atomic_bool closed;         /* drained: new requests get 503 at once */
 	atomic_bool starting;       /* MHD log lines are errors while starting */
 };
 

@@ -119,9 +119,17 @@ after_handler(struct req *r)
 		req_reply_error(r, BA_ERR_STORE_UNAVAILABLE, NULL);
 		return queue(r);
 	}
+	/* Count first, then look at `closed` (http_server_stop does the
+	 * opposite), so a stop either sees this request or refuses it. */
+	atomic_fetch_add(&r->srv->suspended, 1);
+	if (atomic_load(&r->srv->closed)) {
+		atomic_fetch_sub(&r->srv->suspended, 1);
+		r->cont = NULL;
+		req_reply_error(r, BA_ERR_STORE_UNAVAILABLE, NULL);
+		return queue(r);
+	}
 	/* Suspend first: on_store_done may run before submit returns. */
 	atomic_store(&r->phase, PH_SUSPENDED);
-	atomic_fetch_add(&r->srv->suspended, 1);
 	MHD_suspend_connection(r->conn);
 	rc = st->ops->submit(st, r->write, on_store_done, r);
 	if (rc != BA_OK)
@@ -150,6 +158,12 @@ begin(struct req *r, const char *method)
 {
 	r->method = method;
 	atomic_store(&r->phase, PH_BODY);
+	if (atomic_load(&r->srv->closed)) {
+		/* Shutdown has drained: no handler may start (and suspend). */
+		req_reply_edge_error(r, BA_ERR_STORE_UNAVAILABLE,
+		                     "server is shutting down");
+		return false;
+	}
 	return router_match(r) && req_check_head(r);
 }
 
@@ -170,18 +184,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
            const char *method, const char *version, const char *upload_data,
            size_t *upload_data_size, void **con_cls)
 {
-	struct http_server *s = cls;
 	struct req *r = *con_cls;
 	cont_fn cont;
 
-	(void)url;
+	(void)cls;
+	(void)conn;
+	(void)url;      /* routing uses the raw target kept by on_uri */
 	(void)version;
-	if (r == NULL) {
-		/* on_uri failed to allocate: nothing sensible to send. */
-		(void)s;
-		(void)conn;
-		return MHD_NO;
-	}
+	if (r == NULL)
+		return MHD_NO;  /* on_uri failed to allocate: just close */
 	if (atomic_load(&r->phase) == PH_CREATED) {
 		/* An early error on a request with a body is sent at once (MHD
 		 * then skips the body and closes the connection); on a request
@@ -417,6 +428,17 @@ http_server_stop(struct http_server *s)
 			          "finished; leaving the HTTP server running", NULL);
 			return;
 		}
+	}
+	/* A request that began on a kept-alive connection after the wait
+	 * could still suspend; from here on none can start a handler, and
+	 * one that started before is counted in `inflight`: wait for it. */
+	atomic_store(&s->closed, true);
+	if (!wait_idle(s, 1) && atomic_load(&s->suspended) > 0 &&
+	    !wait_idle(s, STOP_STORE_GRACE_SECONDS) &&
+	    atomic_load(&s->suspended) > 0) {
+		log_write(LOG_ERROR, "shutdown: store writes never finished; "
+		          "leaving the HTTP server running", NULL);
+		return;
 	}
 	MHD_stop_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)

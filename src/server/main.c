@@ -27,6 +27,7 @@
 #include "domain/keyring.h"
 #include "edge/http.h"
 #include "server/demo.h"
+#include "server/maintenance.h"
 #include "store/store.h"
 
 /* True when `db` names a PostgreSQL database rather than a SQLite file. */
@@ -63,17 +64,19 @@ mkdir_p(const char *dir)
 }
 
 /* The default SQLite database lives in the data directory: create that
- * directory (0700) on first start. A --db elsewhere must already have its
+ * directory (0700) on first start (also for --demo-app, which writes its
+ * credentials file there). A --db elsewhere must already have its
  * directory, so a typo does not silently create trees. */
 static int
 prepare_data_dir(const struct config *cfg)
 {
 	size_t n = strlen(cfg->data_dir);
+	bool db_inside = !is_postgres(cfg->db) &&
+	                 strncmp(cfg->db, cfg->data_dir, n) == 0 &&
+	                 (cfg->db[n] == '/' ||
+	                  (n > 0 && cfg->data_dir[n - 1] == '/'));
 
-	if (is_postgres(cfg->db))
-		return BA_OK;
-	if (strncmp(cfg->db, cfg->data_dir, n) != 0 ||
-	    (cfg->db[n] != '/' && (n == 0 || cfg->data_dir[n - 1] != '/')))
+	if (!db_inside && !cfg->demo_app)
 		return BA_OK;
 	if (mkdir_p(cfg->data_dir) != BA_OK) {
 		log_write(LOG_ERROR, "cannot create the data directory",
@@ -92,6 +95,7 @@ main(int argc, char **argv)
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
 	struct keyring *keys = NULL;
+	struct maintenance *maint = NULL;
 	enum log_level lvl = LOG_INFO;
 	sigset_t sigs;
 	bool help = false;
@@ -145,6 +149,8 @@ main(int argc, char **argv)
 	if (cfg.demo_app && demo_app_ensure(store, &cfg) != BA_OK)
 		goto out;
 
+	if (maintenance_start(store, &cfg, &maint) != BA_OK)
+		goto out;
 	rc = http_server_start(&ctx, &srv);
 	if (rc != BA_OK)
 		goto out;
@@ -168,6 +174,7 @@ main(int argc, char **argv)
 	code = 0;
 out:
 	http_server_stop(srv);
+	maintenance_stop(maint);
 	keyring_free(keys);
 	store_close(store);
 	if (code == 0)

@@ -244,8 +244,10 @@ bool pg_conn_lost(const struct pg_conn *pc)
  * Makes `pc` usable: connected, set up and - once the schema is migrated -
  * with every statement prepared. A connection found broken is replaced at
  * once; after a failed attempt the next waits out the backoff, and uses in
- * between fail immediately. Returns BA_OK or BA_ERR_STORE_UNAVAILABLE (or
- * BA_ERR_INTERNAL when a statement does not prepare).
+ * between fail immediately. The first failed attempt of an outage and the
+ * first success after it are logged once per store. Returns BA_OK or
+ * BA_ERR_STORE_UNAVAILABLE (or BA_ERR_INTERNAL when a statement does not
+ * prepare).
  */
 int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc)
 {
@@ -281,19 +283,15 @@ int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc)
 			goto fail;
 		}
 	}
-	if (pc->reported_down) {
+	if (atomic_exchange(&s->down, false))
 		log_write(LOG_INFO, "store: database reachable again", NULL);
-		pc->reported_down = false;
-	}
 	pc->backoff_ms = 0;
 	pc->retry_at_ms = 0;
 	return BA_OK;
 
 fail:
-	if (!pc->reported_down) {
+	if (!atomic_exchange(&s->down, true))
 		log_write(LOG_WARN, "store: database unreachable", "error", err, NULL);
-		pc->reported_down = true;
-	}
 	pc->backoff_ms = pc->backoff_ms == 0 ? BACKOFF_FIRST_MS : pc->backoff_ms * 2;
 	if (pc->backoff_ms > BACKOFF_MAX_MS)
 		pc->backoff_ms = BACKOFF_MAX_MS;
@@ -737,6 +735,7 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 	if (s == NULL)
 		return BA_ERR_NOMEM;
 	s->base.ops = &store_postgres_ops;
+	atomic_init(&s->down, false);
 	pthread_mutex_init(&s->q_mu, NULL);
 	pthread_cond_init(&s->q_cv, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);

@@ -15,6 +15,7 @@
 #define BIOAUTH_STORE_POSTGRES_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,7 +50,6 @@ struct pg_conn {
 	int backoff_ms;        /* next delay after a failed attempt */
 	bool prepared;         /* every statement is prepared on `c` */
 	bool busy;             /* read pool: checked out */
-	bool reported_down;    /* the loss was logged once */
 };
 
 /* One queued write. */
@@ -72,6 +72,7 @@ struct pg_store {
 	char *url;                    /* holds the password: wiped on free */
 	struct store_options opt;
 	bool schema_ready;            /* migrations ran: statements can be prepared */
+	atomic_bool down;             /* a failed connect was logged, no success since */
 
 	/* write queue, guarded by q_mu */
 	pthread_mutex_t q_mu;

@@ -371,9 +371,28 @@ test_help(void **state)
 	FILE *f;
 	struct run r;
 
+	FILE *cap = tmpfile();
+	int saved, fd;
+	char out[512] = "";
+	ssize_t got;
+
 	(void)state;
-	/* --help wins over everything else and succeeds. */
+	/* --help wins over everything else, succeeds, and prints the usage
+	 * on stdout (captured in a temporary file here). */
+	assert_non_null(cap);
+	fd = fileno(cap);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(fd, STDOUT_FILENO);
 	load(&r, args);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	got = pread(fd, out, sizeof(out) - 1, 0);
+	assert_true(got > 0);
+	out[got] = '\0';
+	fclose(cap);
+	assert_non_null(strstr(out, "Usage: bioauthd"));
 	assert_int_equal(r.rc, BA_OK);
 	assert_true(r.help);
 	config_clear(&r.c);
