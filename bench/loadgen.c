@@ -104,6 +104,7 @@ struct run {
 	size_t next;             /* next request index (before wrap) */
 	uint64_t sent, completed_all;
 	struct samples all, tag[MAX_TAGS];
+	uint64_t status_all[MAX_STATUS];   /* every completion, warm-up included */
 	uint64_t err_connect, err_reset, err_parse, unfinished;
 	int epfd, tfd;
 	struct conn *conns;
@@ -518,10 +519,11 @@ record(struct run *R, struct conn *c, int status, const char *body, size_t blen)
 	R->last_done = t;
 	if (R->resp != NULL)
 		save_response(R, c->req, status, body, blen);
-	if (t < R->t_measure || t > R->t_end)
-		return;
 	if (status < 0 || status >= MAX_STATUS)
 		status = 0;
+	R->status_all[status]++;
+	if (t < R->t_measure || t > R->t_end)
+		return;
 	samples_add(&R->all, lat);
 	R->all.status[status]++;
 	samples_add(&R->tag[tag], lat);
@@ -769,15 +771,15 @@ print_latency(const struct samples *s)
 }
 
 static void
-print_status(const struct samples *s)
+print_status(const uint64_t *status)
 {
 	int i;
 	bool first = true;
 
 	printf("{");
 	for (i = 0; i < MAX_STATUS; i++)
-		if (s->status[i] != 0) {
-			printf("%s\"%d\": %" PRIu64, first ? "" : ", ", i, s->status[i]);
+		if (status[i] != 0) {
+			printf("%s\"%d\": %" PRIu64, first ? "" : ", ", i, status[i]);
 			first = false;
 		}
 	printf("}");
@@ -823,7 +825,9 @@ report(struct run *R)
 	       R->exhausted ? "true" : "false", cpu);
 	print_latency(&R->all);
 	printf(",\n \"status\": ");
-	print_status(&R->all);
+	print_status(R->all.status);
+	printf(", \"status_all\": ");
+	print_status(R->status_all);
 	printf(",\n \"errors\": {\"connect\": %" PRIu64 ", \"transport\": %" PRIu64
 	       ", \"parse\": %" PRIu64 ", \"unfinished\": %d},\n \"tags\": {",
 	       R->err_connect, R->err_reset, R->err_parse, R->inflight);
@@ -837,7 +841,7 @@ report(struct run *R)
 		       s->n, (double)s->n / window);
 		print_latency(s);
 		printf(", \"status\": ");
-		print_status(s);
+		print_status(s->status);
 		printf("}");
 	}
 	printf("}}\n");

@@ -52,7 +52,8 @@ FUZZ_BINS     := $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/bin/%)
 
 $(FUZZ_BUILD)/core/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/core/src/api/openapi_blob.o: src/api/openapi_blob.S docs/openapi.yaml
 	@mkdir -p $(@D)
@@ -64,11 +65,13 @@ $(FUZZ_BUILD)/libbioauth-fuzz.a: $(FUZZ_CORE_OBJ)
 
 $(FUZZ_BUILD)/harness/%.o: fuzz/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/harness/%.o $(FUZZ_SUP_OBJ) $(FUZZ_BUILD)/libbioauth-fuzz.a
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WRAP) -o $@ $^ $(LDLIBS)
+	@echo "  FUZZLD  $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WRAP) -o $@ $^ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

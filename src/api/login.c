@@ -164,10 +164,11 @@ login_parse_options(struct req *r, json_t *body, struct login *l)
 	return true;
 }
 
-/* Fills the audit event of this login (borrowing from `l`). */
-static void
-set_audit(struct login *l, char *outcome)
+void
+login_set_audit(struct login *l, char *outcome, int err)
 {
+	free(l->audit_reason);
+	l->audit_reason = err != BA_OK ? strdup(ba_strerror(err)) : NULL;
 	memset(&l->audit, 0, sizeof(l->audit));
 	l->audit.time = (int64_t)time(NULL);
 	l->audit.event = l->event;
@@ -194,11 +195,9 @@ reply_failure(struct req *r, struct store_write *w, int rc)
 void
 login_fail(struct req *r, struct login *l, int err, const char *message)
 {
-	free(l->audit_reason);
-	l->audit_reason = strdup(ba_strerror(err));
 	l->fail_err = err;
 	l->fail_message = message;
-	set_audit(l, "failure");
+	login_set_audit(l, "failure", err);
 	memset(&l->w, 0, sizeof(l->w));
 	l->w.kind = SW_AUDIT;
 	l->w.audit = &l->audit;
@@ -290,7 +289,7 @@ login_commit(struct req *r, struct login *l)
 	in->session.auth_time = now;
 	in->session.expires_at = now + tokens_refresh_ttl(ctx->cfg, &l->caller.app);
 
-	set_audit(l, "success");
+	login_set_audit(l, "success", BA_OK);
 	l->w.audit = &l->audit;
 	req_submit(r, &l->w, login_done);
 }

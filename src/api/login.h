@@ -60,6 +60,10 @@ void login_commit(struct req *r, struct login *l);
  * `message` (a static string or NULL for the catalogue's text). */
 void login_fail(struct req *r, struct login *l, int err, const char *message);
 
+/* Fills l->audit for this attempt (borrowing from `l`): `outcome` is
+ * "success" or "failure", `err` the failure reason or BA_OK. */
+void login_set_audit(struct login *l, char *outcome, int err);
+
 /* Serialises a JSON object to text capped at `max` bytes; NULL when too big. */
 char *api_json_object_text(json_t *obj, size_t max);
 

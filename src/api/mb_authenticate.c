@@ -178,17 +178,7 @@ record_bad_signature(struct req *r, struct login *l)
 {
 	const struct config *cfg = req_ctx(r)->cfg;
 
-	free(l->audit_reason);
-	l->audit_reason = strdup(ba_strerror(BA_ERR_INVALID_SIGNATURE));
-	memset(&l->audit, 0, sizeof(l->audit));
-	l->audit.time = (int64_t)time(NULL);
-	l->audit.event = l->event;
-	l->audit.outcome = "failure";
-	l->audit.reason = l->audit_reason;
-	l->audit.app_id = l->caller.app.app_id;
-	l->audit.user_id = l->user_id;
-	l->audit.key_id = l->key_id;
-	l->audit.client_attributes = l->client_attributes;
+	login_set_audit(l, "failure", BA_ERR_INVALID_SIGNATURE);
 	memset(&l->w, 0, sizeof(l->w));
 	l->w.kind = SW_AUTH_FAILURE;
 	l->w.in.auth_failure.app_id = l->caller.app.app_id;

@@ -6,11 +6,14 @@
  * handed to libpq as a connection URI, so the usual PG* environment variables
  * fill what it leaves out. Of opt->pool_size connections (default 4), half
  * (at least one) belong to writer threads and the rest (at least one) serve
- * reads. Each write runs in its own transaction on a writer's connection;
- * PostgreSQL groups the WAL flushes of concurrent commits itself, so several
- * writers give group commit across connections (and across bioauthd
- * instances). Writes submitted without waiting for each other's `done` may
- * therefore commit in any order.
+ * reads. A writer takes a share of the queued writes (at most
+ * opt->max_batch, default 64) and runs them in one transaction, each under
+ * its own savepoint, so that one failing write is undone alone while the
+ * batch shares one COMMIT and one WAL flush (group commit, as in the SQLite
+ * backend); PostgreSQL also groups the flushes of the writers' concurrent
+ * commits, and of other bioauthd instances'. Within one batch writes apply
+ * in submission order; writes taken by different writers, submitted without
+ * waiting for each other's `done`, may commit in any order.
  *
  * A lost connection is re-established on its next use; while the server is
  * unreachable, attempts are spaced by a backoff (100 ms doubling to 2 s) and
@@ -47,6 +50,8 @@
 #define DEFAULT_LOCK_TIMEOUT_MS 5000
 #define MAX_POOL 256
 #define WRITE_ATTEMPTS 4
+#define DEFAULT_BATCH 64
+#define MAX_BATCH 1024
 
 static const struct pg_stmt core_stmts[] = {
 	{ "c_ready", "SELECT current_setting('transaction_read_only') = 'off'" },
@@ -575,54 +580,139 @@ static int commit(struct pg_conn *pc)
 }
 
 /*
- * Runs write `w` in its own transaction on the writer connection `pc`:
- * BEGIN, the write's statements, COMMIT. A deadlock or serialization failure
- * reruns the whole transaction (a few times); a connection found dead at
- * BEGIN is replaced once, since nothing was sent on it yet. Any failure
- * leaves nothing applied. Returns the write's code.
+ * Runs one job inside the open transaction. In a batch of several jobs it
+ * runs under a savepoint, so its failure undoes its own changes only.
+ * Returns the job's code; sets *fatal when the transaction as a whole is
+ * lost (connection gone, savepoint commands failed).
  */
-static int run_write(struct pg_store *s, struct pg_conn *pc, struct store_write *w)
+static int run_job(struct pg_conn *pc, struct store_write *w, bool savepoint, bool *fatal)
 {
-	int r = BA_ERR_STORE_UNAVAILABLE;
+	int r, rr = BA_OK;
 
-	for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-		struct timespec t0;
-		bool was_up = pc->c != NULL;
-
-		out_reset(w);
-		r = pg_conn_ensure(s, pc);
-		if (r != BA_OK)
-			break;
-		r = pg_exec_simple(pc, "BEGIN");
-		if (r != BA_OK) {
-			if (was_up && pg_conn_lost(pc) && attempt == 0) {
-				pg_conn_drop(pc);
-				continue;
-			}
-			break;
-		}
-		r = pg_apply(pc, w);
-		if (r == BA_OK) {
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			r = commit(pc);
-			if (r == BA_OK) {
-				metrics_observe_commit(elapsed(&t0), 1);
-				return BA_OK;
-			}
-		} else if (!pg_conn_lost(pc)) {
-			(void)pg_exec_simple(pc, "ROLLBACK");
-		}
-		if (r != PG_RETRY)
-			break;
-	}
-	if (r == PG_RETRY)
-		r = BA_ERR_STORE_UNAVAILABLE;
+	*fatal = false;
 	out_reset(w);
+	if (savepoint && (r = pg_exec_simple(pc, "SAVEPOINT w")) != BA_OK) {
+		*fatal = true;
+		return r;
+	}
+	r = pg_apply(pc, w);
+	if (savepoint && !pg_conn_lost(pc))
+		rr = pg_exec_simple(pc, r == BA_OK ? "RELEASE SAVEPOINT w"
+		                                   : "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w");
+	if (pg_conn_lost(pc) || rr != BA_OK) {
+		*fatal = true;
+		if (r == BA_OK)
+			r = pg_conn_lost(pc) ? BA_ERR_STORE_UNAVAILABLE : rr;
+	}
+	if (r != BA_OK)
+		out_reset(w);
 	return r;
 }
 
-/* A writer thread: takes queued writes until the store stops and the queue
- * is empty, calling each one's `done` after its transaction ended. */
+/*
+ * Runs jobs[0..n) in one transaction on the writer connection `pc` (group
+ * commit: one COMMIT, one WAL flush, for all of them) and sets each job's
+ * rc. A connection found dead at BEGIN is replaced once, since nothing was
+ * sent on it yet. Returns how many jobs it settled: normally n; fewer when
+ * job k hit a deadlock or serialization failure, in which case the jobs
+ * before k are committed and k.. are left for a new transaction (0: run the
+ * same jobs again). When the transaction is lost, every job that had
+ * succeeded in it fails with the transaction's error; nothing half-applied
+ * remains.
+ */
+static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jobs, size_t n)
+{
+	bool batch = n > 1, fatal = false;
+	struct timespec t0;
+	size_t ran = 0;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		bool was_up = pc->c != NULL;
+
+		r = pg_conn_ensure(s, pc);
+		if (r == BA_OK)
+			r = pg_exec_simple(pc, "BEGIN");
+		if (r == BA_OK)
+			break;
+		if (!(was_up && attempt == 0 && pg_conn_lost(pc))) {
+			for (size_t i = 0; i < n; i++) {
+				out_reset(jobs[i]->w);
+				jobs[i]->rc = r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
+			}
+			return n;
+		}
+		pg_conn_drop(pc);
+	}
+	for (ran = 0; ran < n; ran++) {
+		r = run_job(pc, jobs[ran]->w, batch, &fatal);
+		jobs[ran]->rc = r;
+		if (fatal) {
+			ran++;
+			goto lost;
+		}
+		if (r == PG_RETRY)
+			break;
+	}
+	if (!batch && r != BA_OK) {
+		/* a single job that failed: nothing to commit */
+		(void)pg_exec_simple(pc, "ROLLBACK");
+		return r == PG_RETRY ? 0 : 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = commit(pc);
+	if (r == BA_OK) {
+		if (ran > 0)
+			metrics_observe_commit(elapsed(&t0), ran);
+		return ran;
+	}
+	if (r == PG_RETRY) {
+		/* refused at commit (serialization): run them all again */
+		for (size_t i = 0; i < ran; i++)
+			out_reset(jobs[i]->w);
+		return 0;
+	}
+lost:
+	if (!pg_conn_lost(pc))
+		(void)pg_exec_simple(pc, "ROLLBACK");
+	if (r == BA_OK || r == PG_RETRY)
+		r = BA_ERR_STORE_UNAVAILABLE;
+	for (size_t i = 0; i < ran; i++) {
+		if (jobs[i]->rc == BA_OK || jobs[i]->rc == PG_RETRY) {
+			jobs[i]->rc = r;
+			out_reset(jobs[i]->w);
+		}
+	}
+	return ran;
+}
+
+/* Runs a writer's batch to the end: transaction after transaction until
+ * every job has its rc. A job that keeps hitting deadlocks or
+ * serialization failures fails with STORE_UNAVAILABLE after a few tries. */
+static void run_jobs(struct pg_store *s, struct pg_conn *pc, struct pg_job **jobs, size_t n)
+{
+	size_t start = 0;
+	int stuck = 0;
+
+	while (start < n) {
+		size_t k = run_txn(s, pc, jobs + start, n - start);
+
+		if (k == 0 && ++stuck >= WRITE_ATTEMPTS) {
+			out_reset(jobs[start]->w);
+			jobs[start]->rc = BA_ERR_STORE_UNAVAILABLE;
+			k = 1;
+		}
+		if (k > 0)
+			stuck = 0;
+		start += k;
+	}
+}
+
+/*
+ * A writer thread: takes a share of the queued writes (up to max_batch),
+ * runs them in one transaction, then calls each one's `done`; until the
+ * store stops and the queue is empty.
+ */
 static void *writer_main(void *arg)
 {
 	struct pg_writer *wr = arg;
@@ -630,22 +720,32 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&s->q_mu);
 	for (;;) {
-		struct pg_job *job;
-		int rc;
+		size_t n = 0, share;
 
 		while (s->head == NULL && !s->stopping)
 			pthread_cond_wait(&s->q_cv, &s->q_mu);
 		if (s->head == NULL)
 			break;
-		job = s->head;
-		s->head = job->next;
+		/* leave some for the other writers so their round trips overlap */
+		share = (s->queued + (size_t)s->n_writers - 1) / (size_t)s->n_writers;
+		if (share > s->max_batch)
+			share = s->max_batch;
+		while (n < share && s->head != NULL) {
+			wr->batch[n++] = s->head;
+			s->head = s->head->next;
+		}
 		if (s->head == NULL)
 			s->tail = NULL;
+		s->queued -= n;
 		pthread_mutex_unlock(&s->q_mu);
 
-		rc = run_write(s, &wr->conn, job->w);
-		job->done(job->w, rc, job->arg);
-		free(job);
+		run_jobs(s, &wr->conn, wr->batch, n);
+		for (size_t i = 0; i < n; i++) {
+			struct pg_job *job = wr->batch[i];
+
+			job->done(job->w, job->rc, job->arg);
+			free(job);
+		}
 
 		pthread_mutex_lock(&s->q_mu);
 	}
@@ -678,6 +778,7 @@ static int pg_submit(struct store *st, struct store_write *w, store_done_fn done
 	else
 		s->head = job;
 	s->tail = job;
+	s->queued++;
 	pthread_cond_signal(&s->q_cv);
 	pthread_mutex_unlock(&s->q_mu);
 	return BA_OK;
@@ -701,6 +802,7 @@ static void pg_close(struct store *st)
 		if (s->writers[i].started)
 			pthread_join(s->writers[i].thread, NULL);
 		PQfinish(s->writers[i].conn.c);
+		free(s->writers[i].batch);
 	}
 	for (int i = 0; i < s->n_readers; i++)
 		PQfinish(s->readers[i].c);
@@ -751,6 +853,9 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 		pool = MAX_POOL;
 	s->n_writers = pool / 2 > 0 ? pool / 2 : 1;
 	s->n_readers = pool - s->n_writers > 0 ? pool - s->n_writers : 1;
+	s->max_batch = s->opt.max_batch > 0 ? (size_t)s->opt.max_batch : DEFAULT_BATCH;
+	if (s->max_batch > MAX_BATCH)
+		s->max_batch = MAX_BATCH;
 
 	s->url = strdup(url);
 	s->writers = calloc((size_t)s->n_writers, sizeof(*s->writers));
@@ -772,6 +877,11 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 	}
 	for (int i = 0; i < s->n_writers; i++) {
 		s->writers[i].s = s;
+		s->writers[i].batch = calloc(s->max_batch, sizeof(*s->writers[i].batch));
+		if (s->writers[i].batch == NULL) {
+			r = BA_ERR_NOMEM;
+			goto out;
+		}
 		r = pg_conn_ensure(s, &s->writers[i].conn);
 		if (r != BA_OK)
 			goto out;

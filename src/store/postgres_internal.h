@@ -3,9 +3,10 @@
  * only).
  *
  * The store holds a pool of libpq connections: a few belong to writer
- * threads, which take queued writes and run each in its own transaction
- * (PostgreSQL shares WAL flushes among concurrent commits itself); the rest
- * serve reads, checked out one at a time. Every connection prepares every
+ * threads, which take a share of the queued writes and run them in one
+ * transaction, each write under its own savepoint (group commit: one WAL
+ * flush for the batch, and PostgreSQL shares flushes among the writers'
+ * concurrent commits too); the rest serve reads, checked out one at a time. Every connection prepares every
  * statement of the tables below when it connects. A connection that fails is
  * re-established on its next use, with a bounded backoff between attempts so
  * that requests fail fast (BA_ERR_STORE_UNAVAILABLE) while the server is
@@ -57,6 +58,7 @@ struct pg_job {
 	struct store_write *w;
 	store_done_fn done;
 	void *arg;
+	int rc;
 	struct pg_job *next;
 };
 
@@ -65,6 +67,7 @@ struct pg_writer {
 	pthread_t thread;
 	bool started;
 	struct pg_conn conn;
+	struct pg_job **batch;        /* room for max_batch jobs */
 };
 
 struct pg_store {
@@ -78,6 +81,8 @@ struct pg_store {
 	pthread_mutex_t q_mu;
 	pthread_cond_t q_cv;
 	struct pg_job *head, *tail;
+	size_t queued;
+	size_t max_batch;             /* most writes one transaction takes */
 	bool stopping;
 	struct pg_writer *writers;
 	int n_writers;
