@@ -185,7 +185,7 @@ def cmd_auth_start(a):
     pool = load_pool(a.pool)
     meta = read_meta(a.requests)
     w = Writer(a.out)
-    for idx, body in take_range(ok_responses(a.responses), a.range):
+    for idx, body in take_range(ok_responses(a.responses), a.range)[:a.max]:
         u = meta[idx]["u"]
         k = u * a.per_user + rnd.randrange(a.per_user)
         w.add("auth_start", auth_request(a, pool, u, k, body["challenge"]), {"u": u, "k": k})
@@ -194,11 +194,13 @@ def cmd_auth_start(a):
 
 def cmd_refresh(a):
     w = Writer(a.out)
-    meta = read_meta(a.requests)
-    for idx, body in take_range(ok_responses(a.responses), a.range):
+    got = []
+    for resp, reqs in zip(a.responses, a.requests):
+        meta = read_meta(reqs)
+        got += [(meta[i], b) for i, b in ok_responses(resp)]
+    for m, body in take_range(got, a.range)[:a.max]:
         rt = json.dumps({"refresh_token": body["refresh_token"]}, separators=(",", ":"))
-        w.add("refresh", render("POST", "/v1/auth/token/refresh", bearer(a.token), rt),
-              meta[idx])
+        w.add("refresh", render("POST", "/v1/auth/token/refresh", bearer(a.token), rt), m)
     w.close()
 
 
@@ -208,10 +210,13 @@ def cmd_register(a):
     spki = [base64.b64encode(k.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
         for k in pool]
-    meta = read_meta(a.requests)
+    got = []
+    for resp, reqf in zip(a.responses, a.requests):
+        meta = read_meta(reqf)
+        got += [(meta[i], b) for i, b in ok_responses(resp)]
     seen, reqs = set(), []
-    for idx, body in take_range(ok_responses(a.responses), a.range):
-        u = meta[idx]["u"]
+    for m, body in take_range(got, a.range):
+        u = m["u"]
         if u in seen:
             continue
         seen.add(u)
@@ -295,21 +300,25 @@ def main():
     s.add_argument("--requests", required=True, help="the /start request file")
     s.add_argument("--responses", required=True)
     s.add_argument("--range", default="0:1")
+    s.add_argument("--max", type=int, default=None, help="at most this many requests")
     s.set_defaults(fn=cmd_auth_start)
 
     s = sub.add_parser("refresh")
     common(s)
-    s.add_argument("--requests", required=True, help="the authenticate request file")
-    s.add_argument("--responses", required=True)
+    s.add_argument("--requests", action="append", required=True,
+                   help="an authenticate request file (repeat, paired with --responses)")
+    s.add_argument("--responses", action="append", required=True)
     s.add_argument("--range", default="0:1")
+    s.add_argument("--max", type=int, default=None, help="at most this many requests")
     s.set_defaults(fn=cmd_refresh)
 
     s = sub.add_parser("register")
     common(s, token=False)
     s.add_argument("--prefix", default="b")
     s.add_argument("--pool", required=True)
-    s.add_argument("--requests", required=True, help="the authenticate request file")
-    s.add_argument("--responses", required=True)
+    s.add_argument("--requests", action="append", required=True,
+                   help="an authenticate request file (repeat, paired with --responses)")
+    s.add_argument("--responses", action="append", required=True)
     s.add_argument("--range", default="0:1")
     s.add_argument("--slots", type=int, default=8, help="keys registered per user")
     s.add_argument("--id-tag", default="", help="makes key ids unique per run")

@@ -808,7 +808,7 @@ report(struct run *R)
 	window = (double)(R->t_end - R->t_measure) / 1e9;
 	if (R->exhausted && R->last_done < R->t_end)
 		window = (double)(R->last_done - R->t_measure) / 1e9;
-	if (window <= 0)
+	if (window <= 0)      /* everything ended within the warm-up */
 		window = 1e-9;
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +

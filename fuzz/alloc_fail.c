@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,16 +39,34 @@ static _Thread_local bool af_pending_persistent;
 static _Thread_local unsigned af_pending_countdown;
 static int af_disabled = -1;   /* FUZZ_ALLOC_FAIL=0: -1 unknown, 0/1 */
 
-/* True when this allocation must fail; counts it otherwise. */
+#ifndef FUZZ_NO_WRAP
+void __sanitizer_print_stack_trace(void);
+#endif
+
+/* True when this allocation must fail; counts it otherwise. With
+ * FUZZ_ALLOC_TRACE=1 in the environment (fuzz build) the stack of every
+ * injected failure is printed, to find which one a crash follows. */
 static bool
 af_should_fail(void)
 {
+	static int trace = -1;
+
 	if (!af_armed)
 		return false;
 	if (af_countdown > 0) {
 		af_countdown--;
 		return false;
 	}
+	if (trace < 0) {
+		const char *e = getenv("FUZZ_ALLOC_TRACE");
+		trace = e != NULL && strcmp(e, "1") == 0;
+	}
+#ifndef FUZZ_NO_WRAP
+	if (trace) {
+		fprintf(stderr, "alloc_fail: injected failure at\n");
+		__sanitizer_print_stack_trace();
+	}
+#endif
 	af_fired = true;
 	if (!af_persistent)
 		af_armed = false;

@@ -55,6 +55,7 @@ FUZZ_TARGET(authz)
 	int r;
 
 	alloc_fail_install();
+	fuzz_warm_up();
 	ks = fuzz_keyset();
 	fuzz_take_alloc_control(&data, &size);
 	hdr = fuzz_strndup(data, size);   /* cut at the first NUL */

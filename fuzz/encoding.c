@@ -52,6 +52,7 @@ FUZZ_TARGET(encoding)
 	bool failed;
 
 	alloc_fail_install();
+	fuzz_warm_up();
 	fuzz_take_alloc_control(&data, &size);
 	x = (const char *)data;
 

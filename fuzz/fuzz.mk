@@ -61,7 +61,7 @@ $(FUZZ_BUILD)/core/src/api/openapi_blob.o: src/api/openapi_blob.S docs/openapi.y
 
 $(FUZZ_BUILD)/libbioauth-fuzz.a: $(FUZZ_CORE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"; ar rcs $@ $^
 
 $(FUZZ_BUILD)/harness/%.o: fuzz/%.c
 	@mkdir -p $(@D)

@@ -41,6 +41,16 @@
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 /*
+ * Run once before the first input (every harness calls it after
+ * alloc_fail_install): loads the keys and the keyring and parses, signs and
+ * verifies once with each key, so that OpenSSL's algorithm caches are
+ * filled while no allocation fails. A failure inside OpenSSL's first fetch
+ * of an algorithm would otherwise change how later, unrelated inputs run,
+ * and their crashes could not be replayed alone.
+ */
+void fuzz_warm_up(void);
+
+/*
  * A request as the edge holds it after the request line, without an MHD
  * connection (so without headers): method (a static string) and raw path
  * set, the context's config is fuzz_config(), no store. Router, body and
@@ -114,6 +124,9 @@ const struct config *fuzz_config(void);
 
 /* The three fixed keys with kids "fuzz-es256", "fuzz-rs256", "fuzz-eddsa". */
 const struct jws_key *fuzz_jws_key(enum jws_alg alg);
+/* Replaces a fixed key by a fresh copy (see jws.c: OpenSSL's RSA key state
+ * after an injected failure). Pointers to the old key become invalid. */
+void fuzz_jws_key_reload(enum jws_alg alg);
 /* jws_key_lookup_fn over the three fixed keys. */
 const struct jws_key *fuzz_jws_lookup(const char *kid, void *arg);
 
@@ -124,6 +137,16 @@ const struct jws_key *fuzz_jws_lookup(const char *kid, void *arg);
  * says so once on stderr).
  */
 struct keyset *fuzz_keyset(void);
+
+/*
+ * Run once before the first input (every harness calls it after
+ * alloc_fail_install): loads the keys and the keyring and parses, signs and
+ * verifies once with each key, so that OpenSSL's algorithm caches are
+ * filled while no allocation fails. A failure inside OpenSSL's first fetch
+ * of an algorithm would otherwise change how later, unrelated inputs run,
+ * and their crashes could not be replayed alone.
+ */
+void fuzz_warm_up(void);
 
 /*
  * A request as the edge holds it after the request line, without an MHD

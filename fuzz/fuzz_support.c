@@ -10,9 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
 #include "api/ctx.h"
 #include "common/error.h"
+#include "crypto/encoding.h"
+#include "crypto/pubkey.h"
 #include "edge/internal.h"
+#include "domain/tokens.h"
+#include "store/model.h"
 #include "store/store.h"
 #include "fuzz_common.h"
 
@@ -133,6 +142,16 @@ fuzz_jws_key(enum jws_alg alg)
 	return NULL;
 }
 
+void
+fuzz_jws_key_reload(enum jws_alg alg)
+{
+	size_t i = alg == JWS_ES256 ? 0 : alg == JWS_RS256 ? 1 : 2;
+
+	jws_key_free(sup_keys[i]);
+	sup_keys[i] = NULL;
+	(void)fuzz_jws_key(alg);
+}
+
 const struct jws_key *
 fuzz_jws_lookup(const char *kid, void *arg)
 {
@@ -245,4 +264,81 @@ fuzz_req_new(const char *method, const char *path)
 		abort();
 	atomic_store(&r->phase, PH_CREATED);
 	return r;
+}
+
+/* Signs "warm" with pkey (PSS when asked) and verifies it with `pub`. */
+static void
+sup_warm_sig(EVP_PKEY *pkey, const struct pubkey *pub, bool pss)
+{
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	uint8_t sig[600];
+	size_t n = sizeof(sig);
+
+	if (m == NULL || EVP_DigestSignInit(m, &pctx, EVP_sha256(), NULL, pkey) != 1 ||
+	    (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) != 1)) ||
+	    EVP_DigestSign(m, sig, &n, (const uint8_t *)"warm", 4) != 1 ||
+	    sig_verify(pub, (const uint8_t *)"warm", 4, sig, n) != BA_OK) {
+		fprintf(stderr, "fuzz: warm-up signature failed\n");
+		abort();
+	}
+	EVP_MD_CTX_free(m);
+}
+
+void
+fuzz_warm_up(void)
+{
+	static bool done;
+	static const char *const pems[2] = { fuzz_ec_pem, fuzz_rsa_pem };
+	static const enum jws_alg algs[3] = { JWS_ES256, JWS_RS256, JWS_EDDSA };
+	struct token_claims c;
+	struct pubkey k;
+	size_t i;
+
+	if (done)
+		return;
+	done = true;
+	(void)fuzz_config();
+	for (i = 0; i < 2; i++) {
+		BIO *bio = BIO_new_mem_buf(pems[i], -1);
+		EVP_PKEY *pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+		unsigned char *der = NULL;
+		char *b64 = NULL;
+		int n = pkey != NULL ? i2d_PUBKEY(pkey, &der) : 0;
+
+		if (n <= 0 || b64_encode(der, (size_t)n, &b64) != BA_OK ||
+		    pubkey_parse(b64, strlen(b64), 0, &k) != BA_OK) {
+			fprintf(stderr, "fuzz: warm-up key parse failed\n");
+			abort();
+		}
+		sup_warm_sig(pkey, &k, false);
+		if (k.key_type == KEY_TYPE_RSA)
+			sup_warm_sig(pkey, &k, true);
+		pubkey_clear(&k);
+		free(b64);
+		OPENSSL_free(der);
+		EVP_PKEY_free(pkey);
+		BIO_free(bio);
+	}
+	for (i = 0; i < 3; i++) {
+		char *t = NULL, *p = NULL;
+
+		if (jws_sign(fuzz_jws_key(algs[i]), "JWT", "{}", 2, &t) != BA_OK ||
+		    jws_verify(t, strlen(t), fuzz_jws_lookup, NULL, &p, NULL, NULL) != BA_OK) {
+			fprintf(stderr, "fuzz: warm-up JWS failed\n");
+			abort();
+		}
+		free(t);
+		free(p);
+	}
+	if (fuzz_keyset() != NULL) {
+		char *t = NULL;
+
+		if (jws_sign(keyset_signer(fuzz_keyset()), "at+jwt", "{}", 2, &t) == BA_OK)
+			(void)tokens_verify_access(fuzz_config(), fuzz_keyset(), t, strlen(t),
+			                           (int64_t)time(NULL), &c);
+		token_claims_clear(&c);
+		free(t);
+	}
 }

@@ -195,6 +195,7 @@ FUZZ_TARGET(json_in)
 	bool ok, failed, refused = false;
 
 	alloc_fail_install();
+	fuzz_warm_up();
 	fuzz_take_alloc_control(&data, &size);
 	sel = fuzz_take_u8(&data, &size);
 	chunk = fuzz_take_u8(&data, &size);

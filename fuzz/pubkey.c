@@ -68,6 +68,7 @@ FUZZ_TARGET(pubkey)
 	int r, expected;
 
 	alloc_fail_install();
+	fuzz_warm_up();
 	fuzz_take_alloc_control(&data, &size);
 	sel = fuzz_take_u8(&data, &size);
 	expected = types[sel & 3];

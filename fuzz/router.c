@@ -28,6 +28,7 @@ FUZZ_TARGET(router)
 	size_t i, n;
 
 	alloc_fail_install();
+	fuzz_warm_up();
 	fuzz_take_alloc_control(&data, &size);
 	method = methods[fuzz_take_u8(&data, &size) % (sizeof(methods) / sizeof(methods[0]))];
 	n = size;

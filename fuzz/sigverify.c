@@ -192,6 +192,7 @@ FUZZ_TARGET(sigverify)
 	int r;
 
 	alloc_fail_install();
+	fuzz_warm_up();
 	if (!loaded) {
 		sv_load(&sv_keys[0], fuzz_ec_pem);
 		sv_load(&sv_keys[1], fuzz_rsa_pem);

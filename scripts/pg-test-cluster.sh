@@ -109,7 +109,7 @@ EOF
 	# The role and database, over the unix socket (trusted locally).
 	as_owner "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres \
 		-d postgres >/dev/null <<EOF
-CREATE ROLE bioauth LOGIN PASSWORD '$pass';
+CREATE ROLE bioauth LOGIN CREATEDB PASSWORD '$pass';
 CREATE DATABASE bioauth OWNER bioauth;
 EOF
 	rm -f "$dir/.pwfile-tmp"

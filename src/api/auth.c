@@ -43,7 +43,9 @@ deny_token(struct req *r, const char *description)
 	return false;
 }
 
-/* Extracts the token of "Bearer <token>" (scheme case-insensitive). */
+/* Extracts the token of "Bearer <token>" (RFC 6750 2.1: scheme
+ * case-insensitive, one token68; surrounding whitespace is not part of the
+ * field value, RFC 9110 5.5). */
 static const char *
 bearer_token(const char *hdr, size_t *len)
 {
@@ -52,10 +54,9 @@ bearer_token(const char *hdr, size_t *len)
 	if (hdr == NULL || strncasecmp(hdr, "Bearer ", 7) != 0)
 		return NULL;
 	t = hdr + 7;
-	while (*t == ' ')
-		t++;
+	t += strspn(t, " \t");
 	*len = strcspn(t, " \t");
-	if (*len == 0 || t[*len] != '\0')
+	if (*len == 0 || t[*len + strspn(t + *len, " \t")] != '\0')
 		return NULL;
 	return t;
 }

@@ -22,7 +22,6 @@
  * half-applied; a write whose COMMIT got no answer is reported unavailable
  * (it may or may not have committed, but entirely or not at all).
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +58,7 @@ static const struct pg_stmt core_stmts[] = {
 
 /* ---------------------------------------------------------------- params */
 
-/* Reserves the next parameter slot; NULL (and overflow set) when full. */
+/* Reserves the next parameter slot; -1 (and overflow set) when full. */
 static int param_slot(struct pg_params *p)
 {
 	if (p->n >= PG_MAX_PARAMS) {
@@ -259,7 +258,9 @@ int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc)
 	char err[256];
 	int r;
 
-	if (pc->c != NULL && PQstatus(pc->c) != CONNECTION_OK)
+	/* broken, or left inside a transaction by a ROLLBACK that failed */
+	if (pc->c != NULL && (PQstatus(pc->c) != CONNECTION_OK ||
+	                      PQtransactionStatus(pc->c) != PQTRANS_IDLE))
 		pg_conn_drop(pc);
 	if (pc->c != NULL && (pc->prepared || !s->schema_ready))
 		return BA_OK;
@@ -649,6 +650,7 @@ static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jo
 		jobs[ran]->rc = r;
 		if (fatal) {
 			ran++;
+			r = BA_ERR_INTERNAL;   /* unless the connection is gone, below */
 			goto lost;
 		}
 		if (r == PG_RETRY)
@@ -673,10 +675,12 @@ static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jo
 		return 0;
 	}
 lost:
-	if (!pg_conn_lost(pc))
-		(void)pg_exec_simple(pc, "ROLLBACK");
-	if (r == BA_OK || r == PG_RETRY)
+	/* `r` is why the transaction failed: it becomes the code of its jobs
+	 * that had succeeded */
+	if (pg_conn_lost(pc))
 		r = BA_ERR_STORE_UNAVAILABLE;
+	else
+		(void)pg_exec_simple(pc, "ROLLBACK");
 	for (size_t i = 0; i < ran; i++) {
 		if (jobs[i]->rc == BA_OK || jobs[i]->rc == PG_RETRY) {
 			jobs[i]->rc = r;

@@ -28,6 +28,15 @@ variables; BIOAUTH_* variables of the outer environment are never passed on),
 server uses its default under ``--data-dir``), ``data_dir`` (default a fresh
 temporary directory), ``wait`` (default True: wait until /healthz answers).
 
+PostgreSQL
+----------
+With ``BIOAUTH_TEST_PG_URL`` set (a ``postgres://`` URL whose role may create
+databases, e.g. from ``scripts/pg-test-cluster.sh start DIR``), every server
+started with the default database gets a fresh PostgreSQL database instead of
+a SQLite file, so the same suite runs against both backends. Tests that need
+the SQLite file itself carry ``@pytest.mark.sqlite_only`` and are skipped
+then.
+
 The server object (``BioauthServer``)
 -------------------------------------
 ``.url`` base URL without trailing slash, ``.port``, ``.host``, ``.proc``
@@ -55,6 +64,35 @@ import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
+PG_URL = os.environ.get("BIOAUTH_TEST_PG_URL") or None
+_pg_databases = 0
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only: needs the SQLite database file (skipped on PostgreSQL)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if PG_URL is None:
+        return
+    skip = pytest.mark.skip(reason="needs the SQLite file; BIOAUTH_TEST_PG_URL is set")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def fresh_pg_database() -> str:
+    """Creates an empty database on the BIOAUTH_TEST_PG_URL cluster and
+    returns its URL."""
+    global _pg_databases
+    from urllib.parse import urlsplit, urlunsplit
+    _pg_databases += 1
+    name = f"bioauth_t{os.getpid()}_{_pg_databases}"
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", PG_URL, "-c",
+                    f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    parts = urlsplit(PG_URL)
+    return urlunsplit(parts._replace(path="/" + name))
 BUILD = Path(os.environ.get("BIOAUTH_BUILD", str(REPO / "build")))
 BIOAUTHD = BUILD / "bioauthd"
 
@@ -111,6 +149,8 @@ class BioauthServer:
         self.host = opts.pop("host", "127.0.0.1")
         if self.db == default_db:
             self.data_dir.mkdir(parents=True, exist_ok=True)
+            if PG_URL is not None:
+                self.db = fresh_pg_database()
         self.opts = opts
         self.expect_exit = 0
         self.proc: Optional[subprocess.Popen] = None

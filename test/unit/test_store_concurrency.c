@@ -206,9 +206,19 @@ static void test_batch_isolation(void **state)
 	for (int i = 0; i < N; i++)
 		assert_int_equal(S->ops->submit(S, &a[i].w, async_done, &a[i]), BA_OK);
 	waiter_wait(&wt, N);
+	/* Of each duplicate pair (i-1, i) exactly one commits and the other
+	 * gets CONFLICT alone. Which one depends on the backend: SQLite's single
+	 * writer keeps submission order, PostgreSQL's writers race. */
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(a[i].calls, 1);
-		assert_int_equal(a[i].rc, i % 3 == 2 ? BA_ERR_CONFLICT : BA_OK);
+		if (i % 3 == 0)
+			assert_int_equal(a[i].rc, BA_OK);
+		if (i % 3 == 2) {
+			int first = a[i - 1].rc, second = a[i].rc;
+
+			assert_true((first == BA_OK && second == BA_ERR_CONFLICT) ||
+			            (first == BA_ERR_CONFLICT && second == BA_OK));
+		}
 		assert_int_equal(S->ops->user_get(S, a[i].id, &u), BA_OK);
 		model_user_clear(&u);
 	}

@@ -5,9 +5,10 @@
  * first-time migrations, and surviving a lost or restarted server.
  *
  * Runs when BIOAUTH_TEST_DB is a postgres:// URL and skips otherwise. The
- * tests that kill connections or stop the server do so on a private
- * throwaway cluster (scripts/pg-test-cluster.sh, run from the repository
- * root), never on the database under BIOAUTH_TEST_DB.
+ * tests that need a new database, kill connections, stop the server or
+ * leave fake signing keys do so on a private throwaway cluster
+ * (scripts/pg-test-cluster.sh, run from the repository root), never on the
+ * database under BIOAUTH_TEST_DB.
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
@@ -277,7 +278,8 @@ static void test_instances_max_keys(void **state)
 }
 
 /* 20 signing-key rotations over two instances leave exactly one current
- * key (assumes nobody else rotates keys on the test database meanwhile). */
+ * key. On the private cluster: the keys are fake, and a database a server
+ * uses must not get a fake current key. */
 static void test_instances_key_rotation(void **state)
 {
 	struct store *inst[2];
@@ -289,7 +291,9 @@ static void test_instances_key_rotation(void **state)
 	if (g_sqlite)
 		skip();
 	assert_non_null(r);
-	two_instances(inst);
+	need_private_cluster();
+	assert_int_equal(open_url(g_priv_url, 4, 5000, &inst[0]), BA_OK);
+	assert_int_equal(open_url(g_priv_url, 4, 5000, &inst[1]), BA_OK);
 	for (int i = 0; i < THREADS; i++) {
 		uid(r[i].key, "kid");
 		r[i].w.kind = SW_SIGNING_KEY_ROTATE;
@@ -585,10 +589,10 @@ int main(void)
 		cmocka_unit_test(test_instances_challenge),
 		cmocka_unit_test(test_instances_refresh),
 		cmocka_unit_test(test_instances_max_keys),
-		cmocka_unit_test(test_instances_key_rotation),
 		cmocka_unit_test(test_lock_timeout),
 		cmocka_unit_test(test_password_not_logged),
 		cmocka_unit_test(test_concurrent_first_open),
+		cmocka_unit_test(test_instances_key_rotation),
 		cmocka_unit_test(test_connections_killed),
 		cmocka_unit_test(test_server_restart),
 	};
