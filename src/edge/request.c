@@ -200,6 +200,7 @@ scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size
 	struct head_scan *h = cls;
 
 	(void)kind;
+	(void)value;
 	/* libmicrohttpd 0.9.75 ends a field value at a NUL byte, so what
 	 * follows a NUL is never seen by a handler (nor counted here). */
 	h->bytes += key_size + value_size + 4;
