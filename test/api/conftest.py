@@ -28,6 +28,12 @@ variables; BIOAUTH_* variables of the outer environment are never passed on),
 server uses its default under ``--data-dir``), ``data_dir`` (default a fresh
 temporary directory), ``wait`` (default True: wait until /healthz answers).
 
+valgrind
+--------
+With ``BIOAUTH_VALGRIND=1`` every server runs under valgrind memcheck (log in
+``<base_dir>/valgrind.log``); a server whose log shows an error or a
+definite leak at exit fails its test, as a sanitizer report does.
+
 PostgreSQL
 ----------
 With ``BIOAUTH_TEST_PG_URL`` set (a ``postgres://`` URL whose role may create
@@ -65,6 +71,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("BIOAUTH_TEST_PG_URL") or None
+VALGRIND = os.environ.get("BIOAUTH_VALGRIND") == "1"
 _pg_databases = 0
 
 
@@ -98,10 +105,10 @@ BIOAUTHD = BUILD / "bioauthd"
 
 #: Seconds to wait for a new server to answer /healthz (sanitizer builds
 #: start slowly on a loaded machine).
-START_TIMEOUT = 30
+START_TIMEOUT = 120 if VALGRIND else 30
 #: Seconds a SIGTERM'd server may take to exit before it is killed.
-STOP_TIMEOUT = 20
-HTTP_TIMEOUT = 10
+STOP_TIMEOUT = 60 if VALGRIND else 20
+HTTP_TIMEOUT = 60 if VALGRIND else 10
 
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",
@@ -158,6 +165,7 @@ class BioauthServer:
         self.killed = False
         self.stderr_path = self.base_dir / "bioauthd.stderr"
         self.stdout_path = self.base_dir / "bioauthd.stdout"
+        self.valgrind_log = self.base_dir / "valgrind.log"
         self._start(wait)
 
     # -- life cycle ---------------------------------------------------------
@@ -168,6 +176,10 @@ class BioauthServer:
                f"--data-dir={self.data_dir}"]
         if self.db is not None:
             cmd.append(f"--db={self.db}")
+        if VALGRIND:
+            cmd = ["valgrind", "--quiet", "--leak-check=full",
+                   "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+                   f"--log-file={self.valgrind_log}"] + cmd
         return cmd + to_flags(self.opts) + self.extra_args
 
     def _start(self, wait: bool) -> None:
@@ -241,6 +253,11 @@ class BioauthServer:
             if marker in text:
                 pytest.fail(f"sanitizer report in bioauthd stderr "
                             f"({self.stderr_path}):\n{text[-6000:]}")
+        if VALGRIND and self.valgrind_log.exists():
+            report = self.valgrind_log.read_text(errors="replace")
+            if report.strip():
+                pytest.fail(f"valgrind report for bioauthd ({self.valgrind_log}):\n"
+                            f"{report[-6000:]}")
         if self.killed:
             pytest.fail(f"bioauthd did not exit within {STOP_TIMEOUT}s of "
                         f"SIGTERM and was killed:\n{text[-3000:]}")

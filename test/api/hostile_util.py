@@ -18,7 +18,6 @@ Nothing here is a test.  It gives the suites:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import http.client
@@ -283,6 +282,17 @@ class Neighbour:
             time.sleep(0.02)
         self._stop.set()
         self._thread.join(timeout=30)
+
+    def check_so_far(self) -> None:
+        """Fails if any request so far failed or was too slow (the thread
+        keeps running)."""
+        with self._lock:
+            res = list(self.results)
+        bad = [r for r in res if not r[2]]
+        assert not bad, f"neighbour refused during the attacks: {bad[0][3]}"
+        slow = [r for r in res if r[1] > self.max_latency]
+        assert not slow, (f"a neighbour request took {slow[0][1]:.2f}s (> {self.max_latency}s) "
+                          f"during the attacks: {slow[0][3]}")
 
     def check(self) -> None:
         with self._lock:
