@@ -54,7 +54,7 @@ cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+static _Noreturn void
 fail(const char *what)
 {
 	fprintf(stderr, "cryptobound: %s failed\n", what);

@@ -20,8 +20,11 @@
  * it prints one JSON object: throughput, latency percentiles (exact, from
  * every sample), status-code counts, errors and the client's own CPU time,
  * also per request tag. --responses FILE saves "<tag> <index> <status>
- * <body>" lines, index being the request's position in the file (the
- * generator uses them to collect tokens and challenges).
+ * <body>" lines (appended), index being the request's position in the
+ * file (the generator uses them to collect tokens and challenges).
+ * --offset N starts at the N-th request (a run split in rounds goes on
+ * where the previous round stopped); --samples FILE writes the latencies
+ * counted (native uint64 nanoseconds) so rounds can be pooled exactly.
  *
  * Request file: records of "@<tag> <length>\n" followed by exactly <length>
  * bytes of raw HTTP/1.1 request (request line, headers, body), then "\n".
@@ -92,7 +95,9 @@ struct opts {
 	double drain;
 	bool repeat;
 	const char *responses;
+	const char *samples;
 	const char *label;
+	size_t offset;
 };
 
 struct run {
@@ -127,20 +132,20 @@ now_ns(void)
 	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 
-static void
+static _Noreturn void
 die(const char *msg)
 {
 	fprintf(stderr, "loadgen: %s\n", msg);
 	exit(2);
 }
 
-static void
+static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen --port P --requests FILE [--connections N] [--rate R]\n"
 	    "               [--duration S] [--warmup S] [--drain S] [--repeat]\n"
-	    "               [--responses FILE] [--label NAME]\n"
+	    "               [--responses FILE] [--label NAME] [--offset N] [--samples FILE]\n"
 	    "Targets 127.0.0.1 only. Closed loop unless --rate is given.\n");
 	exit(2);
 }
@@ -861,6 +866,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "repeat", no_argument, NULL, 'R' },
 		{ "responses", required_argument, NULL, 'o' },
 		{ "label", required_argument, NULL, 'l' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "samples", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -871,7 +878,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	o->duration = 10;
 	o->drain = 5;
 	o->label = "run";
-	while ((ch = getopt_long(argc, argv, "p:f:c:r:d:w:D:Ro:l:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:f:c:r:d:w:D:Ro:l:O:S:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'p': o->port = atoi(optarg); break;
 		case 'f': o->file = optarg; break;
@@ -883,6 +890,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'R': o->repeat = true; break;
 		case 'o': o->responses = optarg; break;
 		case 'l': o->label = optarg; break;
+		case 'O': o->offset = (size_t)strtoull(optarg, NULL, 10); break;
+		case 'S': o->samples = optarg; break;
 		default: usage();
 		}
 	}
@@ -906,7 +915,10 @@ main(int argc, char **argv)
 	parse_opts(&R.o, argc, argv);
 	load_requests(&R);
 	signal(SIGPIPE, SIG_IGN);
-	if (R.o.responses != NULL && (R.resp = fopen(R.o.responses, "w")) == NULL)
+	if (R.o.offset >= R.nreq && !R.o.repeat)
+		die("--offset is past the end of the request file");
+	R.next = R.o.offset % R.nreq;
+	if (R.o.responses != NULL && (R.resp = fopen(R.o.responses, "a")) == NULL)
 		die("cannot write the responses file");
 	if ((R.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1() failed");
@@ -971,6 +983,13 @@ main(int argc, char **argv)
 	}
 	if (R.resp != NULL)
 		fclose(R.resp);
+	if (R.o.samples != NULL) {
+		FILE *f = fopen(R.o.samples, "wb");
+
+		if (f == NULL || fwrite(R.all.v, sizeof(*R.all.v), R.all.n, f) != R.all.n ||
+		    fclose(f) != 0)
+			die("cannot write the samples file");
+	}
 	report(&R);
 	return 0;
 }

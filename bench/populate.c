@@ -43,7 +43,7 @@ static long in_flight;
 static long failures;
 static int first_error;
 
-static void
+static _Noreturn void
 fail(const char *msg)
 {
 	fprintf(stderr, "populate: %s\n", msg);

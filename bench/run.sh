@@ -38,17 +38,20 @@ while [ $# -gt 0 ]; do
 done
 
 if [ $QUICK -eq 1 ]; then
-	T=${T:-4}; WARM=1; KEYS_SMALL=2000; KEYS_LARGE=20000; PROFILE=0
+	T=${T:-4}; WARM=1; KEYS_SMALL=2000; KEYS_LARGE=20000; PROFILE=0; ROUNDS=2
 else
-	T=${T:-20}; WARM=4; KEYS_SMALL=10000; KEYS_LARGE=1000000
+	T=${T:-20}; WARM=4; KEYS_SMALL=10000; KEYS_LARGE=1000000; ROUNDS=4
 fi
+# Compared runs (durable/non-durable, 1M/10k keys) are split in ROUNDS
+# alternating rounds of T/ROUNDS seconds each (1 s warm-up per round).
+RT=$(awk "BEGIN {print $T / $ROUNDS}")
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$B/results/$RUN_ID
 BUILD=$WORK/build
 BIN=$WORK/bin
 REQ=$WORK/req
 DBD=$WORK/db
-mkdir -p "$RES" "$REQ" "$DBD"
+mkdir -p "$RES/rounds" "$REQ" "$DBD"
 rm -f "$REQ"/* "$DBD"/*
 
 PIDS=()
@@ -195,22 +198,59 @@ memory() {   # NAME PID
 		{ echo "{"; cat; echo "\"label\": \"$1\"}"; } | jq . >"$RES/mem_$1.json"
 }
 
-# lg NAME PID PORT FILE [loadgen options]: one timed run, JSON to results,
-# with the server's CPU time and the machine's load average added.
+# lg NAME PID PORT FILE [loadgen options]: one timed run, JSON to results
+# (OUTDIR, default $RES), with the server's CPU time and the machine's load
+# average added. LG_T / LG_WARM override the duration and warm-up.
 lg() {
-	local name=$1 pid=$2 port=$3 file=$4 c0 c1 l0
+	local name=$1 pid=$2 port=$3 file=$4 c0 c1 l0 out=${OUTDIR:-$RES}
 	shift 4
 	c0=$(cpu_ticks "$pid")
 	l0=$(cut -d' ' -f1 /proc/loadavg)
-	"$LG" --port "$port" --requests "$file" --duration "$T" --warmup "$WARM" --label "$name" "$@" \
-		>"$RES/$name.raw"
+	"$LG" --port "$port" --requests "$file" --duration "${LG_T:-$T}" --warmup "${LG_WARM:-$WARM}" \
+		--label "$name" --samples "$out/$name.json.samples" "$@" >"$out/$name.raw"
 	c1=$(cpu_ticks "$pid")
 	jq --argjson cpu "$(awk "BEGIN {printf \"%.3f\", ($c1 - $c0) / $HZ}")" --arg l0 "$l0" \
 	   --arg l1 "$(cut -d' ' -f1 /proc/loadavg)" \
 	   '. + {server_cpu_s: $cpu, server_cpu_ms_per_req: (if .completed > 0 then $cpu * 1000 / .completed else null end),
-	         loadavg_before: ($l0|tonumber), loadavg_after: ($l1|tonumber)}' "$RES/$name.raw" >"$RES/$name.json"
-	rm -f "$RES/$name.raw"
-	log "$(jq -r '"\(.label): \(.throughput_rps) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, status \(.status|tojson), server \(.server_cpu_ms_per_req // 0 | .*1000|round/1000) ms CPU/req" + (if .exhausted then " (request file used up)" else "" end)' "$RES/$name.json")"
+	         loadavg_before: ($l0|tonumber), loadavg_after: ($l1|tonumber)}' "$out/$name.raw" >"$out/$name.json"
+	rm -f "$out/$name.raw"
+	[ -z "${OUTDIR:-}" ] && rm -f "$out/$name.json.samples"
+	log "$(jq -r '"\(.label): \(.throughput_rps) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, status \(.status|tojson), server \(.server_cpu_ms_per_req // 0 | .*1000|round/1000) ms CPU/req" + (if .exhausted then " (request file used up)" else "" end)' "$out/$name.json")"
+}
+
+# ab NAME_A PID_A PORT_A FILE_A NAME_B PID_B PORT_B FILE_B [loadgen options]:
+# the same scenario on two servers in ROUNDS short rounds, in the order
+# A B B A A B ..., each round going on in the request file where that
+# server's previous round stopped; the rounds are pooled by merge.py into
+# $RES/NAME_A.json and $RES/NAME_B.json. Both servers thus see the same
+# background load. Responses are appended to $REQ/NAME.resp.
+ab() {
+	local na=$1 pa=$2 qa=$3 fa=$4 nb=$5 pb=$6 qb=$7 fb=$8 r side name pid port file
+	shift 8
+	local -A off=([a]=0 [b]=0) done_=([a]=0 [b]=0) files=([a]="" [b]="")
+	rm -f "$REQ/$na.resp" "$REQ/$nb.resp"
+	for r in $(seq "$ROUNDS"); do
+		for side in $( [ $((r % 2)) -eq 1 ] && echo a b || echo b a ); do
+			if [ $side = a ]; then name=$na pid=$pa port=$qa file=$fa
+			else name=$nb pid=$pb port=$qb file=$fb; fi
+			[ "${done_[$side]}" -eq 1 ] && continue
+			OUTDIR=$RES/rounds LG_T=$RT LG_WARM=1 lg "${name}_r$r" "$pid" "$port" "$file" \
+				--offset "${off[$side]}" --responses "$REQ/$name.resp" "$@"
+			files[$side]="${files[$side]} $RES/rounds/${name}_r$r.json"
+			off[$side]=$(( ${off[$side]} + $(jq .sent "$RES/rounds/${name}_r$r.json") ))
+			if [ "$(jq .exhausted "$RES/rounds/${name}_r$r.json")" = true ] ||
+			   { ! printf '%s\n' "$@" | grep -qx -- --repeat &&
+			     [ "${off[$side]}" -ge "$(jq .requests_in_file "$RES/rounds/${name}_r$r.json")" ]; }; then
+				done_[$side]=1
+			fi
+		done
+	done
+	# shellcheck disable=SC2086
+	$PY "$B/merge.py" "$RES/$na.json" ${files[a]}
+	# shellcheck disable=SC2086
+	$PY "$B/merge.py" "$RES/$nb.json" ${files[b]}
+	log "$(jq -r '"\(.label) (pooled): \(.throughput_rps|round) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, server \(.server_cpu_ms_per_req // 0 | .*1000|round/1000) ms CPU/req"' "$RES/$na.json")"
+	log "$(jq -r '"\(.label) (pooled): \(.throughput_rps|round) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, server \(.server_cpu_ms_per_req // 0 | .*1000|round/1000) ms CPU/req"' "$RES/$nb.json")"
 }
 
 # How many authenticate requests a run needs: a short calibration run.
@@ -225,14 +265,13 @@ calibrate() {   # NAME TOKEN KEYS -> sets NAUTH
 }
 
 # pair NAME FILE_D FILE_N [loadgen options]: the same scenario on the
-# durable server (D_PID/D_PORT) and right after on the non-durable one
-# (N_PID/N_PORT), so both see the same background load on this shared
-# machine. Responses go to $REQ/NAME-{durable,nondurable}.resp.
+# durable server (D_PID/D_PORT) and on the non-durable one (N_PID/N_PORT)
+# in alternating rounds. Responses go to $REQ/NAME_{durable,nondurable}.resp.
 pair() {
 	local name=$1 fd=$2 fn=$3
 	shift 3
-	lg "${name}_durable" $D_PID $D_PORT "$fd" --connections $CONC --responses "$REQ/$name-durable.resp" "$@"
-	lg "${name}_nondurable" $N_PID $N_PORT "$fn" --connections $CONC --responses "$REQ/$name-nondurable.resp" "$@"
+	ab "${name}_durable" $D_PID $D_PORT "$fd" "${name}_nondurable" $N_PID $N_PORT "$fn" \
+		--connections $CONC "$@"
 }
 
 # ---------------------------------------------------------------- S1/S2: small database
@@ -276,15 +315,15 @@ lg auth_half_small $D_PID $D_PORT "$REQ/auth_half-small.req" --connections $OPEN
 # /start challenges (70 % now, the rest kept for the mix), signed, then authenticate
 for d in durable nondurable; do
 	$GEN auth-start --token "$CT" --pool "$DBD/small.pool" --requests "$REQ/start.req" \
-		--responses "$REQ/start-$d.resp" --range 0:0.7 --max "$NAUTH" \
+		--responses "$REQ/start_$d.resp" --range 0:0.7 --max "$NAUTH" \
 		--out "$REQ/auth_start-$d.req" 2>/dev/null
 done
 pair auth_start "$REQ/auth_start-durable.req" "$REQ/auth_start-nondurable.req"
 
 # refresh and register need what authenticate returned (refresh tokens, user tokens)
 for d in durable nondurable; do
-	pairs=(--requests "$REQ/auth_client.req" --responses "$REQ/auth_client-$d.resp"
-	       --requests "$REQ/auth_start-$d.req" --responses "$REQ/auth_start-$d.resp")
+	pairs=(--requests "$REQ/auth_client.req" --responses "$REQ/auth_client_$d.resp"
+	       --requests "$REQ/auth_start-$d.req" --responses "$REQ/auth_start_$d.resp")
 	[ $d = durable ] && pairs+=(--requests "$REQ/auth_half-small.req" --responses "$REQ/auth_half-small.resp")
 	$GEN refresh --token "$CT" "${pairs[@]}" --range 0:0.7 --out "$REQ/refresh-$d.req" 2>/dev/null
 	$GEN register --pool "$DBD/small.pool" "${pairs[@]}" --range 0:0.7 --slots 4 --id-tag "$d" \
@@ -302,7 +341,7 @@ pair register "$REQ/register-durable.req" "$REQ/register-nondurable.req"
 $GEN start --token "$CT" --keys $KEYS_SMALL --count $((2000 * T)) --seed 4 \
 	--out "$REQ/mix-start.req" 2>/dev/null
 $GEN auth-start --token "$CT" --pool "$DBD/small.pool" --requests "$REQ/start.req" \
-	--responses "$REQ/start-durable.resp" --range 0.7:1 --max "$NAUTH" \
+	--responses "$REQ/start_durable.resp" --range 0.7:1 --max "$NAUTH" \
 	--out "$REQ/mix-auth_start.req" 2>/dev/null
 $GEN mix --part "$REQ/mix-start.req:25" --part "$REQ/mix-auth_start.req:25" \
 	--part "$REQ/mix-refresh.req:35" --part "$REQ/mix-register.req:5" \
@@ -331,25 +370,32 @@ if [ $PROFILE -eq 1 ] && command -v perf >/dev/null; then
 fi
 stop_pid $D_PID
 
-# ---------------------------------------------------------------- S3: durable, large
-log "S3: bioauthd durable, $KEYS_LARGE keys"
+# ---------------------------------------------------------------- S3: 1M vs 10k keys
+# Two durable servers, one on the large database and one on a fresh copy of
+# the small one, measured in alternating rounds: closed loop, then the same
+# open-loop rate (half of the small database's peak) on both.
+log "S3: bioauthd durable, $KEYS_LARGE keys vs $KEYS_SMALL keys"
 start_bioauthd "$DBD/large.db" true
+L_PID=$SRV_PID L_PORT=$SRV_PORT
 CTL_TOKEN=$(client_token large)
-memory large_idle $SRV_PID
-$GEN auth-client --token "$CTL_TOKEN" --pool "$DBD/large.pool" --keys $KEYS_LARGE --count "$NAUTH" \
-	--seed 3 --tag auth_client --out "$REQ/auth_client-large.req" 2>/dev/null
-lg auth_client_large $SRV_PID $SRV_PORT "$REQ/auth_client-large.req" --connections $CONC
-$GEN auth-client --token "$CTL_TOKEN" --pool "$DBD/large.pool" --keys $KEYS_LARGE \
-	--count $(( half * T + 200 )) --seed 5 --out "$REQ/auth_half-large.req" 2>/dev/null
-lg auth_half_large $SRV_PID $SRV_PORT "$REQ/auth_half-large.req" --connections $OPEN_CONNS --rate "$half"
-memory large $SRV_PID
-stop_pid $SRV_PID
-# The same closed-loop authenticate on the small database right after, so
-# that both sizes are measured under the same background load.
+memory large_idle $L_PID
 cp "$DBD/small.pristine" "$DBD/small3.db"
 start_bioauthd "$DBD/small3.db" true
-lg auth_client_small_again $SRV_PID $SRV_PORT "$REQ/auth_client.req" --connections $CONC
-stop_pid $SRV_PID
+S_PID=$SRV_PID S_PORT=$SRV_PORT
+$GEN auth-client --token "$CTL_TOKEN" --pool "$DBD/large.pool" --keys $KEYS_LARGE --count "$NAUTH" \
+	--seed 3 --out "$REQ/auth_client-large.req" 2>/dev/null
+ab auth_client_large $L_PID $L_PORT "$REQ/auth_client-large.req" \
+	auth_client_small_again $S_PID $S_PORT "$REQ/auth_client.req" --connections $CONC
+$GEN auth-client --token "$CTL_TOKEN" --pool "$DBD/large.pool" --keys $KEYS_LARGE \
+	--count $(( half * T + 200 )) --seed 5 --out "$REQ/auth_half-large.req" 2>/dev/null
+$GEN auth-client --token "$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL \
+	--count $(( half * T + 200 )) --seed 7 --out "$REQ/auth_half-small2.req" 2>/dev/null
+ab auth_half_large $L_PID $L_PORT "$REQ/auth_half-large.req" \
+	auth_half_small_again $S_PID $S_PORT "$REQ/auth_half-small2.req" \
+	--connections $OPEN_CONNS --rate "$half"
+memory large $L_PID
+stop_pid $L_PID
+stop_pid $S_PID
 
 # ---------------------------------------------------------------- peers
 if [ $PEERS -eq 1 ]; then

@@ -102,7 +102,7 @@ static const struct opt options[] = {
 	{ "json-max-depth", T_INT, OFF(json_max_depth), "32", 1, 1000, NULL, "N",
 	  "deepest nesting of JSON arrays/objects in a body" },
 	{ "connection-timeout", T_UINT, OFF(conn_timeout), "30", 1, 3600, NULL,
-	  "SECONDS", "idle connection timeout" },
+	  "SECONDS", "idle connection timeout; a request must arrive within 4 of these" },
 	{ "max-connections", T_UINT, OFF(max_connections), "1024", 1, 65536,
 	  NULL, "N", "most concurrent connections" },
 	{ "per-ip-connections", T_UINT, OFF(per_ip_connections), "64", 1, 65536,

@@ -27,6 +27,10 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "edge/internal.h"
+#include "edge/watchdog.h"
+
+/* A request must arrive within this many connection timeouts (slowloris). */
+#define READ_DEADLINE_FACTOR 4
 
 #define STOP_GRACE_SECONDS 10
 #define STOP_STORE_GRACE_SECONDS 60
@@ -188,7 +192,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	cont_fn cont;
 
 	(void)cls;
-	(void)conn;
 	(void)url;      /* routing uses the raw target kept by on_uri */
 	(void)version;
 	if (r == NULL)
@@ -216,6 +219,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return queue(r);  /* an early error held back by begin() */
 	switch (atomic_load(&r->phase)) {
 	case PH_BODY:
+		watchdog_request_read(conn);
 		if (!req_parse_body(r))
 			return queue(r);
 		r->route->handler(r);
@@ -258,7 +262,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	char status[16], dur[32];
 	double secs;
 
-	(void)conn;
+	watchdog_request_done(conn);
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
@@ -354,6 +358,9 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	if (mem < 32768)
 		mem = 32768;
 
+	/* A request may trickle in for a few idle periods, not forever. */
+	if ((r = watchdog_start(READ_DEADLINE_FACTOR * cfg->conn_timeout, &s->watchdog)) != BA_OK)
+		goto out;
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL,
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
@@ -365,6 +372,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, watchdog_notify, s->watchdog,
 		MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		log_write(LOG_ERROR, "cannot start the HTTP server",
@@ -378,6 +386,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	r = BA_OK;
 out:
 	if (s != NULL) {
+		watchdog_stop(s->watchdog);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 		free(s);
@@ -441,6 +450,7 @@ http_server_stop(struct http_server *s)
 		return;
 	}
 	MHD_stop_daemon(s->daemon);
+	watchdog_stop(s->watchdog);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 	pthread_cond_destroy(&s->cv);

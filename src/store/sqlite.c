@@ -311,6 +311,29 @@ static int apply_one(struct sq_store *s, struct sq_item *it, bool *wrote)
 }
 
 /*
+ * SQLite opens the writer connection read-only, silently, when the file was
+ * not writable at the time; that connection never writes again. Once the
+ * store is in fault, try a fresh read-write connection before each batch so
+ * that fixing the file's permissions is enough to recover.
+ */
+static void reopen_if_readonly(struct sq_store *s)
+{
+	struct sq_conn fresh;
+
+	if (sqlite3_db_readonly(s->wconn.db, "main") != 1)
+		return;
+	if (conn_open(&fresh, s->path, &s->opt, true) != BA_OK)
+		return;
+	if (sqlite3_db_readonly(fresh.db, "main") == 1) {
+		conn_close(&fresh);
+		return;
+	}
+	conn_close(&s->wconn);
+	s->wconn = fresh;
+	log_write(LOG_INFO, "sqlite database writable again", NULL);
+}
+
+/*
  * Runs one batch as one transaction, then reports every write. A storage
  * fault in any write marks the store unhealthy for ready(); a commit that
  * wrote something marks it healthy again.
@@ -320,7 +343,10 @@ static void run_batch(struct sq_store *s, struct sq_item *batch, size_t n)
 	struct sq_conn *c = &s->wconn;
 	double t0 = mono_now();
 	bool wrote = false, fault = false;
-	int tx = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
+	int tx;
+
+	reopen_if_readonly(s);
+	tx = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
 
 	for (struct sq_item *it = batch; it != NULL && tx == BA_OK; it = it->next)
 		tx = apply_one(s, it, &wrote);
@@ -350,6 +376,7 @@ static void run_batch(struct sq_store *s, struct sq_item *batch, size_t n)
 		s->fault = true;
 	else if (wrote)
 		s->fault = false;
+	s->last_write = mono_now();
 	pthread_mutex_unlock(&s->mu);
 
 	while (batch != NULL) {
@@ -452,8 +479,11 @@ static void probe_done(struct store_write *w, int rc, void *arg)
  * BA_OK when a read works and the write path is healthy. When the last
  * write failed with a storage fault this returns BA_ERR_STORE_UNAVAILABLE
  * at once and queues a probe write; once a probe (or any write) commits,
- * ready() is BA_OK again. Never waits for the writer.
+ * ready() is BA_OK again. When no write ran for PROBE_IDLE_SECONDS it also
+ * queues a probe, whose failure the next call reports. Never waits for the
+ * writer.
  */
+#define PROBE_IDLE_SECONDS 2.0
 static int sq_ready(struct store *st)
 {
 	struct sq_store *s = (struct sq_store *)st;
@@ -467,7 +497,11 @@ static int sq_ready(struct store *st)
 		return r == BA_ERR_NOMEM ? r : BA_ERR_STORE_UNAVAILABLE;
 	pthread_mutex_lock(&s->mu);
 	healthy = !s->fault && !s->stopping;
-	if (s->fault && !s->probe_inflight && !s->stopping) {
+	/* Probe after a fault, and when nothing was written for a while, so
+	 * that a disk turned read-only or full shows before a client's write
+	 * fails on it. */
+	if ((s->fault || mono_now() - s->last_write > PROBE_IDLE_SECONDS) &&
+	    !s->probe_inflight && !s->stopping) {
 		memset(&s->probe, 0, sizeof(s->probe));
 		s->probe.kind = (enum store_write_kind)SQ_KIND_PROBE;
 		if (enqueue_locked(s, &s->probe, probe_done, s) == BA_OK)
@@ -601,6 +635,7 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 		          "error", ba_strerror(r), NULL);
 		goto out;
 	}
+	s->last_write = mono_now();   /* the migration just wrote (or tried) */
 	s->fault = sqlite3_db_readonly(s->wconn.db, "main") == 1;
 	if (s->fault)
 		log_write(LOG_WARN, "sqlite database is read-only", "path", path, NULL);

@@ -89,6 +89,7 @@ struct sq_store {
 	bool fault;                   /* write path failed with a storage fault */
 	bool probe_inflight;
 	struct store_write probe;     /* SQ_KIND_PROBE, submitted by ready() */
+	double last_write;            /* monotonic time the writer last ran a batch */
 	int version;                  /* schema version after the last migration */
 
 	/* read pool */

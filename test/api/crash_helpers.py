@@ -10,7 +10,9 @@ gone (or a copy of it), to run SQLite's own checks.
 Public API
 ----------
 ``ISSUER``                 fixed issuer, so tokens survive restarts on new ports
-``ServerRuns(base, **opts)`` successive bioauthd processes on one database:
+``ServerRuns(base, **opts)`` successive bioauthd processes on one database
+                           (SQLite; with allow_pg=True one PostgreSQL
+                           database when BIOAUTH_TEST_PG_URL is set):
                            ``.start()``, ``.kill()`` (SIGKILL), ``.stop()``
                            (SIGTERM), ``.current``, ``.close()``; every
                            process is checked for sanitizer reports
@@ -69,11 +71,18 @@ class ServerRuns:
     whatever still runs (use in ``finally``)."""
 
     def __init__(self, base: Path, data_dir: Optional[Path] = None,
-                 server_class: type = None, **opts: Any):
+                 server_class: type = None, allow_pg: bool = False, **opts: Any):
         self.base = Path(base)
         self.data_dir = Path(data_dir) if data_dir else self.base / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = str(self.data_dir / "bioauth.db")
+        #: With allow_pg and BIOAUTH_TEST_PG_URL set, every run shares one
+        #: fresh PostgreSQL database (conftest would give each server its
+        #: own); otherwise they share the SQLite file.
+        self.postgres = allow_pg and getattr(conftest, "PG_URL", None) is not None
+        if self.postgres:
+            self.db = conftest.fresh_pg_database()
+        else:
+            self.db = str(self.data_dir / "bioauth.db")
         self.opts = opts
         self.server_class = server_class or conftest.BioauthServer
         self.runs: list = []
@@ -128,6 +137,13 @@ class UnprivilegedServer(conftest.BioauthServer):
     uid = NOBODY_UID
     gid = NOBODY_GID
 
+    def _start(self, wait: bool) -> None:
+        # What the server itself writes there (valgrind's log) needs the
+        # directory to be its own; its parents must be traversable for it
+        # (see unprivileged_dir).
+        os.chown(self.base_dir, self.uid, self.gid)
+        super()._start(wait)
+
     def _command(self) -> list:
         return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}",
                 "--clear-groups", "--"] + super()._command()
@@ -149,7 +165,9 @@ def unprivileged_works(uid: int = NOBODY_UID, gid: int = NOBODY_GID) -> Optional
 
 def unprivileged_dir(prefix: str, uid: int = NOBODY_UID, gid: int = NOBODY_GID) -> Path:
     """A fresh directory under /tmp owned by `uid` (pytest's tmp_path is 0700
-    root, which another uid cannot traverse). The caller removes it."""
+    root, which another uid cannot traverse), for the server's data and its
+    run directories (``ServerRuns(d / "runs", data_dir=...)``). The caller
+    removes it."""
     d = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     os.chown(d, uid, gid)
     os.chmod(d, 0o755)

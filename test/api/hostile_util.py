@@ -26,6 +26,7 @@ import os
 import re
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 from typing import Any, Optional
@@ -272,8 +273,9 @@ class Neighbour:
         return self
 
     def stop(self) -> None:
-        """Waits for at least one request that started after the test's
-        attack began (bounded), then stops the thread."""
+        """Waits (bounded) until the neighbour has made at least two
+        requests - so at least one of them overlapped the attack - then
+        stops the thread."""
         deadline = time.monotonic() + 3 * self.max_latency + 10
         while time.monotonic() < deadline:
             with self._lock:
@@ -373,15 +375,56 @@ def jws(header: Any, payload: Any, key: Any = None, alg: Optional[str] = None,
     return signing_input.decode("ascii") + "." + b64u(signature)
 
 
-def server_keys(db: Any) -> dict:
-    """The server's signing keys straight from its SQLite database:
-    kid -> {"alg", "key" (private key object), "retired_at"}."""
+def is_postgres(db: Any) -> bool:
+    return h.db_path(db).startswith(("postgres://", "postgresql://"))
+
+
+def db_query(db: Any, sql: str, params: tuple = ()) -> list:
+    """Rows of a read-only query on the server's database, SQLite file or
+    PostgreSQL URL (through psql; `params` are then inlined as quoted
+    literals, so pass only test-made values). bytea/BLOB come back as bytes."""
     path = h.db_path(db)
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = con.execute("SELECT kid, alg, private_pem, retired_at FROM signing_keys").fetchall()
-    finally:
-        con.close()
+    if not is_postgres(db):
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                    for row in con.execute(sql, params).fetchall()]
+        finally:
+            con.close()
+    for p in params:
+        sql = sql.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
+    wrapped = f"SELECT coalesce(json_agg(to_json(t)), '[]') FROM ({sql}) t"
+    out = subprocess.run(["psql", "-q", "-At", "-v", "ON_ERROR_STOP=1", path, "-c", wrapped],
+                         check=True, capture_output=True, text=True).stdout
+    rows = []
+    for obj in json.loads(out):
+        rows.append(tuple(bytes.fromhex(v[2:]) if isinstance(v, str) and v.startswith("\\x")
+                          else v for v in obj.values()))
+    return rows
+
+
+def database_bytes(db: Any) -> bytes:
+    """Everything a stolen copy of the database holds: the SQLite file with
+    its WAL and shared-memory files, or a pg_dump of the PostgreSQL
+    database."""
+    path = h.db_path(db)
+    if is_postgres(db):
+        return subprocess.run(["pg_dump", "--data-only", path], check=True,
+                              capture_output=True).stdout
+    blob = b""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            with open(path + suffix, "rb") as f:
+                blob += f.read()
+        except FileNotFoundError:
+            pass
+    return blob
+
+
+def server_keys(db: Any) -> dict:
+    """The server's signing keys straight from its database:
+    kid -> {"alg", "key" (private key object), "retired_at"}."""
+    rows = db_query(db, "SELECT kid, alg, private_pem, retired_at FROM signing_keys")
     out = {}
     for kid, alg, pem, retired in rows:
         out[kid] = {"alg": alg, "retired_at": retired,

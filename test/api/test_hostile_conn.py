@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 import time
 
 import pytest
+import requests
 
 import helpers as h
 import hostile_util as hu
@@ -196,6 +198,49 @@ def test_trickled_request_is_cut_off(server, neighbour, what):
             f"deadline exists")
     finally:
         s.close()
+
+
+@need_second_ip
+def test_password_guessing_flood_does_not_starve_other_clients(bioauthd):
+    """60 connections (under the default per-IP cap of 64) of one app's
+    backend - or of whoever holds a leaked client secret - guess passwords
+    as fast as they can for 3 s. Each guess costs one Argon2id verification
+    (T, measured first on the idle server). Other clients must still be
+    answered within max(1 s, 5 T): a request that waits behind the queue of
+    guesses of its HTTP thread waits about 60 / threads * T instead.
+    (--threads=2 so that the queue per thread does not depend on the
+    machine.)"""
+    srv = bioauthd(threads=2)
+    app = h.create_app(srv)
+    tok = h.client_token(srv, app)
+    victim = h.create_user(srv, tok, username=h.unique_name("victim"), password="right-pw-1")
+    url = h.url(srv, "/v1/auth/password/authenticate")
+    body = {"username": victim["username"], "password": "guess"}
+    costs = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        assert requests.post(url, json=body, headers=h.bearer(tok),
+                             timeout=30).status_code == 401
+        costs.append(time.monotonic() - t0)
+    bound = max(1.0, 5 * sorted(costs)[1])
+    stop_at = time.monotonic() + 3
+    guesses = []
+
+    def guess():
+        with requests.Session() as s:
+            while time.monotonic() < stop_at:
+                r = s.post(url, json=body, headers=h.bearer(tok), timeout=60)
+                guesses.append(r.status_code)
+
+    with hu.Neighbour(srv, hu.neighbour_calls(tok, victim["user_id"]),
+                      max_latency=bound) as n:
+        threads = [threading.Thread(target=guess) for _ in range(60)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert guesses and set(guesses) == {401}, set(guesses)
+    n.check()
 
 
 def test_connect_flood_and_resets(server, neighbour):

@@ -372,7 +372,9 @@ BAD_JSON = {
 }
 
 
-@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS, ids=lambda e: e[1].rsplit("/", 1)[-1])
+@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS,
+                         ids=lambda e: e[1].replace("/v1/auth/", "").replace("/v1/", "")
+                         .replace("mobile-biometrics/", "mb-").replace("/", "-"))
 @pytest.mark.parametrize("case", sorted(BAD_JSON))
 def test_bad_json_is_400(env, endpoint, case):
     method, path, kind = endpoint

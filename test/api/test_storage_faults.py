@@ -57,10 +57,14 @@ import crash_helpers as ch
 import helpers as h
 import mb_helpers as mb
 
+pytestmark = pytest.mark.sqlite_only
+
 MB = mb.MB
-TIMEOUT = 30              # a write may wait the 5 s busy timeout, twice
+#: valgrind (BIOAUTH_VALGRIND=1) makes every request many times slower.
+SLOW = 6 if getattr(conftest, "VALGRIND", False) else 1
+TIMEOUT = 30 * SLOW       # a write may wait the 5 s busy timeout, twice
 BUSY_TIMEOUT = 5.0        # src/store/sqlite.c DEFAULT_BUSY_MS
-RECOVERY_TIMEOUT = 15
+RECOVERY_TIMEOUT = 15 * SLOW
 PASSWORD = "storage fault password"
 SERVER_OPTS = dict(issuer=ch.ISSUER, lockout_threshold=1000)
 
@@ -260,7 +264,7 @@ class World:
 
 
 def assert_refused(results: dict, allow_success: bool = False,
-                   max_seconds: float = BUSY_TIMEOUT + 8) -> None:
+                   max_seconds: float = BUSY_TIMEOUT + 8 * SLOW) -> None:
     """Every write answered 503 storage_unavailable (or, with
     allow_success, a 2xx) in bounded time: never a 500, never a hang."""
     bad = []
@@ -352,7 +356,7 @@ def test_readyz_reports_readonly_database_without_writes(tmp_path):
         World(srv, runs.db)
         assert srv.get("/readyz").status_code == 200
         with ch.immutable(db_files(runs.db)):
-            r = ch.wait_status(lambda: srv.get("/readyz"), 503, 10, interval=0.5)
+            r = ch.wait_status(lambda: srv.get("/readyz"), 503, 10 * SLOW, interval=0.5)
             assert r.status_code == 503, (
                 "/readyz still answers 200 10 s after the database became read-only, "
                 "because no write failed yet (the store only probes after a failed write)")
@@ -371,20 +375,25 @@ def _unprivileged_or_skip() -> None:
         pytest.skip(why)
 
 
-def _readonly_at_start(tmp_path):
-    """A database made by a server running as uid 65534, stopped, chmod
-    0444, and a new server started on it. Returns (runs, world, dir)."""
-    _unprivileged_or_skip()
-    d = ch.unprivileged_dir("bioauth-ro-")
-    runs = ch.ServerRuns(tmp_path, data_dir=d, server_class=ch.UnprivilegedServer,
+def _readonly_at_start(tmp_path, d: Path):
+    """A database made by a server running as uid 65534 in `d`, stopped,
+    chmod 0444, and a new server started on it. Returns (runs, world)."""
+    data = d / "data"
+    data.mkdir()
+    os.chown(data, ch.NOBODY_UID, ch.NOBODY_GID)
+    runs = ch.ServerRuns(d / "runs", data_dir=data, server_class=ch.UnprivilegedServer,
                          **SERVER_OPTS)
-    srv = runs.start()
-    w = World(srv, runs.db)
-    runs.stop()
-    for f in db_files(runs.db, ("", "-wal", "-shm")):
-        os.chmod(f, 0o444)
-    w.srv = runs.start()
-    return runs, w, d
+    try:
+        srv = runs.start()
+        w = World(srv, runs.db)
+        runs.stop()
+        for f in db_files(runs.db, ("", "-wal", "-shm")):
+            os.chmod(f, 0o444)
+        w.srv = runs.start()
+    except BaseException:
+        runs.close()
+        raise
+    return runs, w
 
 
 def _make_writable(db: str) -> None:
@@ -393,9 +402,11 @@ def _make_writable(db: str) -> None:
 
 
 def test_readonly_database_at_start(tmp_path):
-    runs, w, d = None, None, None
+    _unprivileged_or_skip()
+    d = ch.unprivileged_dir("bioauth-ro-")
+    runs = None
     try:
-        runs, w, d = _readonly_at_start(tmp_path)
+        runs, w = _readonly_at_start(tmp_path, d)
         srv = w.srv
         assert_not_ready(srv)            # known at open: no write needed
         assert_refused(w.attempt_writes())
@@ -414,17 +425,18 @@ def test_readonly_database_at_start(tmp_path):
     finally:
         if runs is not None:
             runs.close()
-        if d is not None:
-            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_readonly_database_at_start_recovers_without_restart(tmp_path):
     """When the operator fixes the file mode, the running server must become
     ready again (its readiness probe, not a restart, is what a load balancer
     or an orchestrator waits for)."""
-    runs, d = None, None
+    _unprivileged_or_skip()
+    d = ch.unprivileged_dir("bioauth-ro-")
+    runs = None
     try:
-        runs, w, d = _readonly_at_start(tmp_path)
+        runs, w = _readonly_at_start(tmp_path, d)
         assert_refused(w.attempt_writes(["create_user"]))
         _make_writable(runs.db)
         assert_recovers(w)
@@ -433,8 +445,7 @@ def test_readonly_database_at_start_recovers_without_restart(tmp_path):
     finally:
         if runs is not None:
             runs.close()
-        if d is not None:
-            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -490,7 +501,7 @@ def test_full_disk(tmp_path):
             # 4. A restart on the still-full disk either starts degraded or
             #    exits non-zero with a log line; never hangs or crashes.
             srv = runs.start(wait=False)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 30 * SLOW
             while time.monotonic() < deadline and srv.proc.poll() is None and not srv.alive():
                 time.sleep(0.1)
             if srv.proc.poll() is None:
@@ -546,7 +557,7 @@ def test_locked_database(tmp_path):
         w = World(srv, runs.db)
         with ch.SqliteLocker(runs.db) as lock:
             results = w.attempt_writes()
-            assert_refused(results, max_seconds=2 * BUSY_TIMEOUT + 8)
+            assert_refused(results, max_seconds=2 * BUSY_TIMEOUT + 8 * SLOW)
             waited = min(secs for _, secs in results.values())
             assert waited >= BUSY_TIMEOUT - 1, (
                 f"a write failed after {waited:.1f} s, before the busy timeout")
