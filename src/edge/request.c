@@ -190,7 +190,8 @@ req_state(struct req *r)
 
 struct head_scan {
 	size_t bytes;
-	unsigned content_type, authorization, content_length;
+	unsigned content_type, authorization, content_length, transfer_encoding;
+	unsigned bad_name;   /* field names with whitespace (RFC 9112 5.1) */
 };
 
 static enum MHD_Result
@@ -204,7 +205,11 @@ scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size
 	/* libmicrohttpd 0.9.75 ends a field value at a NUL byte, so what
 	 * follows a NUL is never seen by a handler (nor counted here). */
 	h->bytes += key_size + value_size + 4;
-	if (strcasecmp(key, "Content-Type") == 0)
+	if (strpbrk(key, " \t") != NULL)
+		h->bad_name++;
+	if (strcasecmp(key, "Transfer-Encoding") == 0)
+		h->transfer_encoding++;
+	else if (strcasecmp(key, "Content-Type") == 0)
 		h->content_type++;
 	else if (strcasecmp(key, "Authorization") == 0)
 		h->authorization++;
@@ -263,6 +268,26 @@ req_check_head(struct req *r)
 	if (h.bytes > cfg->header_limit) {
 		req_reply_edge_error(r, BA_ERR_HEADER_TOO_LARGE, NULL);
 		return false;
+	}
+	/* Framing ambiguities are how requests are smuggled past proxies:
+	 * refuse them and close the connection (RFC 9112 5.1, 6.1, 6.3). */
+	if (h.bad_name > 0) {
+		req_add_header(r, "Connection", "close");
+		req_reply_edge_error(r, BA_ERR_INVALID_REQUEST,
+		                     "whitespace in a header field name");
+		return false;
+	}
+	if (h.transfer_encoding > 0) {
+		const char *te = req_header(r, "Transfer-Encoding");
+
+		if (h.content_length > 0 || h.transfer_encoding > 1 || te == NULL ||
+		    strcasecmp(te, "chunked") != 0) {
+			req_add_header(r, "Connection", "close");
+			req_reply_edge_error(r, BA_ERR_INVALID_REQUEST, h.content_length > 0 ?
+			                     "both Content-Length and Transfer-Encoding" :
+			                     "unsupported Transfer-Encoding (only chunked)");
+			return false;
+		}
 	}
 	if (h.content_type > 1 || h.authorization > 1 || h.content_length > 1) {
 		req_reply_edge_error(r, BA_ERR_INVALID_REQUEST,

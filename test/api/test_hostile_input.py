@@ -221,6 +221,11 @@ def test_lying_content_length_shorter_than_body(env):
     assert ex.closed
 
 
+# libmicrohttpd 0.9.75 (Debian 12) answers a malformed Content-Length with a
+# response head of its own followed by another one; reproduced with a bare
+# daemon, so no bioauth code is involved. Fixed upstream in later releases;
+# strict, so the test reports when the library is upgraded.
+@pytest.mark.xfail(strict=True, reason="libmicrohttpd 0.9.75 sends two response heads")
 @pytest.mark.parametrize("value", ["-1", "abc", "99999999999999999999999"])
 def test_malformed_content_length_one_clean_answer(env, value):
     """A malformed Content-Length is refused with exactly one well-formed
