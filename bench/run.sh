@@ -11,6 +11,9 @@
 #   bench/run.sh            full run (about 15-25 minutes on 2 cores)
 #   bench/run.sh --quick    smoke run (short runs, small databases)
 #   options: --no-peers --no-profile --no-install --duration S
+#            --nice N   run every measured process (bioauthd, the peers, the
+#                       load generator) at nice -N, ahead of other work on a
+#                       shared machine (the same for all, so ratios stay fair)
 #
 # Every server binds 127.0.0.1 on a free port and is stopped by its PID
 # (trap on exit). The load generator only ever targets 127.0.0.1.
@@ -22,7 +25,7 @@ WORK=$B/work
 PY=/usr/bin/python3
 CONC=32              # closed-loop connections (bioauthd allows 64 per IP)
 OPEN_CONNS=60        # open-loop connection pool
-QUICK=0 PEERS=1 PROFILE=1 INSTALL=1 T=""
+QUICK=0 PEERS=1 PROFILE=1 INSTALL=1 T="" NICE=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -31,7 +34,8 @@ while [ $# -gt 0 ]; do
 	--no-profile) PROFILE=0 ;;
 	--no-install) INSTALL=0 ;;
 	--duration) T=$2; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	--nice) NICE=$2; shift ;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -45,6 +49,8 @@ fi
 # Compared runs (durable/non-durable, 1M/10k keys) are split in ROUNDS
 # alternating rounds of T/ROUNDS seconds each (1 s warm-up per round).
 RT=$(awk "BEGIN {print $T / $ROUNDS}")
+case "$NICE" in ''|*[!0-9]*) echo "run.sh: --nice takes 0..19" >&2; exit 2 ;; esac
+PRIO=(nice -n "-$NICE")      # measured processes: bioauthd, peers, loadgen
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$B/results/$RUN_ID
 BUILD=$WORK/build
@@ -141,6 +147,7 @@ GEN="$PY $B/gen.py"
 # ---------------------------------------------------------------- machine
 {
 	echo "{\"run_id\": \"$RUN_ID\", \"quick\": $QUICK, \"duration_s\": $T, \"warmup_s\": $WARM,"
+	echo " \"nice\": $NICE, \"rounds\": $ROUNDS,"
 	echo " \"connections\": $CONC, \"keys_small\": $KEYS_SMALL, \"keys_large\": $KEYS_LARGE,"
 	echo " \"nproc\": $(nproc), \"cpu\": $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //' | jq -R .),"
 	echo " \"mem_total_kb\": $(awk '/MemTotal/ {print $2}' /proc/meminfo),"
@@ -179,7 +186,7 @@ mkdb large "$KEYS_LARGE"
 # start_bioauthd DBFILE DURABLE: sets SRV_PID and SRV_PORT.
 start_bioauthd() {
 	SRV_PORT=$(free_port)
-	"$BUILD/bioauthd" --listen "127.0.0.1:$SRV_PORT" --db "$1" --durable "$2" \
+	"${PRIO[@]}" "$BUILD/bioauthd" --listen "127.0.0.1:$SRV_PORT" --db "$1" --durable "$2" \
 		--issuer http://bioauth.bench/oidc --data-dir "$DBD" --log-level error \
 		>"$WORK/bioauthd-$SRV_PORT.log" 2>&1 &
 	SRV_PID=$!
@@ -206,7 +213,7 @@ lg() {
 	shift 4
 	c0=$(cpu_ticks "$pid")
 	l0=$(cut -d' ' -f1 /proc/loadavg)
-	"$LG" --port "$port" --requests "$file" --duration "${LG_T:-$T}" --warmup "${LG_WARM:-$WARM}" \
+	"${PRIO[@]}" "$LG" --port "$port" --requests "$file" --duration "${LG_T:-$T}" --warmup "${LG_WARM:-$WARM}" \
 		--label "$name" --samples "$out/$name.json.samples" "$@" >"$out/$name.raw"
 	c1=$(cpu_ticks "$pid")
 	jq --argjson cpu "$(awk "BEGIN {printf \"%.3f\", ($c1 - $c0) / $HZ}")" --arg l0 "$l0" \
@@ -258,7 +265,7 @@ calibrate() {   # NAME TOKEN KEYS -> sets NAUTH
 	$GEN auth-client --token "$2" --pool "$DBD/$1.pool" --keys "$3" --count 1500 --seed 99 \
 		--out "$REQ/calib-$1.req" 2>/dev/null
 	local r
-	r=$("$LG" --port "$SRV_PORT" --requests "$REQ/calib-$1.req" --connections $CONC --duration 3 \
+	r=$("${PRIO[@]}" "$LG" --port "$SRV_PORT" --requests "$REQ/calib-$1.req" --connections $CONC --duration 3 \
 		--warmup 1 | jq .throughput_rps)
 	NAUTH=$(awk "BEGIN {printf \"%d\", $r * $T * 1.4 + 500}")
 	log "calibration: ~$r authenticate/s -> $NAUTH requests per run"
@@ -320,10 +327,19 @@ for d in durable nondurable; do
 done
 pair auth_start "$REQ/auth_start-durable.req" "$REQ/auth_start-nondurable.req"
 
+# More authentications (not reported) so that refresh has tokens for a whole run.
+$GEN auth-client --token "$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL --count "$NAUTH" \
+	--seed 8 --out "$REQ/feed.req" 2>/dev/null
+OUTDIR=$RES/rounds lg feed_durable $D_PID $D_PORT "$REQ/feed.req" --connections $CONC \
+	--responses "$REQ/feed_durable.resp"
+OUTDIR=$RES/rounds lg feed_nondurable $N_PID $N_PORT "$REQ/feed.req" --connections $CONC \
+	--responses "$REQ/feed_nondurable.resp"
+
 # refresh and register need what authenticate returned (refresh tokens, user tokens)
 for d in durable nondurable; do
 	pairs=(--requests "$REQ/auth_client.req" --responses "$REQ/auth_client_$d.resp"
-	       --requests "$REQ/auth_start-$d.req" --responses "$REQ/auth_start_$d.resp")
+	       --requests "$REQ/auth_start-$d.req" --responses "$REQ/auth_start_$d.resp"
+	       --requests "$REQ/feed.req" --responses "$REQ/feed_$d.resp")
 	[ $d = durable ] && pairs+=(--requests "$REQ/auth_half-small.req" --responses "$REQ/auth_half-small.resp")
 	$GEN refresh --token "$CT" "${pairs[@]}" --range 0:0.7 --out "$REQ/refresh-$d.req" 2>/dev/null
 	$GEN register --pool "$DBD/small.pool" "${pairs[@]}" --range 0:0.7 --slots 4 --id-tag "$d" \
@@ -403,7 +419,7 @@ if [ $PEERS -eq 1 ]; then
 	log "peer: node-oidc-provider $(jq -r .version "$WORK/oidc/node_modules/oidc-provider/package.json")"
 	cp "$B/peers/oidc-provider.mjs" "$WORK/oidc/"
 	port=$(free_port)
-	(cd "$WORK/oidc" && exec node oidc-provider.mjs "$port" $CLIENT $SECRET) >"$WORK/node.log" 2>&1 &
+	(cd "$WORK/oidc" && exec "${PRIO[@]}" node oidc-provider.mjs "$port" $CLIENT $SECRET) >"$WORK/node.log" 2>&1 &
 	npid=$!
 	PIDS+=("$npid")
 	wait_http "http://127.0.0.1:$port/.well-known/openid-configuration"
@@ -427,7 +443,7 @@ if [ $PEERS -eq 1 ]; then
 	    -e "s|^@include .*|database = { type = \"sqlite3\" path = \"$GW/glewlwyd.db\" };|" \
 	    /etc/glewlwyd/glewlwyd.conf >"$GW/glewlwyd.conf"
 	echo 'bind_address="127.0.0.1"' >>"$GW/glewlwyd.conf"
-	(cd "$GW" && exec glewlwyd -c "$GW/glewlwyd.conf") >"$GW/log.txt" 2>&1 &
+	(cd "$GW" && exec "${PRIO[@]}" glewlwyd -c "$GW/glewlwyd.conf") >"$GW/log.txt" 2>&1 &
 	gpid=$!
 	PIDS+=("$gpid")
 	wait_http "http://127.0.0.1:$port/api/oidc/.well-known/openid-configuration" ||

@@ -55,8 +55,9 @@ def main():
       f"{(m.get('mem_total_kb') or 0) / 1048576:.1f} GiB, kernel {m.get('kernel')}, "
       f"OpenSSL {m.get('openssl')}; load average at start {m.get('loadavg_start')}, "
       f"at end {m.get('loadavg_end')} (the machine is shared). Runs of {m.get('duration_s')} s "
-      f"({m.get('warmup_s')} s warm-up not counted), {m.get('connections')} connections "
-      f"closed loop; git {m.get('git')}.\n")
+      f"({m.get('warmup_s')} s warm-up not counted; compared pairs in {m.get('rounds')} alternating "
+      f"rounds), {m.get('connections')} connections closed loop; measured processes at nice "
+      f"-{m.get('nice', 0)}; git {m.get('git')}.\n")
 
     # ------------------------------------------------------------ targets
     auth = g("auth_client_durable")

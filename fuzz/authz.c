@@ -9,7 +9,7 @@
  * Input: [2 control bytes][header value...], cut at the first NUL as MHD
  * hands header values over.
  *  - bearer_token(): an extracted token lies inside the header, is
- *    non-empty and has no space or tab; it is then verified with
+ *    non-empty, has no space or tab and is followed by nothing else; it is then verified with
  *    tokens_verify_access and the real keyring as api_require_bearer does;
  *  - parse_basic(): accepted credentials equal what b64_decode_any and
  *    form_decode_component give for the two halves of the payload.
@@ -62,7 +62,9 @@ FUZZ_TARGET(authz)
 
 	tok = bearer_token(hdr, &len);
 	if (tok != NULL) {
-		FUZZ_CHECK(tok > hdr && tok + len == hdr + strlen(hdr) && len > 0);
+		/* the token, then only optional spaces or tabs */
+		FUZZ_CHECK(tok > hdr && len > 0 &&
+		           tok + len + strspn(tok + len, " \t") == hdr + strlen(hdr));
 		FUZZ_CHECK(strcspn(tok, " \t") == len);
 		if (ks != NULL) {
 			fuzz_alloc_begin();

@@ -40,6 +40,8 @@ struct login {
 	char *audit_reason;
 	int fail_err;                /* login_fail: what to answer */
 	const char *fail_message;    /* static text or NULL */
+	struct store *store;         /* for work done off the HTTP workers */
+	const char *password;        /* password login: borrowed from the body */
 	char *login_session_id;      /* owned copies of what w borrows */
 	struct model_refresh login_refresh;
 };

@@ -18,6 +18,45 @@ struct password_in {
 	const char *password;
 };
 
+/* Runs on the work pool: one Argon2id verification (a dummy one for an
+ * unknown user, so both cost the same). */
+static int
+check_password(void *arg)
+{
+	struct login *l = arg;
+	struct model_user u = {0};
+	int rc = users_check_password(l->store, l->username, l->password, &u);
+
+	if (rc == BA_OK) {
+		free(l->username);
+		l->user_id = u.user_id;
+		l->username = u.username;
+		u.user_id = u.username = NULL;
+	}
+	model_user_clear(&u);
+	return rc;
+}
+
+static void
+password_checked(struct req *r, struct store_write *w, int rc)
+{
+	struct login *l = req_state(r);
+
+	(void)w;
+	if (rc == BA_ERR_RATE_LIMITED) {
+		req_add_header(r, "Retry-After", "1");
+		req_reply_error(r, rc, "too many password checks in progress; retry shortly");
+		return;
+	}
+	if (rc != BA_OK) {
+		req_reply_error(r, rc, rc == BA_ERR_INVALID_CREDENTIALS ?
+		                "wrong username or password" : NULL);
+		return;
+	}
+	l->factor = FACTOR_PWD;
+	login_commit(r, l);
+}
+
 void
 api_password_authenticate(struct req *r)
 {
@@ -25,11 +64,8 @@ api_password_authenticate(struct req *r)
 		{ "username", JIN_STRING, true, USERS_ID_MAX, offsetof(struct password_in, username) },
 		{ "password", JIN_STRING, true, 1024, offsetof(struct password_in, password) },
 	};
-	struct bioauth_ctx *ctx = req_ctx(r);
 	struct password_in in = {0};
-	struct model_user u = {0};
 	struct login *l;
-	int rc;
 
 	if ((l = login_attach(r, "password_authenticate")) == NULL)
 		return;
@@ -37,16 +73,11 @@ api_password_authenticate(struct req *r)
 		return;
 	if (!api_decode(r, fields, 2, &in) || !login_parse_options(r, req_json(r), l))
 		return;
-	rc = users_check_password(ctx->store, in.username, in.password, &u);
-	if (rc != BA_OK) {
-		req_reply_error(r, rc, rc == BA_ERR_INVALID_CREDENTIALS ?
-		                "wrong username or password" : NULL);
+	if ((l->username = strdup(in.username)) == NULL) {
+		req_reply_error(r, BA_ERR_NOMEM, NULL);
 		return;
 	}
-	l->user_id = u.user_id;
-	l->username = u.username;
-	u.user_id = u.username = NULL;
-	model_user_clear(&u);
-	l->factor = FACTOR_PWD;
-	login_commit(r, l);
+	l->store = req_ctx(r)->store;
+	l->password = in.password;
+	req_defer(r, check_password, l, password_checked);
 }

@@ -27,6 +27,7 @@ user_json(const struct model_user *u)
 struct user_state {
 	struct store_write w;
 	char *user_id;
+	const char *new_id, *new_username, *new_password;  /* borrowed from the body */
 };
 
 static void
@@ -76,6 +77,34 @@ struct create_in {
 	const char *password;
 };
 
+/* Runs on the work pool: validation and the Argon2id hash of the password. */
+static int
+prepare_user(void *arg)
+{
+	struct user_state *st = arg;
+
+	return users_prepare_create(st->new_id, st->new_username, st->new_password, &st->w);
+}
+
+static void
+user_prepared(struct req *r, struct store_write *w, int rc)
+{
+	struct user_state *st = req_state(r);
+
+	(void)w;
+	if (rc == BA_ERR_RATE_LIMITED) {
+		req_add_header(r, "Retry-After", "1");
+		req_reply_error(r, rc, "too many password hashes in progress; retry shortly");
+		return;
+	}
+	if (rc != BA_OK) {
+		req_reply_error(r, rc, rc == BA_ERR_INVALID_REQUEST ?
+		                "user_id and username must be printable text of 1-256 bytes" : NULL);
+		return;
+	}
+	req_submit(r, &st->w, create_done);
+}
+
 void
 api_user_create(struct req *r)
 {
@@ -87,19 +116,20 @@ api_user_create(struct req *r)
 	struct create_in in = {0};
 	struct user_state *st;
 	struct caller c;
-	int rc;
 
 	if (!api_require_bearer(r, TOKEN_CLIENT, &c))
 		return;
 	caller_clear(&c);
 	if (!api_decode(r, fields, 3, &in) || (st = user_state_attach(r)) == NULL)
 		return;
-	if ((rc = users_prepare_create(in.user_id, in.username, in.password, &st->w)) != BA_OK) {
-		req_reply_error(r, rc, rc == BA_ERR_INVALID_REQUEST ?
-		                "user_id and username must be printable text of 1-256 bytes" : NULL);
+	st->new_id = in.user_id;
+	st->new_username = in.username;
+	st->new_password = in.password;
+	if (in.password == NULL) {   /* nothing heavy to do: stay on this thread */
+		user_prepared(r, NULL, prepare_user(st));
 		return;
 	}
-	req_submit(r, &st->w, create_done);
+	req_defer(r, prepare_user, st, user_prepared);
 }
 
 void

@@ -84,6 +84,13 @@ void req_add_header(struct req *r, const char *name, const char *value);
  * worker thread with the write's rc. */
 void req_submit(struct req *r, struct store_write *w, cont_fn cont);
 
+/* Runs fn(arg) off the HTTP workers, on a small pool meant for CPU-heavy
+ * work (Argon2id), and suspends the request; `cont` then runs on a worker
+ * thread with fn's return value (and w NULL). When the pool's queue is full
+ * `cont` gets BA_ERR_RATE_LIMITED without fn having run. `arg` must stay
+ * valid until `cont` runs. */
+void req_defer(struct req *r, int (*fn)(void *arg), void *arg, cont_fn cont);
+
 /* --- server --- */
 struct http_server;
 /* Starts listening per ctx->cfg; BA_OK or an error with a log line. */

@@ -52,6 +52,7 @@ struct http_server {
 	atomic_bool closed;         /* drained: new requests get 503 at once */
 	atomic_bool starting;       /* MHD log lines are errors while starting */
 	struct watchdog *watchdog;  /* read deadline of requests (watchdog.c) */
+	struct workpool *pool;      /* CPU-heavy request work (workpool.c) */
 };
 
 struct req {
@@ -87,6 +88,8 @@ struct req {
 	bool replied;
 
 	struct store_write *write;   /* req_submit() */
+	int (*job)(void *);          /* req_defer() */
+	void *job_arg;
 	cont_fn cont;
 	_Atomic int submit_rc;
 };

@@ -28,9 +28,13 @@
 #include "common/metrics.h"
 #include "edge/internal.h"
 #include "edge/watchdog.h"
+#include "edge/workpool.h"
 
 /* A request must arrive within this many connection timeouts (slowloris). */
 #define READ_DEADLINE_FACTOR 4
+/* Password hashes waiting per pool thread before new ones get 429: about
+ * a second of Argon2id work, so a guessing flood is shed, not queued. */
+#define WORK_QUEUE_PER_THREAD 16
 
 #define STOP_GRACE_SECONDS 10
 #define STOP_STORE_GRACE_SECONDS 60
@@ -96,8 +100,17 @@ on_store_done(struct store_write *w, int rc, void *arg)
 	MHD_resume_connection(r->conn);
 }
 
+/* A deferred job finished; runs on a work-pool thread. */
+static void
+on_job_done(int rc, void *arg)
+{
+	struct req *r = arg;
+
+	on_store_done(NULL, rc, r);
+}
+
 /* After a handler or continuation returned: queue its reply, or suspend
- * and submit its write, or - if it did neither - answer 500. */
+ * and submit its write or job, or - if it did neither - answer 500. */
 static enum MHD_Result
 after_handler(struct req *r)
 {
@@ -118,7 +131,7 @@ after_handler(struct req *r)
 		req_reply_error(r, BA_ERR_INTERNAL, NULL);
 		return queue(r);
 	}
-	if (st == NULL) {
+	if (st == NULL && r->job == NULL) {
 		r->cont = NULL;
 		req_reply_error(r, BA_ERR_STORE_UNAVAILABLE, NULL);
 		return queue(r);
@@ -132,9 +145,18 @@ after_handler(struct req *r)
 		req_reply_error(r, BA_ERR_STORE_UNAVAILABLE, NULL);
 		return queue(r);
 	}
-	/* Suspend first: on_store_done may run before submit returns. */
+	/* Suspend first: the done callback may run before submit returns. */
 	atomic_store(&r->phase, PH_SUSPENDED);
 	MHD_suspend_connection(r->conn);
+	if (r->job != NULL) {
+		int (*job)(void *) = r->job;
+
+		r->job = NULL;
+		rc = workpool_submit(r->srv->pool, job, r->job_arg, on_job_done, r);
+		if (rc != BA_OK)
+			on_job_done(rc, r);      /* not queued: resume ourselves */
+		return MHD_YES;
+	}
 	rc = st->ops->submit(st, r->write, on_store_done, r);
 	if (rc != BA_OK)
 		on_store_done(r->write, rc, r);  /* not queued: resume ourselves */
@@ -152,6 +174,22 @@ req_submit(struct req *r, struct store_write *w, cont_fn cont)
 		return;
 	}
 	r->write = w;
+	r->cont = cont;
+}
+
+void
+req_defer(struct req *r, int (*fn)(void *), void *arg, cont_fn cont)
+{
+	if (r->replied || r->cont != NULL || cont == NULL || fn == NULL) {
+		log_write(LOG_ERROR, "invalid req_defer (bug)", "req_id", r->id,
+		          "route", req_route(r), NULL);
+		if (!r->replied)
+			req_reply_error(r, BA_ERR_INTERNAL, NULL);
+		return;
+	}
+	r->write = NULL;
+	r->job = fn;
+	r->job_arg = arg;
 	r->cont = cont;
 }
 
@@ -361,6 +399,9 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	/* A request may trickle in for a few idle periods, not forever. */
 	if ((r = watchdog_start(READ_DEADLINE_FACTOR * cfg->conn_timeout, &s->watchdog)) != BA_OK)
 		goto out;
+	if ((r = workpool_start(cfg->threads, WORK_QUEUE_PER_THREAD * (size_t)cfg->threads,
+	                        &s->pool)) != BA_OK)
+		goto out;
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL,
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
@@ -386,6 +427,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	r = BA_OK;
 out:
 	if (s != NULL) {
+		workpool_stop(s->pool);
 		watchdog_stop(s->watchdog);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
@@ -450,6 +492,7 @@ http_server_stop(struct http_server *s)
 		return;
 	}
 	MHD_stop_daemon(s->daemon);
+	workpool_stop(s->pool);
 	watchdog_stop(s->watchdog);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);

@@ -206,8 +206,8 @@ def test_password_guessing_flood_does_not_starve_other_clients(bioauthd):
     backend - or of whoever holds a leaked client secret - guess passwords
     as fast as they can for 3 s. Each guess costs one Argon2id verification
     (T, measured first on the idle server). Other clients must still be
-    answered within max(1 s, 5 T): a request that waits behind the queue of
-    guesses of its HTTP thread waits about 60 / threads * T instead.
+    answered within max(1 s, 5 T): hashing runs on a bounded work pool, not
+    on the HTTP threads, so they stay free for other requests.
     (--threads=2 so that the queue per thread does not depend on the
     machine.)"""
     srv = bioauthd(threads=2)
@@ -226,11 +226,15 @@ def test_password_guessing_flood_does_not_starve_other_clients(bioauthd):
     stop_at = time.monotonic() + 3
     guesses = []
 
+    shed = []
+
     def guess():
         with requests.Session() as s:
             while time.monotonic() < stop_at:
                 r = s.post(url, json=body, headers=h.bearer(tok), timeout=60)
                 guesses.append(r.status_code)
+                if r.status_code == 429:
+                    shed.append((r.json().get("error_code"), r.headers.get("Retry-After")))
 
     with hu.Neighbour(srv, hu.neighbour_calls(tok, victim["user_id"]),
                       max_latency=bound) as n:
@@ -239,7 +243,10 @@ def test_password_guessing_flood_does_not_starve_other_clients(bioauthd):
             t.start()
         for t in threads:
             t.join()
-    assert guesses and set(guesses) == {401}, set(guesses)
+    # Argon2id runs on a bounded work pool: guesses beyond its queue are
+    # shed with 429 rate_limited (and Retry-After) instead of queueing.
+    assert guesses and set(guesses) <= {401, 429} and 401 in guesses, set(guesses)
+    assert all(code == "rate_limited" and after == "1" for code, after in shed), shed[:3]
     n.check()
 
 
