@@ -10,10 +10,12 @@ PACKAGES=(
   curl python3 python3-pytest python3-requests python3-cryptography python3-jwt python3-yaml
 )
 # Extra groups, selected by arguments: "postgres" adds a server for the
-# PostgreSQL backend tests.
+# PostgreSQL backend tests, "ci" the tools of the CI-only passes (valgrind;
+# chattr and setpriv for the storage-fault tests).
 for extra in "$@"; do
   case "$extra" in
     postgres) PACKAGES+=(postgresql) ;;
+    ci) PACKAGES+=(valgrind e2fsprogs util-linux) ;;
     *) echo "install-deps: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done
