@@ -32,6 +32,10 @@ def add_counts(a, b):
 def main():
     out, rounds = sys.argv[1], sys.argv[2:]
     rs = [json.load(open(p)) for p in rounds]
+    # a round that started on a used-up request file counted nothing
+    kept = [(p, r) for p, r in zip(rounds, rs) if r["completed_in_window"] > 0] or \
+        list(zip(rounds, rs))[:1]
+    rounds, rs = [p for p, _ in kept], [r for _, r in kept]
     samples = array.array("Q")
     for p in rounds:
         try:

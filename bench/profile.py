@@ -74,6 +74,9 @@ def main():
         print(f"| other | {other:.1f} % |")
 
     print("\n#### Inclusive time of the steps (with everything they call)\n")
+    print("perf copies 16 KiB of stack per sample for DWARF unwinding; the deepest stacks\n"
+          "(OpenSSL's decoder/encoder framework) lose their outer frames, so an outer\n"
+          "function can show less than the sum of its callees: read the inner ones.\n")
     print("| function | inclusive | self |")
     print("|---|---|---|")
     seen = {}

@@ -57,7 +57,8 @@ $(FUZZ_BUILD)/core/%.o: %.c
 
 $(FUZZ_BUILD)/core/src/api/openapi_blob.o: src/api/openapi_blob.S docs/openapi.yaml
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -c -DOPENAPI_PATH='"docs/openapi.yaml"' $< -o $@
+	@echo "  FUZZAS  $<"
+	@$(FUZZ_CC) -c -DOPENAPI_PATH='"docs/openapi.yaml"' $< -o $@
 
 $(FUZZ_BUILD)/libbioauth-fuzz.a: $(FUZZ_CORE_OBJ)
 	@rm -f $@
@@ -74,6 +75,9 @@ $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/harness/%.o $(FUZZ_SUP_OBJ) $(FUZZ_BUILD)/lib
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WRAP) -o $@ $^ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
+
+# Keep the harness objects (make would delete them as intermediates).
+.SECONDARY: $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/harness/%.o) $(FUZZ_SUP_OBJ)
 
 # Replays the saved crash inputs of one harness ($$h) in the fuzz build.
 define fuzz_replay

@@ -87,11 +87,28 @@ check_session(struct bioauth_ctx *ctx, const struct token_claims *t, int64_t now
 	return r;
 }
 
+int
+api_verify_access(struct bioauth_ctx *ctx, const char *jwt, size_t len, int64_t now,
+                  struct token_claims *out)
+{
+	struct keyset *ks = keyring_acquire(ctx->keys);
+	int rc = tokens_verify_access(ctx->cfg, ks, jwt, len, now, out);
+
+	keyset_release(ks);
+	/* Signed by a key another instance created moments ago? Reload once
+	 * (rate-limited) instead of waiting for the cache to expire. */
+	if (rc != BA_OK && keyring_refresh_for_unknown_kid(ctx->keys)) {
+		ks = keyring_acquire(ctx->keys);
+		rc = tokens_verify_access(ctx->cfg, ks, jwt, len, now, out);
+		keyset_release(ks);
+	}
+	return rc;
+}
+
 bool
 api_require_bearer(struct req *r, enum token_kind want, struct caller *out)
 {
 	struct bioauth_ctx *ctx = req_ctx(r);
-	struct keyset *ks;
 	const char *jwt;
 	size_t len = 0;
 	int64_t now = (int64_t)time(NULL);
@@ -104,9 +121,7 @@ api_require_bearer(struct req *r, enum token_kind want, struct caller *out)
 		req_reply_error(r, BA_ERR_INVALID_TOKEN, "a Bearer access token is required");
 		return false;
 	}
-	ks = keyring_acquire(ctx->keys);
-	rc = tokens_verify_access(ctx->cfg, ks, jwt, len, now, &out->token);
-	keyset_release(ks);
+	rc = api_verify_access(ctx, jwt, len, now, &out->token);
 	if (rc != BA_OK)
 		return deny_token(r, "the access token is invalid or expired");
 

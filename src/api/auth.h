@@ -40,6 +40,14 @@ bool api_require_bearer(struct req *r, enum token_kind want, struct caller *out)
  */
 bool api_require_client(struct req *r, struct caller *out);
 
+struct bioauth_ctx;
+
+/* tokens_verify_access() with the server's keys; a token signed by a key
+ * this process has not loaded yet (rotated by another instance within the
+ * key cache period) triggers one rate-limited reload and a second try. */
+int api_verify_access(struct bioauth_ctx *ctx, const char *jwt, size_t len, int64_t now,
+                      struct token_claims *out);
+
 /* Replies with the JSON error of `err` (503 for an unavailable store). */
 void api_reply_store_error(struct req *r, int err);
 

@@ -149,13 +149,11 @@ static json_t *
 introspect_access(struct bioauth_ctx *ctx, const struct caller *c, const char *token, int64_t now)
 {
 	struct token_claims t;
-	struct keyset *ks = keyring_acquire(ctx->keys);
 	struct model_session s = {0};
 	bool revoked = false, live;
 	json_t *out = NULL;
-	int rc = tokens_verify_access(ctx->cfg, ks, token, strlen(token), now, &t);
+	int rc = api_verify_access(ctx, token, strlen(token), now, &t);
 
-	keyset_release(ks);
 	if (rc != BA_OK)
 		return NULL;
 	live = strcmp(t.app_id, c->app.app_id) == 0 &&
@@ -267,11 +265,10 @@ plan_revocation(struct bioauth_ctx *ctx, const struct caller *c, const char *tok
 	int64_t now = (int64_t)time(NULL);
 
 	if (strchr(token, '.') != NULL) {
-		struct keyset *ks = keyring_acquire(ctx->keys);
 		struct token_claims t;
 		bool mine = false;
 
-		if (tokens_verify_access(ctx->cfg, ks, token, strlen(token), now, &t) == BA_OK) {
+		if (api_verify_access(ctx, token, strlen(token), now, &t) == BA_OK) {
 			mine = strcmp(t.app_id, c->app.app_id) == 0;
 			if (mine) {
 				st->jti = t.jti;
@@ -282,7 +279,6 @@ plan_revocation(struct bioauth_ctx *ctx, const struct caller *c, const char *tok
 			}
 			token_claims_clear(&t);
 		}
-		keyset_release(ks);
 		return mine;
 	} else {
 		struct model_refresh rt = {0};

@@ -145,7 +145,9 @@ ctl_store(struct ctl *c, struct store **out)
 		r = store_open(c->cfg.db, &opt, &c->store);
 		if (r != BA_OK) {
 			c->store = NULL;
-			ctl_fail(c, r, "cannot open database %s", c->cfg.db);
+			/* a PostgreSQL URL may hold a password: name only a file */
+			ctl_fail(c, r, "cannot open database %s",
+			         strstr(c->cfg.db, "://") != NULL ? "(PostgreSQL URL)" : c->cfg.db);
 			return r;
 		}
 	}

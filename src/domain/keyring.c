@@ -28,12 +28,17 @@ struct keyset {
 	int64_t loaded_at;
 };
 
+/* Reloads for unknown kids happen at most this often (seconds): a flood of
+ * forged tokens costs one small read per interval. */
+#define FORCED_RELOAD_INTERVAL 0.25
+
 struct keyring {
 	struct store *store;
 	const struct config *cfg;
 	pthread_mutex_t mu;
 	struct keyset *current;
 	bool reloading;
+	double forced_at;          /* last reload for an unknown kid (monotonic) */
 };
 
 static int64_t
@@ -206,9 +211,14 @@ create_first_key(struct keyring *kr)
 		return BA_ERR_CONFIG;
 	if ((r = keyring_prepare_rotate(alg, now_seconds(), &w, &kid)) != BA_OK)
 		return r;
+	/* Another instance starting at the same moment may win: then its key
+	 * is the first one, and ours is not stored. */
+	w.kind = SW_SIGNING_KEY_FIRST;
 	r = store_write_sync(kr->store, &w);
 	if (r == BA_OK)
 		log_write(LOG_INFO, "signing key created", "kid", kid, "alg", kr->cfg->signing_alg, NULL);
+	else if (r == BA_ERR_CONFLICT)
+		r = BA_OK;
 	model_signing_key_clear(&w.in.signing_key);
 	free(kid);
 	return r;
@@ -308,6 +318,59 @@ keyring_acquire(struct keyring *kr)
 	return ks;
 }
 
+static const struct jws_key *
+find_kid(const struct keyset *ks, const char *kid)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		if (strcmp(ks->keys[i]->kid, kid) == 0)
+			return ks->keys[i];
+	return NULL;
+}
+
+/* True when `fresh` has a kid that `old` lacks. */
+static bool
+has_new_kid(const struct keyset *old, const struct keyset *fresh)
+{
+	for (size_t i = 0; i < fresh->n; i++)
+		if (find_kid(old, fresh->keys[i]->kid) == NULL)
+			return true;
+	return false;
+}
+
+bool
+keyring_refresh_for_unknown_kid(struct keyring *kr)
+{
+	struct keyset *fresh = NULL;
+	bool have_signer = false, changed = false;
+	struct timespec ts;
+	double now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	pthread_mutex_lock(&kr->mu);
+	if (kr->reloading || now - kr->forced_at < FORCED_RELOAD_INTERVAL) {
+		pthread_mutex_unlock(&kr->mu);
+		return false;
+	}
+	kr->reloading = true;
+	kr->forced_at = now;
+	pthread_mutex_unlock(&kr->mu);
+
+	if (load_keyset(kr, &fresh, &have_signer) != BA_OK || !have_signer) {
+		keyset_release(fresh);
+		fresh = NULL;
+	}
+	pthread_mutex_lock(&kr->mu);
+	kr->reloading = false;
+	if (fresh != NULL) {
+		changed = has_new_kid(kr->current, fresh);
+		keyset_release(kr->current);
+		kr->current = fresh;
+	}
+	pthread_mutex_unlock(&kr->mu);
+	return changed;
+}
+
 const struct jws_key *
 keyset_signer(const struct keyset *ks)
 {
@@ -317,12 +380,7 @@ keyset_signer(const struct keyset *ks)
 const struct jws_key *
 keyset_lookup(const char *kid, void *arg)
 {
-	const struct keyset *ks = arg;
-
-	for (size_t i = 0; i < ks->n; i++)
-		if (strcmp(ks->keys[i]->kid, kid) == 0)
-			return ks->keys[i];
-	return NULL;
+	return find_kid(arg, kid);
 }
 
 int

@@ -13,6 +13,7 @@
 #ifndef BIOAUTH_DOMAIN_KEYRING_H
 #define BIOAUTH_DOMAIN_KEYRING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/config.h"
@@ -33,6 +34,14 @@ struct keyset *keyring_acquire(struct keyring *kr);
 void keyset_release(struct keyset *ks);
 /* Forces the next keyring_acquire() to reload from the store. */
 void keyring_invalidate(struct keyring *kr);
+
+/*
+ * For a token whose kid this process does not know yet (a key rotated by
+ * another instance within the cache period): reloads the keys now, at most
+ * once per second, and returns true when the reload brought a key that was
+ * not there before - the caller then verifies again with a fresh keyset.
+ */
+bool keyring_refresh_for_unknown_kid(struct keyring *kr);
 
 /* The key that signs new tokens. */
 const struct jws_key *keyset_signer(const struct keyset *ks);

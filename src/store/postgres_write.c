@@ -38,7 +38,7 @@ enum {
 	W_CHAL_INSERT, W_CHAL_CONSUME, W_CHAL_STATE, W_CC_INSERT,
 	W_SESSION_INSERT, W_SESSION_ADD_FACTORS, W_SESSION_GET, W_SESSION_REVOKE,
 	W_REFRESH_INSERT, W_REFRESH_LOOKUP, W_REFRESH_MARK, W_REFRESH_DEL_SESSION,
-	W_SKEY_LOCK, W_SKEY_RETIRE, W_SKEY_INSERT, W_JTI_INSERT,
+	W_SKEY_LOCK, W_SKEY_RETIRE, W_SKEY_INSERT, W_SKEY_HAS_CURRENT, W_JTI_INSERT,
 	W_PURGE_CHAL, W_PURGE_REFRESH, W_PURGE_SESSIONS, W_PURGE_JTI, W_PURGE_SKEYS,
 	W__COUNT
 };
@@ -136,6 +136,8 @@ const struct pg_stmt pg_write_stmts[] = {
 	[W_SKEY_INSERT] = { "w_skey_insert",
 		"INSERT INTO signing_keys (kid, alg, private_pem, created_at, retired_at)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING" },
+	[W_SKEY_HAS_CURRENT] = { "w_skey_has_current",
+		"SELECT 1 FROM signing_keys WHERE retired_at = 0 LIMIT 1" },
 	[W_JTI_INSERT] = { "w_jti_insert",
 		"INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2)"
 		" ON CONFLICT (jti) DO UPDATE"
@@ -637,6 +639,11 @@ static int login(struct pg_conn *pc, struct store_write *w)
 		return BA_ERR_INVALID_REQUEST;
 	if (l->start_challenge != NULL && (r = consume_challenge(pc, l)) != BA_OK)
 		return r;
+	/* Lock the key's row before inserting its (key, challenge) pair: the
+	 * pair's foreign key would share-lock the row first, and two logins of
+	 * one key upgrading share locks to FOR UPDATE deadlock each other. */
+	if (l->key_id != NULL && (r = login_key(pc, l)) != BA_OK)
+		return r;
 	if (l->has_client_challenge) {
 		struct pg_params p = { 0 };
 
@@ -648,8 +655,6 @@ static int login(struct pg_conn *pc, struct store_write *w)
 		if (r != BA_OK)
 			return r;
 	}
-	if (l->key_id != NULL && (r = login_key(pc, l)) != BA_OK)
-		return r;
 	if (l->existing_session_id != NULL) {
 		sid = l->existing_session_id;
 		r = session_extend(pc, l);
@@ -743,10 +748,13 @@ out:
 /* Retires every current signing key as of the new key's creation and
  * inserts it; the table lock keeps two concurrent rotations from both
  * leaving a current key. CONFLICT when the kid exists. */
-static int signing_key_rotate(struct pg_conn *pc, const struct model_signing_key *k)
+/* SW_SIGNING_KEY_ROTATE (first = false) and SW_SIGNING_KEY_FIRST; the
+ * table lock serialises rotations and first keys across instances. */
+static int signing_key_rotate(struct pg_conn *pc, const struct model_signing_key *k, bool first)
 {
 	int64_t created = or_now(k->created_at);
 	struct pg_params p = { 0 }, q = { 0 };
+	PGresult *res = NULL;
 	int r;
 
 	if (k->kid == NULL || k->alg == NULL || k->private_pem == NULL)
@@ -754,8 +762,15 @@ static int signing_key_rotate(struct pg_conn *pc, const struct model_signing_key
 	r = run(pc, W_SKEY_LOCK, NULL, NULL);
 	if (r != BA_OK)
 		return r;
-	pgp_int(&p, created);
-	r = run(pc, W_SKEY_RETIRE, &p, NULL);
+	if (first) {
+		r = run(pc, W_SKEY_HAS_CURRENT, NULL, &res);
+		if (r == BA_OK && PQntuples(res) > 0)
+			r = BA_ERR_CONFLICT;
+		PQclear(res);
+	} else {
+		pgp_int(&p, created);
+		r = run(pc, W_SKEY_RETIRE, &p, NULL);
+	}
 	if (r != BA_OK)
 		return r;
 	pgp_text(&q, k->kid);
@@ -821,7 +836,8 @@ int pg_apply(struct pg_conn *pc, struct store_write *w)
 	case SW_SESSION_REVOKE:
 		r = session_revoke(pc, w->in.session_revoke.app_id, w->in.session_revoke.session_id);
 		break;
-	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(pc, &w->in.signing_key); break;
+	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(pc, &w->in.signing_key, false); break;
+	case SW_SIGNING_KEY_FIRST: r = signing_key_rotate(pc, &w->in.signing_key, true); break;
 	case SW_TOKEN_REVOKE:
 		r = token_revoke(pc, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
 		break;

@@ -605,7 +605,8 @@ out:
 
 /* --- keys, revocations, purge --- */
 
-static int signing_key_rotate(struct sq_conn *c, const struct model_signing_key *k)
+/* SW_SIGNING_KEY_ROTATE (first = false) and SW_SIGNING_KEY_FIRST. */
+static int signing_key_rotate(struct sq_conn *c, const struct model_signing_key *k, bool first)
 {
 	int64_t created = or_now(k->created_at);
 	sqlite3_stmt *st;
@@ -613,11 +614,19 @@ static int signing_key_rotate(struct sq_conn *c, const struct model_signing_key 
 
 	if (k->kid == NULL || k->alg == NULL || k->private_pem == NULL)
 		return BA_ERR_INVALID_REQUEST;
-	PREPARE(st, c, SQ_SKEY_RETIRE, "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at = 0");
-	sq_bind_int64(st, 1, created);
-	r = step_done(c, st);
-	if (r != BA_OK)
-		return r;
+	if (first) {
+		PREPARE(st, c, SQ_SKEY_HAS_CURRENT,
+		        "SELECT 1 FROM signing_keys WHERE retired_at = 0 LIMIT 1");
+		r = step_row(c, st);
+		if (r != BA_ERR_NOT_FOUND)
+			return r == BA_OK ? BA_ERR_CONFLICT : r;
+	} else {
+		PREPARE(st, c, SQ_SKEY_RETIRE, "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at = 0");
+		sq_bind_int64(st, 1, created);
+		r = step_done(c, st);
+		if (r != BA_OK)
+			return r;
+	}
 	PREPARE(st, c, SQ_SKEY_INSERT,
 	        "INSERT INTO signing_keys (kid, alg, private_pem, created_at, retired_at)"
 	        " VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -718,7 +727,8 @@ int sq_apply(struct sq_store *s, struct store_write *w)
 	case SW_SESSION_REVOKE:
 		r = session_revoke(c, w->in.session_revoke.app_id, w->in.session_revoke.session_id);
 		break;
-	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(c, &w->in.signing_key); break;
+	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(c, &w->in.signing_key, false); break;
+	case SW_SIGNING_KEY_FIRST: r = signing_key_rotate(c, &w->in.signing_key, true); break;
 	case SW_TOKEN_REVOKE:
 		r = token_revoke(c, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
 		break;

@@ -73,6 +73,9 @@ enum store_write_kind {
 	SW_PURGE,                /* delete expired challenges, refresh tokens,
 	                            sessions, revoked jtis and retired signing keys
 	                            older than `before` */
+	SW_SIGNING_KEY_FIRST,    /* signing_key: insert it unless a current key
+	                            exists (then CONFLICT, nothing written), so
+	                            instances starting together make one key */
 };
 
 /*
@@ -138,7 +141,7 @@ struct store_write {
 		struct store_login login;
 		struct store_refresh_rotate refresh;
 		struct { const char *app_id, *session_id; } session_revoke;
-		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE */
+		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE, _FIRST */
 		struct { const char *jti; int64_t expires_at; } token_revoke;
 		struct { int64_t before; } purge;
 	} in;
