@@ -63,7 +63,8 @@ class Writer:
     def close(self):
         self.f.close()
         self.m.close()
-        print(f"gen: {self.n} requests -> {self.f.name}", file=sys.stderr)
+        if os.environ.get("GEN_VERBOSE"):
+            print(f"gen: {self.n} requests -> {self.f.name}", file=sys.stderr)
 
 
 def read_records(path):

@@ -263,7 +263,7 @@ ab() {
 # How many authenticate requests a run needs: a short calibration run.
 calibrate() {   # NAME TOKEN KEYS -> sets NAUTH
 	$GEN auth-client --token="$2" --pool "$DBD/$1.pool" --keys "$3" --count 1500 --seed 99 \
-		--out "$REQ/calib-$1.req" 2>/dev/null
+		--out "$REQ/calib-$1.req"
 	local r
 	r=$("${PRIO[@]}" "$LG" --port "$SRV_PORT" --requests "$REQ/calib-$1.req" --connections $CONC --duration 3 \
 		--warmup 1 | jq .throughput_rps)
@@ -298,11 +298,11 @@ CT=$(client_token small)
 calibrate small "$CT" $KEYS_SMALL
 app=$DBD/small.app.json
 $GEN cc --client-id="$(jq -r .client_id "$app")" --client-secret="$(jq -r .client_secret "$app")" \
-	--out "$REQ/cc.req" 2>/dev/null
+	--out "$REQ/cc.req"
 $GEN auth-client --token="$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL --count "$NAUTH" \
-	--seed 3 --out "$REQ/auth_client.req" 2>/dev/null
+	--seed 3 --out "$REQ/auth_client.req"
 $GEN start --token="$CT" --keys $KEYS_SMALL --count $((6000 * T)) --seed 2 \
-	--out "$REQ/start.req" 2>/dev/null
+	--out "$REQ/start.req"
 
 # client_credentials: peak, then half of that peak open loop (no coordinated omission)
 pair cc "$REQ/cc.req" "$REQ/cc.req" --repeat
@@ -315,7 +315,7 @@ pair auth_client "$REQ/auth_client.req" "$REQ/auth_client.req"
 peak=$(jq .throughput_rps "$RES/auth_client_durable.json")
 half=$(awk "BEGIN {h = int($peak / 2); print (h < 1 ? 1 : h)}")
 $GEN auth-client --token="$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL \
-	--count $(( half * T + 200 )) --seed 5 --out "$REQ/auth_half-small.req" 2>/dev/null
+	--count $(( half * T + 200 )) --seed 5 --out "$REQ/auth_half-small.req"
 lg auth_half_small $D_PID $D_PORT "$REQ/auth_half-small.req" --connections $OPEN_CONNS --rate "$half" \
 	--responses "$REQ/auth_half-small.resp"
 
@@ -323,13 +323,13 @@ lg auth_half_small $D_PID $D_PORT "$REQ/auth_half-small.req" --connections $OPEN
 for d in durable nondurable; do
 	$GEN auth-start --token="$CT" --pool "$DBD/small.pool" --requests "$REQ/start.req" \
 		--responses "$REQ/start_$d.resp" --range 0:0.7 --max "$NAUTH" \
-		--out "$REQ/auth_start-$d.req" 2>/dev/null
+		--out "$REQ/auth_start-$d.req"
 done
 pair auth_start "$REQ/auth_start-durable.req" "$REQ/auth_start-nondurable.req"
 
 # More authentications (not reported) so that refresh has tokens for a whole run.
 $GEN auth-client --token="$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL --count "$NAUTH" \
-	--seed 8 --out "$REQ/feed.req" 2>/dev/null
+	--seed 8 --out "$REQ/feed.req"
 OUTDIR=$RES/rounds lg feed_durable $D_PID $D_PORT "$REQ/feed.req" --connections $CONC \
 	--responses "$REQ/feed_durable.resp"
 OUTDIR=$RES/rounds lg feed_nondurable $N_PID $N_PORT "$REQ/feed.req" --connections $CONC \
@@ -341,13 +341,13 @@ for d in durable nondurable; do
 	       --requests "$REQ/auth_start-$d.req" --responses "$REQ/auth_start_$d.resp"
 	       --requests "$REQ/feed.req" --responses "$REQ/feed_$d.resp")
 	[ $d = durable ] && pairs+=(--requests "$REQ/auth_half-small.req" --responses "$REQ/auth_half-small.resp")
-	$GEN refresh --token="$CT" "${pairs[@]}" --range 0:0.7 --out "$REQ/refresh-$d.req" 2>/dev/null
+	$GEN refresh --token="$CT" "${pairs[@]}" --range 0:0.7 --out "$REQ/refresh-$d.req"
 	$GEN register --pool "$DBD/small.pool" "${pairs[@]}" --range 0:0.7 --slots 4 --id-tag "$d" \
-		--out "$REQ/register-$d.req" 2>/dev/null
+		--out "$REQ/register-$d.req"
 	if [ $d = durable ]; then   # the 30 % left over feed the mix
-		$GEN refresh --token="$CT" "${pairs[@]}" --range 0.7:1 --out "$REQ/mix-refresh.req" 2>/dev/null
+		$GEN refresh --token="$CT" "${pairs[@]}" --range 0.7:1 --out "$REQ/mix-refresh.req"
 		$GEN register --pool "$DBD/small.pool" "${pairs[@]}" --range 0.7:1 --slots 4 --id-tag m \
-			--out "$REQ/mix-register.req" 2>/dev/null
+			--out "$REQ/mix-register.req"
 	fi
 done
 pair refresh "$REQ/refresh-durable.req" "$REQ/refresh-nondurable.req"
@@ -355,13 +355,13 @@ pair register "$REQ/register-durable.req" "$REQ/register-nondurable.req"
 
 # The realistic mix: what a backend sends per login-ish step.
 $GEN start --token="$CT" --keys $KEYS_SMALL --count $((2000 * T)) --seed 4 \
-	--out "$REQ/mix-start.req" 2>/dev/null
+	--out "$REQ/mix-start.req"
 $GEN auth-start --token="$CT" --pool "$DBD/small.pool" --requests "$REQ/start.req" \
 	--responses "$REQ/start_durable.resp" --range 0.7:1 --max "$NAUTH" \
-	--out "$REQ/mix-auth_start.req" 2>/dev/null
+	--out "$REQ/mix-auth_start.req"
 $GEN mix --part "$REQ/mix-start.req:25" --part "$REQ/mix-auth_start.req:25" \
 	--part "$REQ/mix-refresh.req:35" --part "$REQ/mix-register.req:5" \
-	--part "$REQ/cc.req:10:repeat" --out "$REQ/mix.req" 2>/dev/null
+	--part "$REQ/cc.req:10:repeat" --out "$REQ/mix.req"
 lg mix_durable $D_PID $D_PORT "$REQ/mix.req" --connections $CONC
 memory small $D_PID
 stop_pid $N_PID
@@ -369,7 +369,7 @@ stop_pid $N_PID
 if [ $PROFILE -eq 1 ] && command -v perf >/dev/null; then
 	log "profiling bioauthd under authenticate load (perf, DWARF call graphs)"
 	$GEN auth-client --token="$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL --count "$NAUTH" \
-		--seed 6 --out "$REQ/auth_profile.req" 2>/dev/null
+		--seed 6 --out "$REQ/auth_profile.req"
 	perf record -q -F 199 --call-graph dwarf,16384 -p $D_PID -o "$WORK/perf.data" \
 		-- sleep "$T" >/dev/null 2>&1 &
 	perfpid=$!
@@ -399,13 +399,13 @@ cp "$DBD/small.pristine" "$DBD/small3.db"
 start_bioauthd "$DBD/small3.db" true
 S_PID=$SRV_PID S_PORT=$SRV_PORT
 $GEN auth-client --token="$CTL_TOKEN" --pool "$DBD/large.pool" --keys $KEYS_LARGE --count "$NAUTH" \
-	--seed 3 --out "$REQ/auth_client-large.req" 2>/dev/null
+	--seed 3 --out "$REQ/auth_client-large.req"
 ab auth_client_large $L_PID $L_PORT "$REQ/auth_client-large.req" \
 	auth_client_small_again $S_PID $S_PORT "$REQ/auth_client.req" --connections $CONC
 $GEN auth-client --token="$CTL_TOKEN" --pool "$DBD/large.pool" --keys $KEYS_LARGE \
-	--count $(( half * T + 200 )) --seed 5 --out "$REQ/auth_half-large.req" 2>/dev/null
+	--count $(( half * T + 200 )) --seed 5 --out "$REQ/auth_half-large.req"
 $GEN auth-client --token="$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL \
-	--count $(( half * T + 200 )) --seed 7 --out "$REQ/auth_half-small2.req" 2>/dev/null
+	--count $(( half * T + 200 )) --seed 7 --out "$REQ/auth_half-small2.req"
 ab auth_half_large $L_PID $L_PORT "$REQ/auth_half-large.req" \
 	auth_half_small_again $S_PID $S_PORT "$REQ/auth_half-small2.req" \
 	--connections $OPEN_CONNS --rate "$half"
@@ -424,7 +424,7 @@ if [ $PEERS -eq 1 ]; then
 	PIDS+=("$npid")
 	wait_http "http://127.0.0.1:$port/.well-known/openid-configuration"
 	$GEN cc --client-id $CLIENT --client-secret $SECRET --path /token --extra scope=api1 \
-		--out "$REQ/cc-node.req" 2>/dev/null
+		--out "$REQ/cc-node.req"
 	curl -sf -u "$CLIENT:$SECRET" -d 'grant_type=client_credentials&scope=api1' \
 		"http://127.0.0.1:$port/token" | jq -e '.access_token | split(".") | length == 3' >/dev/null
 	lg cc_node_oidc_provider $npid $port "$REQ/cc-node.req" --connections $CONC --repeat
@@ -452,7 +452,7 @@ if [ $PEERS -eq 1 ]; then
 	curl -sf -u "$CLIENT:$SECRET" -d 'grant_type=client_credentials&scope=api1' \
 		"http://127.0.0.1:$port/api/oidc/token" | jq -e '.access_token | split(".") | length == 3' >/dev/null
 	$GEN cc --client-id $CLIENT --client-secret $SECRET --path /api/oidc/token --extra scope=api1 \
-		--out "$REQ/cc-glewlwyd.req" 2>/dev/null
+		--out "$REQ/cc-glewlwyd.req"
 	lg cc_glewlwyd $gpid $port "$REQ/cc-glewlwyd.req" --connections $CONC --repeat
 	lg cc_glewlwyd_c8 $gpid $port "$REQ/cc-glewlwyd.req" --connections 8 --repeat
 	stop_pid $gpid

@@ -311,7 +311,7 @@ api_mb_authenticate(struct req *r)
 		login_fail(r, l, rc, why);
 		goto out;
 	}
-	if ((rc = pubkey_from_der(a.public_key_der, a.public_key_der_len, &pk)) != BA_OK) {
+	if ((rc = pubkey_from_stored(a.public_key_der, a.public_key_der_len, &pk)) != BA_OK) {
 		req_reply_error(r, rc, NULL);
 		goto out;
 	}

@@ -35,6 +35,13 @@ int pubkey_parse(const char *text, size_t len, int expected_type, struct pubkey 
 int pubkey_from_der(const uint8_t *der, size_t len, struct pubkey *out);
 void pubkey_clear(struct pubkey *k);
 
+/* pubkey_from_der() for the hot path: the parsed key comes from a bounded
+ * in-process cache keyed by the SHA-256 of `der` (pubkey_cache.c). *out has
+ * its own reference to the key and no der (der NULL); pubkey_clear() it. */
+int pubkey_from_stored(const uint8_t *der, size_t len, struct pubkey *out);
+/* Frees every cached key (at exit, so leak checkers see a clean heap). */
+void pubkey_cache_flush(void);
+
 /*
  * Verifies `sig` over SHA-256 of `msg`. EC: DER or raw 64-byte r||s.
  * RSA: PKCS#1 v1.5 or PSS (SHA-256, MGF1-SHA-256, salt length 32).

@@ -24,6 +24,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "crypto/pubkey.h"
 #include "domain/keyring.h"
 #include "edge/http.h"
 #include "server/demo.h"
@@ -177,6 +178,7 @@ out:
 	maintenance_stop(maint);
 	keyring_free(keys);
 	store_close(store);
+	pubkey_cache_flush();
 	if (code == 0)
 		log_write(LOG_INFO, "bioauthd stopped", NULL);
 	config_clear(&cfg);

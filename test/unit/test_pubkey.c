@@ -705,6 +705,53 @@ test_garbage(void **state)
 	free(big);
 }
 
+/* The hot-path loader: the second load of the same DER shares the parsed
+ * key; another key's DER never gets it; garbage is refused like
+ * pubkey_from_der does; and the key verifies signatures of its owner. */
+static void
+test_stored_key_cache(void **state)
+{
+	EVP_PKEY *a = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *b = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	struct buf da, db;
+	struct pubkey k1, k2, k3, bad;
+	uint8_t sig[80], garbage[91];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	da = spki_of(a);
+	db = spki_of(b);
+	assert_int_equal(pubkey_from_stored(da.p, da.n, &k1), BA_OK);
+	assert_int_equal(pubkey_from_stored(da.p, da.n, &k2), BA_OK);
+	assert_ptr_equal(k1.pkey, k2.pkey);
+	assert_int_equal(k2.key_type, KEY_TYPE_EC);
+	assert_int_equal(pubkey_from_stored(db.p, db.n, &k3), BA_OK);
+	assert_ptr_not_equal(k3.pkey, k1.pkey);
+	assert_int_equal(EVP_PKEY_eq(k3.pkey, b), 1);
+	memset(garbage, 0x30, sizeof(garbage));
+	assert_int_not_equal(pubkey_from_stored(garbage, sizeof(garbage), &bad), BA_OK);
+
+	assert_non_null(md);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, a), 1);
+	assert_int_equal(EVP_DigestSign(md, sig, &siglen, (const uint8_t *)"challenge", 9), 1);
+	assert_int_equal(sig_verify(&k2, (const uint8_t *)"challenge", 9, sig, siglen), BA_OK);
+	assert_int_equal(sig_verify(&k3, (const uint8_t *)"challenge", 9, sig, siglen),
+	                 BA_ERR_INVALID_SIGNATURE);
+
+	EVP_MD_CTX_free(md);
+	pubkey_clear(&k1);
+	pubkey_clear(&k2);
+	pubkey_clear(&k3);
+	pubkey_cache_flush();
+	buf_free(&da);
+	buf_free(&db);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+}
+
 int
 main(void)
 {
@@ -714,6 +761,7 @@ main(void)
 		cmocka_unit_test(test_rsa_forms),
 		cmocka_unit_test(test_rsa_rejections),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_stored_key_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
