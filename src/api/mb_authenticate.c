@@ -140,7 +140,9 @@ api_mb_start(struct req *r)
 	st->w.kind = SW_CHALLENGE_CREATE;
 	c->app_id = st->caller.app.app_id;
 	c->created_at = now;
-	c->expires_at = now + (in.has_timeout ? in.timeout : ctx->cfg->challenge_ttl);
+	/* Times are whole seconds and `now` is truncated: one more second so
+	 * that a challenge lives at least `timeout` seconds, never less. */
+	c->expires_at = now + (in.has_timeout ? in.timeout : ctx->cfg->challenge_ttl) + 1;
 	rc = rand_token(NULL, 32, &c->challenge);
 	if (rc == BA_OK && ((c->user_id = strdup(in.user_id)) == NULL ||
 	    (in.device_id != NULL && (c->device_id = strdup(in.device_id)) == NULL)))
