@@ -42,7 +42,7 @@ ifneq ($(DEVCLI_OBJ),)
 PROGRAMS += $(BUILD)/bioauth-device
 endif
 
-.PHONY: all test unit api run clean install-deps fuzz install
+.PHONY: all test unit api run clean install-deps install
 all: $(PROGRAMS) $(TEST_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -123,3 +123,4 @@ clean:
 	rm -rf $(BUILD) build-*
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+include fuzz/fuzz.mk

@@ -15,7 +15,7 @@ PACKAGES=(
 for extra in "$@"; do
   case "$extra" in
     postgres) PACKAGES+=(postgresql) ;;
-    ci) PACKAGES+=(valgrind e2fsprogs util-linux) ;;
+    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev) ;;
     *) echo "install-deps: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done

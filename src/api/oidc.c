@@ -6,6 +6,7 @@
 #include "api/oidc.h"
 
 #include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -275,7 +276,10 @@ plan_revocation(struct bioauth_ctx *ctx, const struct caller *c, const char *tok
 				t.jti = NULL;
 				st->w.kind = SW_TOKEN_REVOKE;
 				st->w.in.token_revoke.jti = st->jti;
-				st->w.in.token_revoke.expires_at = t.exp + ctx->cfg->clock_leeway;
+				/* remembered until the token could no longer pass */
+				st->w.in.token_revoke.expires_at =
+				    t.exp > INT64_MAX - ctx->cfg->clock_leeway ? INT64_MAX
+				                                               : t.exp + ctx->cfg->clock_leeway;
 			}
 			token_claims_clear(&t);
 		}

@@ -283,9 +283,10 @@ tokens_verify_access(const struct config *cfg, struct keyset *ks, const char *jw
 	r = BA_ERR_INVALID_TOKEN;
 	if (strcmp(iss, cfg->issuer) != 0)
 		goto out;
-	if (out->exp + cfg->clock_leeway <= now)
+	/* Arithmetic on `now` only: the claims may be any 64-bit value. */
+	if (out->exp <= now - cfg->clock_leeway)
 		goto out;
-	if (out->iat - cfg->clock_leeway > now || nbf - cfg->clock_leeway > now)
+	if (out->iat > now + cfg->clock_leeway || nbf > now + cfg->clock_leeway)
 		goto out;
 	if (out->sid != NULL) {
 		out->kind = TOKEN_USER;
