@@ -184,6 +184,14 @@ jws_sign_raw(const struct jws_key *k, const char *header_json, size_t header_len
 	r = sign_input(k, (const uint8_t *)out, hl + 1 + pl, &sig, &sl);
 	if (r != BA_OK)
 		goto out;
+	/* An RSA signature computed wrongly (a fault, or OpenSSL's blinding
+	 * state after an allocation failure - seen while fuzzing) can leak the
+	 * private key and would be a token nobody can verify: check it. */
+	if (k->alg == JWS_RS256 &&
+	    jws_signature_verify(k, (const uint8_t *)out, hl + 1 + pl, sig, sl) != BA_OK) {
+		r = BA_ERR_INTERNAL;
+		goto out;
+	}
 	r = b64url_encode(sig, sl, &s64);
 	if (r != BA_OK)
 		goto out;
