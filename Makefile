@@ -43,6 +43,8 @@ PROGRAMS += $(BUILD)/bioauth-device
 endif
 
 .PHONY: all test unit api run clean install-deps install
+# Keep objects make would otherwise delete as intermediates (test objects).
+.SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN)
 
 $(BUILD)/obj/%.o: %.c
