@@ -19,6 +19,9 @@ Subcommands (see --help of each):
   auth-client  authenticate with client-made challenges (32 random bytes each)
   auth-start   authenticate with /start challenges taken from saved responses
   refresh      POST /v1/auth/token/refresh with refresh tokens from responses
+  refresh-next the refresh requests still usable after a run: the ones not
+               sent yet plus one per refresh token the run got back (a refresh
+               scenario split in rounds goes on with the tokens it was given)
   register     POST /v1/auth/mobile-biometrics/register with user tokens
   mix          interleave request files in given proportions
 """
@@ -181,28 +184,58 @@ def cmd_auth_client(a):
     w.close()
 
 
+def paired_ok(requests, responses):
+    """[(request meta, response body)] of the 200 responses of several
+    (request file, responses file) pairs, file after file, by request index."""
+    if len(requests) != len(responses):
+        sys.exit("gen: --requests and --responses must come in pairs")
+    got = []
+    for reqf, resp in zip(requests, responses):
+        meta = read_meta(reqf)
+        got += [(meta[i], b) for i, b in ok_responses(resp)]
+    return got
+
+
 def cmd_auth_start(a):
     rnd = random.Random(a.seed)
     pool = load_pool(a.pool)
-    meta = read_meta(a.requests)
     w = Writer(a.out)
-    for idx, body in take_range(ok_responses(a.responses), a.range)[:a.max]:
-        u = meta[idx]["u"]
+    got = take_range(paired_ok(a.requests, a.responses), a.range)[a.skip:]
+    for m, body in got[:a.max]:
+        u = m["u"]
         k = u * a.per_user + rnd.randrange(a.per_user)
         w.add("auth_start", auth_request(a, pool, u, k, body["challenge"]), {"u": u, "k": k})
     w.close()
 
 
+def refresh_request(a, token):
+    rt = json.dumps({"refresh_token": token}, separators=(",", ":"))
+    return render("POST", "/v1/auth/token/refresh", bearer(a.token), rt)
+
+
 def cmd_refresh(a):
     w = Writer(a.out)
-    got = []
-    for resp, reqs in zip(a.responses, a.requests):
-        meta = read_meta(reqs)
-        got += [(meta[i], b) for i, b in ok_responses(resp)]
+    got = paired_ok(a.requests, a.responses)
     for m, body in take_range(got, a.range)[:a.max]:
-        rt = json.dumps({"refresh_token": body["refresh_token"]}, separators=(",", ":"))
-        w.add("refresh", render("POST", "/v1/auth/token/refresh", bearer(a.token), rt), m)
+        w.add("refresh", refresh_request(a, body["refresh_token"]), m)
     w.close()
+
+
+def cmd_refresh_next(a):
+    """Requests a.offset.. of the refresh file (never sent, their tokens are
+    unused), then a refresh of each token returned in the run's responses
+    (200 answers to requests of that file). A token sent but not answered is
+    dropped: it may have been used, and a used token is never replayed (that
+    would revoke its session). Prints how many requests it wrote."""
+    recs, meta = read_records(a.requests), read_meta(a.requests)
+    w = Writer(a.out)
+    for (tag, raw), m in zip(recs[a.offset:], meta[a.offset:]):
+        w.add(tag, raw, m)
+    for idx, body in ok_responses(a.responses):
+        if "refresh_token" in body:
+            w.add("refresh", refresh_request(a, body["refresh_token"]), meta[idx])
+    w.close()
+    print(w.n)
 
 
 def cmd_register(a):
@@ -211,17 +244,19 @@ def cmd_register(a):
     spki = [base64.b64encode(k.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
         for k in pool]
-    got = []
-    for resp, reqf in zip(a.responses, a.requests):
-        meta = read_meta(reqf)
-        got += [(meta[i], b) for i, b in ok_responses(resp)]
-    seen, reqs = set(), []
-    for m, body in take_range(got, a.range):
-        u = m["u"]
-        if u in seen:
-            continue
-        seen.add(u)
-        for j in range(a.slots):
+    users = {}
+    for m, body in take_range(paired_ok(a.requests, a.responses), a.range):
+        users.setdefault(m["u"], body)
+    slots = a.slots
+    if a.min_count and users:
+        slots = max(slots, -(-a.min_count // len(users)))
+    if slots > a.max_slots:
+        print(f"gen: register: {a.min_count} requests would need {slots} keys for each of "
+              f"{len(users)} users; capped at {a.max_slots}", file=sys.stderr)
+        slots = a.max_slots
+    reqs = []
+    for u, body in users.items():
+        for j in range(slots):
             kid = f"{a.prefix}r{a.id_tag}{u:07d}_{j}"
             reg = json.dumps({"publicKey": rnd.choice(spki), "publicKeyId": kid,
                               "os": "ios" if j % 2 else "android",
@@ -298,9 +333,11 @@ def main():
     s = sub.add_parser("auth-start")
     common(s)
     keyspace(s)
-    s.add_argument("--requests", required=True, help="the /start request file")
-    s.add_argument("--responses", required=True)
+    s.add_argument("--requests", action="append", required=True,
+                   help="a /start request file (repeat, paired with --responses)")
+    s.add_argument("--responses", action="append", required=True)
     s.add_argument("--range", default="0:1")
+    s.add_argument("--skip", type=int, default=0, help="leave out the first N challenges")
     s.add_argument("--max", type=int, default=None, help="at most this many requests")
     s.set_defaults(fn=cmd_auth_start)
 
@@ -313,6 +350,13 @@ def main():
     s.add_argument("--max", type=int, default=None, help="at most this many requests")
     s.set_defaults(fn=cmd_refresh)
 
+    s = sub.add_parser("refresh-next")
+    common(s)
+    s.add_argument("--requests", required=True, help="the refresh file of the run")
+    s.add_argument("--offset", type=int, required=True, help="first request not sent")
+    s.add_argument("--responses", required=True, help="the run's responses (this file only)")
+    s.set_defaults(fn=cmd_refresh_next)
+
     s = sub.add_parser("register")
     common(s, token=False)
     s.add_argument("--prefix", default="b")
@@ -322,6 +366,9 @@ def main():
     s.add_argument("--responses", action="append", required=True)
     s.add_argument("--range", default="0:1")
     s.add_argument("--slots", type=int, default=8, help="keys registered per user")
+    s.add_argument("--min-count", type=int, default=0,
+                   help="more keys per user when needed to make at least N requests")
+    s.add_argument("--max-slots", type=int, default=200, help="cap on keys per user")
     s.add_argument("--id-tag", default="", help="makes key ids unique per run")
     s.set_defaults(fn=cmd_register)
 

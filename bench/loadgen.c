@@ -4,7 +4,9 @@
  * Reads a file of pre-built requests and replays them against 127.0.0.1
  * (and only there) over keep-alive connections driven by one epoll loop in
  * one thread: no interpreter, no per-request allocation, a few syscalls per
- * request. Two modes:
+ * request. Several servers (--port repeated, or --ports A,B) share the load
+ * as behind a layer-4 load balancer: connection i goes to port i mod n, for
+ * its whole life (reconnects included). Two modes:
  *
  *  - closed loop (default): --connections N connections, each sends its next
  *    request as soon as the previous answer is complete. Latency is measured
@@ -25,6 +27,9 @@
  * --offset N starts at the N-th request (a run split in rounds goes on
  * where the previous round stopped); --samples FILE writes the latencies
  * counted (native uint64 nanoseconds) so rounds can be pooled exactly.
+ * The JSON also gives the completions per port ("completed_per_port") and
+ * the planned measuring window ("window_planned_s" = duration - warm-up)
+ * next to the one measured ("duration_s", shorter when the file ran out).
  *
  * Request file: records of "@<tag> <length>\n" followed by exactly <length>
  * bytes of raw HTTP/1.1 request (request line, headers, body), then "\n".
@@ -58,6 +63,7 @@
 #define MAX_TAG_LEN 31
 #define READ_CAP (4u << 20)      /* largest response we accept */
 #define MAX_STATUS 600
+#define MAX_PORTS 16
 #define NS 1000000000LL
 
 struct request {
@@ -83,10 +89,12 @@ struct conn {
 	char *buf;
 	size_t blen, bcap;
 	int failures;            /* consecutive connect/IO failures */
+	int port_idx;            /* which of the ports this connection targets */
 };
 
 struct opts {
-	int port;
+	int ports[MAX_PORTS];
+	int nports;
 	const char *file;
 	int connections;
 	double rate;
@@ -110,6 +118,7 @@ struct run {
 	uint64_t sent, completed_all;
 	struct samples all, tag[MAX_TAGS];
 	uint64_t status_all[MAX_STATUS];   /* every completion, warm-up included */
+	uint64_t completed_port[MAX_PORTS]; /* every completion, per port */
 	uint64_t err_connect, err_reset, err_parse, unfinished;
 	int epfd, tfd;
 	struct conn *conns;
@@ -143,10 +152,12 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen --port P --requests FILE [--connections N] [--rate R]\n"
+	    "usage: loadgen --port P [--port P2 ...] | --ports P1,P2,...\n"
+	    "               --requests FILE [--connections N] [--rate R]\n"
 	    "               [--duration S] [--warmup S] [--drain S] [--repeat]\n"
 	    "               [--responses FILE] [--label NAME] [--offset N] [--samples FILE]\n"
-	    "Targets 127.0.0.1 only. Closed loop unless --rate is given.\n");
+	    "Targets 127.0.0.1 only (connection i on port i mod n). Closed loop unless\n"
+	    "--rate is given.\n");
 	exit(2);
 }
 
@@ -295,7 +306,7 @@ conn_open(struct run *R, struct conn *c)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)R->o.port);
+	sa.sin_port = htons((uint16_t)R->o.ports[c->port_idx]);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->st = C_CONNECTING;
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS) {
@@ -521,6 +532,7 @@ record(struct run *R, struct conn *c, int status, const char *body, size_t blen)
 	int tag = c->req->tag;
 
 	R->completed_all++;
+	R->completed_port[c->port_idx]++;
 	R->last_done = t;
 	if (R->resp != NULL)
 		save_response(R, c->req, status, body, blen);
@@ -823,11 +835,18 @@ report(struct run *R)
 	print_json_string(R->o.label);
 	printf(", \"mode\": \"%s\", \"connections\": %d, \"rate_target\": %.1f, "
 	       "\"duration_s\": %.3f, \"warmup_s\": %.3f, \"requests_in_file\": %zu, "
+	       "\"window_planned_s\": %.3f, "
 	       "\"sent\": %" PRIu64 ", \"completed\": %" PRIu64 ", \"completed_in_window\": %zu, "
-	       "\"throughput_rps\": %.1f, \"exhausted\": %s, \"client_cpu_s\": %.3f,\n \"latency_ms\": ",
+	       "\"throughput_rps\": %.1f, \"exhausted\": %s, \"client_cpu_s\": %.3f,\n \"ports\": [",
 	       R->o.rate > 0 ? "open" : "closed", R->o.connections, R->o.rate, window, R->o.warmup,
-	       R->nreq, R->sent, R->completed_all, R->all.n, (double)R->all.n / window,
-	       R->exhausted ? "true" : "false", cpu);
+	       R->nreq, R->o.duration - R->o.warmup, R->sent, R->completed_all, R->all.n,
+	       (double)R->all.n / window, R->exhausted ? "true" : "false", cpu);
+	for (i = 0; i < R->o.nports; i++)
+		printf("%s%d", i ? ", " : "", R->o.ports[i]);
+	printf("], \"completed_per_port\": [");
+	for (i = 0; i < R->o.nports; i++)
+		printf("%s%" PRIu64, i ? ", " : "", R->completed_port[i]);
+	printf("],\n \"latency_ms\": ");
 	print_latency(&R->all);
 	printf(",\n \"status\": ");
 	print_status(R->all.status);
@@ -852,11 +871,33 @@ report(struct run *R)
 	printf("}}\n");
 }
 
+/* Adds the port(s) of a --port or --ports argument ("P" or "P1,P2,..."). */
+static void
+add_ports(struct opts *o, const char *arg)
+{
+	const char *p = arg;
+
+	for (;;) {
+		char *e;
+		long v = strtol(p, &e, 10);
+
+		if (e == p || v <= 0 || v > 65535 || (*e != ',' && *e != '\0'))
+			die("bad --port/--ports (1..65535, comma-separated)");
+		if (o->nports == MAX_PORTS)
+			die("too many ports (16 at most)");
+		o->ports[o->nports++] = (int)v;
+		if (*e == '\0')
+			return;
+		p = e + 1;
+	}
+}
+
 static void
 parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "port", required_argument, NULL, 'p' },
+		{ "ports", required_argument, NULL, 'P' },
 		{ "requests", required_argument, NULL, 'f' },
 		{ "connections", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'r' },
@@ -878,9 +919,10 @@ parse_opts(struct opts *o, int argc, char **argv)
 	o->duration = 10;
 	o->drain = 5;
 	o->label = "run";
-	while ((ch = getopt_long(argc, argv, "p:f:c:r:d:w:D:Ro:l:O:S:h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:P:f:c:r:d:w:D:Ro:l:O:S:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'p': o->port = atoi(optarg); break;
+		case 'p':
+		case 'P': add_ports(o, optarg); break;
 		case 'f': o->file = optarg; break;
 		case 'c': o->connections = atoi(optarg); break;
 		case 'r': o->rate = atof(optarg); break;
@@ -895,10 +937,12 @@ parse_opts(struct opts *o, int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (o->port <= 0 || o->port > 65535 || o->file == NULL || optind != argc)
+	if (o->nports == 0 || o->file == NULL || optind != argc)
 		usage();
 	if (o->connections < 1 || o->connections > MAX_CONNECTIONS)
 		die("--connections must be 1..4096");
+	if (o->connections < o->nports)
+		die("fewer --connections than ports");
 	if (o->duration <= 0 || o->duration > 3600 || o->warmup < 0 || o->warmup >= o->duration ||
 	    o->drain < 0 || o->drain > 60 || o->rate < 0)
 		die("bad --duration/--warmup/--drain/--rate");
@@ -943,6 +987,7 @@ main(int argc, char **argv)
 	R.last_done = R.t0;
 	for (i = 0; i < R.o.connections; i++) {
 		R.conns[i].fd = -1;
+		R.conns[i].port_idx = i % R.o.nports;
 		conn_open(&R, &R.conns[i]);
 	}
 	for (;;) {

@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-"""merge.py OUT.json ROUND1.json [ROUND2.json ...] - pools the rounds of one
-scenario into one loadgen-shaped result.
+"""merge.py [--planned S] OUT.json ROUND1.json [ROUND2.json ...] - pools the
+rounds of one scenario into one loadgen-shaped result.
 
 run.sh splits each compared scenario into short rounds that alternate
-between the two servers being compared (durable / non-durable, 1M / 10k
-keys), so that both see the same background load on a shared machine. Each
-round has ROUND.json (loadgen output + server CPU) and ROUND.json.samples
-(the latencies it counted, native uint64 ns). Throughput is the pooled
-count over the pooled measuring time; percentiles are exact over the pooled
-samples; counts and CPU times are summed.
+between the two sides being compared (durable / non-durable, 1M / 10k keys,
+one / two bioauthd on PostgreSQL), so that both see the same background
+load on a shared machine. Each round has ROUND.json (loadgen output +
+server CPU, + PostgreSQL CPU when there is one) and ROUND.json.samples (the
+latencies it counted, native uint64 ns). Throughput is the pooled count
+over the pooled measuring time; percentiles are exact over the pooled
+samples; counts and CPU times are summed. --planned is the measuring time
+all the planned rounds would have had (a side whose request file ran out
+skips its later rounds): summary.py compares it with the time measured.
 """
 import array
 import json
@@ -30,8 +33,15 @@ def add_counts(a, b):
 
 
 def main():
-    out, rounds = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    planned = None
+    if args[:1] == ["--planned"]:
+        planned = float(args[1])
+        args = args[2:]
+    out, rounds = args[0], args[1:]
     rs = [json.load(open(p)) for p in rounds]
+    if planned is None and all("window_planned_s" in r for r in rs):
+        planned = sum(r["window_planned_s"] for r in rs)
     # a round that started on a used-up request file counted nothing
     kept = [(p, r) for p, r in zip(rounds, rs) if r["completed_in_window"] > 0] or \
         list(zip(rounds, rs))[:1]
@@ -49,6 +59,10 @@ def main():
     counted = sum(r["completed_in_window"] for r in rs)
     completed = sum(r["completed"] for r in rs)
     cpu = sum(r.get("server_cpu_s") or 0 for r in rs)
+    db = [r["db_cpu_s"] for r in rs if r.get("db_cpu_s") is not None]
+    per_port = None
+    if all(r.get("completed_per_port") for r in rs):
+        per_port = [sum(x) for x in zip(*(r["completed_per_port"] for r in rs))]
     status, status_all, errors = {}, {}, {}
     for r in rs:
         add_counts(status, r["status"])
@@ -65,13 +79,15 @@ def main():
     m = {
         "label": first["label"].rsplit("_r", 1)[0], "mode": first["mode"],
         "connections": first["connections"], "rate_target": first["rate_target"],
-        "duration_s": window, "warmup_s": first["warmup_s"],
+        "duration_s": window, "window_planned_s": planned, "warmup_s": first["warmup_s"],
         "requests_in_file": first["requests_in_file"],
         "sent": sum(r["sent"] for r in rs), "completed": completed,
         "completed_in_window": counted,
         "throughput_rps": counted / window if window else 0,
         "exhausted": any(r["exhausted"] for r in rs),
         "client_cpu_s": sum(r["client_cpu_s"] for r in rs),
+        "ports": first.get("ports"), "completed_per_port": per_port,
+        "instances": first.get("instances", 1),
         "latency_ms": {
             "mean": (sum(v) / len(v) / 1e6) if v else 0.0,
             "p50": quantile(v, 0.5), "p90": quantile(v, 0.9), "p99": quantile(v, 0.99),
@@ -87,6 +103,12 @@ def main():
                     "server_cpu_ms_per_req": r.get("server_cpu_ms_per_req"),
                     "loadavg_before": r.get("loadavg_before")} for r in rs],
     }
+    if db:
+        m["db_cpu_s"] = sum(db)
+        m["db_cpu_ms_per_req"] = sum(db) * 1000 / completed if completed else None
+        m["total_cpu_ms_per_req"] = (cpu + sum(db)) * 1000 / completed if completed else None
+        for x, r in zip(m["rounds"], rs):
+            x["db_cpu_ms_per_req"] = r.get("db_cpu_ms_per_req")
     with open(out, "w") as f:
         json.dump(m, f, indent=1)
 

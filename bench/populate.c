@@ -1,11 +1,13 @@
 /*
- * populate.c - fills a bioauth SQLite database with many users and
- * registered mobile-biometrics keys, fast, through the public store
- * interface (src/store/store.h): SW_USER_CREATE and SW_AUTHENTICATOR_CREATE
- * writes submitted asynchronously so the SQLite writer thread groups
- * thousands of them per transaction. Run it while bioauthd is stopped
- * (or at least idle); it opens the store with durability off, as a bulk
- * load would, and closes it (which drains and commits) before exiting.
+ * populate.c - fills a bioauth database (a SQLite file or a postgres:// URL)
+ * with many users and registered mobile-biometrics keys, fast, through the
+ * public store interface (src/store/store.h): SW_USER_CREATE and
+ * SW_AUTHENTICATOR_CREATE writes submitted asynchronously so the writer
+ * thread(s) group thousands of them per transaction (on PostgreSQL, a pool
+ * of 8 connections: 4 writers whose round trips overlap). Run it while
+ * bioauthd is stopped (or at least idle); it opens the store with
+ * durability off, as a bulk load would, and closes it (which drains and
+ * commits) before exiting.
  *
  * Users are "<prefix>u<N>" and keys "<prefix>k<N>" with N zero-padded to 7
  * digits; user u owns keys u*K .. u*K+K-1. Key N's EC P-256 key pair is
@@ -174,6 +176,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	users = (keys + per_user - 1) / per_user;
+	if (strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0)
+		so.pool_size = 8;
 	t0 = now_s();
 	pool = make_pool(pool_n, pool_out);
 	t1 = now_s();
