@@ -14,6 +14,7 @@
 #include "crypto/encoding.h"
 #include "domain/apps.h"
 #include "domain/keyring.h"
+#include "domain/token_cache.h"
 #include "edge/form.h"
 
 #define BEARER_REALM "Bearer realm=\"bioauth\""
@@ -87,21 +88,34 @@ check_session(struct bioauth_ctx *ctx, const struct token_claims *t, int64_t now
 	return r;
 }
 
+/*
+ * The verified-token cache answers first (a token verified in the last
+ * key_cache_seconds by a key still in this keyset, within its time rules);
+ * otherwise the signature is verified and a success is remembered. The
+ * store checks of the callers run on every request either way.
+ */
 int
 api_verify_access(struct bioauth_ctx *ctx, const char *jwt, size_t len, int64_t now,
                   struct token_claims *out)
 {
 	struct keyset *ks = keyring_acquire(ctx->keys);
-	int rc = tokens_verify_access(ctx->cfg, ks, jwt, len, now, out);
+	const struct jws_key *key = NULL;
+	int rc = token_cache_get(ctx->cfg, jwt, len, now, keyset_lookup, ks, out);
 
-	keyset_release(ks);
+	if (rc != BA_ERR_NOT_FOUND && rc != BA_ERR_NOMEM)
+		goto out;
+	rc = tokens_verify_access_key(ctx->cfg, ks, jwt, len, now, out, &key);
 	/* Signed by a key another instance created moments ago? Reload once
 	 * (rate-limited) instead of waiting for the cache to expire. */
 	if (rc != BA_OK && keyring_refresh_for_unknown_kid(ctx->keys)) {
-		ks = keyring_acquire(ctx->keys);
-		rc = tokens_verify_access(ctx->cfg, ks, jwt, len, now, out);
 		keyset_release(ks);
+		ks = keyring_acquire(ctx->keys);
+		rc = tokens_verify_access_key(ctx->cfg, ks, jwt, len, now, out, &key);
 	}
+	if (rc == BA_OK)
+		token_cache_put(ctx->cfg, jwt, len, now, key->kid, out);
+out:
+	keyset_release(ks);
 	return rc;
 }
 

@@ -249,19 +249,56 @@ take_amr(json_t *obj, unsigned *factors)
 }
 
 int
+tokens_check_time(const struct config *cfg, const struct token_claims *c, int64_t now)
+{
+	/* Arithmetic on `now` only: the claims may be any 64-bit value. */
+	if (c->exp <= now - cfg->clock_leeway)
+		return BA_ERR_INVALID_TOKEN;
+	if (c->iat > now + cfg->clock_leeway || c->nbf > now + cfg->clock_leeway)
+		return BA_ERR_INVALID_TOKEN;
+	return BA_OK;
+}
+
+/* The lookup jws_verify calls, remembering which key it handed out. */
+struct key_probe {
+	struct keyset *ks;
+	const struct jws_key *used;
+};
+
+static const struct jws_key *
+probe_lookup(const char *kid, void *arg)
+{
+	struct key_probe *p = arg;
+
+	p->used = keyset_lookup(kid, p->ks);
+	return p->used;
+}
+
+int
 tokens_verify_access(const struct config *cfg, struct keyset *ks, const char *jwt,
                      size_t len, int64_t now, struct token_claims *out)
+{
+	return tokens_verify_access_key(cfg, ks, jwt, len, now, out, NULL);
+}
+
+int
+tokens_verify_access_key(const struct config *cfg, struct keyset *ks, const char *jwt,
+                         size_t len, int64_t now, struct token_claims *out,
+                         const struct jws_key **key)
 {
 	char *payload = NULL, *typ = NULL, *iss = NULL;
 	size_t payload_len = 0;
 	json_t *c = NULL;
-	int64_t nbf = 0;
+	struct key_probe probe = { ks, NULL };
 	int r = BA_ERR_INVALID_TOKEN;
 
 	memset(out, 0, sizeof(*out));
+	if (key != NULL)
+		*key = NULL;
 	if (len == 0 || len > MAX_TOKEN_LEN)
 		goto out;
-	if (jws_verify(jwt, len, keyset_lookup, ks, &payload, &payload_len, &typ) != BA_OK)
+	if (jws_verify(jwt, len, probe_lookup, &probe, &payload, &payload_len, &typ) != BA_OK ||
+	    probe.used == NULL)
 		goto out;
 	/* RFC 9068 section 4: an ID token or other JWT is not an access token */
 	if (typ == NULL || strcmp(typ, "at+jwt") != 0)
@@ -278,15 +315,12 @@ tokens_verify_access(const struct config *cfg, struct keyset *ks, const char *jw
 	    (r = take_string(c, "sid", false, &out->sid)) != BA_OK ||
 	    (r = take_time(c, "iat", true, &out->iat)) != BA_OK ||
 	    (r = take_time(c, "exp", true, &out->exp)) != BA_OK ||
-	    (r = take_time(c, "nbf", false, &nbf)) != BA_OK)
+	    (r = take_time(c, "nbf", false, &out->nbf)) != BA_OK)
 		goto out;
 	r = BA_ERR_INVALID_TOKEN;
 	if (strcmp(iss, cfg->issuer) != 0)
 		goto out;
-	/* Arithmetic on `now` only: the claims may be any 64-bit value. */
-	if (out->exp <= now - cfg->clock_leeway)
-		goto out;
-	if (out->iat > now + cfg->clock_leeway || nbf > now + cfg->clock_leeway)
+	if (tokens_check_time(cfg, out, now) != BA_OK)
 		goto out;
 	if (out->sid != NULL) {
 		out->kind = TOKEN_USER;
@@ -297,6 +331,8 @@ tokens_verify_access(const struct config *cfg, struct keyset *ks, const char *jw
 		if (strcmp(out->sub, out->client_id) != 0)
 			goto out;
 	}
+	if (key != NULL)
+		*key = probe.used;
 	r = BA_OK;
 out:
 	if (r != BA_OK)

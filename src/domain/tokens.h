@@ -49,6 +49,7 @@ struct token_claims {
 	char *jti;
 	int64_t iat;
 	int64_t exp;
+	int64_t nbf;                /* 0 when the token has none */
 	unsigned factors;           /* from amr, user tokens only */
 };
 
@@ -76,6 +77,17 @@ int tokens_issue_user(const struct config *cfg, const struct keyset *ks,
 int tokens_verify_access(const struct config *cfg, struct keyset *ks,
                          const char *jwt, size_t len, int64_t now,
                          struct token_claims *out);
+/* The same, and on BA_OK *key (when `key` is not NULL) is the keyset's key
+ * that verified the signature: owned by `ks`, valid while the caller holds
+ * it (the verified-token cache remembers its kid). */
+int tokens_verify_access_key(const struct config *cfg, struct keyset *ks,
+                             const char *jwt, size_t len, int64_t now,
+                             struct token_claims *out, const struct jws_key **key);
+/* The time rules of an access token at `now`: exp > now - leeway, iat and
+ * nbf <= now + leeway (cfg->clock_leeway). BA_OK or BA_ERR_INVALID_TOKEN.
+ * The one implementation, used on every verification and on every use of a
+ * cached verification (domain/token_cache.h). */
+int tokens_check_time(const struct config *cfg, const struct token_claims *c, int64_t now);
 void token_claims_clear(struct token_claims *c);
 
 /* Writes the amr names of `factors` into a JSON-free form: up to 3 static

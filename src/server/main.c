@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "crypto/pubkey.h"
 #include "domain/keyring.h"
+#include "domain/token_cache.h"
 #include "edge/http.h"
 #include "server/demo.h"
 #include "server/maintenance.h"
@@ -179,6 +180,7 @@ out:
 	keyring_free(keys);
 	store_close(store);
 	pubkey_cache_flush();
+	token_cache_flush();
 	if (code == 0)
 		log_write(LOG_INFO, "bioauthd stopped", NULL);
 	config_clear(&cfg);
