@@ -42,9 +42,11 @@ bool api_require_client(struct req *r, struct caller *out);
 
 struct bioauth_ctx;
 
-/* tokens_verify_access() with the server's keys; a token signed by a key
- * this process has not loaded yet (rotated by another instance within the
- * key cache period) triggers one rate-limited reload and a second try. */
+/* tokens_verify_access() with the server's keys, answered from the
+ * verified-token cache when this process verified these very bytes within
+ * --key-cache-seconds (domain/token_cache.h); a token signed by a key this
+ * process has not loaded yet (rotated by another instance within the key
+ * cache period) triggers one rate-limited reload and a second try. */
 int api_verify_access(struct bioauth_ctx *ctx, const char *jwt, size_t len, int64_t now,
                       struct token_claims *out);
 
