@@ -26,6 +26,7 @@
 
 #include "common/error.h"
 #include "crypto/encoding.h"
+#include "crypto/sigctx.h"
 
 #define P256_COORD_LEN 32
 #define ED25519_KEY_LEN 32
@@ -115,6 +116,10 @@ key_wrap(enum jws_alg alg, const char *kid, EVP_PKEY *pkey, struct jws_key **out
 	}
 	k->alg = alg;
 	k->pkey = pkey;
+	/* Best effort: without it (memory) every signature makes its own
+	 * context. A public key gets a signing context too; it fails at the
+	 * first signature, as a fresh one would. */
+	k->ctx = sigctx_set_new(pkey, SIGCTX_BIT(SIGCTX_SIGN) | SIGCTX_BIT(SIGCTX_VERIFY));
 	*out = k;
 	return BA_OK;
 }
@@ -645,6 +650,7 @@ jws_key_free(struct jws_key *k)
 	if (k == NULL)
 		return;
 	free(k->kid);
+	sigctx_set_release(k->ctx);
 	EVP_PKEY_free(k->pkey);
 	free(k);
 }

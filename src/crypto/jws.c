@@ -21,12 +21,12 @@
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include "common/error.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
 #include "crypto/pubkey.h"
+#include "crypto/sigctx.h"
 #include "store/model.h"
 
 #define ES256_SIG_LEN 64
@@ -36,36 +36,37 @@
 #define JWS_TYP_MAX 64
 
 /*
- * The signature over `input` in JWS form; *sig malloc'd. BA_OK,
- * BA_ERR_NOMEM or BA_ERR_INTERNAL (including a public-only key).
+ * The signature over `input` in JWS form; *sig malloc'd. The context is a
+ * copy of the one prepared for the key (sigctx.h), or made here when the
+ * key has none. BA_OK, BA_ERR_NOMEM or BA_ERR_INTERNAL (including a
+ * public-only key).
  */
 static int
 sign_input(const struct jws_key *k, const uint8_t *input, size_t len,
            uint8_t **sig, size_t *sig_len)
 {
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
+	EVP_MD_CTX *m = NULL;
 	uint8_t *buf = NULL;
-	size_t n = 0;
-	int r = BA_ERR_INTERNAL;
+	int max = EVP_PKEY_get_size(k->pkey);
+	size_t n;
+	int r;
 
 	*sig = NULL;
 	*sig_len = 0;
-	if (m == NULL)
-		return BA_ERR_NOMEM;
-	if (EVP_DigestSignInit_ex(m, &pctx, k->alg == JWS_EDDSA ? NULL : "SHA256",
-	                          NULL, NULL, k->pkey, NULL) != 1)
+	/* The largest signature of the key: DER ECDSA (72 bytes for
+	 * P-256), the RSA modulus, 64 for Ed25519. */
+	if (max <= 0)
+		return BA_ERR_INTERNAL;
+	if ((r = sigctx_get(k->ctx, k->pkey, SIGCTX_SIGN, &m)) != BA_OK)
 		goto out;
-	if (k->alg == JWS_RS256 && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
-		goto out;
-	if (EVP_DigestSign(m, NULL, &n, input, len) != 1 || n == 0)
-		goto out;
+	n = (size_t)max;
 	buf = malloc(n);
 	if (buf == NULL) {
 		r = BA_ERR_NOMEM;
 		goto out;
 	}
-	if (EVP_DigestSign(m, buf, &n, input, len) != 1)
+	r = BA_ERR_INTERNAL;
+	if (EVP_DigestSign(m, buf, &n, input, len) != 1 || n == 0)
 		goto out;
 	if (k->alg == JWS_ES256) {
 		/* DER from OpenSSL to the fixed-width r||s of JWS. */
@@ -97,19 +98,20 @@ out:
 /*
  * Verifies a JWS-form signature with k's algorithm. ES256 and RS256 go
  * through the device-signature verifier (one scheme: raw r||s, PKCS#1
- * v1.5), EdDSA through EVP directly.
+ * v1.5) with the key's prepared contexts, EdDSA through EVP directly.
  */
 int
 jws_signature_verify(const struct jws_key *k, const uint8_t *input, size_t input_len,
                      const uint8_t *sig, size_t sig_len)
 {
 	struct pubkey pk = { 0 };
-	EVP_MD_CTX *m;
+	EVP_MD_CTX *m = NULL;
 	int r = BA_ERR_INVALID_TOKEN;
 
 	if (k == NULL || k->pkey == NULL || sig == NULL || (input == NULL && input_len != 0))
 		return BA_ERR_INVALID_TOKEN;
 	pk.pkey = k->pkey;
+	pk.ctx = k->ctx;    /* borrowed: pk is never cleared */
 	switch (k->alg) {
 	case JWS_ES256:
 		pk.key_type = KEY_TYPE_EC;
@@ -122,12 +124,11 @@ jws_signature_verify(const struct jws_key *k, const uint8_t *input, size_t input
 	case JWS_EDDSA:
 		if (sig_len != ED25519_SIG_LEN)
 			return BA_ERR_INVALID_TOKEN;
-		m = EVP_MD_CTX_new();
-		if (m == NULL)
-			return BA_ERR_NOMEM;
-		if (EVP_DigestVerifyInit_ex(m, NULL, NULL, NULL, NULL, k->pkey, NULL) == 1 &&
-		    EVP_DigestVerify(m, sig, sig_len, input, input_len) == 1)
-			r = BA_OK;
+		r = sigctx_get(k->ctx, k->pkey, SIGCTX_VERIFY, &m);
+		if (r != BA_OK)
+			return r == BA_ERR_NOMEM ? r : BA_ERR_INVALID_TOKEN;
+		r = EVP_DigestVerify(m, sig, sig_len, input, input_len) == 1 ?
+		    BA_OK : BA_ERR_INVALID_TOKEN;
 		ERR_clear_error();
 		EVP_MD_CTX_free(m);
 		return r;

@@ -18,10 +18,16 @@ enum jws_alg { JWS_ES256 = 1, JWS_RS256 = 2, JWS_EDDSA = 3 };
 #define JWS_MAX_COMPACT_LEN 16384
 #define JWS_MAX_KID_LEN 256
 
+struct sigctx_set;
+
 struct jws_key {
 	char *kid;
 	enum jws_alg alg;
 	EVP_PKEY *pkey;     /* private for signing, public is enough to verify */
+	/* Signing and verification contexts prepared once for pkey by the
+	 * constructors below (src/crypto/sigctx.h) and copied per signature;
+	 * NULL = made per call. Owned by the key. */
+	struct sigctx_set *ctx;
 };
 
 /*

@@ -45,6 +45,7 @@
 
 #include "common/error.h"
 #include "crypto/encoding.h"
+#include "crypto/sigctx.h"
 #include "store/model.h"
 
 #define P256_POINT_LEN 65
@@ -399,6 +400,7 @@ pubkey_clear(struct pubkey *k)
 {
 	if (k == NULL)
 		return;
+	sigctx_set_release(k->ctx);
 	EVP_PKEY_free(k->pkey);
 	free(k->der);
 	memset(k, 0, sizeof(*k));

@@ -22,11 +22,16 @@
 /* Longest key text (base64 or PEM) or DER accepted. */
 #define PUBKEY_MAX_TEXT 16384
 
+struct sigctx_set;
+
 struct pubkey {
 	int key_type;      /* KEY_TYPE_EC or KEY_TYPE_RSA (store/model.h) */
 	EVP_PKEY *pkey;
 	uint8_t *der;      /* normalised DER SubjectPublicKeyInfo, malloc'd */
 	size_t der_len;
+	/* Verification contexts prepared for pkey (src/crypto/sigctx.h), a
+	 * reference; NULL = made per verification. Set by pubkey_from_stored. */
+	struct sigctx_set *ctx;
 };
 
 /* Parses device key text. expected_type: 0 = any, else KEY_TYPE_*. */
@@ -36,11 +41,16 @@ int pubkey_from_der(const uint8_t *der, size_t len, struct pubkey *out);
 void pubkey_clear(struct pubkey *k);
 
 /* pubkey_from_der() for the hot path: the parsed key comes from a bounded
- * in-process cache keyed by the SHA-256 of `der` (pubkey_cache.c). *out has
- * its own reference to the key and no der (der NULL); pubkey_clear() it. */
+ * in-process cache keyed by the SHA-256 of `der` (pubkey_cache.c), with
+ * its verification contexts prepared once (ctx). *out has its own
+ * references and no der (der NULL); pubkey_clear() it. */
 int pubkey_from_stored(const uint8_t *der, size_t len, struct pubkey *out);
 /* Frees every cached key (at exit, so leak checkers see a clean heap). */
 void pubkey_cache_flush(void);
+/* Frees the SHA-256 EVP_MD that signing and verification (here and in
+ * jws.c) fetch once per process. At exit, when no other thread signs or
+ * verifies; a later use fetches it again. */
+void sig_cleanup(void);
 
 /*
  * Verifies `sig` over SHA-256 of `msg`. EC: DER or raw 64-byte r||s.

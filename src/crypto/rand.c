@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "crypto/encoding.h"
+#include "crypto/sigctx.h"
 
 /* Largest token body; identifiers and secrets use 16..64 bytes. */
 #define RAND_TOKEN_MAX_BYTES 1024
@@ -79,17 +80,22 @@ out:
 }
 
 /*
- * SHA-256 of data into out. EVP_Digest fails only when memory is exhausted;
- * out is then all zeros, a value no real digest takes in practice, so a
- * lookup or comparison by that hash simply finds nothing.
+ * SHA-256 of data into out, with the digest fetched once (sigctx.c) rather
+ * than looked up by name per call. EVP_Digest fails only when memory is
+ * exhausted; out then gets random bytes, so that digest matches nothing
+ * stored or cached - not even another failed one, as all zeros would.
+ * Without randomness either, the process cannot work safely: abort.
  */
 void
 sha256(const void *data, size_t len, uint8_t out[32])
 {
+	const EVP_MD *md = sigctx_sha256();
 	unsigned int n = 0;
 
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		memset(out, 0, 32);
+	if (md != NULL && EVP_Digest(data, len, out, &n, md, NULL) == 1 && n == 32)
+		return;
+	if (RAND_bytes(out, 32) != 1)
+		abort();
 }
 
 int

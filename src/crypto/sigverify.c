@@ -20,6 +20,9 @@
  *    (SHA256withRSA/PSS) use. Other salt lengths are refused: a verifier that
  *    accepted any salt length would accept signatures no supported device
  *    makes. The signature must be exactly as long as the modulus.
+ *  - The EVP contexts (digest, padding, PSS parameters) are set up in
+ *    sigctx.c: prepared once per key for keys from the stored-key cache
+ *    and copied per verification, else made per verification.
  *  - Because a key does not record which RSA scheme its device uses, a valid
  *    PKCS#1 v1.5 signature is accepted where a PSS one was expected and the
  *    other way round. Wycheproof marks such "WrongPrimitive" vectors
@@ -36,44 +39,37 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include "common/error.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
+#include "crypto/sigctx.h"
 #include "store/model.h"
 
 #define P256_RAW_SIG_LEN 64
-#define PSS_SALT_LEN 32
 /* Longest signature (RSA-4096 is 512 bytes) and its base64 text. */
 #define SIG_MAX_LEN 512
 #define SIG_MAX_B64 2048
 
 /*
- * One EVP verification of `sig` over SHA-256(msg). `rsa_padding` is 0 for
- * EC, else RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING. BA_OK when valid.
+ * One EVP verification of `sig` over SHA-256(msg) with k's key: `kind` is
+ * SIGCTX_VERIFY (ECDSA, or RSA PKCS#1 v1.5) or SIGCTX_VERIFY_PSS. The
+ * context is a copy of the one prepared for the key (k->ctx, from the
+ * stored-key cache) or made here. BA_OK when valid, BA_ERR_NOMEM when
+ * memory ran out before verifying, else BA_ERR_INVALID_SIGNATURE.
  */
 static int
-evp_verify(EVP_PKEY *pkey, int rsa_padding, const uint8_t *msg, size_t msg_len,
+evp_verify(const struct pubkey *k, enum sigctx_kind kind, const uint8_t *msg, size_t msg_len,
            const uint8_t *sig, size_t sig_len)
 {
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	int r = BA_ERR_INVALID_SIGNATURE;
+	EVP_MD_CTX *mctx = NULL;
+	int r;
 
-	if (mctx == NULL)
-		return BA_ERR_NOMEM;
-	if (EVP_DigestVerifyInit_ex(mctx, &pctx, "SHA256", NULL, NULL, pkey, NULL) != 1)
-		goto out;
-	if (rsa_padding != 0 && EVP_PKEY_CTX_set_rsa_padding(pctx, rsa_padding) != 1)
-		goto out;
-	if (rsa_padding == RSA_PKCS1_PSS_PADDING &&
-	    (EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) != 1 ||
-	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, PSS_SALT_LEN) != 1))
-		goto out;
-	if (EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1)
-		r = BA_OK;
-out:
+	r = sigctx_get(k->ctx, k->pkey, kind, &mctx);
+	if (r != BA_OK)
+		return r == BA_ERR_NOMEM ? r : BA_ERR_INVALID_SIGNATURE;
+	r = EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1 ?
+	    BA_OK : BA_ERR_INVALID_SIGNATURE;
 	ERR_clear_error();
 	EVP_MD_CTX_free(mctx);
 	return r;
@@ -88,7 +84,7 @@ verify_ec_der(const struct pubkey *k, const uint8_t *msg, size_t msg_len,
 
 	if (ecsig_der_to_raw(sig, sig_len, P256_RAW_SIG_LEN / 2, raw) != BA_OK)
 		return BA_ERR_INVALID_SIGNATURE;
-	return evp_verify(k->pkey, 0, msg, msg_len, sig, sig_len);
+	return evp_verify(k, SIGCTX_VERIFY, msg, msg_len, sig, sig_len);
 }
 
 /* ECDSA with the signature read as 64 bytes r||s. */
@@ -105,7 +101,7 @@ verify_ec_raw(const struct pubkey *k, const uint8_t *msg, size_t msg_len,
 	r = ecsig_raw_to_der(sig, sig_len, &der, &der_len);
 	if (r != BA_OK)
 		return r == BA_ERR_NOMEM ? r : BA_ERR_INVALID_SIGNATURE;
-	r = evp_verify(k->pkey, 0, msg, msg_len, der, der_len);
+	r = evp_verify(k, SIGCTX_VERIFY, msg, msg_len, der, der_len);
 	free(der);
 	return r;
 }
@@ -143,14 +139,14 @@ sig_verify_scheme(const struct pubkey *k, enum sig_scheme scheme,
 		return BA_ERR_INVALID_SIGNATURE;
 	switch (scheme) {
 	case SIG_SCHEME_ANY:
-		r = evp_verify(k->pkey, RSA_PKCS1_PADDING, msg, msg_len, sig, sig_len);
+		r = evp_verify(k, SIGCTX_VERIFY, msg, msg_len, sig, sig_len);
 		if (r == BA_ERR_INVALID_SIGNATURE)
-			r = evp_verify(k->pkey, RSA_PKCS1_PSS_PADDING, msg, msg_len, sig, sig_len);
+			r = evp_verify(k, SIGCTX_VERIFY_PSS, msg, msg_len, sig, sig_len);
 		return r;
 	case SIG_SCHEME_RSA_PKCS1:
-		return evp_verify(k->pkey, RSA_PKCS1_PADDING, msg, msg_len, sig, sig_len);
+		return evp_verify(k, SIGCTX_VERIFY, msg, msg_len, sig, sig_len);
 	case SIG_SCHEME_RSA_PSS:
-		return evp_verify(k->pkey, RSA_PKCS1_PSS_PADDING, msg, msg_len, sig, sig_len);
+		return evp_verify(k, SIGCTX_VERIFY_PSS, msg, msg_len, sig, sig_len);
 	default:
 		return BA_ERR_INVALID_SIGNATURE;
 	}

@@ -180,6 +180,7 @@ out:
 	keyring_free(keys);
 	store_close(store);
 	pubkey_cache_flush();
+	sig_cleanup();
 	token_cache_flush();
 	if (code == 0)
 		log_write(LOG_INFO, "bioauthd stopped", NULL);

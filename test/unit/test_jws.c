@@ -25,7 +25,15 @@
  *  - Wycheproof through jws_signature_verify with keys imported from the
  *    vectors' JWKs: ECDSA P-256 P1363 (= ES256 signatures), Ed25519, and
  *    RSA PKCS#1 v1.5 SHA-256 (= RS256); "acceptable" MissingNull is
- *    rejected (see test_sigverify.c), all other verdicts exact.
+ *    rejected (see test_sigverify.c), all other verdicts exact. Every
+ *    vector is checked twice: with the key's prepared OpenSSL contexts
+ *    (copied per verification, src/crypto/sigctx.c) and with none (a
+ *    context made per call); both must give the Wycheproof verdict.
+ *  - The prepared and the per-call contexts sign alike: byte for byte for
+ *    RS256 and EdDSA (RFC 7515 A.2 and RFC 8037 keys), and ES256 signatures
+ *    of each verify with the other; also after sig_cleanup() dropped the
+ *    process-wide SHA-256 EVP_MD. Threads share one key's prepared
+ *    contexts while signing and verifying.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +41,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +59,7 @@
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
 #include "crypto/jws.h"
+#include "crypto/pubkey.h"
 
 #define COOKBOOK "test/vectors/jose-cookbook/"
 #define WP_DIR "test/vectors/wycheproof/"
@@ -1033,14 +1043,14 @@ run_wycheproof_jws(const char *label, const char *file, const char *jwk_member,
 	json_t *root, *group, *test;
 	size_t gi, ti;
 	int total = 0, valid = 0, invalid = 0, acceptable = 0, mismatches = 0;
-	int from_jwk = 0, from_pem = 0;
+	int from_jwk = 0, from_pem = 0, bare_mismatches = 0;
 
 	snprintf(path, sizeof(path), WP_DIR "%s", file);
 	root = load_json(path);
 	json_array_foreach(json_object_get(root, "testGroups"), gi, group) {
 		const json_t *jj = json_object_get(group, jwk_member);
 		char *jwk = NULL;
-		struct jws_key *k = NULL;
+		struct jws_key *k = NULL, bare;
 
 		/* Some groups carry no JWK: then the key comes from its PEM. */
 		if (jj != NULL) {
@@ -1055,6 +1065,10 @@ run_wycheproof_jws(const char *label, const char *file, const char *jwk_member,
 			from_pem++;
 		}
 		assert_int_equal(k->alg, alg);
+		/* The same key without prepared contexts. */
+		assert_non_null(k->ctx);
+		bare = *k;
+		bare.ctx = NULL;
 		json_array_foreach(json_object_get(group, "tests"), ti, test) {
 			const char *result = json_string_value(json_object_get(test, "result"));
 			size_t ml, sl, fi;
@@ -1085,6 +1099,13 @@ run_wycheproof_jws(const char *label, const char *file, const char *jwk_member,
 				            (int)json_integer_value(json_object_get(test, "tcId")),
 				            result, got ? "accepted" : "rejected");
 			}
+			got = jws_signature_verify(&bare, msg, ml, sig, sl) == BA_OK;
+			if (got != want) {
+				bare_mismatches++;
+				print_error("%s tcId %d (%s): %s without prepared contexts\n", file,
+				            (int)json_integer_value(json_object_get(test, "tcId")),
+				            result, got ? "accepted" : "rejected");
+			}
 			free(msg);
 			free(sig);
 		}
@@ -1092,10 +1113,13 @@ run_wycheproof_jws(const char *label, const char *file, const char *jwk_member,
 		free(jwk);
 	}
 	printf("%s via jws_signature_verify (%s): %d vectors (%d valid, %d invalid, "
-	       "%d acceptable, rejected), %d mismatches; keys: %d from JWK, %d from PEM\n",
-	       label, file, total, valid, invalid, acceptable, mismatches, from_jwk, from_pem);
+	       "%d acceptable, rejected), %d mismatches (%d without prepared contexts); "
+	       "keys: %d from JWK, %d from PEM\n",
+	       label, file, total, valid, invalid, acceptable, mismatches, bare_mismatches,
+	       from_jwk, from_pem);
 	assert_int_equal(total, (int)json_integer_value(json_object_get(root, "numberOfTests")));
 	assert_int_equal(mismatches, 0);
+	assert_int_equal(bare_mismatches, 0);
 	json_decref(root);
 }
 
@@ -1121,6 +1145,160 @@ test_wycheproof_rs256(void **state)
 	run_wycheproof_jws("RS256", "rsa_signature_2048_sha256_test.json", "keyJwk", JWS_RS256);
 }
 
+/* ---- prepared contexts ------------------------------------------------- */
+
+/* jws_sign_raw with k, and with the same key without prepared contexts. */
+static void
+sign_both_ways(const struct jws_key *k, const char *hdr, const char *payload,
+               char **prepared, char **fresh)
+{
+	struct jws_key bare = *k;
+
+	bare.ctx = NULL;
+	assert_non_null(k->ctx);
+	assert_int_equal(jws_sign_raw(k, hdr, strlen(hdr), payload, strlen(payload), prepared),
+	                 BA_OK);
+	assert_int_equal(jws_sign_raw(&bare, hdr, strlen(hdr), payload, strlen(payload), fresh),
+	                 BA_OK);
+}
+
+/* Signs the RFC vectors through both paths (see the file comment). */
+static void
+prepared_vs_fresh(void)
+{
+	struct jws_key *rs = jwk_key(rfc7515_a2_jwk);
+	struct jws_key *ed = jwk_key(rfc8037_jwk_private);
+	struct jws_key *es = jwk_key(rfc7515_a3_jwk_private);
+	struct jws_key bare_es;
+	const char *ed_payload = "Example of Ed25519 signing";
+	char *a = NULL, *b = NULL;
+
+	/* Deterministic schemes: the same bytes, and the RFCs' bytes. */
+	sign_both_ways(rs, "{\"alg\":\"RS256\"}", rfc7515_payload, &a, &b);
+	assert_string_equal(a, rfc7515_a2_compact);
+	assert_string_equal(b, rfc7515_a2_compact);
+	free(a);
+	free(b);
+	sign_both_ways(ed, "{\"alg\":\"EdDSA\"}", ed_payload, &a, &b);
+	assert_string_equal(a, rfc8037_compact);
+	assert_string_equal(b, rfc8037_compact);
+	free(a);
+	free(b);
+
+	/* ECDSA is randomised: each verifies through the other path. */
+	bare_es = *es;
+	bare_es.ctx = NULL;
+	sign_both_ways(es, "{\"alg\":\"ES256\"}", rfc7515_payload, &a, &b);
+	assert_string_not_equal(a, b);
+	expect_verifies(a, &bare_es, rfc7515_payload, strlen(rfc7515_payload));
+	expect_verifies(b, es, rfc7515_payload, strlen(rfc7515_payload));
+	/* A changed signature byte fails both ways. */
+	a[strlen(a) - 5] = a[strlen(a) - 5] == 'A' ? 'B' : 'A';
+	expect_refused_with_key(a, strlen(a), es);
+	expect_refused_with_key(a, strlen(a), &bare_es);
+	free(a);
+	free(b);
+
+	jws_key_free(rs);
+	jws_key_free(ed);
+	jws_key_free(es);
+}
+
+static void
+test_prepared_and_fresh_contexts(void **state)
+{
+	(void)state;
+	prepared_vs_fresh();
+	/* The process-wide SHA-256 EVP_MD is fetched again after cleanup. */
+	sig_cleanup();
+	prepared_vs_fresh();
+}
+
+struct sign_thread {
+	struct keyset *ks;
+	const struct jws_key *k;
+	int rounds, failures;
+};
+
+/* Signs and verifies with one shared key, rounds times; counts failures. */
+static void *
+sign_thread_main(void *arg)
+{
+	struct sign_thread *t = arg;
+	char payload[64];
+
+	for (int i = 0; i < t->rounds; i++) {
+		char *compact = NULL, *p = NULL;
+
+		snprintf(payload, sizeof(payload), "{\"n\":%d,\"t\":\"%p\"}", i, arg);
+		if (jws_sign(t->k, NULL, payload, strlen(payload), &compact) != BA_OK ||
+		    jws_verify(compact, strlen(compact), lookup_set, t->ks, &p, NULL,
+		               NULL) != BA_OK ||
+		    strcmp(p, payload) != 0)
+			t->failures++;
+		free(compact);
+		free(p);
+	}
+	return NULL;
+}
+
+/*
+ * Four threads sign and verify at once with the same key, so with copies of
+ * the same prepared contexts: every token is good (ASan, in the SAN build,
+ * sees any sharing of a context in use).
+ */
+static void
+test_threads_share_prepared_contexts(void **state)
+{
+	struct keyset *ks = *state;
+	const struct jws_key *keys[3] = { ks->es, ks->rs, ks->ed };
+	const int rounds[3] = { 60, 4, 60 };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct sign_thread t[4];
+		pthread_t th[4];
+
+		assert_non_null(keys[i]->ctx);
+		for (size_t j = 0; j < 4; j++) {
+			t[j] = (struct sign_thread){ ks, keys[i], rounds[i], 0 };
+			assert_int_equal(pthread_create(&th[j], NULL, sign_thread_main, &t[j]), 0);
+		}
+		for (size_t j = 0; j < 4; j++) {
+			assert_int_equal(pthread_join(th[j], NULL), 0);
+			assert_int_equal(t[j].failures, 0);
+		}
+	}
+}
+
+/*
+ * ES256 signatures made from copies of one prepared context must each draw
+ * a fresh nonce: the same input signed many times never repeats r (the
+ * first half of the raw signature). A repeated r would give the private key
+ * away, so this guards the context copying against sharing nonce state.
+ */
+static void
+test_prepared_es256_nonces_are_fresh(void **state)
+{
+	struct keyset *ks = *state;
+	enum { N = 64 };
+	static char r_seen[N][43];   /* first 42 base64url chars: 252 bits of r */
+
+	assert_non_null(ks->es->ctx);
+	for (int i = 0; i < N; i++) {
+		char *compact = NULL;
+		const char *sig;
+
+		assert_int_equal(jws_sign(ks->es, NULL, "same", 4, &compact), BA_OK);
+		sig = strrchr(compact, '.') + 1;
+		assert_int_equal(strlen(sig), 86);
+		memcpy(r_seen[i], sig, 42);
+		r_seen[i][42] = '\0';
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(r_seen[i], r_seen[j]);
+		free(compact);
+	}
+}
+
 int
 main(void)
 {
@@ -1140,6 +1318,9 @@ main(void)
 		cmocka_unit_test(test_wycheproof_es256),
 		cmocka_unit_test(test_wycheproof_eddsa),
 		cmocka_unit_test(test_wycheproof_rs256),
+		cmocka_unit_test(test_prepared_and_fresh_contexts),
+		cmocka_unit_test(test_threads_share_prepared_contexts),
+		cmocka_unit_test(test_prepared_es256_nonces_are_fresh),
 	};
 
 	/* The three generated keys are shared by the tests (group state). */

@@ -728,8 +728,13 @@ test_stored_key_cache(void **state)
 	assert_int_equal(pubkey_from_stored(da.p, da.n, &k2), BA_OK);
 	assert_ptr_equal(k1.pkey, k2.pkey);
 	assert_int_equal(k2.key_type, KEY_TYPE_EC);
+	/* The prepared verification contexts are shared with the key. */
+	assert_non_null(k1.ctx);
+	assert_ptr_equal(k1.ctx, k2.ctx);
 	assert_int_equal(pubkey_from_stored(db.p, db.n, &k3), BA_OK);
 	assert_ptr_not_equal(k3.pkey, k1.pkey);
+	assert_non_null(k3.ctx);
+	assert_ptr_not_equal(k3.ctx, k1.ctx);
 	assert_int_equal(EVP_PKEY_eq(k3.pkey, b), 1);
 	memset(garbage, 0x30, sizeof(garbage));
 	assert_int_not_equal(pubkey_from_stored(garbage, sizeof(garbage), &bad), BA_OK);

@@ -28,6 +28,12 @@
  * Each file is also run through its one scheme with sig_verify_scheme
  * (ECDSA_DER, ECDSA_RAW, RSA_PKCS1, RSA_PSS), which must match Wycheproof on
  * every vector without exception. Counts are printed per file.
+ *
+ * The key is also loaded as authentication loads it, through the stored-key
+ * cache (pubkey_from_stored), which keeps verification contexts prepared
+ * once per key (src/crypto/sigctx.c); sig_verify and sig_verify_scheme with
+ * that key must give the same verdict as with pubkey_from_der's key (whose
+ * contexts are made per call) on every vector.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -185,7 +191,7 @@ check_key_forms(const json_t *group, const struct pubkey *k)
 
 struct wp_counts {
 	int total, valid, invalid, acceptable, accepted_acceptable;
-	int any_mismatch, scheme_mismatch, cross_scheme_seen;
+	int any_mismatch, scheme_mismatch, cross_scheme_seen, stored_mismatch;
 };
 
 /*
@@ -210,13 +216,17 @@ run_wycheproof(const char *label, const char *file, int key_type, enum sig_schem
 	groups = json_object_get(root, "testGroups");
 	assert_true(json_array_size(groups) > 0);
 	json_array_foreach(groups, gi, group) {
-		struct pubkey k;
+		struct pubkey k, ks;
 		uint8_t *kder;
 		size_t kder_len;
 
 		kder = hex_decode(jstr(group, "publicKeyDer"), &kder_len);
 		assert_int_equal(pubkey_from_der(kder, kder_len, &k), BA_OK);
 		assert_int_equal(k.key_type, key_type);
+		assert_null(k.ctx);
+		assert_int_equal(pubkey_from_stored(kder, kder_len, &ks), BA_OK);
+		assert_int_equal(ks.key_type, key_type);
+		assert_non_null(ks.ctx);
 		free(kder);
 		check_key_forms(group, &k);
 
@@ -254,6 +264,13 @@ run_wycheproof(const char *label, const char *file, int key_type, enum sig_schem
 
 			any = sig_verify(&k, msg, msg_len, sig, sig_len);
 			one = sig_verify_scheme(&k, scheme, msg, msg_len, sig, sig_len);
+			/* Prepared contexts decide exactly alike. */
+			if (sig_verify(&ks, msg, msg_len, sig, sig_len) != any ||
+			    sig_verify_scheme(&ks, scheme, msg, msg_len, sig, sig_len) != one) {
+				c.stored_mismatch++;
+				print_error("%s tcId %d (%s): the stored-key cache's key differs\n",
+				            file, tc, result);
+			}
 			assert_true(any == BA_OK || any == BA_ERR_INVALID_SIGNATURE);
 			assert_true(one == BA_OK || one == BA_ERR_INVALID_SIGNATURE);
 			if ((any == BA_OK) != want_any) {
@@ -275,16 +292,19 @@ run_wycheproof(const char *label, const char *file, int key_type, enum sig_schem
 			free(sig);
 		}
 		pubkey_clear(&k);
+		pubkey_clear(&ks);
 	}
+	pubkey_cache_flush();
 	printf("%s (%s): %d vectors (%d valid, %d invalid, %d acceptable of which %d "
 	       "accepted); sig_verify: %d mismatches (+%d documented cross-scheme "
-	       "accepts); single scheme: %d mismatches\n",
+	       "accepts); single scheme: %d mismatches; stored-key cache: %d differences\n",
 	       label, file, c.total, c.valid, c.invalid, c.acceptable,
 	       c.accepted_acceptable, c.any_mismatch, c.cross_scheme_seen,
-	       c.scheme_mismatch);
+	       c.scheme_mismatch, c.stored_mismatch);
 	assert_int_equal(c.total, (int)json_integer_value(json_object_get(root, "numberOfTests")));
 	assert_int_equal(c.any_mismatch, 0);
 	assert_int_equal(c.scheme_mismatch, 0);
+	assert_int_equal(c.stored_mismatch, 0);
 	json_decref(root);
 }
 
