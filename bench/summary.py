@@ -280,7 +280,7 @@ def main():
           f"{fmt(cb.get('client_credentials_all_cores'))}/s on {cb.get('cores')} cores; "
           f"authenticate (1 verify + 2 signs) {fmt(cb.get('authenticate_per_core'))}/s per core, "
           f"{fmt(cb.get('authenticate_all_cores'))}/s on {cb.get('cores')} cores; as bioauthd does it "
-          f"today (+ bearer verify + stored-key decode) "
+          f"(+ the two cache lookups: bearer token digest, stored device key) "
           f"{fmt(cb.get('authenticate_as_implemented_per_core'))}/s per core.\n")
     mems = []
     for n in ("small", "large_idle", "large"):
