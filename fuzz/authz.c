@@ -16,6 +16,7 @@
  */
 #include "../src/api/auth.c"
 
+#include "common/secret.h"
 #include "fuzz_common.h"
 
 /* What parse_basic should give, recomputed from the public pieces. */
@@ -86,7 +87,7 @@ FUZZ_TARGET(authz)
 	}
 	(void)failed;
 	free(id);
-	apps_secret_free(secret);
+	secret_free(secret);
 	free(hdr);
 	return 0;
 }

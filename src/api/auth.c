@@ -11,6 +11,7 @@
 
 #include "api/ctx.h"
 #include "common/error.h"
+#include "common/secret.h"
 #include "crypto/encoding.h"
 #include "domain/apps.h"
 #include "domain/keyring.h"
@@ -200,7 +201,7 @@ out:
 	}
 	if (r != BA_OK) {
 		free(*id);
-		apps_secret_free(*secret);
+		secret_free(*secret);
 		*id = *secret = NULL;
 	}
 	return r;
@@ -235,7 +236,7 @@ api_require_client(struct req *r, struct caller *out)
 	if (rc == BA_OK)
 		rc = apps_authenticate(ctx->store, id, secret, &out->app);
 	free(id);
-	apps_secret_free(secret);
+	secret_free(secret);
 	if (rc == BA_OK)
 		return true;
 	if (rc == BA_ERR_INVALID_CLIENT) {

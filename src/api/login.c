@@ -3,7 +3,6 @@
  */
 #include "api/login.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +10,7 @@
 #include "api/ctx.h"
 #include "api/tokens_reply.h"
 #include "common/error.h"
+#include "common/secret.h"
 #include "crypto/rand.h"
 #include "domain/apps.h"
 #include "domain/tokens.h"
@@ -33,10 +33,7 @@ login_free(void *p)
 	free(l->key_id);
 	free(l->start_challenge);
 	free(l->approval_data);
-	if (l->refresh_token != NULL) {
-		OPENSSL_cleanse(l->refresh_token, strlen(l->refresh_token));
-		free(l->refresh_token);
-	}
+	secret_free(l->refresh_token);
 	free(l->login_session_id);
 	model_refresh_clear(&l->login_refresh);
 	model_session_clear(&l->w.out.session);

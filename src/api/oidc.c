@@ -5,7 +5,6 @@
  */
 #include "api/oidc.h"
 
-#include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "api/ctx.h"
 #include "api/tokens_reply.h"
 #include "common/error.h"
+#include "common/secret.h"
 #include "crypto/rand.h"
 #include "domain/apps.h"
 #include "domain/keyring.h"
@@ -47,8 +47,7 @@ client_credentials(struct req *r, struct caller *c)
 	}
 	body = json_pack("{s:s, s:s, s:I}", "access_token", access, "token_type", "Bearer",
 	                 "expires_in", (json_int_t)expires_in);
-	OPENSSL_cleanse(access, strlen(access));
-	free(access);
+	secret_free(access);
 	if (body == NULL)
 		req_reply_oauth_error(r, BA_ERR_NOMEM, NULL);
 	else

@@ -3,7 +3,6 @@
  */
 #include "api/tokens_reply.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,17 +10,9 @@
 #include "api/auth.h"
 #include "api/ctx.h"
 #include "common/error.h"
+#include "common/secret.h"
 #include "crypto/rand.h"
 #include "domain/keyring.h"
-
-static void
-free_secret(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
 
 void
 api_reply_tokens(struct req *r, const struct token_subject *subj,
@@ -51,8 +42,8 @@ api_reply_tokens(struct req *r, const struct token_subject *subj,
 		json_decref(body);
 		body = NULL;
 	}
-	free_secret(access);
-	free_secret(id_token);
+	secret_free(access);
+	secret_free(id_token);
 	if (body == NULL) {
 		req_reply_error(r, BA_ERR_NOMEM, NULL);
 		return;
@@ -88,7 +79,7 @@ refresh_state_free(void *p)
 	struct refresh_state *st = p;
 
 	model_app_clear(&st->app);
-	free_secret(st->next_token);
+	secret_free(st->next_token);
 	model_refresh_clear(&st->w.in.refresh.next);
 	model_session_clear(&st->w.out.session);
 	free(st);

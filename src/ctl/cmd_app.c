@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/secret.h"
 #include "ctl/ctl.h"
 #include "domain/apps.h"
 
@@ -99,7 +100,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	}
 	rc = ctl_print(c, app_json(&w.in.app, secret));
 out:
-	apps_secret_free(secret);
+	secret_free(secret);
 	apps_write_clear(&w);
 	return rc;
 }
@@ -209,7 +210,7 @@ app_rotate_secret(struct ctl *c, const struct ctl_command *cmd, int argc,
 	    "client_id", a.client_id, "client_secret", secret));
 out:
 	model_app_clear(&a);
-	apps_secret_free(secret);
+	secret_free(secret);
 	apps_write_clear(&w);
 	return rc;
 }

@@ -16,21 +16,13 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "common/secret.h"
 #include "crypto/rand.h"
 #include "domain/validate.h"
 
 #define APP_ID_BYTES 16
 #define CLIENT_ID_BYTES 16
 #define SECRET_BYTES 32
-
-void
-apps_secret_free(char *secret)
-{
-	if (secret == NULL)
-		return;
-	OPENSSL_cleanse(secret, strlen(secret));
-	free(secret);
-}
 
 void
 apps_write_clear(struct store_write *w)
@@ -124,7 +116,7 @@ apps_prepare_create(const char *name, const char *const *resources, size_t n,
 out:
 	if (r != BA_OK)
 		apps_write_clear(w);
-	apps_secret_free(secret);
+	secret_free(secret);
 	return r;
 }
 

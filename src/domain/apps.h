@@ -34,7 +34,7 @@
  * created_at now.
  * On BA_OK `w` is filled (clear it with apps_write_clear()) and
  * *client_secret_out receives the malloc'd plaintext secret, to be shown once
- * and freed with OPENSSL_clear_free(s, strlen(s)) or apps_secret_free().
+ * and freed with secret_free() (common/secret.h).
  * Errors: BA_ERR_INVALID_REQUEST (bad name or resources), BA_ERR_NOMEM,
  * BA_ERR_INTERNAL; `w` is then zeroed and *client_secret_out NULL.
  */
@@ -57,8 +57,6 @@ int apps_prepare_delete(const char *app_id, struct store_write *w);
  * Safe on a zeroed write. */
 void apps_write_clear(struct store_write *w);
 
-/* Wipes and frees a secret returned by a prepare function. NULL ok. */
-void apps_secret_free(char *secret);
 
 /*
  * Authenticates an OAuth client. Looks the app up by `client_id` and

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "domain/apps.h"
 
 /* True when `path` holds the credentials of an app that still exists. */
@@ -87,7 +88,7 @@ out:
 	if (text != NULL)
 		free(text);
 	json_decref(doc);
-	apps_secret_free(secret);
+	secret_free(secret);
 	apps_write_clear(&w);
 	return r;
 }

@@ -11,16 +11,8 @@
 #include <openssl/crypto.h>
 
 #include "common/error.h"
+#include "common/secret.h"
 #include "store/model.h"
-
-/* Wipes and frees a NUL-terminated secret string; NULL is fine. */
-static void free_secret_str(char *s)
-{
-	if (s == NULL)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 void model_app_clear(struct model_app *a)
 {
@@ -41,7 +33,7 @@ void model_user_clear(struct model_user *u)
 		return;
 	free(u->user_id);
 	free(u->username);
-	free_secret_str(u->password_hash);
+	secret_free(u->password_hash);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -101,7 +93,7 @@ void model_signing_key_clear(struct model_signing_key *k)
 		return;
 	free(k->kid);
 	free(k->alg);
-	free_secret_str(k->private_pem);
+	secret_free(k->private_pem);
 	memset(k, 0, sizeof(*k));
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/secret.h"
 #include "crypto/rand.h"
 #include "domain/apps.h"
 #include "domain/validate.h"
@@ -114,7 +115,7 @@ test_create_fields(void **state)
 	assert_int_equal(w.in.app.id_ttl, 0);
 	assert_int_equal(w.in.app.refresh_ttl, 0);
 	assert_true(w.in.app.created_at > 1600000000);
-	apps_secret_free(secret);
+	secret_free(secret);
 	apps_write_clear(&w);
 	assert_int_equal(w.kind, 0);
 	assert_null(w.in.app.app_id);
@@ -133,8 +134,8 @@ test_create_unique(void **state)
 	assert_string_not_equal(a.in.app.client_id, b.in.app.client_id);
 	assert_string_not_equal(sa, sb);
 	assert_int_equal(a.in.app.n_resources, 0);
-	apps_secret_free(sa);
-	apps_secret_free(sb);
+	secret_free(sa);
+	secret_free(sb);
 	apps_write_clear(&a);
 	apps_write_clear(&b);
 }
@@ -207,12 +208,12 @@ test_create_validation(void **state)
 		uri513[512] = '\0';
 		assert_int_equal(apps_prepare_create(name129,
 		    (const char *const[]){ uri513 }, 1, &f->cfg, &w, &secret), BA_OK);
-		apps_secret_free(secret);
+		secret_free(secret);
 		apps_write_clear(&w);
 		assert_int_equal(apps_prepare_create("Caf\xc3\xa9 \xe2\x98\x95", many,
 		    MODEL_MAX_RESOURCES, &f->cfg, &w, &secret), BA_OK);
 		assert_int_equal(w.in.app.n_resources, MODEL_MAX_RESOURCES);
-		apps_secret_free(secret);
+		secret_free(secret);
 		apps_write_clear(&w);
 	}
 }
@@ -280,7 +281,7 @@ test_authenticate(void **state)
 	    BA_ERR_INVALID_CLIENT);
 	assert_int_equal(apps_authenticate(f->store, NULL, secret, &got),
 	    BA_ERR_INVALID_CLIENT);
-	apps_secret_free(secret);
+	secret_free(secret);
 	model_app_clear(&a);
 }
 
@@ -303,7 +304,7 @@ test_authenticate_long_inputs(void **state)
 	assert_int_equal(apps_authenticate(f->store, big, secret, &got),
 	    BA_ERR_INVALID_CLIENT);
 	free(big);
-	apps_secret_free(secret);
+	secret_free(secret);
 	model_app_clear(&a);
 }
 
@@ -330,17 +331,17 @@ test_rotate_secret(void **state)
 	assert_int_equal(apps_authenticate(f->store, a.client_id, new_secret, &got),
 	    BA_OK);
 	model_app_clear(&got);
-	apps_secret_free(new_secret);
+	secret_free(new_secret);
 
 	assert_int_equal(apps_prepare_rotate_secret("app_missing", &w, &new_secret),
 	    BA_OK);
 	assert_int_equal(store_write_sync(f->store, &w), BA_ERR_NOT_FOUND);
 	apps_write_clear(&w);
-	apps_secret_free(new_secret);
+	secret_free(new_secret);
 	assert_int_equal(apps_prepare_rotate_secret("", &w, &new_secret),
 	    BA_ERR_INVALID_REQUEST);
 	assert_null(new_secret);
-	apps_secret_free(old);
+	secret_free(old);
 	model_app_clear(&a);
 }
 
@@ -364,7 +365,7 @@ test_delete(void **state)
 	assert_int_equal(store_write_sync(f->store, &w), BA_ERR_NOT_FOUND);
 	apps_write_clear(&w);
 	assert_int_equal(apps_prepare_delete(NULL, &w), BA_ERR_INVALID_REQUEST);
-	apps_secret_free(secret);
+	secret_free(secret);
 	model_app_clear(&a);
 }
 
@@ -383,13 +384,13 @@ test_resources(void **state)
 	assert_false(apps_resource_allowed(&a, "https://two.example/"));
 	assert_false(apps_resource_allowed(&a, "https://three.example"));
 	assert_false(apps_resource_allowed(&a, NULL));
-	apps_secret_free(secret);
+	secret_free(secret);
 	model_app_clear(&a);
 
 	create_app(f, "NoRes", NULL, 0, &secret, &none);
 	assert_null(apps_default_resource(&none));
 	assert_false(apps_resource_allowed(&none, "https://one.example"));
-	apps_secret_free(secret);
+	secret_free(secret);
 	model_app_clear(&none);
 }
 
