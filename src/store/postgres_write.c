@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "store/lockout.h"
 #include "store/postgres_internal.h"
 
 enum {
@@ -421,32 +422,28 @@ static int auth_state_set(struct pg_conn *pc, const char *app_id, const char *ke
 }
 
 /*
- * Counts a failed signature and records w->audit. At `threshold`
- * consecutive failures the key is locked until now + lock_seconds, its count
- * starts again from zero, and a "lock" audit event (outcome "success") is
- * added after w->audit. A key already locked stays as it is.
+ * Counts a failed signature, locking the key at the threshold, as
+ * lockout_after_failure() decides, and records w->audit; when this failure
+ * locked the key, a "lock" audit event (outcome "success") follows it.
  */
 static int auth_failure(struct pg_conn *pc, struct store_write *w)
 {
 	const char *app_id = w->in.auth_failure.app_id, *key_id = w->in.auth_failure.key_id;
 	int64_t now = or_now(w->in.auth_failure.now), locked_until = 0;
 	char *user = NULL;
+	struct lockout lo;
 	int failed = 0, r;
 
 	r = auth_state(pc, app_id, key_id, &user, &failed, &locked_until);
 	if (r != BA_OK)
 		goto out;
-	if (locked_until > now) {
-		w->out.locked = true;
-		w->out.locked_until = locked_until;
-		if (w->audit != NULL)
-			r = audit_insert(pc, w->audit);
-		goto out;
-	}
-	failed++;
+	lockout_after_failure(failed, locked_until, now, w->in.auth_failure.threshold,
+	                      w->in.auth_failure.lock_seconds, &lo);
+	w->out.locked = lo.locked;
+	w->out.locked_until = lo.locked ? lo.locked_until : 0;
 	if (w->audit != NULL && (r = audit_insert(pc, w->audit)) != BA_OK)
 		goto out;
-	if (w->in.auth_failure.threshold > 0 && failed >= w->in.auth_failure.threshold) {
+	if (lo.lock_event) {
 		struct model_audit lock = {
 			.time = now, .event = "lock", .outcome = "success",
 			.app_id = (char *)(uintptr_t)app_id, .key_id = (char *)(uintptr_t)key_id,
@@ -454,15 +451,12 @@ static int auth_failure(struct pg_conn *pc, struct store_write *w)
 			.client_attributes = w->audit != NULL ? w->audit->client_attributes : NULL,
 		};
 
-		failed = 0;
-		locked_until = now + w->in.auth_failure.lock_seconds;
-		w->out.locked = true;
-		w->out.locked_until = locked_until;
 		r = audit_insert(pc, &lock);
 		if (r != BA_OK)
 			goto out;
 	}
-	r = auth_state_set(pc, app_id, key_id, failed, locked_until);
+	if (lo.store)
+		r = auth_state_set(pc, app_id, key_id, lo.failed_count, lo.locked_until);
 out:
 	free(user);
 	return r;

@@ -2,9 +2,10 @@
  * sqlite_internal.h - shared state of the SQLite backend (sqlite*.c only).
  *
  * One writer thread owns the read-write connection and applies queued writes
- * in batches (group commit); a small pool of read-only connections serves
- * reads. Every connection caches its prepared statements, indexed by
- * `enum sq_stmt`; the SQL text lives at the one place that uses it.
+ * in batches (group commit); a checkpointer thread with its own connection
+ * copies the WAL back into the database file; a small pool of read-only
+ * connections serves reads. Every connection caches its prepared statements,
+ * indexed by `enum sq_stmt`; the SQL text lives at the one place that uses it.
  */
 #ifndef BIOAUTH_STORE_SQLITE_INTERNAL_H
 #define BIOAUTH_STORE_SQLITE_INTERNAL_H
@@ -77,8 +78,24 @@ struct sq_store {
 	char *path;
 	struct store_options opt;
 
+	/* checkpointer: everything below `ck_mu` is guarded by it */
+	struct sq_conn ckconn;        /* owned by the checkpointer thread once started */
+	pthread_t checkpointer;
+	bool checkpointer_started;
+	pthread_mutex_t ck_run;       /* held while a checkpoint runs (one at a time) */
+	pthread_mutex_t ck_mu;
+	pthread_cond_t ck_cv;         /* signals the checkpointer: WAL grew, or stop */
+	int ck_frames;                /* frames in the WAL after the last commit */
+	int ck_next;                  /* wake the checkpointer at this many frames */
+	int ck_backfilled;            /* frames its last checkpoint copied (this WAL) */
+	unsigned long ck_commits;     /* commits seen by the WAL hook */
+	bool ck_wake;                 /* a checkpoint is due now */
+	bool ck_stopping;
+
 	/* writer: everything below `mu` is guarded by it */
 	struct sq_conn wconn;         /* owned by the writer thread once started */
+	int w_frames;                 /* WAL frames after wconn's last commit (its thread) */
+	int w_hard_at;                /* WAL frames at which the writer empties the WAL */
 	pthread_t writer;
 	bool writer_started;
 	pthread_mutex_t mu;

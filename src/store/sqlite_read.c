@@ -2,8 +2,11 @@
  * sqlite_read.c - the read methods of the SQLite backend.
  *
  * Each read checks out a pooled read-only connection, runs its prepared
- * statements (inside one read transaction when it needs several, so they see
- * one snapshot) and returns the connection. Results are copied into the
+ * statements and returns the connection. A read made of one statement runs
+ * in autocommit (the statement is its own snapshot); one that needs several
+ * statements to agree (an app and its resources) runs them inside one read
+ * transaction, opened with a prepared BEGIN and ended by sq_reader_put()
+ * with a prepared ROLLBACK. Results are copied into the
  * caller's structs; the caller clears them.
  */
 #include <stdlib.h>

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "store/lockout.h"
 #include "store/sqlite_internal.h"
 
 /* `t`, or the current time when `t` is 0. */
@@ -278,33 +279,29 @@ static int auth_state(struct sq_conn *c, const char *app_id, const char *key_id,
 }
 
 /*
- * Counts a failed signature and records w->audit. At `threshold`
- * consecutive failures the key is locked until now + lock_seconds, its count
- * starts again from zero, and a "lock" audit event (outcome "success") is
- * added after w->audit. A key already locked stays as it is.
+ * Counts a failed signature, locking the key at the threshold, as
+ * lockout_after_failure() decides, and records w->audit; when this failure
+ * locked the key, a "lock" audit event (outcome "success") follows it.
  */
 static int auth_failure(struct sq_conn *c, struct store_write *w)
 {
 	const char *app_id = w->in.auth_failure.app_id, *key_id = w->in.auth_failure.key_id;
 	int64_t now = or_now(w->in.auth_failure.now), locked_until = 0;
 	char *user = NULL;
+	struct lockout lo;
 	sqlite3_stmt *st;
 	int failed = 0, r;
 
 	r = auth_state(c, app_id, key_id, &user, &failed, &locked_until);
 	if (r != BA_OK)
 		goto out;
-	if (locked_until > now) {
-		w->out.locked = true;
-		w->out.locked_until = locked_until;
-		if (w->audit != NULL)
-			r = audit_insert(c, w->audit);
-		goto out;
-	}
-	failed++;
+	lockout_after_failure(failed, locked_until, now, w->in.auth_failure.threshold,
+	                      w->in.auth_failure.lock_seconds, &lo);
+	w->out.locked = lo.locked;
+	w->out.locked_until = lo.locked ? lo.locked_until : 0;
 	if (w->audit != NULL && (r = audit_insert(c, w->audit)) != BA_OK)
 		goto out;
-	if (w->in.auth_failure.threshold > 0 && failed >= w->in.auth_failure.threshold) {
+	if (lo.lock_event) {
 		struct model_audit lock = {
 			.time = now, .event = "lock", .outcome = "success",
 			.app_id = (char *)(uintptr_t)app_id, .key_id = (char *)(uintptr_t)key_id,
@@ -312,14 +309,12 @@ static int auth_failure(struct sq_conn *c, struct store_write *w)
 			.client_attributes = w->audit != NULL ? w->audit->client_attributes : NULL,
 		};
 
-		failed = 0;
-		locked_until = now + w->in.auth_failure.lock_seconds;
-		w->out.locked = true;
-		w->out.locked_until = locked_until;
 		r = audit_insert(c, &lock);
 		if (r != BA_OK)
 			goto out;
 	}
+	if (!lo.store)
+		goto out;
 	st = sq_prepare(c, SQ_AUTH_FAIL_SET,
 	                "UPDATE authenticators SET failed_count = ?3, locked_until = ?4"
 	                " WHERE app_id = ?1 AND public_key_id = ?2");
@@ -329,8 +324,8 @@ static int auth_failure(struct sq_conn *c, struct store_write *w)
 	}
 	sq_bind_text(st, 1, app_id);
 	sq_bind_text(st, 2, key_id);
-	sq_bind_int64(st, 3, failed);
-	sq_bind_int64(st, 4, locked_until);
+	sq_bind_int64(st, 3, lo.failed_count);
+	sq_bind_int64(st, 4, lo.locked_until);
 	r = step_done(c, st);
 out:
 	free(user);

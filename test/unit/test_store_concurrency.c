@@ -1,8 +1,9 @@
 /*
  * test_store_concurrency.c - the store under concurrent use: conditional
  * writes raced by threads, per-write isolation inside a shared commit,
- * close() draining the queue, group commit with durability on, and storage
- * faults (SQLite: unusable paths, a read-only database file).
+ * close() draining the queue, group commit with durability on, background
+ * checkpoints (SQLite), and storage faults (SQLite: unusable paths, a
+ * read-only database file).
  * Backend-agnostic like test_store.c (BIOAUTH_TEST_DB, see store_testlib.h).
  */
 #define _XOPEN_SOURCE 700
@@ -335,6 +336,210 @@ static void test_group_commit(void **state)
 	free(t);
 }
 
+/* --- checkpoints (SQLite) --- */
+
+/*
+ * How many users whose id starts with `prefix` the database file itself
+ * holds, ignoring the WAL (immutable=1): what checkpoints copied so far.
+ * -1 when the file cannot be read.
+ */
+static int checkpointed_users(const char *path, const char *prefix)
+{
+	char uri[700], like[ID_LEN + 2];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	snprintf(uri, sizeof(uri), "file:%s?immutable=1", path);
+	snprintf(like, sizeof(like), "%s%%", prefix);
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM users WHERE user_id LIKE ?1", -1, &st,
+	                       NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * A few writes, far below the WAL size that triggers a checkpoint, reach the
+ * database file within seconds anyway (the checkpointer's periodic pass;
+ * the writer itself never checkpoints them), and close() leaves no WAL.
+ */
+static void test_checkpoint_background(void **state)
+{
+	enum { N = 20 };
+	char path[600], wal[620], prefix[ID_LEN];
+	struct store_options opt = {.durable = true, .pool_size = 2};
+	struct store *s2 = NULL;
+	int seen = -1;
+
+	(void)state;
+	if (!g_sqlite || g_dir[0] == '\0')
+		skip();
+	snprintf(path, sizeof(path), "%s/ckpt.db", g_dir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	uid(prefix, "ckpt");
+	assert_int_equal(store_open(path, &opt, &s2), BA_OK);
+	for (int i = 0; i < N; i++) {
+		struct store_write w = {.kind = SW_USER_CREATE};
+		char id[2 * ID_LEN];
+
+		snprintf(id, sizeof(id), "%s-%d", prefix, i);
+		w.in.user.user_id = id;
+		assert_int_equal(store_write_sync(s2, &w), BA_OK);
+	}
+	assert_int_equal(access(wal, F_OK), 0);
+	for (int i = 0; i < 200 && seen != N; i++) {
+		seen = checkpointed_users(path, prefix);
+		if (seen != N)
+			usleep(50000);
+	}
+	assert_int_equal(seen, N);
+	store_close(s2);
+	assert_int_equal(access(wal, F_OK), -1);
+	assert_int_equal(checkpointed_users(path, prefix), N);
+}
+
+struct wal_load {
+	struct store *s;
+	int writes;
+	int rc;
+};
+
+static void *wal_load_main(void *arg)
+{
+	struct wal_load *l = arg;
+	char *attrs = malloc(3500);
+
+	if (attrs == NULL) {
+		l->rc = BA_ERR_NOMEM;
+		return NULL;
+	}
+	memset(attrs, 'x', 3499);
+	attrs[3499] = '\0';
+	for (int i = 0; i < l->writes && l->rc == BA_OK; i++) {
+		struct model_audit ev = {.event = "test", .outcome = "success",
+		                         .client_attributes = attrs};
+		struct store_write w = {.kind = SW_AUDIT, .audit = &ev};
+
+		l->rc = store_write_sync(l->s, &w);
+	}
+	free(attrs);
+	return NULL;
+}
+
+static atomic_int g_wal_stop;
+static off_t g_wal_max;
+
+static void *wal_watch_main(void *arg)
+{
+	const char *wal = arg;
+	struct stat sb;
+
+	while (!g_wal_stop) {
+		if (stat(wal, &sb) == 0 && sb.st_size > g_wal_max)
+			g_wal_max = sb.st_size;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/*
+ * Writes without a pause from several threads (about 125 MiB of WAL frames
+ * in all): the WAL is still rewound, and never passes the store's hard
+ * limit (16,000 frames, about 63 MiB, plus one batch). With checkpoints left
+ * to the background thread alone, the WAL is never rewound under such a
+ * load and grows with every write.
+ */
+static void test_wal_bounded(void **state)
+{
+	enum { THREADS = 8, WRITES = 2000 };
+	char path[600], wal[620];
+	struct store_options opt = {.durable = false, .pool_size = 2};
+	struct wal_load l[THREADS];
+	pthread_t t[THREADS], watch;
+	struct store *s2 = NULL;
+
+	(void)state;
+	if (!g_sqlite || g_dir[0] == '\0')
+		skip();
+	snprintf(path, sizeof(path), "%s/walsize.db", g_dir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_int_equal(store_open(path, &opt, &s2), BA_OK);
+	g_wal_stop = 0;
+	g_wal_max = 0;
+	assert_int_equal(pthread_create(&watch, NULL, wal_watch_main, wal), 0);
+	for (int i = 0; i < THREADS; i++) {
+		l[i] = (struct wal_load){.s = s2, .writes = WRITES, .rc = BA_OK};
+		assert_int_equal(pthread_create(&t[i], NULL, wal_load_main, &l[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	g_wal_stop = 1;
+	pthread_join(watch, NULL);
+	store_close(s2);
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(l[i].rc, BA_OK);
+	print_message("largest WAL during %d writes: %.1f MiB\n", THREADS * WRITES,
+	              (double)g_wal_max / 1048576.0);
+	assert_true(g_wal_max > 0);
+	assert_true(g_wal_max < (off_t)70 << 20);
+	assert_int_equal(access(wal, F_OK), -1);
+}
+
+/*
+ * A reader of another process keeps an old snapshot while the store writes
+ * well over 64 MiB of WAL frames: no checkpoint can copy past that
+ * snapshot, so the WAL grows past the store's limit (the writer's attempts
+ * to empty it wait out the busy timeout and writes go on). Once the reader
+ * is gone, the next writes bring the file back to at most 64 MiB.
+ */
+static void test_wal_shrinks_after_reader(void **state)
+{
+	enum { THREADS = 4, WRITES = 2200 };
+	char path[600], wal[620];
+	struct store_options opt = {.durable = false, .pool_size = 2, .busy_timeout_ms = 100};
+	struct wal_load l[THREADS];
+	pthread_t t[THREADS];
+	struct store *s2 = NULL;
+	sqlite3 *reader = NULL;
+	struct stat sb;
+
+	(void)state;
+	if (!g_sqlite || g_dir[0] == '\0')
+		skip();
+	snprintf(path, sizeof(path), "%s/walpin.db", g_dir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_int_equal(store_open(path, &opt, &s2), BA_OK);
+	assert_int_equal(sqlite3_open(path, &reader), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM users", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	for (int i = 0; i < THREADS; i++) {
+		l[i] = (struct wal_load){.s = s2, .writes = WRITES, .rc = BA_OK};
+		assert_int_equal(pthread_create(&t[i], NULL, wal_load_main, &l[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(l[i].rc, BA_OK);
+	assert_int_equal(stat(wal, &sb), 0);
+	print_message("WAL with a reader pinning it: %.1f MiB\n", (double)sb.st_size / 1048576.0);
+	assert_true(sb.st_size > (off_t)64 << 20);
+
+	assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(reader);
+	l[0] = (struct wal_load){.s = s2, .writes = 50, .rc = BA_OK};
+	wal_load_main(&l[0]);
+	assert_int_equal(l[0].rc, BA_OK);
+	assert_int_equal(stat(wal, &sb), 0);
+	print_message("WAL once the reader is gone: %.1f MiB\n", (double)sb.st_size / 1048576.0);
+	assert_true(sb.st_size <= (off_t)65 << 20);
+	store_close(s2);
+}
+
 /* --- storage faults (SQLite) --- */
 
 static void test_open_unusable(void **state)
@@ -484,6 +689,9 @@ int main(void)
 		T(test_batch_isolation),
 		T(test_close_drains),
 		T(test_group_commit),
+		T(test_checkpoint_background),
+		T(test_wal_bounded),
+		T(test_wal_shrinks_after_reader),
 		T(test_open_unusable),
 		T(test_busy_then_recovers),
 		T(test_readonly_file),

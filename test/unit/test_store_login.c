@@ -5,7 +5,10 @@
  * Backend-agnostic like test_store.c (BIOAUTH_TEST_DB, see store_testlib.h).
  */
 #define _XOPEN_SOURCE 700
+#include <limits.h>
+
 #include "store_testlib.h"
+#include "store/lockout.h"
 
 /* --- failures, lockout --- */
 
@@ -93,6 +96,171 @@ static void test_auth_failure_lock(void **state)
 	w.in.auth_failure.now = now;
 	w.in.auth_failure.threshold = 3;
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+}
+
+/* The lockout rule itself (lockout.c), as both backends apply it. */
+static void test_lockout_rule(void **state)
+{
+	struct lockout lo;
+
+	(void)state;
+	/* below the threshold: counted, nothing locked, locked_until kept */
+	lockout_after_failure(0, 0, 1000, 3, 60, &lo);
+	assert_true(lo.store);
+	assert_false(lo.locked);
+	assert_false(lo.lock_event);
+	assert_int_equal(lo.failed_count, 1);
+	assert_int_equal(lo.locked_until, 0);
+	lockout_after_failure(1, 900, 1000, 3, 60, &lo); /* an old, ended lock */
+	assert_true(lo.store);
+	assert_false(lo.locked);
+	assert_int_equal(lo.failed_count, 2);
+	assert_int_equal(lo.locked_until, 900);
+
+	/* reaching the threshold locks, restarts the count, asks for an event */
+	lockout_after_failure(2, 0, 1000, 3, 60, &lo);
+	assert_true(lo.store);
+	assert_true(lo.locked);
+	assert_true(lo.lock_event);
+	assert_int_equal(lo.failed_count, 0);
+	assert_int_equal(lo.locked_until, 1060);
+	lockout_after_failure(7, 0, 1000, 3, 60, &lo); /* past it (threshold lowered) */
+	assert_true(lo.lock_event);
+	assert_int_equal(lo.failed_count, 0);
+	lockout_after_failure(0, 0, 1000, 1, 60, &lo);
+	assert_true(lo.lock_event);
+
+	/* a key locked at `now` stays exactly as it is */
+	lockout_after_failure(0, 1060, 1059, 3, 60, &lo);
+	assert_false(lo.store);
+	assert_true(lo.locked);
+	assert_false(lo.lock_event);
+	assert_int_equal(lo.failed_count, 0);
+	assert_int_equal(lo.locked_until, 1060);
+	/* ... until its lock ends: locked_until == now is not locked */
+	lockout_after_failure(0, 1060, 1060, 3, 60, &lo);
+	assert_true(lo.store);
+	assert_false(lo.locked);
+	assert_int_equal(lo.failed_count, 1);
+
+	/* threshold 0 (or below): never locks */
+	lockout_after_failure(99, 0, 1000, 0, 60, &lo);
+	assert_true(lo.store);
+	assert_false(lo.locked);
+	assert_int_equal(lo.failed_count, 100);
+	lockout_after_failure(5, 0, 1000, -1, 60, &lo);
+	assert_false(lo.locked);
+
+	/* bounds: no overflow of the count or of the lock end */
+	lockout_after_failure(INT_MAX, 0, 1000, 0, 60, &lo);
+	assert_int_equal(lo.failed_count, INT_MAX);
+	lockout_after_failure(0, 0, INT64_MAX - 10, 1, 60, &lo);
+	assert_true(lo.locked);
+	assert_true(lo.locked_until == INT64_MAX);
+	lockout_after_failure(0, 0, 1000, 1, -5, &lo);
+	assert_int_equal(lo.locked_until, 1000);
+}
+
+/* One SW_AUTH_FAILURE on (app, key) at `now`; returns its rc. */
+static int fail_once(const char *app, const char *user, const char *key, int64_t now,
+                     int threshold, int64_t lock_seconds, struct store_write *w)
+{
+	static struct model_audit ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event = "authenticate";
+	ev.outcome = "failure";
+	ev.reason = "invalid_signature";
+	ev.app_id = (char *)(uintptr_t)app;
+	ev.user_id = (char *)(uintptr_t)user;
+	ev.key_id = (char *)(uintptr_t)key;
+	memset(w, 0, sizeof(*w));
+	w->kind = SW_AUTH_FAILURE;
+	w->in.auth_failure.app_id = app;
+	w->in.auth_failure.key_id = key;
+	w->in.auth_failure.now = now;
+	w->in.auth_failure.threshold = threshold;
+	w->in.auth_failure.lock_seconds = lock_seconds;
+	w->audit = &ev;
+	return wsync(w);
+}
+
+/* Counts the audit events of `user` named `event`. */
+static size_t count_events(const char *user, const char *event)
+{
+	struct store_audit_filter f = {.user_id = user};
+	struct model_audit *list;
+	size_t n, k = 0;
+
+	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	for (size_t i = 0; i < n; i++)
+		k += strcmp(list[i].event, event) == 0;
+	store_free_audit(list, n);
+	return k;
+}
+
+static void expect_key(const char *app, const char *key, int failed, int64_t locked_until)
+{
+	struct model_authenticator a;
+
+	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(a.failed_count, failed);
+	assert_true(a.locked_until == locked_until);
+	model_authenticator_clear(&a);
+}
+
+/*
+ * Failures on a locked key are audited but change nothing (no count, no new
+ * lock event, the lock end stays); once the lock ends, counting starts again
+ * from zero and the next threshold locks again. Threshold 0 never locks.
+ */
+static void test_auth_failure_while_locked(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], key[ID_LEN], key2[ID_LEN];
+	struct store_write w;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	assert_int_equal(fail_once(app, user, key, now, 2, 100, &w), BA_OK);
+	assert_false(w.out.locked);
+	assert_int_equal(fail_once(app, user, key, now, 2, 100, &w), BA_OK);
+	assert_true(w.out.locked);
+	assert_true(w.out.locked_until == now + 100);
+	expect_key(app, key, 0, now + 100);
+
+	/* while locked: the failure is recorded, the key state is not touched */
+	assert_int_equal(fail_once(app, user, key, now + 50, 2, 100, &w), BA_OK);
+	assert_true(w.out.locked);
+	assert_true(w.out.locked_until == now + 100);
+	assert_true(w.audit->id > 0);
+	assert_int_equal(fail_once(app, user, key, now + 99, 2, 5, &w), BA_OK);
+	assert_true(w.out.locked_until == now + 100);
+	expect_key(app, key, 0, now + 100);
+	assert_int_equal(count_events(user, "authenticate"), 4);
+	assert_int_equal(count_events(user, "lock"), 1);
+
+	/* the lock ended (locked_until == now is not locked): counting again */
+	assert_int_equal(fail_once(app, user, key, now + 100, 2, 100, &w), BA_OK);
+	assert_false(w.out.locked);
+	assert_int_equal(w.out.locked_until, 0);
+	expect_key(app, key, 1, now + 100);
+	assert_int_equal(fail_once(app, user, key, now + 101, 2, 100, &w), BA_OK);
+	assert_true(w.out.locked);
+	assert_true(w.out.locked_until == now + 201);
+	expect_key(app, key, 0, now + 201);
+	assert_int_equal(count_events(user, "lock"), 2);
+
+	/* threshold 0: counted, never locked */
+	assert_int_equal(mk_key(app, user, key2, 10, now), BA_OK);
+	for (int i = 1; i <= 4; i++) {
+		assert_int_equal(fail_once(app, user, key2, now, 0, 100, &w), BA_OK);
+		assert_false(w.out.locked);
+	}
+	expect_key(app, key2, 4, 0);
+	assert_int_equal(count_events(user, "lock"), 2);
 }
 
 /* --- login --- */
@@ -376,7 +544,9 @@ static void test_session_revoke(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lockout_rule),
 		T(test_auth_failure_lock),
+		T(test_auth_failure_while_locked),
 		T(test_login_start_challenge),
 		T(test_login_client_challenge),
 		T(test_login_existing_session),
