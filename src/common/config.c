@@ -94,7 +94,7 @@ static const struct opt options[] = {
 	{ "clock-leeway", T_I64, OFF(clock_leeway), "30", 0, 3600, NULL,
 	  "SECONDS", "tolerated clock skew for exp/nbf" },
 	{ "key-cache-seconds", T_I64, OFF(key_cache_seconds), "5", 0, 3600, NULL,
-	  "SECONDS", "how stale the cached signing keys may be" },
+	  "SECONDS", "how stale cached signing keys and verified tokens may be" },
 	{ "body-limit", T_SIZE, OFF(body_limit), "65536", 64, 16LL << 20, NULL,
 	  "BYTES", "largest request body (k/m suffixes allowed)" },
 	{ "header-limit", T_SIZE, OFF(header_limit), "8192", 1024, 1LL << 20,
