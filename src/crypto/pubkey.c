@@ -16,7 +16,8 @@
  *    curve parameters (even ones describing P-256), other named curves and
  *    other algorithms (Ed25519, RSA-PSS, DSA...) are INVALID_KEY_TYPE. The
  *    point must be uncompressed (0x04||X||Y, 65 bytes) and pass
- *    EVP_PKEY_public_check (on the curve, not infinity); otherwise
+ *    EVP_PKEY_public_check_quick (on the curve, not infinity; see
+ *    ec_from_point for why that is a full check on P-256); otherwise
  *    INVALID_KEY_ENCODING.
  *  - RSA: modulus of 2048..4096 bits and public exponent e with e odd and
  *    3 <= e < 2^256 (the upper bound is NIST SP 800-56B's; e = 3 is allowed
@@ -52,6 +53,21 @@
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 4096
 #define RSA_MAX_E_BITS 256
+
+/*
+ * The canonical DER SubjectPublicKeyInfo of a P-256 key is these 26 bytes
+ * (SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING of 66
+ * bytes, no unused bits }) followed by the 65-byte uncompressed point:
+ * exactly what i2d_PUBKEY writes (test_pubkey checks it). Matching these
+ * bytes is therefore the same as decoding the SPKI and comparing its
+ * re-encoding, without OpenSSL 3's decoder and encoder, which cost about
+ * four fifths of parsing a key (docs/PERFORMANCE.md).
+ */
+static const uint8_t p256_spki_prefix[] = {
+	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+};
+#define P256_SPKI_LEN (sizeof(p256_spki_prefix) + P256_POINT_LEN)
 
 /* Which DER structures an input may hold. */
 enum der_form {
@@ -150,7 +166,12 @@ ec_from_point(const uint8_t *pt, size_t len, EVP_PKEY **out)
 		r = BA_ERR_INTERNAL;
 		goto out;
 	}
-	/* fromdata already refuses most off-curve points; the check is explicit. */
+	/* fromdata already refuses most off-curve points; the check is
+	 * explicit. The quick check (on the curve, not infinity, coordinates
+	 * in range) is the whole of it for P-256: its cofactor is 1, so every
+	 * such point has the group's prime order, and the full check's
+	 * multiplication by that order (most of its cost) proves nothing more
+	 * (NIST SP 800-56A 5.6.2.3.4, partial validation of an ECC key). */
 	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		goto out;
 	check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
@@ -158,7 +179,7 @@ ec_from_point(const uint8_t *pt, size_t len, EVP_PKEY **out)
 		r = BA_ERR_INTERNAL;
 		goto out;
 	}
-	if (EVP_PKEY_public_check(check) != 1)
+	if (EVP_PKEY_public_check_quick(check) != 1)
 		goto out;
 	*out = pkey;
 	pkey = NULL;
@@ -282,14 +303,30 @@ out:
 	return r;
 }
 
-/* Fills out->key_type and out->der (canonical SPKI, malloc'd) for pkey. */
+/* Fills out->key_type and out->der (canonical SPKI, malloc'd) for an EC
+ * P-256 key from its uncompressed point, as i2d_PUBKEY would. */
 static int
-normalise(EVP_PKEY *pkey, struct pubkey *out)
+normalise_p256(const uint8_t point[P256_POINT_LEN], struct pubkey *out)
+{
+	out->key_type = KEY_TYPE_EC;
+	out->der = malloc(P256_SPKI_LEN);
+	if (out->der == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(out->der, p256_spki_prefix, sizeof(p256_spki_prefix));
+	memcpy(out->der + sizeof(p256_spki_prefix), point, P256_POINT_LEN);
+	out->der_len = P256_SPKI_LEN;
+	return BA_OK;
+}
+
+/* Fills out->key_type and out->der (canonical SPKI, malloc'd) for an RSA
+ * key. */
+static int
+normalise_rsa(EVP_PKEY *pkey, struct pubkey *out)
 {
 	unsigned char *enc = NULL;
 	int n;
 
-	out->key_type = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC ? KEY_TYPE_EC : KEY_TYPE_RSA;
+	out->key_type = KEY_TYPE_RSA;
 	n = i2d_PUBKEY(pkey, &enc);
 	if (n <= 0) {
 		ERR_clear_error();
@@ -315,13 +352,20 @@ parse_der(const uint8_t *der, size_t len, enum der_form form, int expected_type,
           struct pubkey *out)
 {
 	EVP_PKEY *pkey = NULL;
+	const uint8_t *point = NULL;   /* set for EC keys */
 	int r = BA_ERR_INVALID_KEY_ENCODING, spki = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (len == 0)
 		return BA_ERR_INVALID_KEY_ENCODING;
 	if (form == FORM_ANY && len == P256_POINT_LEN && der[0] == 0x04) {
-		r = ec_from_point(der, len, &pkey);
+		point = der;
+		r = ec_from_point(point, len, &pkey);
+	} else if (form != FORM_PKCS1 && len == P256_SPKI_LEN &&
+	           memcmp(der, p256_spki_prefix, sizeof(p256_spki_prefix)) == 0) {
+		/* the canonical P-256 SPKI: only the point is left to check */
+		point = der + sizeof(p256_spki_prefix);
+		r = ec_from_point(point, P256_POINT_LEN, &pkey);
 	} else if (form == FORM_PKCS1) {
 		r = rsa_from_pkcs1(der, len, &pkey);
 	} else {
@@ -335,7 +379,14 @@ parse_der(const uint8_t *der, size_t len, enum der_form form, int expected_type,
 	}
 	if (r != BA_OK)
 		goto out;
-	r = normalise(pkey, out);
+	if (point == NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
+		/* a valid P-256 key in an SPKI other than the canonical one
+		 * (BER lengths, trailing bytes...): it would not re-encode to
+		 * itself */
+		r = BA_ERR_INVALID_KEY_ENCODING;
+		goto out;
+	}
+	r = point != NULL ? normalise_p256(point, out) : normalise_rsa(pkey, out);
 	if (r != BA_OK)
 		goto out;
 	if (spki && (out->der_len != len || memcmp(out->der, der, len) != 0)) {

@@ -323,6 +323,47 @@ test_ec_forms(void **state)
 	EVP_PKEY_free(pkey);
 }
 
+/*
+ * parse_der() recognises a canonical P-256 SPKI by its fixed 26-byte prefix
+ * and writes the stored SPKI of a raw point as that prefix + the point,
+ * without OpenSSL's decoder and encoder. Both must agree with OpenSSL for
+ * any key: the SPKI and the raw point of fresh keys parse to exactly
+ * i2d_PUBKEY's bytes, and the EVP_PKEY built re-encodes to them too.
+ */
+static void
+test_ec_canonical_spki_matches_openssl(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 32; i++) {
+		EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		struct buf spki, pt, again;
+		struct pubkey k, k2;
+
+		assert_non_null(pkey);
+		spki = spki_of(pkey);
+		pt = point_of(pkey);
+		assert_int_equal(parse_b64(spki.p, spki.n, KEY_TYPE_EC, &k), BA_OK);
+		assert_int_equal(parse_b64(pt.p, pt.n, KEY_TYPE_EC, &k2), BA_OK);
+		assert_int_equal(k.der_len, spki.n);
+		assert_memory_equal(k.der, spki.p, spki.n);
+		assert_int_equal(k2.der_len, spki.n);
+		assert_memory_equal(k2.der, spki.p, spki.n);
+		again = spki_of(k.pkey);
+		assert_int_equal(again.n, spki.n);
+		assert_memory_equal(again.p, spki.p, spki.n);
+		assert_int_equal(EVP_PKEY_eq(k.pkey, pkey), 1);
+		assert_int_equal(EVP_PKEY_eq(k2.pkey, pkey), 1);
+		pubkey_clear(&k2);
+		/* RSA expected: the key type decides, as on the slow path */
+		assert_int_equal(parse_b64(spki.p, spki.n, KEY_TYPE_RSA, &k2), BA_ERR_INVALID_KEY_TYPE);
+		pubkey_clear(&k);
+		buf_free(&again);
+		buf_free(&spki);
+		buf_free(&pt);
+		EVP_PKEY_free(pkey);
+	}
+}
+
 static void
 test_ec_rejections(void **state)
 {
@@ -762,6 +803,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ec_forms),
+		cmocka_unit_test(test_ec_canonical_spki_matches_openssl),
 		cmocka_unit_test(test_ec_rejections),
 		cmocka_unit_test(test_rsa_forms),
 		cmocka_unit_test(test_rsa_rejections),
