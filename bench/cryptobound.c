@@ -43,7 +43,6 @@ struct keys {
 	EVP_PKEY *device;      /* a device key (private half only used to sign) */
 	EVP_MD *sha256;        /* fetched once, as sigctx_sha256() does */
 	EVP_MD_CTX *signer_sign;    /* prepared contexts, only ever copied */
-	EVP_MD_CTX *signer_verify;
 	EVP_MD_CTX *device_verify;
 	unsigned char *device_spki;
 	int device_spki_len;
@@ -247,7 +246,6 @@ main(int argc, char **argv)
 	if ((K.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		fail("EVP_MD_fetch");
 	K.signer_sign = prepare(K.signer, K.sha256, true);
-	K.signer_verify = prepare(K.signer, K.sha256, false);
 	K.device_verify = prepare(K.device, K.sha256, false);
 	K.device_spki_len = i2d_PUBKEY(K.device, NULL);
 	if (K.device_spki_len <= 0 || (K.device_spki = malloc((size_t)K.device_spki_len)) == NULL)
@@ -279,7 +277,6 @@ main(int argc, char **argv)
 	       cc, cc * (double)cores, auth, auth * (double)cores,
 	       auth_impl, auth_impl * (double)cores);
 	EVP_MD_CTX_free(K.signer_sign);
-	EVP_MD_CTX_free(K.signer_verify);
 	EVP_MD_CTX_free(K.device_verify);
 	EVP_MD_free(K.sha256);
 	EVP_PKEY_free(K.signer);
