@@ -793,4 +793,5 @@ fi
 jq --arg l "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {loadavg_end: $l}' "$RES/machine.json" \
 	>"$RES/machine.json.tmp" && mv "$RES/machine.json.tmp" "$RES/machine.json"
 $PY "$B/summary.py" "$RES" | tee "$RES/summary.md"
+$PY "$B/pack.py" "$RES"
 log "results in ${RES#$ROOT/}"

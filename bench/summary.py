@@ -16,12 +16,34 @@ import os
 import sys
 
 
+def results(res):
+    """Every result of run `res` by name: its JSON files as run.sh wrote
+    them or, for a run kept in git, the one digest.json that pack.py made
+    of them (machine.json stays a file of its own in both)."""
+    digest = os.path.join(res, "digest.json")
+    if os.path.exists(digest):
+        with open(digest) as f:
+            out = json.load(f)
+    else:
+        out = {}
+        for n in os.listdir(res):
+            if n.endswith(".json") and n != "digest.json":
+                with open(os.path.join(res, n)) as f:
+                    out[n[:-5]] = json.load(f)
+    machine = os.path.join(res, "machine.json")
+    if "machine" not in out and os.path.exists(machine):
+        with open(machine) as f:
+            out["machine"] = json.load(f)
+    return out
+
+
+RESULTS = {}
+
+
 def load(res, name):
-    path = os.path.join(res, name + ".json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+    if res not in RESULTS:
+        RESULTS[res] = results(res)
+    return RESULTS[res].get(name)
 
 
 def fmt(x, nd=0, suffix=""):
@@ -131,8 +153,8 @@ def main():
     res = sys.argv[1]
     m = load(res, "machine") or {}
     cb = load(res, "cryptobound") or {}
-    r = {n[:-5]: load(res, n[:-5]) for n in os.listdir(res)
-         if n.endswith(".json") and not n.startswith(("machine", "cryptobound", "populate", "mem_"))}
+    r = {n: x for n, x in results(res).items()
+         if not n.startswith(("machine", "cryptobound", "populate", "mem_"))}
     g = r.get
     small, large = m.get("keys_small"), m.get("keys_large")
     out = []
