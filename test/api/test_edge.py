@@ -134,10 +134,20 @@ def test_metrics(bioauthd):
         srv.get("/healthz")
     srv.get("/does-not-exist")
     srv.post("/healthz")
-    r = srv.get("/metrics")
-    assert r.status_code == 200
+    # A request is counted when libmicrohttpd reports it complete, just
+    # after its last byte went out: the client may read /metrics first.
+    # Wait (bounded) for the last request made above to be counted.
+    deadline = time.monotonic() + 5
+    while True:
+        r = srv.get("/metrics")
+        assert r.status_code == 200
+        text = r.text
+        counted = metric_value(text, "bioauth_http_requests_total",
+                               {"route": "unmatched", "method": "POST", "status": "405"})
+        if counted or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    text = r.text
     assert metric_value(text, "bioauth_http_requests_total",
                         {"route": "/healthz", "method": "GET", "status": "200"}) >= 3
     assert metric_value(text, "bioauth_http_requests_total",
