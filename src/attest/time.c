@@ -30,8 +30,12 @@ bool attest_time_parse(const char *s, time_t *out)
 
 	memset(&tm, 0, sizeof(tm));
 	if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) || *s++ != '-' ||
-	    !digits(&s, 2, &d) || (*s != 'T' && *s != 't') || !*s++ ||
-	    !digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi) || *s++ != ':' ||
+	    !digits(&s, 2, &d))
+		return false;
+	if (*s != 'T' && *s != 't')
+		return false;
+	s++;
+	if (!digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi) || *s++ != ':' ||
 	    !digits(&s, 2, &sec))
 		return false;
 	if (*s == '.') {
