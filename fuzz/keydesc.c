@@ -6,7 +6,8 @@
  *  0: bytes are a KeyDescription (keydesc_parse, then the
  *     AttestationApplicationId readers on what it found);
  *  1: bytes are attestation_encoded_result (attest_payload_parse; with
- *     selector bit 2, attest_payload_parse_json on the bytes as JSON);
+ *     selector bit 2, attest_payload_parse_json on the bytes as JSON; with
+ *     bit 3, attest_evaluate in the mode of bits 4-5);
  *  2/3: bytes are a chain, each certificate as [2-byte big-endian length]
  *     [DER] (attest_verify_android with the built-in anchors, at the time
  *     of the caiman seed, challenge and key checks skipped with bit 2).
@@ -68,6 +69,33 @@ static void kd_payload(const uint8_t *data, size_t size, bool json)
 	attest_payload_clear(&p);
 }
 
+/* The registration rule on an arbitrary payload: mode none never
+ * refuses, and nothing forged verifies. */
+static void kd_evaluate(const uint8_t *data, size_t size, unsigned mode)
+{
+	struct attest_input in;
+	struct attest_verdict v;
+	enum attest_status st;
+	static const struct attest_policy pol;
+
+	memset(&in, 0, sizeof(in));
+	in.at = KD_CAIMAN_AT;
+	in.challenge = (const uint8_t *)"d688d763-6118-4ca6-94b2-e6cd9ed7e4e4";
+	in.challenge_len = 36;
+	fuzz_alloc_begin();
+	enum attest_reason r = attest_evaluate((enum attest_mode)(mode % 3), (const char *)data,
+	                                       size, &in, &pol, &v, &st);
+	bool failed = fuzz_alloc_end();
+	FUZZ_CHECK((unsigned)r < ATTEST_REASON__COUNT && (failed || r != ATTEST_INTERNAL));
+	if (mode % 3 == ATTEST_MODE_NONE)
+		FUZZ_CHECK(r == ATTEST_OK && st != ATTEST_STATUS_VERIFIED);
+	if (size == 0)
+		FUZZ_CHECK(st == ATTEST_STATUS_UNATTESTED);
+	if (r == ATTEST_OK && st == ATTEST_STATUS_VERIFIED)
+		FUZZ_CHECK(v.facts.security_level >= ATTEST_LEVEL_TEE ||
+		           v.facts.format == ATTEST_FORMAT_APPLE_APPATTEST);
+}
+
 static void kd_chain(const uint8_t *data, size_t size, bool skip)
 {
 	const uint8_t *certs[ATTEST_MAX_CHAIN];
@@ -118,7 +146,10 @@ FUZZ_TARGET(keydesc)
 		kd_parse(data, size);
 		break;
 	case 1:
-		kd_payload(data, size, (sel & 4) != 0);
+		if (sel & 8)
+			kd_evaluate(data, size, (unsigned)(sel >> 4) & 3);
+		else
+			kd_payload(data, size, (sel & 4) != 0);
 		break;
 	default:
 		kd_chain(data, size, (sel & 4) != 0);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attest/attest.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
 #include "domain/tokens.h"
@@ -560,6 +561,8 @@ sg_android_chain(const char *rel, const char *name)
 		exit(1);
 	snprintf(seed, sizeof(seed), "%s-payload", name);
 	sg_text("keydesc", seed, 1, b64);
+	snprintf(seed, sizeof(seed), "%s-evaluate-required", name);
+	sg_text("keydesc", seed, 1 | 8 | (ATTEST_MODE_REQUIRED << 4), b64);
 	free(b64);
 	BIO_free(bio);
 	free(pem);

@@ -164,8 +164,10 @@ const char *attest_level_name(enum attest_level l);
  * Decodes `encoded` (base64 of either alphabet, padding optional, of the
  * JSON payload) into `out` (zeroed first; release with attest_payload_clear
  * on every outcome). Returns ATTEST_OK, ATTEST_MISSING (empty),
- * ATTEST_MALFORMED, ATTEST_FORMAT_UNSUPPORTED (a well-formed payload of a
- * format bioauth does not know) or ATTEST_INTERNAL.
+ * ATTEST_FORMAT_UNSUPPORTED (not base64 of a JSON object with a string
+ * "format", or a format bioauth does not know: someone else's payload, such
+ * as the undocumented string of Transmit's iOS SDK), ATTEST_MALFORMED (a
+ * known format with missing or undecodable fields) or ATTEST_INTERNAL.
  */
 enum attest_reason attest_payload_parse(const char *encoded, size_t len,
                                         struct attest_payload *out);
@@ -198,6 +200,40 @@ enum attest_reason attest_verify_apple(const uint8_t *attestation, size_t att_le
                                        const struct attest_input *in,
                                        const struct attest_policy *policy,
                                        struct attest_verdict *v);
+
+/* How an app treats attestation at registration (`--attestation`). */
+enum attest_mode {
+	ATTEST_MODE_OPTIONAL = 0,   /* the default */
+	ATTEST_MODE_NONE,
+	ATTEST_MODE_REQUIRED,
+};
+
+/* What a registration records about its key's attestation. */
+enum attest_status {
+	ATTEST_STATUS_UNATTESTED = 0,   /* no payload */
+	ATTEST_STATUS_UNVERIFIED,       /* a payload not verified (mode none, unknown format) */
+	ATTEST_STATUS_VERIFIED,
+};
+
+const char *attest_status_name(enum attest_status s);
+
+/*
+ * The registration rule of issue 13 item 4 for `encoded`
+ * (attestation_encoded_result, may be NULL or empty) under `mode`:
+ *  - none: nothing is verified; unattested or unverified;
+ *  - optional: no payload, or one in a format bioauth does not know, is
+ *    accepted (unattested / unverified); a known format is verified and a
+ *    failure refused;
+ *  - required: only a verified payload is accepted (attestation_missing,
+ *    attestation_format_unsupported otherwise).
+ * Returns ATTEST_OK with *status set, or the refusal reason (ATTEST_INTERNAL:
+ * a failure of bioauth, not of the evidence). *v holds the facts of a
+ * verification when one ran (zeroed otherwise).
+ */
+enum attest_reason attest_evaluate(enum attest_mode mode, const char *encoded, size_t len,
+                                   const struct attest_input *in,
+                                   const struct attest_policy *policy,
+                                   struct attest_verdict *v, enum attest_status *status);
 
 /* Dispatches a decoded payload to the verifier of its format. */
 enum attest_reason attest_verify_payload(const struct attest_payload *p,

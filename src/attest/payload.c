@@ -53,8 +53,10 @@ enum attest_reason attest_payload_parse_json(const char *text, size_t len,
 		return ATTEST_MALFORMED;
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(root) ||
-	    (fmt = json_string_value(json_object_get(root, "format"))) == NULL)
+	    (fmt = json_string_value(json_object_get(root, "format"))) == NULL) {
+		r = ATTEST_FORMAT_UNSUPPORTED;       /* not bioauth's envelope */
 		goto out;
+	}
 	if (strcmp(fmt, "android-key") == 0) {
 		out->format = ATTEST_FORMAT_ANDROID_KEY;
 		x5c = json_object_get(root, "x5c");
@@ -105,10 +107,10 @@ enum attest_reason attest_payload_parse(const char *encoded, size_t len,
 	if (r == BA_ERR_NOMEM)
 		return ATTEST_INTERNAL;
 	if (r != BA_OK)
-		return ATTEST_MALFORMED;
+		return ATTEST_FORMAT_UNSUPPORTED;   /* not base64: someone else's format */
 	enum attest_reason ar = attest_payload_parse_json((const char *)json, json_len, out);
 	if (ar == ATTEST_MISSING)
-		ar = ATTEST_MALFORMED;      /* base64 of nothing */
+		ar = ATTEST_FORMAT_UNSUPPORTED;     /* base64 of nothing */
 	free(json);
 	return ar;
 }

@@ -199,6 +199,9 @@ def test_refusals_of_input(tmp_path):
     assert (code, out["reason"]) == (1, "attestation_format_unsupported")
     f.write_text("not base64 !")
     code, out, _ = verify(tmp_path, "--input", str(f))
+    assert (code, out["reason"]) == (1, "attestation_format_unsupported")
+    f.write_text('{"format": "android-key", "x5c": ["%%"]}')
+    code, out, _ = verify(tmp_path, "--input", str(f))
     assert (code, out["reason"]) == (1, "attestation_malformed")
 
 

@@ -784,11 +784,17 @@ static void test_payload_refusals(void **state)
 	struct attest_input in;
 	char *enc;
 
+	/* Not bioauth's envelope: someone else's format. */
 	assert_int_equal(attest_payload_parse("", 0, &p), ATTEST_MISSING);
-	assert_int_equal(attest_payload_parse("!!!!", 4, &p), ATTEST_MALFORMED);
+	assert_int_equal(attest_payload_parse("!!!!", 4, &p), ATTEST_FORMAT_UNSUPPORTED);
 	enc = b64_of("not json", 8, false);
-	assert_int_equal(attest_payload_parse(enc, strlen(enc), &p), ATTEST_MALFORMED);
+	assert_int_equal(attest_payload_parse(enc, strlen(enc), &p), ATTEST_FORMAT_UNSUPPORTED);
 	free(enc);
+	static const char *foreign[] = { "{\"format\":1}", "[\"android-key\"]", "{}",
+	                                 "{\"format\":\"android-key\",\"format\":\"apple-appattest\"}" };
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		assert_int_equal(attest_payload_parse_json(foreign[i], strlen(foreign[i]), &p),
+		                 ATTEST_FORMAT_UNSUPPORTED);
 	enc = b64_of("{\"format\":\"tpm\"}", 16, false);
 	assert_int_equal(attest_payload_parse(enc, strlen(enc), &p), ATTEST_FORMAT_UNSUPPORTED);
 	memset(&in, 0, sizeof(in));
@@ -802,9 +808,6 @@ static void test_payload_refusals(void **state)
 		"{\"format\":\"android-key\",\"x5c\":[1]}",
 		"{\"format\":\"android-key\",\"x5c\":[\"AA\",\"AA\",\"AA\",\"AA\",\"AA\",\"AA\",\"AA\",\"AA\",\"AA\"]}",
 		"{\"format\":\"apple-appattest\",\"key_id\":\"AA\",\"attestation\":\"AA\"}",
-		"{\"format\":1}",
-		"[\"android-key\"]",
-		"{\"format\":\"android-key\",\"format\":\"apple-appattest\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(attest_payload_parse_json(bad[i], strlen(bad[i]), &p), ATTEST_MALFORMED);
@@ -819,6 +822,78 @@ static void test_payload_refusals(void **state)
 		assert_non_null(attest_reason_name((enum attest_reason)r));
 	assert_string_equal(attest_reason_name(ATTEST_UNSUPPORTED_KEY_ALGORITHM),
 	                    "attestation_unsupported_key_algorithm");
+}
+
+/* The registration rule of each mode over: nothing, someone else's
+ * payload, a verified one, a refused one. */
+static void test_evaluate_modes(void **state)
+{
+	(void)state;
+	struct chain c;
+	struct attest_input in;
+	struct attest_verdict v;
+	enum attest_status st;
+	char json[16384], *good, *foreign, *bad_apple;
+	size_t o;
+
+	chain_load(CAIMAN, &c);
+	o = (size_t)snprintf(json, sizeof(json), "{\"format\": \"android-key\", \"x5c\": [");
+	for (size_t i = 0; i < c.n; i++) {
+		char *b = b64_of(c.der[i], c.len[i], false);
+		o += (size_t)snprintf(json + o, sizeof(json) - o, "%s\"%s\"", i ? "," : "", b);
+		free(b);
+	}
+	o += (size_t)snprintf(json + o, sizeof(json) - o, "]}");
+	good = b64_of(json, o, false);
+	foreign = b64_of("transmit-sdk-attestation", 24, false);
+	/* A known format whose object says otherwise inside. */
+	static const uint8_t fmt_none[] = { 0xa1, 0x63, 'f', 'm', 't', 0x64, 'n', 'o', 'n', 'e' };
+	char *att = b64_of(fmt_none, sizeof(fmt_none), false);
+	snprintf(json, sizeof(json), "{\"format\":\"apple-appattest\",\"key_id\":\"AAAA\","
+	         "\"attestation\":\"%s\",\"assertion\":\"AAAA\"}", att);
+	bad_apple = b64_of(json, strlen(json), false);
+	free(att);
+
+	memset(&in, 0, sizeof(in));
+	in.at = at(CAIMAN_AT);
+	in.challenge = (const uint8_t *)"d688d763-6118-4ca6-94b2-e6cd9ed7e4e4";
+	in.challenge_len = 36;
+	in.public_key = c.leaf_spki;
+	in.public_key_len = c.leaf_spki_len;
+	const struct { enum attest_mode mode; const char *payload; enum attest_reason r;
+	               enum attest_status st; } cases[] = {
+		{ ATTEST_MODE_NONE, NULL, ATTEST_OK, ATTEST_STATUS_UNATTESTED },
+		{ ATTEST_MODE_NONE, foreign, ATTEST_OK, ATTEST_STATUS_UNVERIFIED },
+		{ ATTEST_MODE_NONE, good, ATTEST_OK, ATTEST_STATUS_UNVERIFIED },
+		{ ATTEST_MODE_OPTIONAL, NULL, ATTEST_OK, ATTEST_STATUS_UNATTESTED },
+		{ ATTEST_MODE_OPTIONAL, "", ATTEST_OK, ATTEST_STATUS_UNATTESTED },
+		{ ATTEST_MODE_OPTIONAL, foreign, ATTEST_OK, ATTEST_STATUS_UNVERIFIED },
+		{ ATTEST_MODE_OPTIONAL, good, ATTEST_OK, ATTEST_STATUS_VERIFIED },
+		{ ATTEST_MODE_OPTIONAL, bad_apple, ATTEST_FORMAT_UNSUPPORTED, ATTEST_STATUS_UNVERIFIED },
+		{ ATTEST_MODE_REQUIRED, NULL, ATTEST_MISSING, ATTEST_STATUS_UNATTESTED },
+		{ ATTEST_MODE_REQUIRED, foreign, ATTEST_FORMAT_UNSUPPORTED, ATTEST_STATUS_UNVERIFIED },
+		{ ATTEST_MODE_REQUIRED, good, ATTEST_OK, ATTEST_STATUS_VERIFIED },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *pl = cases[i].payload;
+		enum attest_reason r = attest_evaluate(cases[i].mode, pl, pl ? strlen(pl) : 0,
+		                                       &in, &no_policy, &v, &st);
+		if (r != cases[i].r || st != cases[i].st)
+			fail_msg("case %zu: %s/%s", i, attest_reason_name(r), attest_status_name(st));
+	}
+	/* A verification failure is refused under optional and required. */
+	in.challenge = (const uint8_t *)"other";
+	in.challenge_len = 5;
+	assert_int_equal(attest_evaluate(ATTEST_MODE_OPTIONAL, good, strlen(good), &in, &no_policy,
+	                                 &v, &st), ATTEST_CHALLENGE_MISMATCH);
+	assert_int_equal(attest_evaluate(ATTEST_MODE_REQUIRED, good, strlen(good), &in, &no_policy,
+	                                 &v, &st), ATTEST_CHALLENGE_MISMATCH);
+	assert_int_equal(v.facts.format, ATTEST_FORMAT_ANDROID_KEY);
+	assert_string_equal(attest_status_name(ATTEST_STATUS_VERIFIED), "verified");
+	free(good);
+	free(foreign);
+	free(bad_apple);
+	chain_free(&c);
 }
 
 static void test_cbor_guard(void **state)
@@ -871,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_payload_android),
 		cmocka_unit_test(test_payload_apple),
 		cmocka_unit_test(test_payload_refusals),
+		cmocka_unit_test(test_evaluate_modes),
 		cmocka_unit_test(test_cbor_guard),
 		cmocka_unit_test(test_time_parse),
 	};
