@@ -105,7 +105,8 @@ struct attest_input {
 	const uint8_t *challenge;                /* Android attestationChallenge; Apple: */
 	size_t challenge_len;                    /*   clientDataHash = SHA-256(challenge) */
 	const uint8_t *client_data_hash;         /* Apple: 32 bytes, overrides the above */
-	const uint8_t *public_key;               /* registered key, SubjectPublicKeyInfo DER */
+	const uint8_t *public_key;               /* registered key: SubjectPublicKeyInfo DER */
+	                                         /*   as pubkey_parse() normalises it (.der) */
 	size_t public_key_len;
 	const uint8_t *assertion_client_data;    /* Apple assertion clientData; */
 	size_t assertion_client_data_len;        /*   NULL = public_key */

@@ -395,7 +395,7 @@ static int cmd_keygen(int argc, char **argv)
 		cli_err("cannot export the public key: %s", bioauth_strerror(r));
 		goto out;
 	}
-	rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}",
+	rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s*, s:s*}",
 	                              "publicKeyId", bioauth_key_get_id(key),
 	                              "publicKey", pub,
 	                              "keyType", bioauth_key_type_name(type),
