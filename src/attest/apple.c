@@ -106,8 +106,9 @@ static bool nonce_of(X509 *leaf, const uint8_t **nonce)
 	return true;
 }
 
-/* Key ID: SHA-256 of the leaf's uncompressed P-256 point. */
-static enum attest_reason key_id_of(X509 *leaf, uint8_t out[32])
+/* Key ID: SHA-256 of the leaf's uncompressed P-256 point (copied to
+ * point[]). */
+static enum attest_reason key_id_of(X509 *leaf, uint8_t out[32], uint8_t point[65])
 {
 	ASN1_OBJECT *alg = NULL;
 	const unsigned char *pk = NULL;
@@ -119,6 +120,7 @@ static enum attest_reason key_id_of(X509 *leaf, uint8_t out[32])
 		return ATTEST_UNSUPPORTED_KEY_ALGORITHM;
 	if (pklen != 65 || pk[0] != 0x04)
 		return ATTEST_MALFORMED;
+	memcpy(point, pk, 65);
 	SHA256(pk, 65, out);
 	return ATTEST_OK;
 }
@@ -278,7 +280,7 @@ enum attest_reason attest_verify_apple(const uint8_t *att, size_t att_len,
 		}
 	}
 	/* 5. Key ID = SHA-256 of the leaf's public point. */
-	if ((r = key_id_of(x[0], kid)) != ATTEST_OK)
+	if ((r = key_id_of(x[0], kid, v->facts.app_attest_key)) != ATTEST_OK)
 		goto out;
 	if (!(in->skip & ATTEST_SKIP_KEY_ID) &&
 	    (key_id == NULL || key_id_len != 32 || CRYPTO_memcmp(key_id, kid, 32) != 0)) {
@@ -322,6 +324,32 @@ out:
 	if (root != NULL)
 		cbor_decref(&root);
 	v->reason = r;
+	return r;
+}
+
+enum attest_reason attest_apple_receipt(const uint8_t *att, size_t att_len,
+                                        uint8_t **out, size_t *len)
+{
+	cbor_item_t *root = load(att, att_len);
+	const uint8_t *p;
+	enum attest_reason r = ATTEST_MALFORMED;
+
+	*out = NULL;
+	*len = 0;
+	if (root == NULL || !bytes_of(map_get(map_get(root, "attStmt"), "receipt"), &p, len) ||
+	    *len == 0)
+		goto out;
+	if ((*out = malloc(*len)) == NULL) {
+		r = ATTEST_INTERNAL;
+		goto out;
+	}
+	memcpy(*out, p, *len);
+	r = ATTEST_OK;
+out:
+	if (r != ATTEST_OK)
+		*len = 0;
+	if (root != NULL)
+		cbor_decref(&root);
 	return r;
 }
 

@@ -129,6 +129,8 @@ struct attest_facts {
 	bool factory_provisioned;    /* Android: no RKP intermediate in the chain */
 	size_t chain_length;
 	uint8_t key_id[32];          /* Apple: SHA-256 of the attested public point */
+	uint8_t app_attest_key[65];  /* Apple: that point (0x04 || X || Y), which signs */
+	                             /*   the app instance's later assertions */
 	uint32_t assertion_counter;  /* Apple */
 	char detail[128];            /* a short free-text note on the refusal, "" if none */
 };
@@ -235,6 +237,15 @@ enum attest_reason attest_evaluate(enum attest_mode mode, const char *encoded, s
                                    const struct attest_input *in,
                                    const struct attest_policy *policy,
                                    struct attest_verdict *v, enum attest_status *status);
+
+/*
+ * Copies the App Attest receipt (attStmt.receipt, for Apple's fraud-risk
+ * metric) out of an attestation object into a new buffer (*out, *len).
+ * ATTEST_OK, ATTEST_MALFORMED (no receipt) or ATTEST_INTERNAL. Call it on
+ * an object attest_verify_apple accepted.
+ */
+enum attest_reason attest_apple_receipt(const uint8_t *attestation, size_t att_len,
+                                        uint8_t **out, size_t *len);
 
 /* Dispatches a decoded payload to the verifier of its format. */
 enum attest_reason attest_verify_payload(const struct attest_payload *p,

@@ -524,6 +524,7 @@ struct apple_vec {
 	char app_id[128];
 	char when[64];
 	bool dev;
+	size_t receipt_bytes;
 };
 
 static void apple_load(const char *sidecar, struct apple_vec *a)
@@ -552,6 +553,8 @@ static void apple_load(const char *sidecar, struct apple_vec *a)
 	snprintf(a->app_id, sizeof(a->app_id), "%s", json_string_value(json_object_get(j, "appId")));
 	snprintf(a->when, sizeof(a->when), "%s", json_string_value(json_object_get(j, "verifyAt")));
 	a->dev = strcmp(json_string_value(json_object_get(j, "environment")), "development") == 0;
+	a->receipt_bytes = (size_t)json_integer_value(json_object_get(json_object_get(j, "expected"),
+	                                                              "receiptBytes"));
 	json_decref(j);
 }
 
@@ -616,6 +619,19 @@ static void test_apple_vectors(void **state)
 		assert_string_equal(v.facts.app_id, a.app_id);
 		assert_int_equal(v.facts.assertion_counter, 1);
 		assert_memory_equal(v.facts.key_id, a.key_id, 32);
+		uint8_t kid[32];
+		SHA256(v.facts.app_attest_key, 65, kid);
+		assert_memory_equal(kid, a.key_id, 32);
+		uint8_t *receipt = NULL;
+		size_t receipt_len = 0;
+		assert_int_equal(attest_apple_receipt((const uint8_t *)a.att, a.att_len, &receipt,
+		                                      &receipt_len), ATTEST_OK);
+		assert_int_equal(receipt_len, a.receipt_bytes);
+		assert_int_equal(receipt[0], 0x30);                    /* a CMS SignedData */
+		free(receipt);
+		assert_int_equal(attest_apple_receipt((const uint8_t *)a.asn, a.asn_len, &receipt,
+		                                      &receipt_len), ATTEST_MALFORMED);
+		assert_null(receipt);
 
 		/* Other clientDataHash. */
 		in.client_data_hash = sha_x;
