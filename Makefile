@@ -5,7 +5,7 @@
 BUILD   ?= build
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS     = libmicrohttpd jansson openssl sqlite3 libargon2 libpq
+PKGS     = libmicrohttpd jansson openssl sqlite3 libargon2 libpq libcbor
 
 ifeq ($(origin CC),default)
 CC = cc
@@ -24,7 +24,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-CORE_SRC   := $(wildcard src/common/*.c src/crypto/*.c src/store/*.c src/domain/*.c src/edge/*.c src/api/*.c)
+CORE_SRC   := $(wildcard src/common/*.c src/crypto/*.c src/attest/*.c src/store/*.c src/domain/*.c src/edge/*.c src/api/*.c)
 CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/api/openapi_blob.o
 SERVER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/server/*.c))
 CTL_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/ctl/*.c))

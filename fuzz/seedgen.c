@@ -9,6 +9,7 @@
  *
  * Usage: fuzz-seedgen DIR   (writes DIR/<harness>/<name>)
  */
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -17,7 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attest/attest.h"
 #include "crypto/ecsig.h"
+#include "crypto/encoding.h"
 #include "domain/tokens.h"
 #include "fuzz_support.c"
 
@@ -479,6 +482,126 @@ sg_config(void)
 	sg_put("config", "argv", "\x01", 1, argv, sizeof(argv) - 1);
 }
 
+/* The contents of a vector file of test/vectors/attestation/ (run from the
+ * repository root); exits on failure. */
+static uint8_t *
+sg_slurp(const char *rel, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	uint8_t *b;
+	long n;
+
+	snprintf(path, sizeof(path), "test/vectors/attestation/%s", rel);
+	f = fopen(path, "rb");
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0) {
+		perror(path);
+		exit(1);
+	}
+	rewind(f);
+	b = malloc((size_t)n + 1);
+	if (b == NULL || fread(b, 1, (size_t)n, f) != (size_t)n) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/* Android seeds from one PEM chain: its leaf's KeyDescription (selector 0),
+ * the chain length-prefixed (2, and 6 with the checks skipped) and as a
+ * payload (1: base64, 5: JSON text). */
+static void
+sg_android_chain(const char *rel, const char *name)
+{
+	size_t len, o = 0, jo = 0;
+	uint8_t *pem = sg_slurp(rel, &len), chain[20000];
+	char json[30000], seed[64], *b64 = NULL;
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x;
+	int i = 0;
+
+	jo = (size_t)snprintf(json, sizeof(json), "{\"format\":\"android-key\",\"x5c\":[");
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(x, &der);
+		if (n <= 0 || o + 2 + (size_t)n > sizeof(chain))
+			exit(1);
+		if (i == 0) {
+			ASN1_OBJECT *kd = OBJ_txt2obj("1.3.6.1.4.1.11129.2.1.17", 1);
+			int e = X509_get_ext_by_OBJ(x, kd, -1);
+			ASN1_OBJECT_free(kd);
+			ASN1_OCTET_STRING *d = X509_EXTENSION_get_data(X509_get_ext(x, e));
+			snprintf(seed, sizeof(seed), "%s-keydesc", name);
+			sg_put("keydesc", seed, "\x00", 1, ASN1_STRING_get0_data(d),
+			       (size_t)ASN1_STRING_length(d));
+		}
+		chain[o++] = (uint8_t)(n >> 8);
+		chain[o++] = (uint8_t)n;
+		memcpy(chain + o, der, (size_t)n);
+		o += (size_t)n;
+		if (b64_encode(der, (size_t)n, &b64) != BA_OK)
+			exit(1);
+		jo += (size_t)snprintf(json + jo, sizeof(json) - jo, "%s\"%s\"", i ? "," : "", b64);
+		free(b64);
+		OPENSSL_free(der);
+		X509_free(x);
+		i++;
+	}
+	ERR_clear_error();
+	jo += (size_t)snprintf(json + jo, sizeof(json) - jo, "]}");
+	snprintf(seed, sizeof(seed), "%s-chain", name);
+	sg_put("keydesc", seed, "\x02", 1, chain, o);
+	snprintf(seed, sizeof(seed), "%s-chain-unchecked", name);
+	sg_put("keydesc", seed, "\x06", 1, chain, o);
+	snprintf(seed, sizeof(seed), "%s-payload-json", name);
+	sg_put("keydesc", seed, "\x05", 1, json, jo);
+	if (b64_encode((const uint8_t *)json, jo, &b64) != BA_OK)
+		exit(1);
+	snprintf(seed, sizeof(seed), "%s-payload", name);
+	sg_text("keydesc", seed, 1, b64);
+	snprintf(seed, sizeof(seed), "%s-evaluate-required", name);
+	sg_text("keydesc", seed, 1 | 8 | (ATTEST_MODE_REQUIRED << 4), b64);
+	free(b64);
+	BIO_free(bio);
+	free(pem);
+}
+
+/* Key attestation seeds: real Android chains and the ios-14.4 App Attest
+ * object with its assertion (accepted at the harness's time). */
+static void
+sg_attest(void)
+{
+	size_t al, sl;
+	uint8_t *att, *asn, *buf;
+
+	sg_android_chain("android/keyattestation/caiman/sdk36/TEE_EC_RKP.pem", "caiman-tee");
+	sg_android_chain("android/keyattestation/blueline/sdk28/SB_RSA_NONE_USERAUTH.pem",
+	                 "blueline-sb-userauth");
+	sg_android_chain("android/keyattestation/invalid/malformed_rot_device_locked.pem",
+	                 "rot-device-locked-01");
+	sg_android_chain("android/keyattestation/allow_while_on_body.pem", "allow-while-on-body");
+
+	att = sg_slurp("apple/veehaitch/ios-14.4.attestation.cbor", &al);
+	asn = sg_slurp("apple/veehaitch/ios-14.4.assertion.cbor", &sl);
+	buf = malloc(3 + al + sl);
+	if (buf == NULL)
+		exit(1);
+	buf[1] = (uint8_t)(al >> 8);
+	buf[2] = (uint8_t)al;
+	memcpy(buf + 3, att, al);
+	memcpy(buf + 3 + al, asn, sl);
+	buf[0] = 0;
+	sg_put("appattest", "ios-14.4", NULL, 0, buf, 3 + al + sl);
+	buf[0] = 1 | 2 | 4;
+	sg_put("appattest", "ios-14.4-unchecked", NULL, 0, buf, 3 + al + sl);
+	sg_put("appattest", "ios-14.4-cbor-guard", "\x20", 1, att, al);
+	free(buf);
+	free(att);
+	free(asn);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -499,6 +622,7 @@ main(int argc, char **argv)
 	sg_jws();
 	sg_authz();
 	sg_config();
+	sg_attest();
 	printf("fuzz-seedgen: %d seeds written under %s\n", sg_count, sg_dir);
 	return 0;
 }

@@ -41,6 +41,8 @@
 #include "../../fuzz/jws.c"
 #include "../../fuzz/authz.c"
 #include "../../fuzz/config.c"
+#include "../../fuzz/keydesc.c"
+#include "../../fuzz/appattest.c"
 
 typedef int (*fuzz_entry_fn)(const uint8_t *data, size_t size);
 
@@ -128,6 +130,8 @@ REPLAY_TEST(encoding)
 REPLAY_TEST(jws)
 REPLAY_TEST(authz)
 REPLAY_TEST(config)
+REPLAY_TEST(keydesc)
+REPLAY_TEST(appattest)
 
 int
 main(void)
@@ -142,6 +146,8 @@ main(void)
 		cmocka_unit_test(test_replay_jws),
 		cmocka_unit_test(test_replay_authz),
 		cmocka_unit_test(test_replay_config),
+		cmocka_unit_test(test_replay_keydesc),
+		cmocka_unit_test(test_replay_appattest),
 	};
 
 	/* Before anything allocates through OpenSSL. */

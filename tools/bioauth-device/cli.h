@@ -72,6 +72,17 @@ int cli_load_key(bioauth_keystore *ks, const char *key_id, int passphrase_stdin,
 json_t *cli_register_body(const bioauth_key *key, const char *device_id,
                           const char *display_name);
 
+/* `bioauth-device attest-ca init --dir D` (attest.c). Returns the exit code. */
+int cmd_attest_ca(int argc, char **argv);
+
+/*
+ * The Android Key Attestation payload (attestation_encoded_result: base64 of
+ * {"format": "android-key", "x5c": [leaf, intermediate, root]}) for `key`,
+ * issued by the test CA in `ca_dir` with `challenge` as attestationChallenge
+ * (attest.c). malloc'd; NULL after printing the error.
+ */
+char *cli_android_attestation(const bioauth_key *key, const char *ca_dir, const char *challenge);
+
 /* `bioauth-device demo ...` (demo.c). Returns the exit code. */
 int cmd_demo(int argc, char **argv);
 

@@ -26,6 +26,7 @@ static const char usage_main[] =
 	"\n"
 	"commands:\n"
 	"  keygen            generate a key pair and store it\n"
+	"  attest-ca         make a local test attestation CA (attest-ca init --dir D)\n"
 	"  register-payload  print the JSON body for POST /v1/auth/mobile-biometrics/register\n"
 	"  sign              sign a challenge, print {key_id, signature}\n"
 	"  list              list the stored keys\n"
@@ -40,13 +41,18 @@ static const char usage_main[] =
 static const char usage_keygen[] =
 	"usage: bioauth-device keygen [--type ec|rsa] [--platform ios|android]\n"
 	"                             [--key-id ID] [--passphrase-stdin] [--store DIR]\n"
+	"                             [--attest android-key --attest-ca D --challenge C]\n"
 	"\n"
 	"Generates a key pair (default: EC P-256 for ios), stores it and prints\n"
 	"{publicKeyId, publicKey, keyType, os}. publicKey is standard base64 of the\n"
 	"key as the platform exports it: ios = raw 65-byte EC point or PKCS#1 RSA\n"
 	"key, android = DER SubjectPublicKeyInfo. --key-id defaults to 22 random\n"
 	"base64url characters. --passphrase-stdin reads one line from standard\n"
-	"input and encrypts the private key with it (scrypt + AES-256).\n";
+	"input and encrypts the private key with it (scrypt + AES-256).\n"
+	"--attest android-key also prints attestation_encoded_result: a Keystore-\n"
+	"style chain for the key issued by the test CA in D (attest-ca init), whose\n"
+	"KeyDescription attests challenge C (the register call's `challenge`).\n"
+	"It implies --platform android.\n";
 
 static const char usage_register[] =
 	"usage: bioauth-device register-payload --key-id ID [--device-id ID]\n"
@@ -307,7 +313,10 @@ static int cmd_keygen(int argc, char **argv)
 	struct cli_opt opts[] = {
 		{"type", 1, NULL}, {"platform", 1, NULL}, {"key-id", 1, NULL},
 		{"passphrase-stdin", 0, NULL}, {"store", 1, NULL},
+		{"attest", 1, NULL}, {"attest-ca", 1, NULL}, {"challenge", 1, NULL},
 	};
+	const char *attest, *attest_ca, *challenge;
+	char *attestation = NULL;
 	char pass[BIOAUTH_PASSPHRASE_MAX + 1];
 	size_t pass_len = 0;
 	bioauth_key_type type = BIOAUTH_KEY_EC;
@@ -343,6 +352,25 @@ static int cmd_keygen(int argc, char **argv)
 		        BIOAUTH_KEY_ID_MAX);
 		goto out;
 	}
+	attest = cli_get(opts, ARRAY_LEN(opts), "attest");
+	attest_ca = cli_get(opts, ARRAY_LEN(opts), "attest-ca");
+	challenge = cli_get(opts, ARRAY_LEN(opts), "challenge");
+	if (attest != NULL || attest_ca != NULL || challenge != NULL) {
+		if (attest == NULL || strcmp(attest, "android-key") != 0) {
+			cli_err("--attest must be android-key");
+			goto out;
+		}
+		if (attest_ca == NULL || challenge == NULL) {
+			cli_err("--attest android-key needs --attest-ca D and --challenge C");
+			goto out;
+		}
+		if (cli_get(opts, ARRAY_LEN(opts), "platform") != NULL &&
+		    platform != BIOAUTH_PLATFORM_ANDROID) {
+			cli_err("--attest android-key makes an Android key (--platform android)");
+			goto out;
+		}
+		platform = BIOAUTH_PLATFORM_ANDROID;
+	}
 	rc = CLI_EXIT_FAIL;
 	if (cli_get(opts, ARRAY_LEN(opts), "passphrase-stdin") != NULL &&
 	    cli_read_passphrase(pass, &pass_len) != 0)
@@ -354,6 +382,9 @@ static int cmd_keygen(int argc, char **argv)
 		cli_err("key generation failed: %s", bioauth_strerror(r));
 		goto out;
 	}
+	if (attest != NULL &&
+	    (attestation = cli_android_attestation(key, attest_ca, challenge)) == NULL)
+		goto out;
 	r = bioauth_keystore_save(ks, key, pass_len > 0 ? pass : NULL, pass_len);
 	if (r != BIOAUTH_OK) {
 		cli_err("cannot store key %s: %s", bioauth_key_get_id(key), bioauth_strerror(r));
@@ -364,12 +395,15 @@ static int cmd_keygen(int argc, char **argv)
 		cli_err("cannot export the public key: %s", bioauth_strerror(r));
 		goto out;
 	}
-	rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s}",
+	rc = cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s*, s:s*}",
 	                              "publicKeyId", bioauth_key_get_id(key),
 	                              "publicKey", pub,
 	                              "keyType", bioauth_key_type_name(type),
-	                              "os", bioauth_platform_name(platform)));
+	                              "os", bioauth_platform_name(platform),
+	                              "challenge", attestation != NULL ? challenge : NULL,
+	                              "attestation_encoded_result", attestation));
 out:
+	free(attestation);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	bioauth_buffer_free(pub);
 	bioauth_key_free(key);
@@ -612,6 +646,7 @@ static const struct command *cmds_of(void)
 {
 	static const struct command cmds[] = {
 		{"keygen", cmd_keygen},
+		{"attest-ca", cmd_attest_ca},
 		{"register-payload", cmd_register_payload},
 		{"sign", cmd_sign},
 		{"list", cmd_list},

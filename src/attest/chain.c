@@ -1,0 +1,90 @@
+/*
+ * chain.c - certificate helpers shared by the verifiers, see chain.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include "attest/chain.h"
+
+#define MAX_CERT_DER (16u * 1024u)
+
+enum attest_reason attest_certs_decode(const uint8_t *const *der, const size_t *lens,
+                                       size_t n, X509 **x)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = der[i];
+		if (lens[i] == 0 || lens[i] > MAX_CERT_DER)
+			return ATTEST_MALFORMED;
+		x[i] = d2i_X509(NULL, &p, (long)lens[i]);
+		if (x[i] == NULL || p != der[i] + lens[i]) {
+			ERR_clear_error();
+			return ATTEST_MALFORMED;
+		}
+	}
+	return ATTEST_OK;
+}
+
+void attest_certs_free(X509 **x, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		X509_free(x[i]);
+		x[i] = NULL;
+	}
+}
+
+bool attest_link_ok(X509 *child, X509 *issuer)
+{
+	EVP_PKEY *k;
+	bool ok;
+
+	if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(issuer)) != 0)
+		return false;
+	k = X509_get0_pubkey(issuer);
+	ok = k != NULL && X509_verify(child, k) == 1;
+	ERR_clear_error();
+	return ok;
+}
+
+bool attest_cert_valid_at(X509 *x, time_t at)
+{
+	time_t t = at;
+
+	return X509_cmp_time(X509_get0_notBefore(x), &t) < 0 &&
+	       X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+}
+
+const ASN1_OCTET_STRING *attest_cert_ext(X509 *x, const char *oid, int *count)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	const ASN1_OCTET_STRING *v = NULL;
+
+	*count = 0;
+	if (obj == NULL)
+		return NULL;
+	for (int i = 0; i < X509_get_ext_count(x); i++) {
+		X509_EXTENSION *e = X509_get_ext(x, i);
+		if (OBJ_cmp(X509_EXTENSION_get_object(e), obj) == 0) {
+			if (v == NULL)
+				v = X509_EXTENSION_get_data(e);
+			(*count)++;
+		}
+	}
+	ASN1_OBJECT_free(obj);
+	return v;
+}
+
+void attest_detail(struct attest_verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->facts.detail, sizeof(v->facts.detail), fmt, ap);
+	va_end(ap);
+}

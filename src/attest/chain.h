@@ -1,0 +1,35 @@
+/*
+ * chain.h - certificate helpers shared by the Android and Apple verifiers
+ * (internal to src/attest).
+ */
+#ifndef BIOAUTH_ATTEST_CHAIN_H
+#define BIOAUTH_ATTEST_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "attest/attest.h"
+
+/* Decodes n DER certificates (each consumed whole) into x[] (set to NULL
+ * first; free with attest_certs_free). ATTEST_OK, ATTEST_MALFORMED or
+ * ATTEST_INTERNAL. */
+enum attest_reason attest_certs_decode(const uint8_t *const *der, const size_t *lens,
+                                       size_t n, X509 **x);
+void attest_certs_free(X509 **x, size_t n);
+/* One link: child's issuer name is issuer's subject and child's signature
+ * verifies under issuer's key. */
+bool attest_link_ok(X509 *child, X509 *issuer);
+/* notBefore <= at <= notAfter. */
+bool attest_cert_valid_at(X509 *x, time_t at);
+/* The value of the extension `oid` (dotted) in x; NULL when absent. *count
+ * gets how many times it occurs. */
+const ASN1_OCTET_STRING *attest_cert_ext(X509 *x, const char *oid, int *count);
+/* Writes a short note into v->facts.detail. */
+void attest_detail(struct attest_verdict *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
