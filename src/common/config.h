@@ -45,6 +45,8 @@ struct config {
 	unsigned per_ip_connections; /* --per-ip-connections, 64 */
 	char *log_level;          /* --log-level debug|info|warn|error, info */
 	bool demo_app;            /* --demo-app: create ./data/demo-app.json on first start */
+	char *tls_cert;           /* --tls-cert PEM chain; TLS on when set */
+	char *tls_key;            /* --tls-key PEM private key */
 };
 
 /* Fills `c` with defaults, then applies the file, environment (envp-style
@@ -57,5 +59,10 @@ int config_load(struct config *c, int argc, char **argv, int *first_arg,
 /* Prints every option with its environment variable and default. */
 void config_usage(FILE *out, const char *prog);
 void config_clear(struct config *c);
+/* Calls changed(name, was, now, arg) for each option whose value differs
+ * between `old` and `cur`, values written as text (for reload logs). */
+void config_diff(const struct config *old, const struct config *cur,
+                 void (*changed)(const char *name, const char *was,
+                                 const char *now, void *arg), void *arg);
 
 #endif

@@ -1,6 +1,16 @@
 /*
- * main.c - bioauthd: configuration, storage, the HTTP server, and a clean
- * shutdown on SIGTERM/SIGINT.
+ * main.c - bioauthd: configuration, storage, the HTTP server, a reload on
+ * SIGHUP and a clean shutdown on SIGTERM/SIGINT.
+ *
+ * SIGHUP re-reads the configuration (file, environment, flags as given at
+ * start) and the TLS certificate and key. An invalid configuration or TLS
+ * pair is refused with an error log line and the running settings stay.
+ * The log level and the TLS files change live; every other changed
+ * setting is logged as needing a restart (the request threads read the
+ * configuration without locks, so it is never written while they run).
+ *
+ * --check-config loads and validates the configuration (and the TLS pair)
+ * and exits: 0 and "configuration OK", or 2 and the reason on stderr.
  *
  * Signals: SIGTERM and SIGINT are blocked before any thread starts, so every
  * thread (MHD's, the store's) inherits the mask and the main thread alone
@@ -8,7 +18,8 @@
  * HTTP server (no new connections, in-flight requests and their commits
  * finish), then close the store (drains queued commits), then exit 0.
  *
- * Exit codes: 0 clean shutdown or --help, 2 bad configuration or usage,
+ * Exit codes: 0 clean shutdown, --help or --check-config passed, 2 bad
+ * configuration or usage,
  * 1 start-up failure (storage, keys, listen socket).
  */
 #include <errno.h>
@@ -28,6 +39,7 @@
 #include "domain/keyring.h"
 #include "domain/token_cache.h"
 #include "edge/http.h"
+#include "edge/tls.h"
 #include "server/demo.h"
 #include "server/maintenance.h"
 #include "store/store.h"
@@ -88,6 +100,106 @@ prepare_data_dir(const struct config *cfg)
 	return BA_OK;
 }
 
+/* Removes every "--check-config" from argv (it is an action, not a
+ * setting); true if there was one. */
+static bool
+take_check_flag(int *argc, char **argv)
+{
+	bool found = false;
+	int i, j = 1;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--check-config") == 0) {
+			found = true;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	*argc = j;
+	return found;
+}
+
+/* --check-config: the configuration has loaded; check what only opening
+ * it shows (the TLS pair) and report. */
+static int
+check_config(const struct config *cfg)
+{
+	char why[512];
+
+	if (cfg->tls_cert != NULL &&
+	    tls_check_files(cfg->tls_cert, cfg->tls_key, why, sizeof(why)) != BA_OK) {
+		fprintf(stderr, "TLS: %s\n", why);
+		return 2;
+	}
+	printf("configuration OK\n");
+	return 0;
+}
+
+/* config_diff callback of a reload: logs each changed setting and notes
+ * in *(bool *)arg whether one of them needs a restart. */
+static void
+on_changed(const char *name, const char *was, const char *now, void *arg)
+{
+	static const char *const live[] = { "log-level", "tls-cert", "tls-key", NULL };
+	bool applied = false;
+	size_t i;
+
+	for (i = 0; live[i] != NULL; i++)
+		applied = applied || strcmp(live[i], name) == 0;
+	if (!applied)
+		*(bool *)arg = true;
+	/* The database setting may be a URL with a password: no values. */
+	if (strcmp(name, "db") == 0)
+		was = now = "(not logged)";
+	log_write(applied ? LOG_INFO : LOG_WARN,
+	          applied ? "reload: setting changed" :
+	                    "reload: setting changed, takes effect on restart",
+	          "setting", name, "was", was, "now", now, NULL);
+}
+
+/* SIGHUP: re-reads the configuration and the TLS pair, applies what can
+ * change live, keeps everything as it was when anything is invalid. */
+static void
+reload(struct config *cfg, int argc, char **argv)
+{
+	struct config next;
+	enum log_level lvl = LOG_INFO;
+	char why[512];
+	bool help = false, restart = false;
+	char *tmp;
+
+	log_write(LOG_INFO, "reload: SIGHUP received", NULL);
+	if (config_load(&next, argc, argv, NULL, &help, stderr) != BA_OK) {
+		log_write(LOG_ERROR, "reload refused: invalid configuration "
+		          "(reason on stderr); keeping the running one", NULL);
+		return;
+	}
+	if ((next.tls_cert == NULL) != (cfg->tls_cert == NULL)) {
+		log_write(LOG_ERROR, "reload refused: TLS can only be turned "
+		          "on or off by a restart", NULL);
+		goto out;
+	}
+	if (next.tls_cert != NULL &&
+	    tls_reload(next.tls_cert, next.tls_key, why, sizeof(why)) != BA_OK) {
+		log_write(LOG_ERROR, "reload refused: TLS certificate; keeping "
+		          "the running one", "detail", why, NULL);
+		goto out;
+	}
+	config_diff(cfg, &next, on_changed, &restart);
+	if (log_level_parse(next.log_level, &lvl) == 0)
+		log_set_level(lvl);
+	/* Only main reads these three: swap them in. */
+	tmp = cfg->log_level, cfg->log_level = next.log_level, next.log_level = tmp;
+	tmp = cfg->tls_cert, cfg->tls_cert = next.tls_cert, next.tls_cert = tmp;
+	tmp = cfg->tls_key, cfg->tls_key = next.tls_key, next.tls_key = tmp;
+	log_write(LOG_INFO, "reload done", "tls", cfg->tls_cert != NULL ?
+	          "certificate reloaded" : "off",
+	          "restart_needed", restart ? "true" : "false", NULL);
+out:
+	config_clear(&next);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -103,16 +215,25 @@ main(int argc, char **argv)
 	bool help = false;
 	int first = argc, sig = 0, rc, code = 1;
 	char listen[300], threads[16];
+	bool check = take_check_flag(&argc, argv);
 
 	if (config_load(&cfg, argc, argv, &first, &help, stderr) != BA_OK)
 		return 2;
-	if (help)
+	if (help) {
+		printf("  %-32s %s\n", "--check-config",
+		       "validate flags, environment, config file and TLS files, then exit");
 		return 0;
+	}
 	if (first < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n",
 		        argv[0], argv[first]);
 		config_clear(&cfg);
 		return 2;
+	}
+	if (check) {
+		code = check_config(&cfg);
+		config_clear(&cfg);
+		return code;
 	}
 	if (log_level_parse(cfg.log_level, &lvl) == 0)
 		log_set_level(lvl);
@@ -121,6 +242,7 @@ main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* The database holds signing keys and secret hashes: owner only. */
@@ -163,13 +285,18 @@ main(int argc, char **argv)
 	         strchr(cfg.listen_host, ':') != NULL ? "]" : "", cfg.listen_port);
 	snprintf(threads, sizeof(threads), "%d", cfg.threads);
 	log_write(LOG_INFO, "bioauthd started", "listen", listen,
+	          "tls", cfg.tls_cert != NULL ? "on" : "off",
 	          "issuer", cfg.issuer, "storage", store->ops->name,
 	          "durable", cfg.durable ? "true" : "false",
 	          "threads", threads, NULL);
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) == 0 && (sig == SIGTERM || sig == SIGINT))
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGHUP)
+			reload(&cfg, argc, argv);
 	}
 	log_write(LOG_INFO, "shutting down",
 	          "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
