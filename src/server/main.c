@@ -167,14 +167,26 @@ reload(struct config *cfg, int argc, char **argv)
 	enum log_level lvl = LOG_INFO;
 	char why[512];
 	bool help = false, restart = false;
-	char *tmp;
+	char *tmp, *reason = NULL;
+	size_t reason_len = 0;
+	FILE *err;
+	int rc;
 
 	log_write(LOG_INFO, "reload: SIGHUP received", NULL);
-	if (config_load(&next, argc, argv, NULL, &help, stderr) != BA_OK) {
-		log_write(LOG_ERROR, "reload refused: invalid configuration "
-		          "(reason on stderr); keeping the running one", NULL);
+	/* config_load reports on a stream: keep its line for the log. */
+	err = open_memstream(&reason, &reason_len);
+	rc = config_load(&next, argc, argv, NULL, &help, err != NULL ? err : stderr);
+	if (err != NULL)
+		fclose(err);
+	if (rc != BA_OK) {
+		if (reason_len > 0 && reason[reason_len - 1] == '\n')
+			reason[reason_len - 1] = '\0';
+		log_write(LOG_ERROR, "reload refused: invalid configuration; "
+		          "keeping the running one", "detail", reason, NULL);
+		free(reason);
 		return;
 	}
+	free(reason);
 	if ((next.tls_cert == NULL) != (cfg->tls_cert == NULL)) {
 		log_write(LOG_ERROR, "reload refused: TLS can only be turned "
 		          "on or off by a restart", NULL);
@@ -187,8 +199,6 @@ reload(struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	config_diff(cfg, &next, on_changed, &restart);
-	if (log_level_parse(next.log_level, &lvl) == 0)
-		log_set_level(lvl);
 	/* Only main reads these three: swap them in. */
 	tmp = cfg->log_level, cfg->log_level = next.log_level, next.log_level = tmp;
 	tmp = cfg->tls_cert, cfg->tls_cert = next.tls_cert, next.tls_cert = tmp;
@@ -196,6 +206,9 @@ reload(struct config *cfg, int argc, char **argv)
 	log_write(LOG_INFO, "reload done", "tls", cfg->tls_cert != NULL ?
 	          "certificate reloaded" : "off",
 	          "restart_needed", restart ? "true" : "false", NULL);
+	/* Last, so that the lines above show at the level they were sent. */
+	if (log_level_parse(cfg->log_level, &lvl) == 0)
+		log_set_level(lvl);
 out:
 	config_clear(&next);
 }
@@ -237,6 +250,16 @@ main(int argc, char **argv)
 	}
 	if (log_level_parse(cfg.log_level, &lvl) == 0)
 		log_set_level(lvl);
+	if (cfg.tls_cert != NULL) {
+		char why[512];
+
+		if (tls_check_files(cfg.tls_cert, cfg.tls_key, why, sizeof(why)) != BA_OK) {
+			log_write(LOG_ERROR, "cannot load the TLS certificate",
+			          "detail", why, NULL);
+			config_clear(&cfg);
+			return 2;
+		}
+	}
 
 	/* Before any thread exists: they all inherit this mask. */
 	sigemptyset(&sigs);
