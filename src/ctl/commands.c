@@ -13,5 +13,6 @@ const struct ctl_command *const ctl_tables[] = {
 	ctl_signing_key_commands,
 	ctl_audit_commands,
 	ctl_db_commands,
+	ctl_backup_commands,
 	NULL
 };

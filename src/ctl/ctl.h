@@ -61,6 +61,7 @@ extern const struct ctl_command ctl_db_commands[];
 extern const struct ctl_command ctl_token_commands[];
 extern const struct ctl_command ctl_signing_key_commands[];
 extern const struct ctl_command ctl_audit_commands[];
+extern const struct ctl_command ctl_backup_commands[];
 /* All tables, NULL-terminated (commands.c). */
 extern const struct ctl_command *const ctl_tables[];
 

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "api/ctx.h"
 #include "common/config.h"
@@ -224,6 +225,7 @@ main(int argc, char **argv)
 	struct keyring *keys = NULL;
 	struct maintenance *maint = NULL;
 	enum log_level lvl = LOG_INFO;
+	int db_lock = -1;
 	sigset_t sigs;
 	bool help = false;
 	int first = argc, sig = 0, rc, code = 1;
@@ -274,6 +276,16 @@ main(int argc, char **argv)
 	if (prepare_data_dir(&cfg) != BA_OK)
 		goto out;
 
+	/* A SQLite file is held (shared) while we run, so that bioauthctl
+	 * restore can tell and refuse. */
+	if (!is_postgres(cfg.db)) {
+		rc = store_sqlite_lock(cfg.db, false, &db_lock);
+		if (rc == BA_ERR_CONFLICT) {
+			log_write(LOG_ERROR, "the database is being restored "
+			          "(bioauthctl restore holds it)", "db", cfg.db, NULL);
+			goto out;
+		}
+	}
 	sopt.durable = cfg.durable;
 	sopt.pool_size = cfg.db_pool_size;
 	rc = store_open(cfg.db, &sopt, &store);
@@ -329,6 +341,8 @@ out:
 	maintenance_stop(maint);
 	keyring_free(keys);
 	store_close(store);
+	if (db_lock >= 0)
+		close(db_lock);   /* after the store: closing drops SQLite's locks */
 	pubkey_cache_flush();
 	sig_cleanup();
 	token_cache_flush();
