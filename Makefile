@@ -5,7 +5,7 @@
 BUILD   ?= build
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS     = libmicrohttpd gnutls jansson openssl sqlite3 libargon2 libpq
+PKGS     = libmicrohttpd gnutls jansson openssl sqlite3 libargon2 libpq libsystemd
 
 ifeq ($(origin CC),default)
 CC = cc

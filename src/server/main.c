@@ -9,6 +9,11 @@
  * setting is logged as needing a restart (the request threads read the
  * configuration without locks, so it is never written while they run).
  *
+ * Under systemd (Type=notify) the service manager is told READY=1 once the
+ * server listens, RELOADING=1 / READY=1 around a reload, STOPPING=1 at
+ * shutdown, and - when the unit sets WatchdogSec= - WATCHDOG=1 every half
+ * period from the signal loop. Outside systemd these calls do nothing.
+ *
  * --check-config loads and validates the configuration (and the TLS pair)
  * and exits: 0 and "configuration OK", or 2 and the reason on stderr.
  *
@@ -30,6 +35,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/ctx.h"
@@ -159,6 +166,18 @@ on_changed(const char *name, const char *was, const char *now, void *arg)
 	          "setting", name, "was", was, "now", now, NULL);
 }
 
+/* Tells systemd a reload began (READY=1 follows when it is over). */
+static void
+notify_reloading(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	           (unsigned long long)t.tv_sec * 1000000ULL +
+	           (unsigned long long)t.tv_nsec / 1000ULL);
+}
+
 /* SIGHUP: re-reads the configuration and the TLS pair, applies what can
  * change live, keeps everything as it was when anything is invalid. */
 static void
@@ -174,6 +193,7 @@ reload(struct config *cfg, int argc, char **argv)
 	int rc;
 
 	log_write(LOG_INFO, "reload: SIGHUP received", NULL);
+	notify_reloading();
 	/* config_load reports on a stream: keep its line for the log. */
 	err = open_memstream(&reason, &reason_len);
 	rc = config_load(&next, argc, argv, NULL, &help, err != NULL ? err : stderr);
@@ -226,6 +246,7 @@ main(int argc, char **argv)
 	struct maintenance *maint = NULL;
 	enum log_level lvl = LOG_INFO;
 	int db_lock = -1;
+	uint64_t watchdog_usec = 0;
 	sigset_t sigs;
 	bool help = false;
 	int first = argc, sig = 0, rc, code = 1;
@@ -325,14 +346,31 @@ main(int argc, char **argv)
 	          "durable", cfg.durable ? "true" : "false",
 	          "threads", threads, NULL);
 
+	sd_notify(0, "READY=1");
+	/* WatchdogSec=: ping at half the period between signals. */
+	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
+		watchdog_usec = 0;
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		struct timespec wait_for = {
+			.tv_sec = (time_t)(watchdog_usec / 2000000),
+			.tv_nsec = (long)(watchdog_usec / 2 % 1000000) * 1000,
+		};
+
+		sig = watchdog_usec > 0 ? sigtimedwait(&sigs, NULL, &wait_for)
+		                        : sigwaitinfo(&sigs, NULL);
+		if (sig < 0) {
+			if (errno == EAGAIN)
+				sd_notify(0, "WATCHDOG=1");
 			continue;
+		}
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
 			reload(&cfg, argc, argv);
+			sd_notify(0, "READY=1");
+		}
 	}
+	sd_notify(0, "STOPPING=1");
 	log_write(LOG_INFO, "shutting down",
 	          "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
 	code = 0;
