@@ -743,3 +743,57 @@ config_diff(const struct config *old, const struct config *cur,
 			changed(options[i].name, a, b, arg);
 	}
 }
+
+void
+config_man_text(FILE *out, const char *s)
+{
+	bool line_start = true;
+
+	for (; *s != '\0'; s++) {
+		if (line_start && (*s == '.' || *s == '\''))
+			fputs("\\&", out);
+		if (*s == '-')
+			fputs("\\-", out);
+		else if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '`')
+			fputs("\\(dq", out);
+		else
+			fputc(*s, out);
+		line_start = *s == '\n';
+	}
+}
+
+void
+config_man_options(FILE *out)
+{
+	char env[64];
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++) {
+		const struct opt *o = &options[i];
+
+		env_name(o, env, sizeof(env));
+		fputs(".TP\n.BI \"", out);
+		config_man_text(out, "--");
+		config_man_text(out, o->name);
+		fputs(" \" ", out);
+		config_man_text(out, o->metavar);
+		fputc('\n', out);
+		config_man_text(out, o->help);
+		fputs(".\nEnvironment\n.BR ", out);
+		config_man_text(out, env);
+		fputs(" ;\ndefault ", out);
+		if (o->def != NULL)
+			config_man_text(out, o->def);
+		else if (strcmp(o->name, "threads") == 0)
+			fputs("the number of online cores", out);
+		else if (strcmp(o->name, "issuer") == 0)
+			config_man_text(out, "http(s)://<listen>/oidc");
+		else if (strcmp(o->name, "db") == 0)
+			config_man_text(out, "<data-dir>/bioauth.db");
+		else
+			fputs("none", out);
+		fputs(".\n", out);
+	}
+}

@@ -59,6 +59,10 @@ int config_load(struct config *c, int argc, char **argv, int *first_arg,
 /* Prints every option with its environment variable and default. */
 void config_usage(FILE *out, const char *prog);
 void config_clear(struct config *c);
+/* Writes `s` as man(7) text (escaping '-', '\\', leading '.'). */
+void config_man_text(FILE *out, const char *s);
+/* Writes every option as a man(7) .TP entry (the OPTIONS section). */
+void config_man_options(FILE *out);
 /* Calls changed(name, was, now, arg) for each option whose value differs
  * between `old` and `cur`, values written as text (for reload logs). */
 void config_diff(const struct config *old, const struct config *cur,

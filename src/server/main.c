@@ -50,6 +50,7 @@
 #include "edge/tls.h"
 #include "server/demo.h"
 #include "server/maintenance.h"
+#include "server/manpage.h"
 #include "store/store.h"
 
 /* True when `db` names a PostgreSQL database rather than a SQLite file. */
@@ -253,11 +254,17 @@ main(int argc, char **argv)
 	char listen[300], threads[16];
 	bool check = take_check_flag(&argc, argv);
 
+	if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+		manpage_write(stdout);
+		return 0;
+	}
+
 	if (config_load(&cfg, argc, argv, &first, &help, stderr) != BA_OK)
 		return 2;
 	if (help) {
 		printf("  %-32s %s\n", "--check-config",
 		       "validate flags, environment, config file and TLS files, then exit");
+		printf("  %-32s %s\n", "--man", "print the manual page (man(7)) and exit");
 		return 0;
 	}
 	if (first < argc) {

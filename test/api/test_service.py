@@ -75,3 +75,25 @@ def test_systemd_unit_verifies_with_low_exposure():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "verify clean" in r.stdout or "skipped" in r.stdout
+
+
+def test_man_pages_lint_clean_and_match_help(tmp_path):
+    for prog in ("bioauthd", "bioauthctl"):
+        page = subprocess.run([str(BUILD / prog), "--man"], capture_output=True,
+                              text=True, timeout=30, check=True).stdout
+        f = tmp_path / f"{prog}.8"
+        f.write_text(page)
+        lint = subprocess.run(["mandoc", "-T", "lint", "-W", "style", str(f)],
+                              capture_output=True, text=True, timeout=30)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+        assert page.startswith(f".TH {prog.upper()} 8 ")
+        # Every option of --help is in the page (the same table drives both).
+        helptext = subprocess.run([str(BUILD / prog), "--help"], capture_output=True,
+                                  text=True, timeout=30).stdout
+        import re
+        flags = set(re.findall(r"^  (--[a-z][a-z-]+)", helptext, re.M))
+        assert "--tls-cert" in flags
+        for flag in flags:
+            assert flag.replace("-", "\\-") in page, (prog, flag)
+    ctl_page = (tmp_path / "bioauthctl.8").read_text()
+    assert '.B "backup"' in ctl_page and '.B "restore"' in ctl_page
