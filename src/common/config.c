@@ -115,6 +115,8 @@ static const struct opt options[] = {
 	  "serve HTTPS with this PEM certificate chain (leaf first; reread on SIGHUP)" },
 	{ "tls-key", T_STR, OFF(tls_key), NULL, 0, 0, NULL, "FILE",
 	  "PEM private key of --tls-cert (reread on SIGHUP)" },
+	{ "signing-key-rotate-days", T_INT, OFF(signing_key_rotate_days), "0", 0,
+	  3650, NULL, "DAYS", "rotate the signing key when it is this old (0: never)" },
 };
 #undef OFF
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -47,6 +47,7 @@ struct config {
 	bool demo_app;            /* --demo-app: create ./data/demo-app.json on first start */
 	char *tls_cert;           /* --tls-cert PEM chain; TLS on when set */
 	char *tls_key;            /* --tls-key PEM private key */
+	int signing_key_rotate_days; /* --signing-key-rotate-days, 0 = off */
 };
 
 /* Fills `c` with defaults, then applies the file, environment (envp-style
