@@ -228,9 +228,10 @@ def test_reload_under_load_loses_nothing_and_swaps_the_certificate(bioauthd, pki
     time.sleep(0.5)
     crt.write_bytes(new_crt.read_bytes())
     key.write_bytes(new_key.read_bytes())
-    for _ in range(5):
+    for i in range(5):       # one at a time: pending SIGHUPs would merge
         srv.signal(signal.SIGHUP)
-        time.sleep(0.2)
+        wait_log(srv, '"msg":"reload done"', i + 1)
+        time.sleep(0.1)
     time.sleep(0.5)
     stop.set()
     for t in threads:
