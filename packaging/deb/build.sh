@@ -55,7 +55,6 @@ Installed-Size: $size
 Depends: $shlibs, adduser, init-system-helpers (>= 1.52)
 Section: net
 Priority: optional
-Homepage: https://bioauth.invalid/
 Description: self-hosted biometric login server
  bioauthd serves the Mobile Biometrics API (device key registration and
  signature login), users, passwords, OAuth 2.0 tokens and OpenID Connect
