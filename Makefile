@@ -5,7 +5,7 @@
 BUILD   ?= build
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS     = libmicrohttpd jansson openssl sqlite3 libargon2 libpq libcbor
+PKGS     = libmicrohttpd gnutls jansson openssl sqlite3 libargon2 libpq libsystemd libcbor
 
 ifeq ($(origin CC),default)
 CC = cc
@@ -42,10 +42,18 @@ ifneq ($(DEVCLI_OBJ),)
 PROGRAMS += $(BUILD)/bioauth-device
 endif
 
-.PHONY: all test unit api run clean install-deps install
+MAN8 = $(BUILD)/man/bioauthd.8 $(BUILD)/man/bioauthctl.8
+
+.PHONY: all test unit api run clean install-deps install man deb check-unit
 # Keep objects make would otherwise delete as intermediates (test objects).
 .SECONDARY:
-all: $(PROGRAMS) $(TEST_BIN)
+all: $(PROGRAMS) $(TEST_BIN) $(MAN8)
+
+# The man pages are written by the programs from the tables behind --help.
+man: $(MAN8)
+$(BUILD)/man/%.8: $(BUILD)/%
+	@mkdir -p $(@D)
+	$< --man > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -108,11 +116,13 @@ run: install-deps
 install-deps:
 	@scripts/install-deps.sh
 
-# Installs the programs and the device SDK (library, header, pkg-config
-# file, man page) under $(DESTDIR)$(PREFIX).
+# Installs the programs, their man pages and the device SDK (library,
+# header, pkg-config file, man page) under $(DESTDIR)$(PREFIX).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	        $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	        $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+	        $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0755 $(BUILD)/bioauthd $(BUILD)/bioauthctl $(BUILD)/bioauth-device $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BUILD)/libbioauth-device.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libbioauth-device.so.1 $(DESTDIR)$(PREFIX)/lib/
@@ -120,6 +130,14 @@ install: all
 	install -m 0644 sdk/include/bioauth_device.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 $(BUILD)/bioauth-device.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 0644 docs/man/bioauth-device.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+# The systemd unit: systemd-analyze verify clean, exposure <= 2.0.
+check-unit: $(BUILD)/bioauthd
+	scripts/check-systemd-unit.sh $(BUILD)
+
+# Debian package build/bioauth_<version>_amd64.deb (packaging/deb/build.sh).
+deb: all
+	packaging/deb/build.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-*

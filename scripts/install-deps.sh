@@ -7,15 +7,16 @@ PACKAGES=(
   build-essential pkg-config clang
   libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3
   libargon2-dev libcmocka-dev libpq-dev libcurl4-openssl-dev libcbor-dev
+  libgnutls28-dev libsystemd-dev mandoc
   curl python3 python3-pytest python3-requests python3-cryptography python3-jwt python3-yaml
 )
 # Extra groups, selected by arguments: "postgres" adds a server for the
 # PostgreSQL backend tests, "ci" the tools of the CI-only passes (valgrind;
-# chattr and setpriv for the storage-fault tests).
+# chattr and setpriv for the storage-fault tests; lintian for the package).
 for extra in "$@"; do
   case "$extra" in
     postgres) PACKAGES+=(postgresql) ;;
-    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev) ;;
+    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev lintian) ;;
     *) echo "install-deps: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done

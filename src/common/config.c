@@ -111,6 +111,12 @@ static const struct opt options[] = {
 	  "debug, info, warn or error" },
 	{ "demo-app", T_BOOL, OFF(demo_app), "false", 0, 0, NULL, "BOOL",
 	  "create a demo app (data-dir/demo-app.json) on first start" },
+	{ "tls-cert", T_STR, OFF(tls_cert), NULL, 0, 0, NULL, "FILE",
+	  "serve HTTPS with this PEM certificate chain (leaf first; reread on SIGHUP)" },
+	{ "tls-key", T_STR, OFF(tls_key), NULL, 0, 0, NULL, "FILE",
+	  "PEM private key of --tls-cert (reread on SIGHUP)" },
+	{ "signing-key-rotate-days", T_INT, OFF(signing_key_rotate_days), "0", 0,
+	  3650, NULL, "DAYS", "rotate the signing key when it is this old (0: never)" },
 };
 #undef OFF
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -432,8 +438,13 @@ apply_derived(struct config *c, FILE *err)
 	bool v6 = strchr(c->listen_host, ':') != NULL;
 	size_t n;
 
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+		fprintf(err, "--tls-cert and --tls-key go together\n");
+		return BA_ERR_CONFIG;
+	}
 	if (c->issuer == NULL) {
-		snprintf(buf, sizeof(buf), "http://%s%s%s:%u/oidc", v6 ? "[" : "",
+		snprintf(buf, sizeof(buf), "%s://%s%s%s:%u/oidc",
+		         c->tls_cert != NULL ? "https" : "http", v6 ? "[" : "",
 		         c->listen_host, v6 ? "]" : "", c->listen_port);
 		if (set_str(&c->issuer, buf) != BA_OK)
 			return BA_ERR_NOMEM;
@@ -649,7 +660,7 @@ config_usage(FILE *out, const char *prog)
 				         cores < 1 ? 1L : cores);
 				def = dbuf;
 			} else if (strcmp(o->name, "issuer") == 0) {
-				def = "http://<listen>/oidc";
+				def = "http(s)://<listen>/oidc";
 			} else if (strcmp(o->name, "db") == 0) {
 				def = "<data-dir>/bioauth.db";
 			} else {
@@ -679,4 +690,112 @@ config_clear(struct config *c)
 	}
 	free(c->listen_host);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Writes the value of option `o` in `c` as text into buf. */
+static void
+format_value(const struct config *c, const struct opt *o, char *buf,
+             size_t len)
+{
+	const char *base = (const char *)c;
+
+	switch (o->type) {
+	case T_STR:
+	case T_CHOICE: {
+		const char *v = *(char *const *)(const void *)(base + o->offset);
+		snprintf(buf, len, "%s", v != NULL ? v : "");
+		break;
+	}
+	case T_LISTEN:
+		snprintf(buf, len, "%s:%u", c->listen_host != NULL ?
+		         c->listen_host : "", c->listen_port);
+		break;
+	case T_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)(const void *)(base + o->offset)
+		         ? "true" : "false");
+		break;
+	case T_INT:
+		snprintf(buf, len, "%d", *(const int *)(const void *)(base + o->offset));
+		break;
+	case T_UINT:
+		snprintf(buf, len, "%u", *(const unsigned *)(const void *)(base + o->offset));
+		break;
+	case T_I64:
+		snprintf(buf, len, "%" PRId64,
+		         *(const int64_t *)(const void *)(base + o->offset));
+		break;
+	case T_SIZE:
+		snprintf(buf, len, "%zu", *(const size_t *)(const void *)(base + o->offset));
+		break;
+	}
+}
+
+void
+config_diff(const struct config *old, const struct config *cur,
+            void (*changed)(const char *name, const char *was,
+                            const char *now, void *arg), void *arg)
+{
+	char a[1024], b[1024];
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++) {
+		format_value(old, &options[i], a, sizeof(a));
+		format_value(cur, &options[i], b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			changed(options[i].name, a, b, arg);
+	}
+}
+
+void
+config_man_text(FILE *out, const char *s)
+{
+	bool line_start = true;
+
+	for (; *s != '\0'; s++) {
+		if (line_start && (*s == '.' || *s == '\''))
+			fputs("\\&", out);
+		if (*s == '-')
+			fputs("\\-", out);
+		else if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '`')
+			fputs("\\(dq", out);
+		else
+			fputc(*s, out);
+		line_start = *s == '\n';
+	}
+}
+
+void
+config_man_options(FILE *out)
+{
+	char env[64];
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++) {
+		const struct opt *o = &options[i];
+
+		env_name(o, env, sizeof(env));
+		fputs(".TP\n.BI \"", out);
+		config_man_text(out, "--");
+		config_man_text(out, o->name);
+		fputs(" \" ", out);
+		config_man_text(out, o->metavar);
+		fputc('\n', out);
+		config_man_text(out, o->help);
+		fputs(".\nEnvironment\n.BR ", out);
+		config_man_text(out, env);
+		fputs(" ;\ndefault ", out);
+		if (o->def != NULL)
+			config_man_text(out, o->def);
+		else if (strcmp(o->name, "threads") == 0)
+			fputs("the number of online cores", out);
+		else if (strcmp(o->name, "issuer") == 0)
+			config_man_text(out, "http(s)://<listen>/oidc");
+		else if (strcmp(o->name, "db") == 0)
+			config_man_text(out, "<data-dir>/bioauth.db");
+		else
+			fputs("none", out);
+		fputs(".\n", out);
+	}
 }

@@ -45,6 +45,9 @@ struct config {
 	unsigned per_ip_connections; /* --per-ip-connections, 64 */
 	char *log_level;          /* --log-level debug|info|warn|error, info */
 	bool demo_app;            /* --demo-app: create ./data/demo-app.json on first start */
+	char *tls_cert;           /* --tls-cert PEM chain; TLS on when set */
+	char *tls_key;            /* --tls-key PEM private key */
+	int signing_key_rotate_days; /* --signing-key-rotate-days, 0 = off */
 };
 
 /* Fills `c` with defaults, then applies the file, environment (envp-style
@@ -57,5 +60,14 @@ int config_load(struct config *c, int argc, char **argv, int *first_arg,
 /* Prints every option with its environment variable and default. */
 void config_usage(FILE *out, const char *prog);
 void config_clear(struct config *c);
+/* Writes `s` as man(7) text (escaping '-', '\\', leading '.'). */
+void config_man_text(FILE *out, const char *s);
+/* Writes every option as a man(7) .TP entry (the OPTIONS section). */
+void config_man_options(FILE *out);
+/* Calls changed(name, was, now, arg) for each option whose value differs
+ * between `old` and `cur`, values written as text (for reload logs). */
+void config_diff(const struct config *old, const struct config *cur,
+                 void (*changed)(const char *name, const char *was,
+                                 const char *now, void *arg), void *arg);
 
 #endif

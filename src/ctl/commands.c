@@ -14,5 +14,6 @@ const struct ctl_command *const ctl_tables[] = {
 	ctl_audit_commands,
 	ctl_db_commands,
 	ctl_attestation_commands,
+	ctl_backup_commands,
 	NULL
 };

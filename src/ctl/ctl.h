@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/config.h"
 #include "store/store.h"
@@ -62,6 +63,9 @@ extern const struct ctl_command ctl_token_commands[];
 extern const struct ctl_command ctl_signing_key_commands[];
 extern const struct ctl_command ctl_audit_commands[];
 extern const struct ctl_command ctl_attestation_commands[];
+extern const struct ctl_command ctl_backup_commands[];
+/* Writes bioauthctl(8) in man(7) format (manpage.c, bioauthctl --man). */
+void ctl_manpage_write(FILE *out);
 /* All tables, NULL-terminated (commands.c). */
 extern const struct ctl_command *const ctl_tables[];
 

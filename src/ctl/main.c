@@ -60,8 +60,8 @@ usage(struct ctl *c, FILE *out)
 				    cmd->summary);
 		}
 	}
-	fprintf(out, "\n'%s GROUP COMMAND --help' describes one command.\n",
-	    c->prog);
+	fprintf(out, "\n'%s GROUP COMMAND --help' describes one command;\n"
+	    "'%s --man' prints the manual page.\n", c->prog, c->prog);
 }
 
 /* Usage of one group: its commands. */
@@ -116,6 +116,10 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.prog = "bioauthctl";
 	json_set_alloc_funcs(json_alloc, json_wipe_free);
+	if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+		ctl_manpage_write(stdout);
+		return CTL_EXIT_OK;
+	}
 
 	if (config_load(&c.cfg, argc, argv, &first, &help, stderr) != BA_OK) {
 		rc = CTL_EXIT_USAGE;

@@ -51,6 +51,7 @@ struct http_server {
 	atomic_bool stopping;       /* replies carry Connection: close */
 	atomic_bool closed;         /* drained: new requests get 503 at once */
 	atomic_bool starting;       /* MHD log lines are errors while starting */
+	bool tls;                   /* HTTPS (tls.c holds the certificate) */
 	struct watchdog *watchdog;  /* read deadline of requests (watchdog.c) */
 	struct workpool *pool;      /* CPU-heavy request work (workpool.c) */
 };

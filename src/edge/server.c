@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "edge/internal.h"
+#include "edge/tls.h"
 #include "edge/watchdog.h"
 #include "edge/workpool.h"
 
@@ -80,6 +81,9 @@ queue(struct req *r)
 
 	if (r->resp == NULL)
 		return MHD_NO;
+	if (r->srv->tls)
+		MHD_add_response_header(r->resp, "Strict-Transport-Security",
+		                        TLS_HSTS);
 	ok = MHD_queue_response(r->conn, r->status, r->resp);
 	MHD_destroy_response(r->resp);
 	r->resp = NULL;
@@ -366,6 +370,14 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	struct http_server *s;
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
+	/* TLS: the certificate comes from tls.c in each handshake, so
+	 * SIGHUP can replace it without restarting the daemon. */
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)tls_cert_callback },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	char why[512];
 	unsigned flags;
 	size_t mem;
 	int r = BA_ERR_INTERNAL;
@@ -390,6 +402,22 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 		flags |= MHD_USE_POLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES) {
+			log_write(LOG_ERROR, "this libmicrohttpd has no TLS "
+			          "certificate callback (GnuTLS 3)", NULL);
+			r = BA_ERR_CONFIG;
+			goto out;
+		}
+		if (tls_reload(cfg->tls_cert, cfg->tls_key, why, sizeof(why)) != BA_OK) {
+			log_write(LOG_ERROR, "cannot load the TLS certificate",
+			          "detail", why, NULL);
+			r = BA_ERR_CONFIG;
+			goto out;
+		}
+		s->tls = true;
+		flags |= MHD_USE_TLS;
+	}
 	/* The pool holds the head plus the read and write buffers; the exact
 	 * head limit is enforced in req_check_head with a JSON 431. */
 	mem = cfg->header_limit * 2 + 8192;
@@ -414,6 +442,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, watchdog_notify, s->watchdog,
+		MHD_OPTION_ARRAY, s->tls ? tls_opts : &tls_opts[2],
 		MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		log_write(LOG_ERROR, "cannot start the HTTP server",
@@ -427,6 +456,8 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	r = BA_OK;
 out:
 	if (s != NULL) {
+		if (s->tls)
+			tls_unload_all();
 		workpool_stop(s->pool);
 		watchdog_stop(s->watchdog);
 		pthread_cond_destroy(&s->cv);
@@ -492,6 +523,8 @@ http_server_stop(struct http_server *s)
 		return;
 	}
 	MHD_stop_daemon(s->daemon);
+	if (s->tls)
+		tls_unload_all();
 	workpool_stop(s->pool);
 	watchdog_stop(s->watchdog);
 	if (fd != MHD_INVALID_SOCKET)

@@ -226,4 +226,23 @@ void store_free_authenticators(struct model_authenticator *a, size_t n);
 void store_free_signing_keys(struct model_signing_key *k, size_t n);
 void store_free_audit(struct model_audit *e, size_t n);
 
+/* --- SQLite file operations (sqlite_backup.c) --- */
+/* Takes an advisory lock (flock) on the SQLite file `path`, creating the
+ * file if missing: shared for a server (several may share a file),
+ * exclusive for a restore; never waits. *fd receives the descriptor that
+ * holds it (close it only after the database is closed). BA_OK,
+ * BA_ERR_CONFLICT when the other kind is held, BA_ERR_IO otherwise. */
+int store_sqlite_lock(const char *path, bool exclusive, int *fd);
+/* Copies the SQLite database `db` into the new file `to` with SQLite's
+ * online backup API: a consistent snapshot while servers write, fsync'd
+ * (file and directory), checked with PRAGMA quick_check, written under a
+ * temporary name and renamed. Fills sha256_hex (65 bytes, the file's
+ * SHA-256) and *bytes. BA_ERR_CONFLICT if `to` exists. */
+int store_sqlite_backup(const char *db, const char *to, char sha256_hex[65],
+                        int64_t *bytes);
+/* Replaces the contents of the SQLite database `db` with the backup
+ * `from` (checked first), holding the exclusive lock: BA_ERR_CONFLICT
+ * while a server holds the database. */
+int store_sqlite_restore(const char *from, const char *db);
+
 #endif
