@@ -15,6 +15,7 @@
 #include "crypto/encoding.h"
 #include "domain/apps.h"
 #include "domain/keyring.h"
+#include "domain/sessions.h"
 #include "domain/token_cache.h"
 #include "edge/form.h"
 
@@ -82,8 +83,7 @@ check_session(struct bioauth_ctx *ctx, const struct token_claims *t, int64_t now
 		return BA_ERR_INVALID_TOKEN;
 	if (r != BA_OK)
 		return r;
-	if (s.revoked || s.expires_at <= now || strcmp(s.app_id, t->app_id) != 0 ||
-	    strcmp(s.user_id, t->sub) != 0)
+	if (!sessions_live(&s, t->app_id, t->sub, now))
 		r = BA_ERR_INVALID_TOKEN;
 	model_session_clear(&s);
 	return r;

@@ -13,6 +13,7 @@
 #include "common/secret.h"
 #include "crypto/rand.h"
 #include "domain/apps.h"
+#include "domain/sessions.h"
 #include "domain/tokens.h"
 
 #define MAX_ATTRIBUTES_LEN 4096
@@ -209,10 +210,8 @@ login_done(struct req *r, struct store_write *w, int rc)
 	struct token_subject subj = {0};
 
 	if (rc != BA_OK) {
-		if (rc == BA_ERR_STORE_UNAVAILABLE || rc == BA_ERR_NOMEM || rc == BA_ERR_INTERNAL)
-			req_reply_error(r, rc, NULL);
-		else
-			login_fail(r, l, rc, NULL);
+		/* a refusal's failure audit event was committed with it (store.h) */
+		req_reply_error(r, rc, NULL);
 		return;
 	}
 	subj.app = &l->caller.app;
@@ -233,9 +232,7 @@ check_existing_session(struct bioauth_ctx *ctx, const struct login *l, int64_t n
 	struct model_session s = {0};
 	int rc = ctx->store->ops->session_get(ctx->store, l->session_id, &s);
 
-	if (rc == BA_OK && (s.revoked || s.expires_at <= now ||
-	                    strcmp(s.app_id, l->caller.app.app_id) != 0 ||
-	                    strcmp(s.user_id, l->user_id) != 0))
+	if (rc == BA_OK && !sessions_live(&s, l->caller.app.app_id, l->user_id, now))
 		rc = BA_ERR_NOT_FOUND;
 	model_session_clear(&s);
 	return rc;

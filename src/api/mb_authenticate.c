@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "crypto/pubkey.h"
 #include "crypto/rand.h"
+#include "domain/challenges.h"
 
 #define MAX_ID 256
 #define MAX_APPROVAL_ENTRIES 10
@@ -224,17 +225,8 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 	}
 	if (rc != BA_OK)
 		return rc;
-	if (strcmp(c.app_id, l->caller.app.app_id) != 0 || strcmp(c.user_id, l->user_id) != 0 ||
-	    (c.device_id != NULL && a->device_id != NULL && strcmp(c.device_id, a->device_id) != 0)) {
-		*why = "the challenge was issued for another user or device";
-		rc = BA_ERR_INVALID_CHALLENGE;
-	} else if (c.consumed) {
-		*why = "the challenge was already used";
-		rc = BA_ERR_CHALLENGE_REUSED;
-	} else if (c.expires_at <= now) {
-		*why = "the challenge has expired";
-		rc = BA_ERR_CHALLENGE_EXPIRED;
-	} else {
+	rc = challenges_usable(&c, l->caller.app.app_id, l->user_id, a->device_id, now, why);
+	if (rc == BA_OK) {
 		l->start_challenge = c.challenge;
 		l->approval_data = c.approval_data;
 		c.challenge = c.approval_data = NULL;

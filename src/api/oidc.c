@@ -18,6 +18,7 @@
 #include "crypto/rand.h"
 #include "domain/apps.h"
 #include "domain/keyring.h"
+#include "domain/sessions.h"
 
 static void
 client_credentials(struct req *r, struct caller *c)
@@ -160,7 +161,7 @@ introspect_access(struct bioauth_ctx *ctx, const struct caller *c, const char *t
 	       ctx->store->ops->token_is_revoked(ctx->store, t.jti, &revoked) == BA_OK && !revoked;
 	if (live && t.kind == TOKEN_USER)
 		live = ctx->store->ops->session_get(ctx->store, t.sid, &s) == BA_OK &&
-		       !s.revoked && s.expires_at > now;
+		       sessions_live(&s, NULL, NULL, now);
 	if (live) {
 		out = json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
 		                "active", 1, "sub", t.sub, "aud", t.aud, "client_id", t.client_id,
@@ -188,7 +189,7 @@ introspect_refresh(struct bioauth_ctx *ctx, const struct caller *c, const char *
 		return NULL;
 	if (!rt.rotated && rt.expires_at > now &&
 	    ctx->store->ops->session_get(ctx->store, rt.session_id, &s) == BA_OK &&
-	    !s.revoked && s.expires_at > now && strcmp(s.app_id, c->app.app_id) == 0)
+	    sessions_live(&s, c->app.app_id, NULL, now))
 		out = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
 		                "active", 1, "sub", s.user_id, "client_id", c->app.client_id,
 		                "iss", ctx->cfg->issuer, "exp", (json_int_t)rt.expires_at,

@@ -1,10 +1,10 @@
 /*
  * lockout.h - what a failed authentication does to a key's lock state.
  *
- * Both store backends (sqlite_write.c, postgres_write.c) count failed
- * signatures per authenticator and lock the key at the app's threshold. They
- * read the key's state, ask lockout_after_failure() what to do, and write
- * the result in the same transaction; the rule lives here once.
+ * The store's write logic (write.c, for both backends) counts failed
+ * signatures per authenticator and locks the key at the app's threshold: it
+ * reads the key's state, asks lockout_after_failure() what to do, and
+ * writes the result in the same transaction; the rule lives here once.
  */
 #ifndef BIOAUTH_STORE_LOCKOUT_H
 #define BIOAUTH_STORE_LOCKOUT_H

@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "store/postgres_internal.h"
+#include "store/write.h"
 
 /* PostgreSQL type oids of the columns we read (pg_type.dat). */
 #define OID_BOOL 16
@@ -202,19 +203,24 @@ static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 }
 
 /* Prepares every statement of `tab` on `pc`. */
+int pg_prepare(struct pg_conn *pc, const char *name, const char *sql)
+{
+	PGresult *res = PQprepare(pc->c, name, sql, 0, NULL);
+	int r = BA_OK;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_map_error(pc->c, res, name);
+	PQclear(res);
+	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
+}
+
 static int prepare_table(struct pg_conn *pc, const struct pg_stmt *tab, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		PGresult *res = PQprepare(pc->c, tab[i].name, tab[i].sql, 0, NULL);
-		int r = BA_OK;
+	int r = BA_OK;
 
-		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-			r = pg_map_error(pc->c, res, tab[i].name);
-		PQclear(res);
-		if (r != BA_OK)
-			return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
-	}
-	return BA_OK;
+	for (size_t i = 0; r == BA_OK && i < n; i++)
+		r = pg_prepare(pc, tab[i].name, tab[i].sql);
+	return r;
 }
 
 static int prepare_all(struct pg_conn *pc)
@@ -225,7 +231,7 @@ static int prepare_all(struct pg_conn *pc)
 	if (r == BA_OK)
 		r = prepare_table(pc, pg_read_stmts, pg_read_stmts_n);
 	if (r == BA_OK)
-		r = prepare_table(pc, pg_write_stmts, pg_write_stmts_n);
+		r = pg_prepare_writes(pc);
 	if (r == BA_OK)
 		pc->prepared = true;
 	return r;
@@ -557,14 +563,6 @@ static double elapsed(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void out_reset(struct store_write *w)
-{
-	model_session_clear(&w->out.session);
-	w->out.locked = false;
-	w->out.locked_until = 0;
-	w->out.reuse_detected = false;
-}
-
 /* COMMIT, checking that the server really committed (an aborted
  * transaction answers COMMIT with ROLLBACK). */
 static int commit(struct pg_conn *pc)
@@ -586,27 +584,29 @@ static int commit(struct pg_conn *pc)
  * Returns the job's code; sets *fatal when the transaction as a whole is
  * lost (connection gone, savepoint commands failed).
  */
-static int run_job(struct pg_conn *pc, struct store_write *w, bool savepoint, bool *fatal)
+static int run_job(struct pg_conn *pc, struct store_write *w, bool savepoint, bool *fatal,
+                   bool *keep)
 {
 	int r, rr = BA_OK;
 
 	*fatal = false;
-	out_reset(w);
+	*keep = false;
+	store_write_out_reset(w);
 	if (savepoint && (r = pg_exec_simple(pc, "SAVEPOINT w")) != BA_OK) {
 		*fatal = true;
 		return r;
 	}
-	r = pg_apply(pc, w);
+	r = pg_apply(pc, w, keep);
 	if (savepoint && !pg_conn_lost(pc))
-		rr = pg_exec_simple(pc, r == BA_OK ? "RELEASE SAVEPOINT w"
+		rr = pg_exec_simple(pc, r == BA_OK || *keep ? "RELEASE SAVEPOINT w"
 		                                   : "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w");
 	if (pg_conn_lost(pc) || rr != BA_OK) {
 		*fatal = true;
 		if (r == BA_OK)
 			r = pg_conn_lost(pc) ? BA_ERR_STORE_UNAVAILABLE : rr;
 	}
-	if (r != BA_OK)
-		out_reset(w);
+	if (r != BA_OK && !*keep)
+		store_write_out_reset(w);
 	return r;
 }
 
@@ -623,7 +623,7 @@ static int run_job(struct pg_conn *pc, struct store_write *w, bool savepoint, bo
  */
 static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jobs, size_t n)
 {
-	bool batch = n > 1, fatal = false;
+	bool batch = n > 1, fatal = false, keep = false;
 	struct timespec t0;
 	size_t ran = 0;
 	int r;
@@ -638,7 +638,7 @@ static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jo
 			break;
 		if (!(was_up && attempt == 0 && pg_conn_lost(pc))) {
 			for (size_t i = 0; i < n; i++) {
-				out_reset(jobs[i]->w);
+				store_write_out_reset(jobs[i]->w);
 				jobs[i]->rc = r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
 			}
 			return n;
@@ -646,7 +646,7 @@ static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jo
 		pg_conn_drop(pc);
 	}
 	for (ran = 0; ran < n; ran++) {
-		r = run_job(pc, jobs[ran]->w, batch, &fatal);
+		r = run_job(pc, jobs[ran]->w, batch, &fatal, &keep);
 		jobs[ran]->rc = r;
 		if (fatal) {
 			ran++;
@@ -656,7 +656,7 @@ static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jo
 		if (r == PG_RETRY)
 			break;
 	}
-	if (!batch && r != BA_OK) {
+	if (!batch && r != BA_OK && !keep) {
 		/* a single job that failed: nothing to commit */
 		(void)pg_exec_simple(pc, "ROLLBACK");
 		return r == PG_RETRY ? 0 : 1;
@@ -671,7 +671,7 @@ static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jo
 	if (r == PG_RETRY) {
 		/* refused at commit (serialization): run them all again */
 		for (size_t i = 0; i < ran; i++)
-			out_reset(jobs[i]->w);
+			store_write_out_reset(jobs[i]->w);
 		return 0;
 	}
 lost:
@@ -684,7 +684,7 @@ lost:
 	for (size_t i = 0; i < ran; i++) {
 		if (jobs[i]->rc == BA_OK || jobs[i]->rc == PG_RETRY) {
 			jobs[i]->rc = r;
-			out_reset(jobs[i]->w);
+			store_write_out_reset(jobs[i]->w);
 		}
 	}
 	return ran;
@@ -702,7 +702,7 @@ static void run_jobs(struct pg_store *s, struct pg_conn *pc, struct pg_job **job
 		size_t k = run_txn(s, pc, jobs + start, n - start);
 
 		if (k == 0 && ++stuck >= WRITE_ATTEMPTS) {
-			out_reset(jobs[start]->w);
+			store_write_out_reset(jobs[start]->w);
 			jobs[start]->rc = BA_ERR_STORE_UNAVAILABLE;
 			k = 1;
 		}
@@ -772,7 +772,7 @@ static int pg_submit(struct store *st, struct store_write *w, store_done_fn done
 	job->arg = arg;
 
 	pthread_mutex_lock(&s->q_mu);
-	if (s->stopping) {
+	if (s->stopping || s->queued >= STORE_MAX_QUEUE) {
 		pthread_mutex_unlock(&s->q_mu);
 		free(job);
 		return BA_ERR_STORE_UNAVAILABLE;

@@ -38,11 +38,9 @@ struct pg_stmt {
 	const char *sql;
 };
 
-/* The statements of postgres_read.c and postgres_write.c. */
+/* The statements of postgres_read.c (the writes' are in statements.c). */
 extern const struct pg_stmt pg_read_stmts[];
 extern const size_t pg_read_stmts_n;
-extern const struct pg_stmt pg_write_stmts[];
-extern const size_t pg_write_stmts_n;
 
 /* One pooled connection; used by one thread at a time. */
 struct pg_conn {
@@ -116,6 +114,9 @@ void pgp_bytes(struct pg_params *p, const uint8_t *b, size_t n);
 /* Makes `pc` usable, reconnecting when it is down and its backoff passed.
  * BA_OK or BA_ERR_STORE_UNAVAILABLE. */
 int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc);
+/* Prepares statement `sql` as `name` on `pc`: BA_OK or the mapped error
+ * (a retryable failure counts as BA_ERR_STORE_UNAVAILABLE). */
+int pg_prepare(struct pg_conn *pc, const char *name, const char *sql);
 /* Forgets a connection that failed so the next pg_conn_ensure() reconnects
  * at once. */
 void pg_conn_drop(struct pg_conn *pc);
@@ -180,10 +181,13 @@ int pg_token_is_revoked(struct store *s, const char *jti, bool *revoked);
 int pg_audit_list(struct store *s, const struct store_audit_filter *f,
                   struct model_audit **out, size_t *n);
 
-/* --- postgres_write.c --- */
+/* --- postgres_tx.c --- */
 
-/* Applies one write on `pc` inside a transaction the caller opened; the
- * caller commits on BA_OK and rolls back otherwise. Fills w->out. */
-int pg_apply(struct pg_conn *pc, struct store_write *w);
+/* Applies one write on `pc` through the shared write logic (write.h),
+ * inside a transaction the caller opened; the caller commits on BA_OK or
+ * *keep and rolls back otherwise. Fills w->out. */
+int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep);
+/* Prepares the write statements (statements.h) on a new connection. */
+int pg_prepare_writes(struct pg_conn *pc);
 
 #endif

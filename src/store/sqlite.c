@@ -53,12 +53,12 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "store/sqlite_internal.h"
+#include "store/write.h"
 
 #define DEFAULT_POOL 4
 #define DEFAULT_BUSY_MS 5000
 #define DEFAULT_BATCH 256
 #define MAX_POOL 64
-#define MAX_QUEUE 100000
 
 /* Checkpoint policy (see the comment at the top). */
 #define CKPT_PAGES 4000                 /* about 16 MiB of WAL with 4 KiB pages */
@@ -107,7 +107,7 @@ int sq_conn_err(const struct sq_conn *c)
 	return r == BA_OK ? BA_ERR_INTERNAL : r;
 }
 
-sqlite3_stmt *sq_prepare(struct sq_conn *c, enum sq_stmt id, const char *sql)
+sqlite3_stmt *sq_prepare(struct sq_conn *c, int id, const char *sql)
 {
 	sqlite3_stmt *st = c->st[id];
 
@@ -134,7 +134,7 @@ sqlite3_stmt *sq_prepare(struct sq_conn *c, enum sq_stmt id, const char *sql)
 void sq_reset_used(struct sq_conn *c)
 {
 	for (size_t i = 0; i < c->n_used; i++) {
-		enum sq_stmt id = c->used_list[i];
+		int id = c->used_list[i];
 
 		sqlite3_reset(c->st[id]);
 		sqlite3_clear_bindings(c->st[id]);
@@ -210,7 +210,7 @@ bool sq_col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
 
 static void conn_close(struct sq_conn *c)
 {
-	for (size_t i = 0; i < SQ__COUNT; i++)
+	for (size_t i = 0; i < SQ_SLOTS; i++)
 		sqlite3_finalize(c->st[i]);
 	sqlite3_close(c->db);
 	memset(c, 0, sizeof(*c));
@@ -472,17 +472,6 @@ static void *checkpointer_main(void *arg)
 
 /* --- the writer --- */
 
-/* Forgets what a failed write put into w->out. */
-static void out_reset(struct store_write *w)
-{
-	model_session_clear(&w->out.session);
-	w->out.locked = false;
-	w->out.locked_until = 0;
-	w->out.reuse_detected = false;
-	if (w->audit != NULL)
-		w->audit->id = 0;
-}
-
 /*
  * Applies item `it` in its own savepoint. Returns BA_OK when the enclosing
  * transaction is still usable (it->rc tells the write's own result), or the
@@ -491,17 +480,18 @@ static void out_reset(struct store_write *w)
 static int apply_one(struct sq_store *s, struct sq_item *it, bool *wrote)
 {
 	struct sq_conn *c = &s->wconn;
+	bool keep = false;
 	int r;
 
 	r = sq_exec(c, SQ_SAVEPOINT, "SAVEPOINT w");
 	if (r != BA_OK)
 		return r;
-	it->rc = sq_apply(s, it->w);
+	it->rc = sq_apply(s, it->w, &keep);
 	sq_reset_used(c);
 	if (sqlite3_get_autocommit(c->db)) /* SQLite rolled everything back */
 		return it->rc == BA_OK || it->rc == BA_ERR_STORE_UNAVAILABLE ?
 		       BA_ERR_STORE_UNAVAILABLE : it->rc;
-	if (it->rc == BA_OK) {
+	if (it->rc == BA_OK || keep) {
 		*wrote = true;
 		return sq_exec(c, SQ_RELEASE, "RELEASE w");
 	}
@@ -509,7 +499,7 @@ static int apply_one(struct sq_store *s, struct sq_item *it, bool *wrote)
 	    (int)it->w->kind != SQ_KIND_PROBE)
 		log_write(LOG_ERROR, "sqlite write failed", "error", ba_strerror(it->rc),
 		          "detail", sqlite3_errmsg(c->db), NULL);
-	out_reset(it->w);
+	store_write_out_reset(it->w);
 	r = sq_exec(c, SQ_ROLLBACK_TO, "ROLLBACK TO w");
 	if (r == BA_OK)
 		r = sq_exec(c, SQ_RELEASE, "RELEASE w");
@@ -614,7 +604,7 @@ static void run_batch(struct sq_store *s, struct sq_item *batch, size_t n)
 		          "detail", sqlite3_errmsg(c->db), NULL);
 		for (struct sq_item *it = batch; it != NULL; it = it->next) {
 			it->rc = tx;
-			out_reset(it->w);
+			store_write_out_reset(it->w);
 		}
 		wrote = false;
 		fault = tx == BA_ERR_STORE_UNAVAILABLE;
@@ -677,7 +667,7 @@ static int enqueue_locked(struct sq_store *s, struct store_write *w, store_done_
 {
 	struct sq_item *it;
 
-	if (s->stopping || s->queued >= MAX_QUEUE)
+	if (s->stopping || s->queued >= STORE_MAX_QUEUE)
 		return BA_ERR_STORE_UNAVAILABLE;
 	it = calloc(1, sizeof(*it));
 	if (it == NULL)

@@ -5,7 +5,8 @@
  * in batches (group commit); a checkpointer thread with its own connection
  * copies the WAL back into the database file; a small pool of read-only
  * connections serves reads. Every connection caches its prepared statements,
- * indexed by `enum sq_stmt`; the SQL text lives at the one place that uses it.
+ * indexed by `enum sq_stmt` (the backend's own statements: transactions,
+ * schema, reads) and then by `enum st_id` (the shared write statements).
  */
 #ifndef BIOAUTH_STORE_SQLITE_INTERNAL_H
 #define BIOAUTH_STORE_SQLITE_INTERNAL_H
@@ -30,6 +31,7 @@
 enum sq_stmt {
 	/* transaction control (writer) */
 	SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
+	SQ_SP_LOGIN, SQ_SP_LOGIN_RELEASE, SQ_SP_LOGIN_ROLLBACK,
 	SQ_READ_BEGIN, SQ_READ_END,
 	/* schema */
 	SQ_VERSION_GET, SQ_VERSION_TABLE_EXISTS, SQ_VERSION_INSERT, SQ_PROBE,
@@ -40,27 +42,20 @@ enum sq_stmt {
 	SQ_AUTH_LIST_ALL,
 	SQ_CHAL_GET, SQ_SESSION_GET, SQ_REFRESH_GET, SQ_SKEY_LIST, SQ_JTI_GET,
 	SQ_AUDIT_LIST, SQ_AUDIT_LIST_USER, SQ_AUDIT_LIST_APP, SQ_AUDIT_LIST_USER_APP,
-	/* writes */
-	SQ_APP_INSERT, SQ_APP_RES_INSERT, SQ_APP_DELETE, SQ_APP_SET_SECRET,
-	SQ_USER_INSERT, SQ_USER_DELETE, SQ_USER_DEL_AUTHS, SQ_USER_DEL_SESSIONS,
-	SQ_USER_DEL_CHALS,
-	SQ_AUTH_EXISTS, SQ_AUTH_COUNT, SQ_AUTH_INSERT, SQ_AUTH_DELETE,
-	SQ_AUTH_STATE_GET, SQ_AUTH_FAIL_SET, SQ_AUTH_SUCCESS_SET,
-	SQ_CHAL_INSERT, SQ_CHAL_STATE, SQ_CHAL_CONSUME, SQ_CC_INSERT,
-	SQ_SESSION_INSERT, SQ_SESSION_ADD_FACTORS, SQ_SESSION_REVOKE,
-	SQ_REFRESH_INSERT, SQ_REFRESH_LOOKUP, SQ_REFRESH_MARK, SQ_REFRESH_DEL_SESSION,
-	SQ_SKEY_RETIRE, SQ_SKEY_INSERT, SQ_SKEY_HAS_CURRENT, SQ_JTI_INSERT, SQ_AUDIT_INSERT,
-	SQ_PURGE_CHAL, SQ_PURGE_REFRESH, SQ_PURGE_SESSIONS, SQ_PURGE_JTI, SQ_PURGE_SKEYS,
-	SQ__COUNT
+	SQ__COUNT   /* the write statements (statements.h) follow: SQ__COUNT + st_id */
 };
+
+#include "store/statements.h"
+
+#define SQ_SLOTS (SQ__COUNT + ST__COUNT)
 
 /* A connection and its statement cache; used by one thread at a time. */
 struct sq_conn {
 	sqlite3 *db;
-	sqlite3_stmt *st[SQ__COUNT];
+	sqlite3_stmt *st[SQ_SLOTS];
 	/* slots handed out since the last sq_reset_used() */
-	uint8_t used[SQ__COUNT];
-	enum sq_stmt used_list[SQ__COUNT];
+	uint8_t used[SQ_SLOTS];
+	int used_list[SQ_SLOTS];
 	size_t n_used;
 };
 
@@ -123,7 +118,7 @@ struct sq_store {
 int sq_err(int sqlite_rc);
 /* The cached statement `id` of `c`, reset and unbound, preparing `sql` on
  * first use; NULL on failure (see sqlite3_errcode(c->db)). */
-sqlite3_stmt *sq_prepare(struct sq_conn *c, enum sq_stmt id, const char *sql);
+sqlite3_stmt *sq_prepare(struct sq_conn *c, int id, const char *sql);
 /* Resets every statement handed out since the last call. */
 void sq_reset_used(struct sq_conn *c);
 /* Steps a statement that returns no row (or whose rows are ignored);
@@ -177,10 +172,12 @@ int sq_token_is_revoked(struct store *s, const char *jti, bool *revoked);
 int sq_audit_list(struct store *s, const struct store_audit_filter *f,
                   struct model_audit **out, size_t *n);
 
-/* --- sqlite_write.c --- */
+/* --- sqlite_tx.c --- */
 
-/* Applies one write on the writer connection, inside a savepoint the caller
- * rolls back when this returns an error. Fills w->out. */
-int sq_apply(struct sq_store *s, struct store_write *w);
+/* Applies one write (a store_write_kind, SQ_KIND_PROBE or SQ_KIND_MIGRATE)
+ * on the writer connection through the shared write logic (write.h), inside
+ * a savepoint the caller releases on BA_OK or *keep and rolls back
+ * otherwise. Fills w->out. */
+int sq_apply(struct sq_store *s, struct store_write *w, bool *keep);
 
 #endif

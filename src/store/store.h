@@ -24,6 +24,11 @@
  * concurrent requests - also across several bioauthd processes on one
  * PostgreSQL database - cannot both succeed.
  *
+ * The write logic is written once for both backends (write.c,
+ * write_login.c) against a narrow transaction interface (tx.h) and one
+ * statement table with the text per dialect (statements.c); a backend
+ * keeps its connections, pooling, locking, retries and error mapping.
+ *
  * Return codes: BA_OK; BA_ERR_NOT_FOUND; BA_ERR_CONFLICT; BA_ERR_NOMEM;
  * BA_ERR_STORE_UNAVAILABLE (database unreachable, read-only, disk full,
  * locked past the busy timeout); BA_ERR_INTERNAL; plus the per-write codes
@@ -96,6 +101,11 @@ enum store_write_kind {
  *    `session` is inserted.
  *    Either way out.session receives the stored session.
  *  - refresh: inserted, bound to the session.
+ * Refused with a per-write code (not STORE_UNAVAILABLE, NOMEM or INTERNAL),
+ * none of the above stays, and `audit`, when set, is recorded as the
+ * refusal instead - outcome "failure", reason ba_strerror(code) - in the
+ * same commit; `done` then gets the refusal code. A refused login is so
+ * one commit, like a successful one.
  */
 struct store_login {
 	const char *app_id;

@@ -539,6 +539,60 @@ static void test_session_revoke(void **state)
 	assert_int_equal(wsync(&w), BA_ERR_INVALID_GRANT);
 }
 
+/*
+ * A refused SW_LOGIN is one commit: what it wrote is undone, and its audit
+ * event is recorded as the refusal (outcome "failure", reason the error's
+ * name) in that same commit.
+ */
+static void test_login_refused_one_commit(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], key[ID_LEN], ch[ID_LEN], sid[ID_LEN];
+	char event[] = "authenticate", outcome[] = "success";
+	struct store_audit_filter f = { 0 };
+	unsigned long long c0, c1, w0, w1;
+	struct model_audit ev = { 0 }, *list = NULL;
+	struct model_challenge c;
+	struct store_write w;
+	int64_t now = time(NULL);
+	size_t n = 0;
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	mk_challenge(app, user, ch, now + 300);
+
+	/* the challenge is consumed, then the key check refuses */
+	login_init(&w, app, user, sid, NULL, now);
+	w.in.login.start_challenge = ch;
+	w.in.login.key_id = "no-such-key";
+	ev.time = now;
+	ev.event = event;
+	ev.outcome = outcome;
+	ev.app_id = app;
+	ev.user_id = user;
+	w.audit = &ev;
+	metrics_commit_totals(&c0, &w0);
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+	metrics_commit_totals(&c1, &w1);
+	assert_int_equal(c1 - c0, 1);
+	assert_true(ev.id > 0);
+
+	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_OK);
+	assert_false(c.consumed);
+	model_challenge_clear(&c);
+	assert_int_equal(S->ops->session_get(S, sid, &w.out.session),
+	                 BA_ERR_NOT_FOUND);
+	f.user_id = user;
+	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, ev.id);
+	assert_string_equal(list[0].event, "authenticate");
+	assert_string_equal(list[0].outcome, "failure");
+	assert_string_equal(list[0].reason, ba_strerror(BA_ERR_NOT_FOUND));
+	store_free_audit(list, n);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, store_setup, store_teardown)
 
 int main(void)
@@ -548,6 +602,7 @@ int main(void)
 		T(test_auth_failure_lock),
 		T(test_auth_failure_while_locked),
 		T(test_login_start_challenge),
+		T(test_login_refused_one_commit),
 		T(test_login_client_challenge),
 		T(test_login_existing_session),
 		T(test_refresh_rotate),

@@ -1,0 +1,25 @@
+/*
+ * sessions.h - the rules of a login session.
+ *
+ * A session is what a login creates and later logins extend; its access and
+ * refresh tokens are good only while it is live. The same rule serves the
+ * handlers (reading a session before they act) and the store's write logic
+ * (checking it again inside the transaction that acts), so both decide alike.
+ */
+#ifndef BIOAUTH_DOMAIN_SESSIONS_H
+#define BIOAUTH_DOMAIN_SESSIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/model.h"
+
+/*
+ * True when `s` is live at `now`: not revoked and not expired
+ * (expires_at > now), and, for each of `app_id` / `user_id` that is not
+ * NULL, of that app / user.
+ */
+bool sessions_live(const struct model_session *s, const char *app_id, const char *user_id,
+                   int64_t now);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * sqlite_tx.c - the transaction interface (tx.h) on the SQLite writer
+ * connection, and the writer's entry point into the shared write logic.
+ *
+ * Statements of the shared table are cached on the connection after the
+ * backend's own slots (SQ__COUNT + id) and reset by sq_reset_used().
+ */
+#include <string.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "store/sqlite_internal.h"
+#include "store/write.h"
+
+struct sq_tx {
+	struct store_tx base;      /* must be first */
+	struct sq_conn *c;
+	sqlite3_stmt *row;         /* statement positioned on its first row, or NULL */
+	int64_t changes;
+};
+
+static int bind_all(sqlite3_stmt *st, const struct tx_binds *b)
+{
+	int r = BA_OK;
+
+	if (b == NULL)
+		return BA_OK;
+	if (b->overflow)
+		return BA_ERR_INTERNAL;
+	for (int i = 0; r == BA_OK && i < b->n; i++) {
+		switch (b->v[i].type) {
+		case TX_NULL: r = sq_bind_text(st, i + 1, NULL); break;
+		case TX_TEXT: r = sq_bind_text(st, i + 1, b->v[i].text); break;
+		case TX_INT:
+		case TX_BOOL: r = sq_bind_int64(st, i + 1, b->v[i].i); break;
+		case TX_BLOB: r = sq_bind_blob(st, i + 1, b->v[i].blob, b->v[i].len); break;
+		}
+	}
+	return r;
+}
+
+static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool *row)
+{
+	struct sq_tx *x = (struct sq_tx *)t;
+	const char *sql = st_table[id].sqlite;
+	sqlite3_stmt *st;
+	int r;
+
+	x->row = NULL;
+	x->changes = 0;
+	if (row != NULL)
+		*row = false;
+	if (sql == NULL)
+		return BA_OK;   /* a step SQLite's single writer does without */
+	if ((st = sq_prepare(x->c, SQ__COUNT + (int)id, sql)) == NULL)
+		return sq_conn_err(x->c);
+	if ((r = bind_all(st, b)) != BA_OK)
+		return r;
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return sq_conn_err(x->c);
+	x->changes = sqlite3_changes64(x->c->db);
+	if (r == SQLITE_ROW) {
+		x->row = st;
+		if (row != NULL)
+			*row = true;
+	}
+	return BA_OK;
+}
+
+static int64_t changes(struct store_tx *t)
+{
+	return ((struct sq_tx *)t)->changes;
+}
+
+static int col_int(struct store_tx *t, int col, int64_t *out)
+{
+	struct sq_tx *x = (struct sq_tx *)t;
+
+	*out = 0;
+	if (x->row == NULL)
+		return BA_ERR_INTERNAL;
+	*out = sqlite3_column_int64(x->row, col);
+	return BA_OK;
+}
+
+static int col_bool(struct store_tx *t, int col, bool *out)
+{
+	int64_t v;
+	int r = col_int(t, col, &v);
+
+	*out = r == BA_OK && v != 0;
+	return r;
+}
+
+static int col_text(struct store_tx *t, int col, char **out)
+{
+	struct sq_tx *x = (struct sq_tx *)t;
+
+	*out = NULL;
+	if (x->row == NULL)
+		return BA_ERR_INTERNAL;
+	return sq_col_str(x->row, col, out) ? BA_OK : BA_ERR_NOMEM;
+}
+
+static int savepoint(struct store_tx *t, enum tx_savepoint op)
+{
+	struct sq_tx *x = (struct sq_tx *)t;
+
+	x->row = NULL;
+	sq_reset_used(x->c);   /* no statement stays pending across it */
+	switch (op) {
+	case TX_SP_BEGIN: return sq_exec(x->c, SQ_SP_LOGIN, "SAVEPOINT login");
+	case TX_SP_RELEASE: return sq_exec(x->c, SQ_SP_LOGIN_RELEASE, "RELEASE login");
+	case TX_SP_ROLLBACK: return sq_exec(x->c, SQ_SP_LOGIN_ROLLBACK, "ROLLBACK TO login");
+	}
+	return BA_ERR_INTERNAL;
+}
+
+static const struct tx_ops sq_tx_ops = {
+	run, changes, col_int, col_bool, col_text, savepoint,
+};
+
+static int probe(struct sq_conn *c)
+{
+	sqlite3_stmt *st = sq_prepare(c, SQ_PROBE, "UPDATE store_health SET probed_at = ?1 WHERE id = 1");
+	int r;
+
+	if (st == NULL)
+		return sq_conn_err(c);
+	sq_bind_int64(st, 1, (int64_t)time(NULL));
+	r = sqlite3_step(st);
+	if (r != SQLITE_DONE)
+		return sq_conn_err(c);
+	return sqlite3_changes(c->db) > 0 ? BA_OK : BA_ERR_NOT_FOUND;
+}
+
+static int migrate(struct sq_store *s)
+{
+	int version = 0;
+	int r = sq_migrate_apply(&s->wconn, &version);
+
+	pthread_mutex_lock(&s->mu);
+	s->version = version;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int sq_apply(struct sq_store *s, struct store_write *w, bool *keep)
+{
+	struct sq_tx x = { { &sq_tx_ops }, &s->wconn, NULL, 0 };
+
+	*keep = false;
+	if ((int)w->kind == SQ_KIND_PROBE)
+		return probe(&s->wconn);
+	if ((int)w->kind == SQ_KIND_MIGRATE)
+		return migrate(s);
+	return store_apply(&x.base, w, keep);
+}

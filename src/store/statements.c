@@ -1,0 +1,190 @@
+/*
+ * statements.c - the statements of the store's write logic, per dialect
+ * (statements.h). Where the dialects differ it is said next to the entry.
+ */
+#include "store/statements.h"
+
+#define SESSION_COLS \
+	"session_id, app_id, user_id, factors, org_id, client_attributes, " \
+	"created_at, auth_time, expires_at, revoked"
+
+/* Both dialects: the same text but for the parameter marks. */
+#define S(id, sq, pgsql) [id] = { #id, sq, pgsql }
+
+const struct st_text st_table[ST__COUNT] = {
+	S(ST_AUDIT_INSERT,
+	  "INSERT INTO audit (time, event, outcome, reason, app_id, user_id, key_id,"
+	  " client_attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+	  "INSERT INTO audit (time, event, outcome, reason, app_id, user_id, key_id,"
+	  " client_attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"),
+
+	/* Inserts: SQLite reports a taken unique key as a constraint error,
+	 * PostgreSQL's ON CONFLICT DO NOTHING as "no row inserted" (which
+	 * keeps the transaction usable); the write logic takes either. */
+	S(ST_APP_INSERT,
+	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
+	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
+	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING"),
+	S(ST_APP_RES_INSERT,
+	  "INSERT INTO app_resources (app_id, pos, uri) VALUES (?1, ?2, ?3)",
+	  "INSERT INTO app_resources (app_id, pos, uri) VALUES ($1, $2, $3)"),
+	S(ST_APP_DELETE, "DELETE FROM apps WHERE app_id = ?1", "DELETE FROM apps WHERE app_id = $1"),
+	S(ST_APP_SET_SECRET,
+	  "UPDATE apps SET client_secret_hash = ?2 WHERE app_id = ?1",
+	  "UPDATE apps SET client_secret_hash = $2 WHERE app_id = $1"),
+
+	S(ST_USER_INSERT,
+	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5)",
+	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at)"
+	  " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+	S(ST_USER_DELETE, "DELETE FROM users WHERE user_id = ?1",
+	  "DELETE FROM users WHERE user_id = $1"),
+	S(ST_USER_DEL_AUTHS, "DELETE FROM authenticators WHERE user_id = ?1",
+	  "DELETE FROM authenticators WHERE user_id = $1"),
+	S(ST_USER_DEL_SESSIONS, "DELETE FROM sessions WHERE user_id = ?1",
+	  "DELETE FROM sessions WHERE user_id = $1"),
+	S(ST_USER_DEL_CHALS, "DELETE FROM challenges WHERE user_id = ?1",
+	  "DELETE FROM challenges WHERE user_id = $1"),
+
+	/* PostgreSQL: concurrent registrations of one (app, user) wait here,
+	 * so the key count below stays exact until commit. */
+	S(ST_AUTH_LOCK, NULL, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))"),
+	S(ST_AUTH_EXISTS,
+	  "SELECT 1 FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2",
+	  "SELECT 1 FROM authenticators WHERE app_id = $1 AND public_key_id = $2"),
+	S(ST_AUTH_COUNT,
+	  "SELECT count(*) FROM authenticators WHERE app_id = ?1 AND user_id = ?2",
+	  "SELECT count(*) FROM authenticators WHERE app_id = $1 AND user_id = $2"),
+	S(ST_AUTH_INSERT,
+	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
+	  " os, encryption_type, device_id, display_name, challenge, attestation,"
+	  " created_at, last_used_at, failed_count, locked_until)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
+	  " os, encryption_type, device_id, display_name, challenge, attestation,"
+	  " created_at, last_used_at, failed_count, locked_until)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+	  " ON CONFLICT DO NOTHING"),
+	S(ST_AUTH_DELETE,
+	  "DELETE FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2"
+	  " AND (?3 IS NULL OR user_id = ?3)",
+	  "DELETE FROM authenticators WHERE app_id = $1 AND public_key_id = $2"
+	  " AND ($3::text IS NULL OR user_id = $3)"),
+	/* PostgreSQL: the key's row stays locked until commit. */
+	S(ST_AUTH_STATE_GET,
+	  "SELECT user_id, failed_count, locked_until FROM authenticators"
+	  " WHERE app_id = ?1 AND public_key_id = ?2",
+	  "SELECT user_id, failed_count, locked_until FROM authenticators"
+	  " WHERE app_id = $1 AND public_key_id = $2 FOR UPDATE"),
+	S(ST_AUTH_FAIL_SET,
+	  "UPDATE authenticators SET failed_count = ?3, locked_until = ?4"
+	  " WHERE app_id = ?1 AND public_key_id = ?2",
+	  "UPDATE authenticators SET failed_count = $3, locked_until = $4"
+	  " WHERE app_id = $1 AND public_key_id = $2"),
+	S(ST_AUTH_SUCCESS_SET,
+	  "UPDATE authenticators SET failed_count = 0, locked_until = 0, last_used_at = ?3"
+	  " WHERE app_id = ?1 AND public_key_id = ?2",
+	  "UPDATE authenticators SET failed_count = 0, locked_until = 0, last_used_at = $3"
+	  " WHERE app_id = $1 AND public_key_id = $2"),
+
+	S(ST_CHAL_INSERT,
+	  "INSERT INTO challenges (challenge, app_id, user_id, device_id, approval_data,"
+	  " created_at, expires_at, consumed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	  "INSERT INTO challenges (challenge, app_id, user_id, device_id, approval_data,"
+	  " created_at, expires_at, consumed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	  " ON CONFLICT DO NOTHING"),
+	/* One conditional UPDATE consumes: of two concurrent consumers the
+	 * second waits for the row and then changes nothing. */
+	S(ST_CHAL_CONSUME,
+	  "UPDATE challenges SET consumed = 1 WHERE challenge = ?1 AND app_id = ?2"
+	  " AND user_id = ?3 AND consumed = 0 AND expires_at > ?4",
+	  "UPDATE challenges SET consumed = true WHERE challenge = $1 AND app_id = $2"
+	  " AND user_id = $3 AND NOT consumed AND expires_at > $4"),
+	S(ST_CHAL_STATE,
+	  "SELECT app_id, user_id, consumed, expires_at FROM challenges WHERE challenge = ?1",
+	  "SELECT app_id, user_id, consumed, expires_at FROM challenges WHERE challenge = $1"),
+	S(ST_CC_INSERT,
+	  "INSERT INTO client_challenges (app_id, key_id, hash, used_at) VALUES (?1, ?2, ?3, ?4)",
+	  "INSERT INTO client_challenges (app_id, key_id, hash, used_at)"
+	  " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+
+	S(ST_SESSION_INSERT,
+	  "INSERT INTO sessions (session_id, app_id, user_id, factors, org_id,"
+	  " client_attributes, created_at, auth_time, expires_at, revoked)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+	  "INSERT INTO sessions (session_id, app_id, user_id, factors, org_id,"
+	  " client_attributes, created_at, auth_time, expires_at, revoked)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false) ON CONFLICT DO NOTHING"),
+	S(ST_SESSION_ADD_FACTORS,
+	  "UPDATE sessions SET factors = factors | ?2, auth_time = ?3,"
+	  " org_id = coalesce(?4, org_id), client_attributes = coalesce(?5, client_attributes)"
+	  " WHERE session_id = ?1",
+	  "UPDATE sessions SET factors = factors | $2, auth_time = $3,"
+	  " org_id = coalesce($4, org_id), client_attributes = coalesce($5, client_attributes)"
+	  " WHERE session_id = $1"),
+	S(ST_SESSION_GET,
+	  "SELECT " SESSION_COLS " FROM sessions WHERE session_id = ?1",
+	  "SELECT " SESSION_COLS " FROM sessions WHERE session_id = $1"),
+	/* PostgreSQL: a session checked before it is extended stays as checked
+	 * (the lock its UPDATE takes anyway, which refresh-token inserts of
+	 * the session do not wait for). */
+	S(ST_SESSION_LOCK,
+	  "SELECT " SESSION_COLS " FROM sessions WHERE session_id = ?1",
+	  "SELECT " SESSION_COLS " FROM sessions WHERE session_id = $1 FOR NO KEY UPDATE"),
+	S(ST_SESSION_REVOKE,
+	  "UPDATE sessions SET revoked = 1 WHERE session_id = ?1 AND (?2 IS NULL OR app_id = ?2)",
+	  "UPDATE sessions SET revoked = true WHERE session_id = $1"
+	  " AND ($2::text IS NULL OR app_id = $2)"),
+
+	S(ST_REFRESH_INSERT,
+	  "INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at, rotated)"
+	  " VALUES (?1, ?2, ?3, ?4, 0)",
+	  "INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at, rotated)"
+	  " VALUES ($1, $2, $3, $4, false) ON CONFLICT DO NOTHING"),
+	/* PostgreSQL: of two concurrent exchanges of one token the second
+	 * waits here and then sees the first's rotation. */
+	S(ST_REFRESH_LOOKUP,
+	  "SELECT r.session_id, r.expires_at, r.rotated, s.app_id, s.revoked, s.expires_at"
+	  " FROM refresh_tokens r JOIN sessions s ON s.session_id = r.session_id"
+	  " WHERE r.hash = ?1",
+	  "SELECT r.session_id, r.expires_at, r.rotated, s.app_id, s.revoked, s.expires_at"
+	  " FROM refresh_tokens r JOIN sessions s ON s.session_id = r.session_id"
+	  " WHERE r.hash = $1 FOR UPDATE OF r"),
+	S(ST_REFRESH_MARK,
+	  "UPDATE refresh_tokens SET rotated = 1 WHERE hash = ?1 AND rotated = 0",
+	  "UPDATE refresh_tokens SET rotated = true WHERE hash = $1 AND NOT rotated"),
+	S(ST_REFRESH_DEL_SESSION, "DELETE FROM refresh_tokens WHERE session_id = ?1",
+	  "DELETE FROM refresh_tokens WHERE session_id = $1"),
+
+	/* PostgreSQL: rotations and first keys of several instances queue. */
+	S(ST_SKEY_LOCK, NULL, "LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE"),
+	S(ST_SKEY_RETIRE, "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at = 0",
+	  "UPDATE signing_keys SET retired_at = $1 WHERE retired_at = 0"),
+	S(ST_SKEY_INSERT,
+	  "INSERT INTO signing_keys (kid, alg, private_pem, created_at, retired_at)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5)",
+	  "INSERT INTO signing_keys (kid, alg, private_pem, created_at, retired_at)"
+	  " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+	S(ST_SKEY_HAS_CURRENT, "SELECT 1 FROM signing_keys WHERE retired_at = 0 LIMIT 1",
+	  "SELECT 1 FROM signing_keys WHERE retired_at = 0 LIMIT 1"),
+	S(ST_JTI_INSERT,
+	  "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2) ON CONFLICT (jti)"
+	  " DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+	  "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti)"
+	  " DO UPDATE SET expires_at = greatest(revoked_tokens.expires_at, excluded.expires_at)"),
+
+	S(ST_PURGE_CHAL, "DELETE FROM challenges WHERE expires_at < ?1",
+	  "DELETE FROM challenges WHERE expires_at < $1"),
+	S(ST_PURGE_REFRESH, "DELETE FROM refresh_tokens WHERE expires_at < ?1",
+	  "DELETE FROM refresh_tokens WHERE expires_at < $1"),
+	S(ST_PURGE_SESSIONS, "DELETE FROM sessions WHERE expires_at < ?1",
+	  "DELETE FROM sessions WHERE expires_at < $1"),
+	S(ST_PURGE_JTI, "DELETE FROM revoked_tokens WHERE expires_at < ?1",
+	  "DELETE FROM revoked_tokens WHERE expires_at < $1"),
+	S(ST_PURGE_SKEYS, "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?1",
+	  "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < $1"),
+};

@@ -1,0 +1,72 @@
+/*
+ * tx.h - the narrow transaction interface the store's write logic runs on.
+ *
+ * The write kinds of store.h are written once (write.c, write_login.c),
+ * against this interface; each backend implements it over its own
+ * connection (sqlite_tx.c, postgres_tx.c). A statement is named by its id
+ * in the one statement table (statements.h), which holds its text per
+ * dialect; a statement without text in a dialect (a lock only PostgreSQL
+ * needs) is an optional step: running it does nothing and succeeds.
+ *
+ * Calls run inside the transaction (and savepoint) the backend opened for
+ * the write. After run() the columns of the statement's first row, if any,
+ * are readable until the next run(); `changes` tells how many rows the last
+ * run() changed. Every call returns a BA_* code (PostgreSQL may also return
+ * its private retry code, which the write logic passes up untouched).
+ */
+#ifndef BIOAUTH_STORE_TX_H
+#define BIOAUTH_STORE_TX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/statements.h"
+
+/* Typed parameters of one statement, numbered from 1 in bind order. */
+#define TX_MAX_BINDS 16
+
+enum tx_type { TX_NULL, TX_TEXT, TX_INT, TX_BOOL, TX_BLOB };
+
+struct tx_binds {
+	int n;
+	bool overflow;
+	struct {
+		enum tx_type type;
+		const char *text;
+		int64_t i;
+		const void *blob;
+		size_t len;
+	} v[TX_MAX_BINDS];
+};
+
+/* Appenders: a NULL text is SQL NULL. */
+void tx_text(struct tx_binds *b, const char *s);
+void tx_int(struct tx_binds *b, int64_t v);
+void tx_bool(struct tx_binds *b, bool v);
+void tx_blob(struct tx_binds *b, const void *p, size_t n);
+
+enum tx_savepoint { TX_SP_BEGIN, TX_SP_RELEASE, TX_SP_ROLLBACK };
+
+struct store_tx;
+
+struct tx_ops {
+	/* Runs statement `id` with `b` (NULL = none); *row (when not NULL)
+	 * tells whether it returned a row. */
+	int (*run)(struct store_tx *tx, enum st_id id, const struct tx_binds *b, bool *row);
+	/* Rows changed by the last run(). */
+	int64_t (*changes)(struct store_tx *tx);
+	/* Columns of the current row: NULL reads as 0 / false / NULL. */
+	int (*col_int)(struct store_tx *tx, int col, int64_t *out);
+	int (*col_bool)(struct store_tx *tx, int col, bool *out);
+	/* A heap copy of a text column into *out (NULL when SQL NULL). */
+	int (*col_text)(struct store_tx *tx, int col, char **out);
+	/* One nested savepoint ("a write inside the write"). */
+	int (*savepoint)(struct store_tx *tx, enum tx_savepoint op);
+};
+
+struct store_tx {
+	const struct tx_ops *ops;
+};
+
+#endif

@@ -1,0 +1,454 @@
+/*
+ * write.c - the write kinds of store.h, written once for both backends
+ * against the transaction interface (tx.h); the login, session and refresh
+ * kinds are in write_login.c.
+ *
+ * Every function runs inside the savepoint the backend opened for the write:
+ * it may change rows and then fail, and the backend rolls its changes back.
+ * Conditional writes check and change in the one transaction; on SQLite the
+ * single writer makes that atomic, on PostgreSQL the row and advisory locks
+ * of the PostgreSQL statements do (statements.c; docs/ARCHITECTURE.md).
+ */
+#include "store/write.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "store/lockout.h"
+
+int64_t wr_or_now(int64_t t)
+{
+	return t != 0 ? t : (int64_t)time(NULL);
+}
+
+int wr_run(struct store_tx *tx, enum st_id id, const struct tx_binds *b)
+{
+	return tx->ops->run(tx, id, b, NULL);
+}
+
+int wr_changed(struct store_tx *tx, enum st_id id, const struct tx_binds *b)
+{
+	int r = tx->ops->run(tx, id, b, NULL);
+
+	if (r == BA_OK && tx->ops->changes(tx) == 0)
+		r = BA_ERR_NOT_FOUND;
+	return r;
+}
+
+int wr_insert(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken)
+{
+	int r = tx->ops->run(tx, id, b, NULL);
+
+	if (r == BA_ERR_CONFLICT || (r == BA_OK && tx->ops->changes(tx) == 0))
+		r = taken;
+	return r;
+}
+
+int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b)
+{
+	bool row = false;
+	int r = tx->ops->run(tx, id, b, &row);
+
+	return r == BA_OK && !row ? BA_ERR_NOT_FOUND : r;
+}
+
+/* An audit event as the write logic inserts it (borrowed strings). */
+struct audit_view {
+	int64_t time;
+	const char *event, *outcome, *reason, *app_id, *user_id, *key_id, *client_attributes;
+};
+
+static struct audit_view audit_view_of(const struct model_audit *e)
+{
+	struct audit_view v = {
+		e->time, e->event, e->outcome, e->reason, e->app_id, e->user_id, e->key_id,
+		e->client_attributes,
+	};
+
+	return v;
+}
+
+/* Inserts event `v`; *id (when not NULL) receives its id. */
+static int audit_insert(struct store_tx *tx, const struct audit_view *v, int64_t *id)
+{
+	struct tx_binds b = { 0 };
+	int r;
+
+	if (v->event == NULL || v->outcome == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	tx_int(&b, wr_or_now(v->time));
+	tx_text(&b, v->event);
+	tx_text(&b, v->outcome);
+	tx_text(&b, v->reason);
+	tx_text(&b, v->app_id);
+	tx_text(&b, v->user_id);
+	tx_text(&b, v->key_id);
+	tx_text(&b, v->client_attributes);
+	r = wr_row(tx, ST_AUDIT_INSERT, &b);
+	if (r == BA_OK && id != NULL)
+		r = tx->ops->col_int(tx, 0, id);
+	return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
+}
+
+/* --- apps and users --- */
+
+static int app_create(struct store_tx *tx, const struct model_app *a)
+{
+	struct tx_binds b = { 0 };
+	int r;
+
+	if (a->app_id == NULL || a->name == NULL || a->client_id == NULL ||
+	    a->n_resources > MODEL_MAX_RESOURCES)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, a->app_id);
+	tx_text(&b, a->name);
+	tx_text(&b, a->client_id);
+	tx_blob(&b, a->client_secret_hash, MODEL_HASH_LEN);
+	tx_int(&b, a->access_ttl);
+	tx_int(&b, a->id_ttl);
+	tx_int(&b, a->refresh_ttl);
+	tx_bool(&b, a->allow_client_challenges);
+	tx_int(&b, a->max_authenticators);
+	tx_int(&b, wr_or_now(a->created_at));
+	r = wr_insert(tx, ST_APP_INSERT, &b, BA_ERR_CONFLICT);   /* app_id or client_id taken */
+	for (size_t i = 0; r == BA_OK && i < a->n_resources; i++) {
+		struct tx_binds q = { 0 };
+
+		if (a->resources[i] == NULL)
+			return BA_ERR_INVALID_REQUEST;
+		tx_text(&q, a->app_id);
+		tx_int(&q, (int64_t)i);
+		tx_text(&q, a->resources[i]);
+		r = wr_run(tx, ST_APP_RES_INSERT, &q);
+	}
+	return r;
+}
+
+/* Runs `id` with the one text parameter `v`; NOT_FOUND when it changed
+ * nothing and `must_change`. */
+static int by_text(struct store_tx *tx, enum st_id id, const char *v, bool must_change)
+{
+	struct tx_binds b = { 0 };
+
+	tx_text(&b, v);
+	return must_change ? wr_changed(tx, id, &b) : wr_run(tx, id, &b);
+}
+
+static int app_set_secret(struct store_tx *tx, const char *app_id, const uint8_t *hash)
+{
+	struct tx_binds b = { 0 };
+
+	tx_text(&b, app_id);
+	tx_blob(&b, hash, MODEL_HASH_LEN);
+	return wr_changed(tx, ST_APP_SET_SECRET, &b);
+}
+
+static int user_create(struct store_tx *tx, const struct model_user *u)
+{
+	struct tx_binds b = { 0 };
+
+	if (u->user_id == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, u->user_id);
+	tx_text(&b, u->username);
+	tx_text(&b, u->password_hash);
+	tx_int(&b, wr_or_now(u->created_at));
+	tx_int(&b, u->updated_at != 0 ? u->updated_at : wr_or_now(u->created_at));
+	return wr_insert(tx, ST_USER_INSERT, &b, BA_ERR_CONFLICT);   /* user_id or username taken */
+}
+
+/* Deletes the user and its authenticators, sessions (and so their refresh
+ * tokens) and challenges in every app. */
+static int user_delete(struct store_tx *tx, const char *user_id)
+{
+	static const enum st_id also[] = { ST_USER_DEL_AUTHS, ST_USER_DEL_SESSIONS, ST_USER_DEL_CHALS };
+	int r = by_text(tx, ST_USER_DELETE, user_id, true);
+
+	for (size_t i = 0; r == BA_OK && i < sizeof(also) / sizeof(also[0]); i++)
+		r = by_text(tx, also[i], user_id, false);
+	return r;
+}
+
+/* --- authenticators --- */
+
+/*
+ * Registers a key: CONFLICT when (app, key id) exists, MAX_AUTHENTICATORS
+ * when the user already has `max` (> 0) keys in the app, NOT_FOUND for an
+ * unknown app (foreign key). ST_AUTH_LOCK keeps the count exact against
+ * concurrent registrations of the same user where transactions overlap.
+ */
+static int authenticator_create(struct store_tx *tx, const struct model_authenticator *a, int max)
+{
+	struct tx_binds k = { 0 }, p = { 0 };
+	int64_t count = 0;
+	int r;
+
+	if (a->app_id == NULL || a->public_key_id == NULL || a->user_id == NULL ||
+	    a->public_key_der == NULL || a->public_key_der_len == 0)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&k, a->app_id);
+	tx_text(&k, a->user_id);
+	if ((r = wr_run(tx, ST_AUTH_LOCK, &k)) != BA_OK)
+		return r;
+	tx_text(&p, a->app_id);
+	tx_text(&p, a->public_key_id);
+	r = wr_row(tx, ST_AUTH_EXISTS, &p);
+	if (r != BA_ERR_NOT_FOUND)
+		return r == BA_OK ? BA_ERR_CONFLICT : r;
+	if (max > 0) {
+		if ((r = wr_row(tx, ST_AUTH_COUNT, &k)) != BA_OK ||
+		    (r = tx->ops->col_int(tx, 0, &count)) != BA_OK)
+			return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
+		if (count >= max)
+			return BA_ERR_MAX_AUTHENTICATORS;
+	}
+	memset(&p, 0, sizeof(p));
+	tx_text(&p, a->app_id);
+	tx_text(&p, a->public_key_id);
+	tx_text(&p, a->user_id);
+	tx_int(&p, a->key_type);
+	tx_blob(&p, a->public_key_der, a->public_key_der_len);
+	tx_text(&p, a->os);
+	tx_text(&p, a->encryption_type);
+	tx_text(&p, a->device_id);
+	tx_text(&p, a->display_name);
+	tx_text(&p, a->challenge);
+	tx_text(&p, a->attestation);
+	tx_int(&p, wr_or_now(a->created_at));
+	tx_int(&p, a->last_used_at);
+	tx_int(&p, a->failed_count);
+	tx_int(&p, a->locked_until);
+	return wr_insert(tx, ST_AUTH_INSERT, &p, BA_ERR_CONFLICT);
+}
+
+static int authenticator_delete(struct store_tx *tx, const char *app_id, const char *key_id,
+                                const char *user_id)
+{
+	struct tx_binds b = { 0 };
+
+	tx_text(&b, app_id);
+	tx_text(&b, key_id);
+	tx_text(&b, user_id);
+	return wr_changed(tx, ST_AUTH_DELETE, &b);
+}
+
+/*
+ * Counts a failed signature, locking the key at the threshold, as
+ * lockout_after_failure() decides, and records w->audit; when this failure
+ * locked the key, a "lock" audit event (outcome "success") follows it.
+ */
+static int auth_failure(struct store_tx *tx, struct store_write *w)
+{
+	const char *app_id = w->in.auth_failure.app_id, *key_id = w->in.auth_failure.key_id;
+	int64_t now = wr_or_now(w->in.auth_failure.now), locked_until = 0, failed = 0;
+	struct tx_binds b = { 0 };
+	char *user = NULL;
+	struct lockout lo;
+	int r;
+
+	tx_text(&b, app_id);
+	tx_text(&b, key_id);
+	if ((r = wr_row(tx, ST_AUTH_STATE_GET, &b)) != BA_OK ||
+	    (r = tx->ops->col_text(tx, 0, &user)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 1, &failed)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 2, &locked_until)) != BA_OK)
+		goto out;
+	lockout_after_failure((int)failed, locked_until, now, w->in.auth_failure.threshold,
+	                      w->in.auth_failure.lock_seconds, &lo);
+	w->out.locked = lo.locked;
+	w->out.locked_until = lo.locked ? lo.locked_until : 0;
+	if (w->audit != NULL) {
+		struct audit_view v = audit_view_of(w->audit);
+
+		if ((r = audit_insert(tx, &v, &w->audit->id)) != BA_OK)
+			goto out;
+	}
+	if (lo.lock_event) {
+		struct audit_view lock = {
+			.time = now, .event = "lock", .outcome = "success",
+			.app_id = app_id, .key_id = key_id, .user_id = user,
+			.client_attributes = w->audit != NULL ? w->audit->client_attributes : NULL,
+		};
+
+		if ((r = audit_insert(tx, &lock, NULL)) != BA_OK)
+			goto out;
+	}
+	if (lo.store) {
+		tx_int(&b, lo.failed_count);
+		tx_int(&b, lo.locked_until);
+		r = wr_run(tx, ST_AUTH_FAIL_SET, &b);
+	}
+out:
+	free(user);
+	return r;
+}
+
+static int challenge_create(struct store_tx *tx, const struct model_challenge *ch)
+{
+	struct tx_binds b = { 0 };
+
+	if (ch->challenge == NULL || ch->app_id == NULL || ch->user_id == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, ch->challenge);
+	tx_text(&b, ch->app_id);
+	tx_text(&b, ch->user_id);
+	tx_text(&b, ch->device_id);
+	tx_text(&b, ch->approval_data);
+	tx_int(&b, wr_or_now(ch->created_at));
+	tx_int(&b, ch->expires_at);
+	tx_bool(&b, ch->consumed);
+	return wr_insert(tx, ST_CHAL_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
+}
+
+/* --- keys, revocations, purge --- */
+
+/* SW_SIGNING_KEY_ROTATE (first = false) and SW_SIGNING_KEY_FIRST; ST_SKEY_LOCK
+ * serialises rotations and first keys across instances. */
+static int signing_key_rotate(struct store_tx *tx, const struct model_signing_key *k, bool first)
+{
+	int64_t created = wr_or_now(k->created_at);
+	struct tx_binds b = { 0 };
+	int r;
+
+	if (k->kid == NULL || k->alg == NULL || k->private_pem == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	if ((r = wr_run(tx, ST_SKEY_LOCK, NULL)) != BA_OK)
+		return r;
+	if (first) {
+		r = wr_row(tx, ST_SKEY_HAS_CURRENT, NULL);
+		if (r != BA_ERR_NOT_FOUND)
+			return r == BA_OK ? BA_ERR_CONFLICT : r;
+	} else {
+		tx_int(&b, created);
+		if ((r = wr_run(tx, ST_SKEY_RETIRE, &b)) != BA_OK)
+			return r;
+		memset(&b, 0, sizeof(b));
+	}
+	tx_text(&b, k->kid);
+	tx_text(&b, k->alg);
+	tx_text(&b, k->private_pem);
+	tx_int(&b, created);
+	tx_int(&b, k->retired_at);
+	return wr_insert(tx, ST_SKEY_INSERT, &b, BA_ERR_CONFLICT);
+}
+
+static int token_revoke(struct store_tx *tx, const char *jti, int64_t expires_at)
+{
+	struct tx_binds b = { 0 };
+
+	if (jti == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, jti);
+	tx_int(&b, expires_at);
+	return wr_run(tx, ST_JTI_INSERT, &b);
+}
+
+static int purge(struct store_tx *tx, int64_t before)
+{
+	static const enum st_id q[] = {
+		ST_PURGE_CHAL, ST_PURGE_REFRESH, ST_PURGE_SESSIONS, ST_PURGE_JTI, ST_PURGE_SKEYS,
+	};
+	int r = BA_OK;
+
+	for (size_t i = 0; r == BA_OK && i < sizeof(q) / sizeof(q[0]); i++) {
+		struct tx_binds b = { 0 };
+
+		tx_int(&b, before);
+		r = wr_run(tx, q[i], &b);
+	}
+	return r;
+}
+
+/* --- dispatch --- */
+
+/* A code that refuses the request (as opposed to a storage failure or a
+ * retry, after which nothing may be committed). */
+static bool is_refusal(int r)
+{
+	return r > 0 && r != BA_ERR_STORE_UNAVAILABLE && r != BA_ERR_NOMEM && r != BA_ERR_INTERNAL;
+}
+
+/* SW_LOGIN in a savepoint of its own: refused, it is undone and its audit
+ * event becomes the failure, committed with the refusal (one commit). */
+static int login(struct store_tx *tx, struct store_write *w, bool *keep)
+{
+	struct audit_view v;
+	int r, rr;
+
+	if ((r = tx->ops->savepoint(tx, TX_SP_BEGIN)) != BA_OK)
+		return r;
+	r = wr_login(tx, w);
+	if (r == BA_OK || !is_refusal(r) || w->audit == NULL)
+		return r;   /* the backend's savepoint releases or rolls back */
+	model_session_clear(&w->out.session);
+	if ((rr = tx->ops->savepoint(tx, TX_SP_ROLLBACK)) != BA_OK)
+		return rr;
+	v = audit_view_of(w->audit);
+	v.outcome = "failure";
+	v.reason = ba_strerror(r);
+	if ((rr = audit_insert(tx, &v, &w->audit->id)) != BA_OK)
+		return rr;
+	*keep = true;
+	return r;
+}
+
+void store_write_out_reset(struct store_write *w)
+{
+	model_session_clear(&w->out.session);
+	w->out.locked = false;
+	w->out.locked_until = 0;
+	w->out.reuse_detected = false;
+	if (w->audit != NULL)
+		w->audit->id = 0;
+}
+
+int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
+{
+	int r;
+
+	*keep = false;
+	store_write_out_reset(w);
+	switch (w->kind) {
+	case SW_APP_CREATE: r = app_create(tx, &w->in.app); break;
+	case SW_APP_DELETE: r = by_text(tx, ST_APP_DELETE, w->in.app_id, true); break;
+	case SW_APP_SET_SECRET:
+		r = app_set_secret(tx, w->in.app_secret.app_id, w->in.app_secret.secret_hash);
+		break;
+	case SW_USER_CREATE: r = user_create(tx, &w->in.user); break;
+	case SW_USER_DELETE: r = user_delete(tx, w->in.user_id); break;
+	case SW_AUTHENTICATOR_CREATE:
+		r = authenticator_create(tx, &w->in.authenticator.a, w->in.authenticator.max_per_user);
+		break;
+	case SW_AUTHENTICATOR_DELETE:
+		r = authenticator_delete(tx, w->in.authenticator_delete.app_id,
+		                         w->in.authenticator_delete.key_id,
+		                         w->in.authenticator_delete.user_id);
+		break;
+	case SW_CHALLENGE_CREATE: r = challenge_create(tx, &w->in.challenge); break;
+	case SW_AUTH_FAILURE: r = auth_failure(tx, w); break;
+	case SW_LOGIN: r = login(tx, w, keep); break;
+	case SW_REFRESH_ROTATE: r = wr_refresh_rotate(tx, w); break;
+	case SW_SESSION_REVOKE:
+		r = wr_session_revoke(tx, w->in.session_revoke.app_id, w->in.session_revoke.session_id);
+		break;
+	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(tx, &w->in.signing_key, false); break;
+	case SW_SIGNING_KEY_FIRST: r = signing_key_rotate(tx, &w->in.signing_key, true); break;
+	case SW_TOKEN_REVOKE:
+		r = token_revoke(tx, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
+		break;
+	case SW_AUDIT: r = w->audit != NULL ? BA_OK : BA_ERR_INVALID_REQUEST; break;
+	case SW_PURGE: r = purge(tx, w->in.purge.before); break;
+	default: r = BA_ERR_INVALID_REQUEST; break;
+	}
+	/* AUTH_FAILURE inserts its event itself, before its "lock" event */
+	if (r == BA_OK && w->audit != NULL && w->kind != SW_AUTH_FAILURE) {
+		struct audit_view v = audit_view_of(w->audit);
+
+		r = audit_insert(tx, &v, &w->audit->id);
+	}
+	if (r == BA_OK && w->kind == SW_LOGIN)
+		r = tx->ops->savepoint(tx, TX_SP_RELEASE);
+	return r;
+}

@@ -1,0 +1,50 @@
+/*
+ * write.h - the store's write logic, written once for both backends.
+ *
+ * A backend takes queued writes, opens a transaction and, for each write, a
+ * savepoint; it calls store_apply() with its transaction interface (tx.h)
+ * and releases the savepoint on BA_OK, or when store_apply() set *keep,
+ * and rolls it back otherwise. The backends keep only connections, pooling,
+ * locking, retries and error mapping.
+ */
+#ifndef BIOAUTH_STORE_WRITE_H
+#define BIOAUTH_STORE_WRITE_H
+
+#include <stdbool.h>
+
+#include "store/store.h"
+#include "store/tx.h"
+
+/* Most writes a backend holds queued; store_submit() beyond it answers
+ * BA_ERR_STORE_UNAVAILABLE. */
+#define STORE_MAX_QUEUE 100000
+
+/*
+ * Applies `w` (any store_write_kind) on `tx` and then its audit event;
+ * fills w->out. Returns the write's code. *keep is set when the write was
+ * refused but what it wrote must be committed all the same: a refused
+ * SW_LOGIN undoes its own changes and records w->audit as its failure
+ * (outcome "failure", reason ba_strerror(code)) in the same transaction.
+ */
+int store_apply(struct store_tx *tx, struct store_write *w, bool *keep);
+
+/* Forgets what a failed write put into w->out and w->audit->id. */
+void store_write_out_reset(struct store_write *w);
+
+/* --- shared by write.c and write_login.c --- */
+
+/* `t`, or the current time when `t` is 0. */
+int64_t wr_or_now(int64_t t);
+/* Runs `id`: plain; "no row changed" = NOT_FOUND; "no row inserted" or a
+ * taken unique key = `taken`; "no row returned" = NOT_FOUND. */
+int wr_run(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
+int wr_changed(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
+int wr_insert(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken);
+int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
+
+/* write_login.c: the write kinds of logins, sessions and refresh tokens. */
+int wr_login(struct store_tx *tx, struct store_write *w);
+int wr_refresh_rotate(struct store_tx *tx, struct store_write *w);
+int wr_session_revoke(struct store_tx *tx, const char *app_id, const char *session_id);
+
+#endif
