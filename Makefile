@@ -42,7 +42,7 @@ ifneq ($(DEVCLI_OBJ),)
 PROGRAMS += $(BUILD)/bioauth-device
 endif
 
-.PHONY: all test unit api run clean install-deps install
+.PHONY: all test unit api run clean install-deps install openapi-lint
 # Keep objects make would otherwise delete as intermediates (test objects).
 .SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN)
@@ -91,7 +91,11 @@ PREFIX ?= /usr/local
 
 test: install-deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit api
+	@$(MAKE) --no-print-directory unit api openapi-lint
+
+# docs/openapi.yaml against Redocly's recommended rules (skipped without npm).
+openapi-lint:
+	@BUILD=$(BUILD) scripts/openapi-lint.sh
 
 # Unit tests run from the repository root (they read test/vectors/).
 unit: $(TEST_BIN)

@@ -11,11 +11,12 @@ PACKAGES=(
 )
 # Extra groups, selected by arguments: "postgres" adds a server for the
 # PostgreSQL backend tests, "ci" the tools of the CI-only passes (valgrind;
-# chattr and setpriv for the storage-fault tests).
+# chattr and setpriv for the storage-fault tests; npm for the redocly lint of
+# docs/openapi.yaml).
 for extra in "$@"; do
   case "$extra" in
     postgres) PACKAGES+=(postgresql) ;;
-    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev) ;;
+    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev npm) ;;
     *) echo "install-deps: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done
