@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential pkg-config clang
   libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3
   libargon2-dev libcmocka-dev libpq-dev libcurl4-openssl-dev
-  curl python3 python3-pytest python3-requests python3-cryptography python3-jwt python3-yaml
+  curl jq python3 python3-pytest python3-requests python3-cryptography python3-jwt python3-yaml
 )
 # Extra groups, selected by arguments: "postgres" adds a server for the
 # PostgreSQL backend tests, "ci" the tools of the CI-only passes (valgrind;
