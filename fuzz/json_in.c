@@ -3,7 +3,9 @@
  * handlers take them in.
  *
  * Input: [2 control bytes][route selector][chunking byte][body...]. The
- * selector picks one BODY_JSON row of the real routing table; the path is
+ * selector picks one BODY_JSON row of the real routing table, and its high
+ * bit sends the body as a form (application/x-www-form-urlencoded: parsed
+ * by form.c, decoded by json_in_decode_form through api_decode); the path is
  * matched by router_match, the body is fed to req_body_append in up to
  * three chunks and parsed by req_parse_body (json_in_parse with the
  * configured depth limit), then decoded by api_decode with the field table
@@ -32,7 +34,8 @@
 
 /* The handlers' input structs and tables (src/api/mb_authenticate.c,
  * mb_register.c, password.c, session.c, users.c). */
-struct jin_start { const char *user_id, *device_id; json_t *approval_data;
+struct jin_start { const char *user_id, *identifier, *identifier_type, *device_id;
+                   json_t *approval_data;
                    int64_t timeout; bool has_timeout; };
 struct jin_auth { const char *user_id, *key_id, *challenge, *signature; };
 struct jin_register { const char *public_key, *public_key_id, *os, *encryption_type,
@@ -111,7 +114,10 @@ jin_decode(struct req *r, const char *path)
 
 	if (strcmp(path, "/v1/auth/mobile-biometrics/start") == 0) {
 		const struct json_in_field fields[] = {
-			{ "user_id", JIN_STRING, true, 256, offsetof(struct jin_start, user_id) },
+			{ "user_id", JIN_STRING, false, 256, offsetof(struct jin_start, user_id) },
+			{ "identifier", JIN_STRING, false, 256, offsetof(struct jin_start, identifier) },
+			{ "identifier_type", JIN_STRING, false, 32,
+			  offsetof(struct jin_start, identifier_type) },
 			{ "device_id", JIN_STRING, false, 256, offsetof(struct jin_start, device_id) },
 			{ "approval_data", JIN_OBJECT, false, 0,
 			  offsetof(struct jin_start, approval_data) },
@@ -121,7 +127,8 @@ jin_decode(struct req *r, const char *path)
 		struct jin_start in = {0};
 
 		if (api_decode(r, fields, JIN_N(fields), &in)) {
-			FUZZ_CHECK(in.user_id != NULL && jin_len_ok(in.user_id, 256));
+			FUZZ_CHECK(jin_len_ok(in.user_id, 256) && jin_len_ok(in.identifier, 256) &&
+			           jin_len_ok(in.identifier_type, 32));
 			FUZZ_CHECK(!in.has_timeout ||
 			           (in.timeout >= 1 && in.timeout <= cfg->challenge_max_ttl));
 			FUZZ_CHECK(in.approval_data == NULL || json_is_object(in.approval_data));
@@ -203,11 +210,12 @@ FUZZ_TARGET(json_in)
 		if (rt->body == BODY_JSON)
 			routes[n++] = rt;
 	FUZZ_CHECK(n > 0);
-	rt = routes[sel % n];
+	rt = routes[(sel & 0x7f) % n];
 	cut1 = size * (chunk & 0x0f) / 16;
 	cut2 = cut1 + (size - cut1) * (chunk >> 4) / 16;
 
 	r = fuzz_req_new(rt->method, rt->pattern);
+	r->json_from_form = (sel & 0x80) != 0;
 	fuzz_alloc_begin();
 	ok = router_match(r);
 	if (ok) {

@@ -8,15 +8,16 @@ PACKAGES=(
   libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3
   libargon2-dev libcmocka-dev libpq-dev libcurl4-openssl-dev libcbor-dev
   libgnutls28-dev libsystemd-dev mandoc
-  curl python3 python3-pytest python3-requests python3-cryptography python3-jwt python3-yaml
+  curl jq python3 python3-pytest python3-requests python3-cryptography python3-jwt python3-yaml
 )
 # Extra groups, selected by arguments: "postgres" adds a server for the
 # PostgreSQL backend tests, "ci" the tools of the CI-only passes (valgrind;
-# chattr and setpriv for the storage-fault tests; lintian for the package).
+# chattr and setpriv for the storage-fault tests; lintian for the package;
+# npm for the redocly lint of docs/openapi.yaml).
 for extra in "$@"; do
   case "$extra" in
     postgres) PACKAGES+=(postgresql) ;;
-    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev lintian) ;;
+    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev lintian npm) ;;
     *) echo "install-deps: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done

@@ -2,13 +2,17 @@
 
 #include <time.h>
 
+#include "api/ctx.h"
 #include "common/error.h"
 
 bool
 api_decode(struct req *r, const struct json_in_field *fields, size_t n, void *out)
 {
 	char msg[160];
-	int rc = json_in_decode(req_json(r), fields, n, out, msg, sizeof(msg));
+	int rc = req_json_from_form(r)
+	         ? json_in_decode_form(req_json(r), fields, n,
+	                               req_ctx(r)->cfg->json_max_depth, out, msg, sizeof(msg))
+	         : json_in_decode(req_json(r), fields, n, out, msg, sizeof(msg));
 
 	if (rc == BA_OK)
 		return true;

@@ -10,7 +10,7 @@
 #include "edge/http.h"
 #include "edge/json_in.h"
 
-/* Decodes the request's JSON body into `out` per `fields`; on bad input
+/* Decodes the request's JSON (or form) body into `out` per `fields`; on bad input
  * replies 400 invalid_request with the precise message and returns false. */
 bool api_decode(struct req *r, const struct json_in_field *fields, size_t n, void *out);
 

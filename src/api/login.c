@@ -3,11 +3,13 @@
  */
 #include "api/login.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/ctx.h"
+#include "api/input.h"
 #include "api/tokens_reply.h"
 #include "common/error.h"
 #include "common/secret.h"
@@ -126,13 +128,27 @@ parse_claims(struct req *r, json_t *body, unsigned *bits)
 	return true;
 }
 
+struct login_objs {
+	json_t *claims, *attrs;
+};
+
 bool
 login_parse_options(struct req *r, json_t *body, struct login *l)
 {
 	struct bioauth_ctx *ctx = req_ctx(r);
-	json_t *attrs = json_object_get(body, "client_attributes");
+	struct login_objs objs = {0};
+	static const struct json_in_field obj_fields[] = {
+		{ "claims", JIN_OBJECT, false, 0, offsetof(struct login_objs, claims) },
+		{ "client_attributes", JIN_OBJECT, false, 0, offsetof(struct login_objs, attrs) },
+	};
+	json_t *attrs;
 	const char *aud;
 
+	/* Through the field table first: a form body gives these objects as
+	 * JSON text, which the decoder puts in place in `body`. */
+	if (!api_decode(r, obj_fields, 2, &objs))
+		return false;
+	attrs = objs.attrs;
 	if (!opt_string(r, body, "resource", &l->audience) ||
 	    !opt_string(r, body, "org_id", &l->org_id) ||
 	    !opt_string(r, body, "session_id", &l->session_id) ||

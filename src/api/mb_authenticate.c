@@ -26,12 +26,14 @@
 #define MAX_APPROVAL_ENTRIES 10
 #define MAX_APPROVAL_KEY 64
 #define MAX_APPROVAL_VALUE 1024
-#define MIN_CLIENT_CHALLENGE 16
+#define MIN_CLIENT_CHALLENGE 1
 #define MAX_CLIENT_CHALLENGE 1024
 #define MAX_SIGNATURE_B64 4096
 
 struct start_in {
 	const char *user_id;
+	const char *identifier;
+	const char *identifier_type;
 	const char *device_id;
 	json_t *approval_data;
 	int64_t timeout;
@@ -100,12 +102,57 @@ start_done(struct req *r, struct store_write *w, int rc)
 		req_reply_json(r, 200, body);
 }
 
+/*
+ * The user a /start names: `user_id`, or `identifier` with `identifier_type`
+ * "user_id" or "username" (the form of Transmit's API). An unknown user is
+ * BA_ERR_NOT_FOUND whichever way it was named. Identifier types bioauth does
+ * not store yet (email, phone_number), a missing identifier and a bad
+ * combination are answered here (400) and give BA_ERR_INVALID_REQUEST.
+ */
+static int
+find_start_user(struct req *r, const struct start_in *in, struct model_user *u)
+{
+	struct store *store = req_ctx(r)->store;
+	const char *type = in->identifier_type;
+
+	if (in->user_id != NULL && in->identifier == NULL && type == NULL)
+		return store->ops->user_get(store, in->user_id, u);
+	if (in->user_id != NULL) {
+		req_reply_error(r, BA_ERR_INVALID_REQUEST,
+		                "user_id: give either user_id or identifier, not both");
+		return BA_ERR_INVALID_REQUEST;
+	}
+	if (in->identifier == NULL) {
+		req_reply_error(r, BA_ERR_INVALID_REQUEST,
+		                type == NULL ? "user_id: is required" : "identifier: is required");
+		return BA_ERR_INVALID_REQUEST;
+	}
+	if (type == NULL) {
+		req_reply_error(r, BA_ERR_INVALID_REQUEST, "identifier_type: is required");
+		return BA_ERR_INVALID_REQUEST;
+	}
+	if (strcmp(type, "user_id") == 0)
+		return store->ops->user_get(store, in->identifier, u);
+	if (strcmp(type, "username") == 0)
+		return store->ops->user_get_by_username(store, in->identifier, u);
+	if (strcmp(type, "email") == 0 || strcmp(type, "phone_number") == 0) {
+		req_reply_error(r, BA_ERR_INVALID_REQUEST, "identifier_type: email and "
+		                "phone_number are not supported yet (use user_id or username)");
+		return BA_ERR_INVALID_REQUEST;
+	}
+	req_reply_error(r, BA_ERR_INVALID_REQUEST,
+	                "identifier_type: must be one of user_id, username, email, phone_number");
+	return BA_ERR_INVALID_REQUEST;
+}
+
 void
 api_mb_start(struct req *r)
 {
 	struct bioauth_ctx *ctx = req_ctx(r);
 	const struct json_in_field fields[] = {
-		{ "user_id", JIN_STRING, true, MAX_ID, offsetof(struct start_in, user_id) },
+		{ "user_id", JIN_STRING, false, MAX_ID, offsetof(struct start_in, user_id) },
+		{ "identifier", JIN_STRING, false, MAX_ID, offsetof(struct start_in, identifier) },
+		{ "identifier_type", JIN_STRING, false, 32, offsetof(struct start_in, identifier_type) },
 		{ "device_id", JIN_STRING, false, MAX_ID, offsetof(struct start_in, device_id) },
 		{ "approval_data", JIN_OBJECT, false, 0, offsetof(struct start_in, approval_data) },
 		{ "timeout", JIN_INT, false, 0, offsetof(struct start_in, timeout),
@@ -131,11 +178,12 @@ api_mb_start(struct req *r)
 		req_reply_error(r, BA_ERR_INVALID_REQUEST, msg);
 		return;
 	}
-	rc = ctx->store->ops->user_get(ctx->store, in.user_id, &u);
-	model_user_clear(&u);
+	rc = find_start_user(r, &in, &u);
+	if (rc == BA_ERR_INVALID_REQUEST)
+		goto out;
 	if (rc != BA_OK) {
 		req_reply_error(r, rc, rc == BA_ERR_NOT_FOUND ? "no such user" : NULL);
-		return;
+		goto out;
 	}
 	c = &st->w.in.challenge;
 	st->w.kind = SW_CHALLENGE_CREATE;
@@ -145,7 +193,7 @@ api_mb_start(struct req *r)
 	 * that a challenge lives at least `timeout` seconds, never less. */
 	c->expires_at = now + (in.has_timeout ? in.timeout : ctx->cfg->challenge_ttl) + 1;
 	rc = rand_token(NULL, 32, &c->challenge);
-	if (rc == BA_OK && ((c->user_id = strdup(in.user_id)) == NULL ||
+	if (rc == BA_OK && ((c->user_id = strdup(u.user_id)) == NULL ||
 	    (in.device_id != NULL && (c->device_id = strdup(in.device_id)) == NULL)))
 		rc = BA_ERR_NOMEM;
 	if (rc == BA_OK && in.approval_data != NULL &&
@@ -153,9 +201,11 @@ api_mb_start(struct req *r)
 		rc = BA_ERR_NOMEM;
 	if (rc != BA_OK) {
 		req_reply_error(r, rc, NULL);
-		return;
+		goto out;
 	}
 	req_submit(r, &st->w, start_done);
+out:
+	model_user_clear(&u);
 }
 
 struct authenticate_in {
@@ -218,7 +268,7 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 			return BA_ERR_CHALLENGE_NOT_ALLOWED;
 		}
 		if (len < MIN_CLIENT_CHALLENGE || len > MAX_CLIENT_CHALLENGE) {
-			*why = "challenge: a client-made challenge must be 16-1024 bytes";
+			*why = "challenge: a client-made challenge must be 1-1024 bytes";
 			return BA_ERR_INVALID_REQUEST;
 		}
 		return BA_OK;

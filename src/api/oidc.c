@@ -85,29 +85,36 @@ api_oidc_token(struct req *r)
 	caller_clear(&c);
 }
 
-/* Joins the issuer with a path below its origin-relative base. */
+/* An endpoint URL: --public-url joined with the route's path. */
 static json_t *
-endpoint(const char *issuer, const char *suffix)
+endpoint(const char *base, const char *path)
 {
 	char buf[1024];
 
-	snprintf(buf, sizeof(buf), "%s%s", issuer, suffix);
+	snprintf(buf, sizeof(buf), "%s%s", base, path);
 	return json_string(buf);
 }
 
+/*
+ * The discovery document. `issuer` is --issuer as configured (an identifier
+ * that need not be a URL bioauthd serves); every endpoint is a route of
+ * bioauthd under --public-url, so the document never names a URL that
+ * 404s whatever the issuer is.
+ */
 void
 api_oidc_discovery(struct req *r)
 {
-	const char *iss = req_ctx(r)->cfg->issuer;
+	const struct config *cfg = req_ctx(r)->cfg;
+	const char *iss = cfg->issuer, *base = cfg->public_url;
 	json_t *doc;
 
 	doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:[s], s:[s,s], s:[s], s:[s,s,s], s:[s,s],"
 	                " s:[s,s], s:[s,s], s:[s,s,s,s], s:b}",
 	                "issuer", iss,
-	                "token_endpoint", endpoint(iss, "/token"),
-	                "jwks_uri", endpoint(iss, "/jwks"),
-	                "introspection_endpoint", endpoint(iss, "/token/introspection"),
-	                "revocation_endpoint", endpoint(iss, "/token/revocation"),
+	                "token_endpoint", endpoint(base, "/oidc/token"),
+	                "jwks_uri", endpoint(base, "/oidc/jwks"),
+	                "introspection_endpoint", endpoint(base, "/oidc/token/introspection"),
+	                "revocation_endpoint", endpoint(base, "/oidc/token/revocation"),
 	                "response_types_supported", "id_token",
 	                "grant_types_supported", "client_credentials", "refresh_token",
 	                "subject_types_supported", "public",

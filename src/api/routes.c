@@ -4,7 +4,8 @@
  * Rows are tried in order and the first matching pattern + method wins, so
  * put literal paths before patterns with {name} segments that could match
  * them. BODY_JSON / BODY_FORM rows get their body checked and parsed by the
- * edge before the handler runs (see src/edge/http.h).
+ * edge before the handler runs (see src/edge/http.h). Every /v1 and /oidc
+ * row is also reached under the "/cis" base path (src/edge/router.c).
  */
 #include <stddef.h>
 
@@ -23,7 +24,7 @@ const struct route api_routes[] = {
 	{ "GET", "/openapi.yaml", BODY_NONE, api_openapi },
 
 	/* OAuth 2.0 / OpenID Connect */
-	{ "POST", "/oidc/token", BODY_FORM, api_oidc_token },
+	{ "POST", "/oidc/token", BODY_FORM, api_oidc_token, true },
 	{ "POST", "/oidc/token/introspection", BODY_FORM, api_oidc_introspect },
 	{ "POST", "/oidc/token/revocation", BODY_FORM, api_oidc_revoke },
 	{ "GET", "/oidc/jwks", BODY_NONE, api_oidc_jwks },
@@ -37,6 +38,7 @@ const struct route api_routes[] = {
 	{ "GET", "/v1/users/{user_id}/authenticators", BODY_NONE, api_mb_list },
 	{ "POST", "/v1/auth/password/authenticate", BODY_JSON, api_password_authenticate },
 	{ "POST", "/v1/auth/token/refresh", BODY_JSON, api_token_refresh },
+	{ "POST", "/v1/auth/session/authenticate", BODY_JSON, api_session_authenticate },
 	{ "POST", "/v1/auth/session/logout", BODY_JSON, api_session_logout },
 
 	/* mobile biometrics */

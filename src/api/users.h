@@ -12,5 +12,6 @@ void api_user_delete(struct req *r);          /* DELETE /v1/users/{user_id} */
 void api_password_authenticate(struct req *r);/* POST   /v1/auth/password/authenticate */
 void api_token_refresh(struct req *r);        /* POST   /v1/auth/token/refresh */
 void api_session_logout(struct req *r);       /* POST   /v1/auth/session/logout */
+void api_session_authenticate(struct req *r); /* POST   /v1/auth/session/authenticate */
 
 #endif

@@ -60,7 +60,9 @@ static const struct opt options[] = {
 	{ "db", T_STR, OFF(db), NULL, 0, 0, NULL, "PATH|URL",
 	  "SQLite file, or postgres://... for PostgreSQL" },
 	{ "issuer", T_STR, OFF(issuer), NULL, 0, 0, NULL, "URL",
-	  "token issuer (iss) and base of the OIDC endpoints" },
+	  "token issuer (iss); an identifier, any http(s) URL" },
+	{ "public-url", T_STR, OFF(public_url), NULL, 0, 0, NULL, "URL",
+	  "base URL clients reach bioauthd at (discovery names <URL>/oidc/token ...)" },
 	{ "tenant-id", T_STR, OFF(tenant_id), "default", 0, 0, NULL, "ID",
 	  "tenant id, the `tid` claim" },
 	{ "data-dir", T_STR, OFF(data_dir), "./data", 0, 0, NULL, "DIR",
@@ -429,7 +431,7 @@ set_defaults(struct config *c, FILE *err)
 	return BA_OK;
 }
 
-/* Fills issuer and db from listen / data-dir when not given, and checks
+/* Fills issuer, public_url and db from listen / data-dir when not given, and checks
  * settings that depend on each other. */
 static int
 apply_derived(struct config *c, FILE *err)
@@ -459,6 +461,27 @@ apply_derived(struct config *c, FILE *err)
 	n = strlen(c->issuer);
 	while (n > 8 && c->issuer[n - 1] == '/')
 		c->issuer[--n] = '\0';
+	if (c->public_url == NULL) {
+		/* An issuer ".../oidc" was the base of the endpoints before
+		 * --public-url existed: keep naming the same URLs. */
+		if (n >= 5 && strcmp(c->issuer + n - 5, "/oidc") == 0)
+			snprintf(buf, sizeof(buf), "%.*s", (int)(n - 5), c->issuer);
+		else
+			snprintf(buf, sizeof(buf), "%s://%s%s%s:%u",
+			         c->tls_cert != NULL ? "https" : "http", v6 ? "[" : "",
+			         c->listen_host, v6 ? "]" : "", c->listen_port);
+		if (set_str(&c->public_url, buf) != BA_OK)
+			return BA_ERR_NOMEM;
+	}
+	if (strncmp(c->public_url, "http://", 7) != 0 &&
+	    strncmp(c->public_url, "https://", 8) != 0) {
+		fprintf(err, "--public-url: '%s' must be an http:// or https:// URL\n",
+		        c->public_url);
+		return BA_ERR_CONFIG;
+	}
+	n = strlen(c->public_url);
+	while (n > 8 && c->public_url[n - 1] == '/')
+		c->public_url[--n] = '\0';
 	if (c->db == NULL) {
 		n = strlen(c->data_dir);
 		snprintf(buf, sizeof(buf), "%s%sbioauth.db", c->data_dir,
@@ -661,6 +684,8 @@ config_usage(FILE *out, const char *prog)
 				def = dbuf;
 			} else if (strcmp(o->name, "issuer") == 0) {
 				def = "http(s)://<listen>/oidc";
+			} else if (strcmp(o->name, "public-url") == 0) {
+				def = "<issuer> without /oidc, else http(s)://<listen>";
 			} else if (strcmp(o->name, "db") == 0) {
 				def = "<data-dir>/bioauth.db";
 			} else {

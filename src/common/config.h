@@ -20,6 +20,9 @@ struct config {
 	unsigned listen_port;
 	char *db;                 /* --db PATH-or-URL, default ./data/bioauth.db */
 	char *issuer;             /* --issuer URL, default http://HOST:PORT/oidc */
+	char *public_url;         /* --public-url: base of the endpoint URLs that
+	                             discovery names; default: the issuer minus
+	                             "/oidc" when it ends so, else http://HOST:PORT */
 	char *tenant_id;          /* --tenant-id, `tid` claim, default "default" */
 	char *data_dir;           /* --data-dir, default ./data */
 	char *signing_alg;        /* --signing-alg ES256|RS256|EdDSA, default ES256 */

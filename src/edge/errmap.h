@@ -15,4 +15,8 @@ struct errmap_entry {
  * the internal_error row. Never NULL. */
 const struct errmap_entry *errmap_get(int err);
 
+/* The `ts_error_code` of `err` (src/edge/ts_errcode.c): Transmit's code for
+ * the same failure; unknown values get "system_internal_error". Never NULL. */
+const char *errmap_ts_code(int err);
+
 #endif

@@ -5,7 +5,8 @@
  * request, enforces limits, matches one route of the routing table
  * (src/api/routes.c), checks the Content-Type and parses the body before the
  * handler runs: JSON routes get a validated root object (UTF-8, no duplicate
- * keys, depth limit, must be an object), form routes get their
+ * keys, depth limit, must be an object; a body with no Content-Type is JSON,
+ * and a form body becomes an object of strings), form routes get their
  * form-urlencoded parameters (a repeated parameter is a 400). Anything wrong
  * is answered by the edge itself with the JSON error of errmap.c.
  *
@@ -42,6 +43,7 @@ struct route {
 	const char *pattern;
 	enum route_body body;
 	handler_fn handler;
+	bool trailing_slash;  /* "<pattern>/" reaches this route as well */
 };
 
 /* The routing table (src/api/routes.c), terminated by a zeroed row. */
@@ -58,6 +60,9 @@ const char *req_header(struct req *r, const char *name); /* NULL if absent */
 const char *req_remote_ip(struct req *r);
 const char *req_body(struct req *r, size_t *len);
 json_t *req_json(struct req *r);              /* BODY_JSON routes; borrowed */
+/* True when a BODY_JSON route's body came as a form: req_json() is then an
+ * object of strings, decoded with json_in_decode_form() (api_decode). */
+bool req_json_from_form(struct req *r);
 const char *req_form(struct req *r, const char *name); /* BODY_FORM; NULL if absent */
 
 /* Per-request handler state kept across req_submit(); freed with free_fn
@@ -68,7 +73,8 @@ void *req_state(struct req *r);
 /* --- replies (exactly one per request) --- */
 /* Sends `body` (stolen) with status. */
 void req_reply_json(struct req *r, unsigned status, json_t *body);
-/* {"error_code","message"} with the status errmap gives `err`. */
+/* {"error_code","message","ts_error_code"} with the status errmap gives
+ * `err` (ts_error_code: src/edge/ts_errcode.c). */
 void req_reply_error(struct req *r, int err, const char *message);
 /* RFC 6749 {"error","error_description"}; errmap gives the status. */
 void req_reply_oauth_error(struct req *r, int err, const char *description);

@@ -74,6 +74,7 @@ struct req {
 	size_t discarded;            /* bytes dropped after the limit */
 	bool body_over;              /* the body exceeded the limit */
 	json_t *json;
+	bool json_from_form;         /* BODY_JSON route sent as a form */
 	struct form *form;
 
 	void *state;

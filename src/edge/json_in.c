@@ -8,7 +8,11 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "edge/form.h"
 #include "edge/utf8.h"
+
+#include <errno.h>
+#include <stdlib.h>
 
 bool
 json_in_depth_ok(const char *buf, size_t len, int max_depth)
@@ -126,11 +130,68 @@ mark_present(const struct json_in_field *f, void *out)
 		*(bool *)(void *)((char *)out + f->has - 1) = true;
 }
 
+/* Form mode: replaces the text value of a non-string field of `obj` by the
+ * typed value it spells (see json_in.h). Returns the new value (borrowed
+ * from obj), or NULL with the reason in *why. A text that does not parse
+ * keeps the reason the typed check would give. */
+static json_t *
+value_from_text(json_t *obj, const struct json_in_field *f, json_t *v,
+                int max_depth, const char **why)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	json_t *nv = NULL;
+
+	switch (f->type) {
+	case JIN_INT: {
+		char *end;
+		long long n;
+
+		*why = "must be an integer";
+		if (len == 0 || len > 20 || s[0] == '+' || s[0] == ' ' ||
+		    (s[0] == '0' && len > 1) || (s[0] == '-' && (len == 1 || s[1] == '0')))
+			return NULL;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return NULL;
+		nv = json_integer((json_int_t)n);
+		break;
+	}
+	case JIN_BOOL:
+		*why = "must be a boolean";
+		if (strcmp(s, "true") == 0)
+			nv = json_true();
+		else if (strcmp(s, "false") == 0)
+			nv = json_false();
+		else
+			return NULL;
+		break;
+	case JIN_OBJECT:
+	case JIN_ARRAY:
+		*why = f->type == JIN_OBJECT ? "must be an object (JSON text in a form)"
+		                             : "must be an array (JSON text in a form)";
+		if (!json_in_depth_ok(s, len, max_depth - 1))
+			return NULL;
+		nv = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+		if (nv == NULL)
+			return NULL;
+		break;
+	default:
+		return v;
+	}
+	if (nv == NULL || json_object_set_new(obj, f->name, nv) != 0) {
+		*why = "out of memory";
+		return NULL;
+	}
+	return nv;
+}
+
 /* Decodes one field; on error writes "<name>: <reason>" and returns
- * BA_ERR_INVALID_REQUEST. */
+ * BA_ERR_INVALID_REQUEST. `text_depth` > 0: form mode (value_from_text). */
 static int
 decode_field(json_t *obj, const struct json_in_field *f, void *out,
-             char *msg, size_t msglen)
+             int text_depth, char *msg, size_t msglen)
 {
 	char *dst = (char *)out + f->offset;
 	json_t *v = json_object_get(obj, f->name);
@@ -148,6 +209,9 @@ decode_field(json_t *obj, const struct json_in_field *f, void *out,
 			*(json_t **)(void *)dst = NULL;
 		return BA_OK;
 	}
+	if (text_depth > 0 && f->type != JIN_STRING && json_is_string(v) &&
+	    (v = value_from_text(obj, f, v, text_depth, &why)) == NULL)
+		goto fail;
 	switch (f->type) {
 	case JIN_STRING: {
 		size_t len;
@@ -224,9 +288,9 @@ fail:
 	return BA_ERR_INVALID_REQUEST;
 }
 
-int
-json_in_decode(json_t *obj, const struct json_in_field *fields,
-               size_t nfields, void *out, char *msg, size_t msglen)
+static int
+decode_fields(json_t *obj, const struct json_in_field *fields, size_t nfields,
+              int text_depth, void *out, char *msg, size_t msglen)
 {
 	size_t i;
 	int r;
@@ -238,9 +302,47 @@ json_in_decode(json_t *obj, const struct json_in_field *fields,
 		return BA_ERR_INVALID_REQUEST;
 	}
 	for (i = 0; i < nfields; i++) {
-		r = decode_field(obj, &fields[i], out, msg, msglen);
+		r = decode_field(obj, &fields[i], out, text_depth, msg, msglen);
 		if (r != BA_OK)
 			return r;
 	}
+	return BA_OK;
+}
+
+int
+json_in_decode(json_t *obj, const struct json_in_field *fields,
+               size_t nfields, void *out, char *msg, size_t msglen)
+{
+	return decode_fields(obj, fields, nfields, 0, out, msg, msglen);
+}
+
+int
+json_in_decode_form(json_t *obj, const struct json_in_field *fields,
+                    size_t nfields, int max_depth, void *out,
+                    char *msg, size_t msglen)
+{
+	return decode_fields(obj, fields, nfields, max_depth > 1 ? max_depth : 2,
+	                     out, msg, msglen);
+}
+
+int
+json_in_from_form(const struct form *f, json_t **out)
+{
+	json_t *o = json_object();
+	size_t i, n = form_count(f);
+
+	*out = NULL;
+	if (o == NULL)
+		return BA_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		const char *name = form_name(f, i);
+
+		/* The form parser has checked UTF-8, NUL bytes and repeats. */
+		if (json_object_set_new(o, name, json_string(form_get(f, name))) != 0) {
+			json_decref(o);
+			return BA_ERR_NOMEM;
+		}
+	}
+	*out = o;
 	return BA_OK;
 }

@@ -19,6 +19,14 @@
  *   rc = json_in_decode(req_json(r), fields, 2, &in, msg, sizeof(msg));
  *
  * Unknown fields are ignored; a null value counts as absent.
+ *
+ * Form bodies: a JSON route may also be sent as
+ * application/x-www-form-urlencoded. json_in_from_form() turns the form
+ * into an object of strings, and json_in_decode_form() decodes it with the
+ * same field table, reading each non-string field from its text: an integer
+ * in decimal, a boolean as "true"/"false", an object or array as JSON text
+ * (checked as a body is, and put in place of the text in `obj`, so later
+ * readers of `obj` see the object). Everything else is the same validation.
  */
 #ifndef BIOAUTH_EDGE_JSON_IN_H
 #define BIOAUTH_EDGE_JSON_IN_H
@@ -69,5 +77,17 @@ int json_in_parse(const char *body, size_t len, int max_depth, json_t **out,
  * may already be filled. */
 int json_in_decode(json_t *obj, const struct json_in_field *fields,
                    size_t nfields, void *out, char *msg, size_t msglen);
+
+struct form;
+
+/* An object with one string member per form parameter (a new reference in
+ * *out). BA_OK or BA_ERR_NOMEM. */
+int json_in_from_form(const struct form *f, json_t **out);
+
+/* json_in_decode() for an object made by json_in_from_form(); max_depth
+ * bounds the nesting of object and array values given as JSON text. */
+int json_in_decode_form(json_t *obj, const struct json_in_field *fields,
+                        size_t nfields, int max_depth, void *out,
+                        char *msg, size_t msglen);
 
 #endif

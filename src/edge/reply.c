@@ -118,10 +118,26 @@ reply_pair(struct req *r, unsigned status, const char *k1, const char *v1,
 		/* Only allocation failure (or a non-UTF-8 message) gets here:
 		 * send a fixed body rather than nothing. */
 		static const char fixed[] =
-			"{\"error_code\":\"internal_error\",\"message\":\"internal error\"}";
+			"{\"error_code\":\"internal_error\",\"message\":\"internal error\",\"ts_error_code\":\"system_internal_error\"}";
 		s = strdup(fixed);
 		if (s != NULL)
 			set_response(r, 500, "application/json", s, strlen(s));
+		return;
+	}
+	req_reply_json(r, status, o);
+}
+
+/* Replies {"error_code","message","ts_error_code"}. */
+static void
+reply_error_body(struct req *r, unsigned status, const char *code,
+                 const char *message, const char *ts_code)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "error_code", code,
+	                      "message", message, "ts_error_code", ts_code);
+
+	if (o == NULL) {
+		reply_pair(r, 500, "error_code", "internal_error", "message",
+		           "internal error");
 		return;
 	}
 	req_reply_json(r, status, o);
@@ -141,7 +157,7 @@ req_reply_error(struct req *r, int err, const char *message)
 	if (e->status >= 500 || message == NULL)
 		message = e->message;
 	r->error_code = e->code;
-	reply_pair(r, e->status, "error_code", e->code, "message", message);
+	reply_error_body(r, e->status, e->code, message, errmap_ts_code(err));
 }
 
 void

@@ -165,6 +165,12 @@ req_json(struct req *r)
 	return r->json;
 }
 
+bool
+req_json_from_form(struct req *r)
+{
+	return r->json_from_form;
+}
+
 const char *
 req_form(struct req *r, const char *name)
 {
@@ -314,10 +320,17 @@ req_check_head(struct req *r)
 		}
 	}
 	ct = req_header(r, "Content-Type");
-	if (r->route->body == BODY_JSON && !media_type_is(ct, "application/json")) {
-		req_reply_edge_error(r, BA_ERR_UNSUPPORTED_MEDIA_TYPE,
-		                     "Content-Type must be application/json");
-		return false;
+	/* A JSON route takes JSON (also with no Content-Type at all, as some
+	 * clients send it) or the same fields as a form. */
+	if (r->route->body == BODY_JSON && ct != NULL &&
+	    !media_type_is(ct, "application/json")) {
+		if (!media_type_is(ct, "application/x-www-form-urlencoded")) {
+			req_reply_edge_error(r, BA_ERR_UNSUPPORTED_MEDIA_TYPE,
+			                     "Content-Type must be application/json or "
+			                     "application/x-www-form-urlencoded");
+			return false;
+		}
+		r->json_from_form = true;
 	}
 	if (r->route->body == BODY_FORM &&
 	    !media_type_is(ct, "application/x-www-form-urlencoded")) {
@@ -387,6 +400,13 @@ req_parse_body(struct req *r)
 	}
 	switch (r->route->body) {
 	case BODY_JSON:
+		if (r->json_from_form) {
+			rc = form_parse(r->body != NULL ? r->body : "", r->body_len,
+			                &r->form, msg, sizeof(msg));
+			if (rc == BA_OK)
+				rc = json_in_from_form(r->form, &r->json);
+			break;
+		}
 		rc = json_in_parse(r->body, r->body_len,
 		                   r->srv->ctx->cfg->json_max_depth, &r->json,
 		                   msg, sizeof(msg));

@@ -8,13 +8,19 @@
  *   - an empty segment inside the path ("/v1//users")         -> 400
  *   - "." or ".." segments, raw or percent-encoded             -> 400
  *   - a bad %-escape, an encoded '/', '\0' or invalid UTF-8   -> 400
- *   - a trailing slash ("/healthz/")                          -> 404 (no
- *     route has one)
+ *   - a trailing slash ("/healthz/")                          -> 404,
+ *     except on routes marked `trailing_slash` (the token endpoint)
  *   - a path that matches no pattern                          -> 404
  *   - a pattern matches but not the method                    -> 405 with
  *     Allow listing the methods of every matching route
  * Routes are tried in table order; the first match wins. HEAD is served by
  * the GET route of a path when no HEAD route exists.
+ *
+ * Compatibility base path: "/cis/v1/..." and "/cis/oidc/..." are the same
+ * routes as "/v1/..." and "/oidc/..." (the base URL clients written for
+ * Transmit's API use). The "cis" segment is dropped before matching, so
+ * both reach the same row, handler, limits and metrics label. Likewise
+ * "<issuer path>/.well-known/openid-configuration" is the discovery route.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +45,9 @@ segs_clear(struct segs *g)
 	g->n = 0;
 }
 
-/* Splits and decodes `path`. Returns BA_OK, BA_ERR_INVALID_REQUEST with a
- * reason in *why, BA_ERR_ROUTE_NOT_FOUND (too many segments, or trailing
- * slash), or BA_ERR_NOMEM. */
+/* Splits and decodes `path`; a trailing slash sets g->trailing_slash.
+ * Returns BA_OK, BA_ERR_INVALID_REQUEST with a reason in *why,
+ * BA_ERR_ROUTE_NOT_FOUND (too many segments) or BA_ERR_NOMEM. */
 static int
 split_path(const char *path, struct segs *g, const char **why)
 {
@@ -65,7 +71,7 @@ split_path(const char *path, struct segs *g, const char **why)
 		if (len == 0) {
 			if (slash == NULL) {
 				g->trailing_slash = true;
-				return BA_ERR_ROUTE_NOT_FOUND;
+				return BA_OK;
 			}
 			*why = "empty path segment";
 			return BA_ERR_INVALID_REQUEST;
@@ -126,6 +132,35 @@ pattern_matches(const char *pat, const struct segs *g, size_t *idx,
 	}
 }
 
+/* Drops a leading "cis" segment when "v1" or "oidc" follows it. */
+static void
+strip_compat_prefix(struct segs *g)
+{
+	if (g->n < 2 || strcmp(g->s[0], "cis") != 0 ||
+	    (strcmp(g->s[1], "v1") != 0 && strcmp(g->s[1], "oidc") != 0))
+		return;
+	free(g->s[0]);
+	memmove(&g->s[0], &g->s[1], (g->n - 1) * sizeof(g->s[0]));
+	g->n--;
+}
+
+/* True when `path` is "<issuer path>/.well-known/openid-configuration" for
+ * the configured issuer (OpenID Connect Discovery 1.0, section 4): that URL
+ * is the discovery route whatever path the issuer has. */
+static bool
+is_issuer_discovery(const struct req *r, const char *path)
+{
+	static const char wk[] = "/.well-known/openid-configuration";
+	const char *iss = r->srv->ctx->cfg->issuer, *p;
+	size_t n;
+
+	p = strstr(iss, "://");
+	if (p == NULL || (p = strchr(p + 3, '/')) == NULL)
+		return false;   /* a bare origin: the table's root route serves it */
+	n = strlen(p);
+	return strncmp(path, p, n) == 0 && strcmp(path + n, wk) == 0;
+}
+
 /* Appends `m` to the Allow list unless it is there already. */
 static void
 allow_add(char *allow, size_t cap, const char *m)
@@ -155,13 +190,18 @@ router_match(struct req *r)
 	bool ok = false;
 	int rc;
 
-	r->oauth = strncmp(r->raw_path, "/oidc/", 6) == 0;
-	rc = split_path(r->raw_path, &g, &why);
+	r->oauth = strncmp(r->raw_path, "/oidc/", 6) == 0 ||
+	           strncmp(r->raw_path, "/cis/oidc/", 10) == 0;
+	rc = split_path(is_issuer_discovery(r, r->raw_path)
+	               ? "/.well-known/openid-configuration" : r->raw_path, &g, &why);
+	strip_compat_prefix(&g);
 	if (rc != BA_OK) {
 		req_reply_edge_error(r, rc, why);
 		goto out;
 	}
 	for (rt = api_routes; rt->method != NULL; rt++) {
+		if (g.trailing_slash && !rt->trailing_slash)
+			continue;
 		if (!pattern_matches(rt->pattern, &g, idx, &nidx))
 			continue;
 		allow_add(allow, sizeof(allow), rt->method);

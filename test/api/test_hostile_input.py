@@ -980,9 +980,18 @@ def test_form_route_content_types(env, ctype):
     oauth(resp, 415, "invalid_request")
 
 
-def test_form_body_on_json_route_is_415(env):
+def test_form_body_on_json_route_is_decoded_with_the_json_rules(env):
+    """A form on a JSON route goes through the same field validation: a
+    repeated field is 400 as a duplicate JSON key is; a multipart body is 415."""
+    hdr = {"Authorization": "Bearer " + env.ctoken,
+           "Content-Type": "application/x-www-form-urlencoded"}
     resp = hu.exchange(env.server, hu.request_bytes(
-        "POST", "/v1/users", {"Authorization": "Bearer " + env.ctoken,
-                              "Content-Type": "application/x-www-form-urlencoded"},
-        b"user_id=x")).first
+        "POST", "/v1/users", hdr, b"user_id=a&user_id=b")).first
+    hu.assert_raw_error(resp, 400, "invalid_request")
+    resp = hu.exchange(env.server, hu.request_bytes(
+        "POST", "/v1/users", hdr, b"user_id=")).first
+    hu.assert_raw_error(resp, 400, "invalid_request")
+    hdr["Content-Type"] = "multipart/form-data; boundary=x"
+    resp = hu.exchange(env.server, hu.request_bytes(
+        "POST", "/v1/users", hdr, b"--x--")).first
     hu.assert_raw_error(resp, 415, "unsupported_media_type")

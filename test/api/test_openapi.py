@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 OPENAPI = REPO / "docs" / "openapi.yaml"
 ROUTES_C = REPO / "src" / "api" / "routes.c"
 ERRMAP_C = REPO / "src" / "edge" / "errmap.c"
+TS_ERRCODE_C = REPO / "src" / "edge" / "ts_errcode.c"
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -132,6 +133,26 @@ def test_error_catalogue_matches_errmap():
     code, doc = errmap_rows(), doc_catalogue()
     assert not code - doc, "errmap.c rows missing from x-error-catalogue: %s" % sorted(code - doc)
     assert not doc - code, "x-error-catalogue rows errmap.c lacks: %s" % sorted(doc - code)
+
+
+def ts_codes_of_errmap():
+    """{error_code: ts_error_code} from errmap.c and ts_errcode.c (both
+    indexed by enum ba_err); asserts that each error_code has one."""
+    em = ERRMAP_C.read_text()
+    code_of = dict(re.findall(r'\[(BA_\w+)\]\s*=\s*\{\s*\d+\s*,\s*"(\w+)"', em))
+    for name in re.findall(r'\[(BA_\w+)\]\s*=\s*INTERNAL_ROW', em):
+        code_of[name] = "internal_error"
+    out = {}
+    for name, ts in re.findall(r'\[(BA_\w+)\]\s*=\s*"(\w+)"', TS_ERRCODE_C.read_text()):
+        code = code_of[name]
+        assert out.setdefault(code, ts) == ts, f"{code}: two ts_error_codes {out[code]}, {ts}"
+    return out
+
+
+def test_ts_error_code_column_matches_the_tables():
+    doc = dict(re.findall(r"^\s*- \{code: (\w+), status: \d+, oauth_error: \w+, "
+                          r"ts_error_code: (\w+)", OPENAPI.read_text(), flags=re.M))
+    assert doc == ts_codes_of_errmap()
 
 
 # --- the whole document (PyYAML) ---------------------------------------------

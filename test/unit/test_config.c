@@ -19,7 +19,7 @@
 
 /* Every option of config.h, with its environment variable. */
 static const char *const all_options[] = {
-	"config", "listen", "db", "issuer", "tenant-id", "data-dir",
+	"config", "listen", "db", "issuer", "public-url", "tenant-id", "data-dir",
 	"signing-alg", "durable", "threads", "db-pool-size", "access-token-ttl",
 	"client-token-ttl", "id-token-ttl", "refresh-token-ttl", "challenge-ttl",
 	"challenge-max-ttl", "lockout-threshold", "lockout-duration",
@@ -131,6 +131,7 @@ test_defaults(void **state)
 	assert_string_equal(r.c.listen_host, "127.0.0.1");
 	assert_int_equal(r.c.listen_port, 8080);
 	assert_string_equal(r.c.issuer, "http://127.0.0.1:8080/oidc");
+	assert_string_equal(r.c.public_url, "http://127.0.0.1:8080");
 	assert_string_equal(r.c.data_dir, "./data");
 	assert_string_equal(r.c.db, "./data/bioauth.db");
 	assert_string_equal(r.c.tenant_id, "default");
@@ -241,6 +242,10 @@ test_flag_forms(void **state)
 	const char *a5[] = { "--data-dir", "/var/lib/b/", "--issuer",
 	                     "https://id.example.com/oidc/", NULL };
 	const char *a6[] = { "--", "--threads", NULL };
+	const char *a7[] = { "--issuer", "https://auth.example.com/", "--listen",
+	                     "127.0.0.1:9100", NULL };
+	const char *a8[] = { "--issuer", "https://auth.example.com", "--public-url",
+	                     "https://api.example.com/bio/", NULL };
 	struct run r;
 
 	(void)state;
@@ -279,6 +284,19 @@ test_flag_forms(void **state)
 	assert_int_equal(r.rc, BA_OK);
 	assert_string_equal(r.c.db, "/var/lib/b/bioauth.db");
 	assert_string_equal(r.c.issuer, "https://id.example.com/oidc");
+	assert_string_equal(r.c.public_url, "https://id.example.com");
+	config_clear(&r.c);
+
+	/* An issuer not ending in /oidc names no endpoint: --listen does. */
+	load(&r, a7);
+	assert_int_equal(r.rc, BA_OK);
+	assert_string_equal(r.c.issuer, "https://auth.example.com");
+	assert_string_equal(r.c.public_url, "http://127.0.0.1:9100");
+	config_clear(&r.c);
+
+	load(&r, a8);
+	assert_int_equal(r.rc, BA_OK);
+	assert_string_equal(r.c.public_url, "https://api.example.com/bio");
 	config_clear(&r.c);
 
 	load(&r, a6);
@@ -317,6 +335,7 @@ test_bad_values(void **state)
 		{ { "--signing-alg", "HS256" }, "--signing-alg" },
 		{ { "--log-level", "loud" }, "--log-level" },
 		{ { "--issuer", "ftp://x" }, "--issuer" },
+		{ { "--public-url", "api.example.com" }, "--public-url" },
 		{ { "--db", "" }, "--db" },
 		{ { "--nope" }, "--nope" },
 		{ { "-x" }, "-x" },

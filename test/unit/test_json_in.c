@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "edge/form.h"
 #include "edge/json_in.h"
 
 /* Parses `len` bytes and expects a rejection whose message holds `needle`. */
@@ -272,6 +273,82 @@ test_decode_errors(void **state)
 	                   "list: has too many elements (max 2)");
 }
 
+
+/* Decodes a form body with the sample table (form mode); returns rc. */
+static int
+decode_form(const char *body, struct sample *out, char *msg, size_t msglen,
+            json_t **keep)
+{
+	struct form *f = NULL;
+	json_t *j = NULL;
+	char pmsg[256];
+	int rc = form_parse(body, strlen(body), &f, pmsg, sizeof(pmsg));
+
+	assert_int_equal(rc, BA_OK);
+	assert_int_equal(json_in_from_form(f, &j), BA_OK);
+	form_free(f);
+	memset(out, 0, sizeof(*out));
+	out->timeout = -7;
+	rc = json_in_decode_form(j, sample_fields, N_SAMPLE, 4, out, msg, msglen);
+	*keep = j;
+	return rc;
+}
+
+static void
+expect_form_error(const char *body, const char *want)
+{
+	struct sample s;
+	char msg[256];
+	json_t *j;
+	int rc = decode_form(body, &s, msg, sizeof(msg), &j);
+
+	if (rc != BA_ERR_INVALID_REQUEST || strcmp(msg, want) != 0) {
+		print_error("%s: rc=%d msg=\"%s\" (wanted \"%s\")\n", body, rc, msg, want);
+		fail();
+	}
+	json_decref(j);
+}
+
+/* A form goes through the same table: typed fields read from their text,
+ * objects as JSON text put in place in the object, the same limits. */
+static void
+test_decode_form(void **state)
+{
+	struct sample s;
+	char msg[256];
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(decode_form("user_id=u1&timeout=60&flag=true&"
+	                             "claims=%7B%22id_token%22%3A%7B%7D%7D&list=%5B1%5D&name=a+b",
+	                             &s, msg, sizeof(msg), &j), BA_OK);
+	assert_string_equal(s.user_id, "u1");
+	assert_string_equal(s.name, "a b");
+	assert_true(s.has_timeout);
+	assert_int_equal(s.timeout, 60);
+	assert_true(s.flag);
+	assert_true(json_is_object(s.claims));
+	assert_ptr_equal(json_object_get(j, "claims"), s.claims);
+	assert_true(json_is_array(s.list));
+	json_decref(j);
+
+	expect_form_error("user_id=", "user_id: must be a non-empty string");
+	expect_form_error("user_id=u&timeout=6e1", "timeout: must be an integer");
+	expect_form_error("user_id=u&timeout=+60", "timeout: must be an integer");
+	expect_form_error("user_id=u&timeout=060", "timeout: must be an integer");
+	expect_form_error("user_id=u&timeout=99999999999999999999", "timeout: must be an integer");
+	expect_form_error("user_id=u&timeout=0", "timeout: must be between 1 and 3600");
+	expect_form_error("user_id=u&flag=1", "flag: must be a boolean");
+	expect_form_error("user_id=u&claims=%5B%5D", "claims: must be an object");
+	expect_form_error("user_id=u&claims=%7B", "claims: must be an object (JSON text in a form)");
+	expect_form_error("user_id=u&claims=%7B%22a%22%3A1%2C%22a%22%3A2%7D",
+	                  "claims: must be an object (JSON text in a form)");
+	expect_form_error("user_id=u&claims=%7B%22a%22%3A%7B%22b%22%3A%7B%22c%22%3A%7B%7D%7D%7D%7D",
+	                  "claims: must be an object (JSON text in a form)");
+	expect_form_error("user_id=u&list=%5B1%2C2%2C3%5D", "list: has too many elements (max 2)");
+	expect_form_error("user_id=toolongvalue", "user_id: is too long (max 8 bytes)");
+}
+
 int
 main(void)
 {
@@ -281,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_depth_bomb),
 		cmocka_unit_test(test_decode_ok),
 		cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_decode_form),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
