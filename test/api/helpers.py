@@ -310,6 +310,59 @@ def assert_oauth_error(r: requests.Response, status: int, error: str):
         assert isinstance(body["error_description"], str), body
 
 
+def assert_no_store(r: requests.Response):
+    """A token response must not be cached (RFC 6749 section 5.1)."""
+    cc = [p.strip().lower() for p in r.headers.get("Cache-Control", "").split(",")]
+    assert "no-store" in cc, f"token response without Cache-Control: no-store: {r.headers}"
+
+
+# --------------------------------------------------------------------------
+# is this token accepted? (each probe has exactly two documented answers)
+
+def mb_delete(base: Any, token: str) -> requests.Response:
+    """DELETE /v1/auth/mobile-biometrics/delete of a key nobody has (a
+    user-token endpoint): 404 with a valid user token."""
+    return requests.delete(url(base, "/v1/auth/mobile-biometrics/delete"),
+                           json={"publicKeyId": "no-such-key"}, headers=bearer(token),
+                           timeout=HTTP_TIMEOUT)
+
+
+def client_token_accepted(base: Any, token: str) -> bool:
+    """True when `token` passes as a client token (GET of an unknown user is
+    404 not_found), False when refused (401 invalid_token with a Bearer
+    challenge)."""
+    r = get_user(base, token, "no-such-user-" + unique_name())
+    if r.status_code == 401:
+        assert_error(r, 401, "invalid_token")
+        assert r.headers.get("WWW-Authenticate", "").lower().startswith("bearer"), r.headers
+        return False
+    assert_error(r, 404, "not_found")
+    return True
+
+
+def user_token_accepted(base: Any, token: str) -> bool:
+    """True when `token` passes as a user token (deleting an unknown key is
+    404 not_found), False when refused (401 invalid_token)."""
+    r = mb_delete(base, token)
+    if r.status_code == 401:
+        assert_error(r, 401, "invalid_token")
+        return False
+    assert_error(r, 404, "not_found")
+    return True
+
+
+def user_token_kind_ok(base: Any, token: str) -> bool:
+    """True when `token` is a valid user token shown to a client-token
+    endpoint (403 wrong_token_kind), False when refused as invalid or
+    revoked (401 invalid_token)."""
+    r = get_user(base, token, "nobody")
+    if r.status_code == 401:
+        assert_error(r, 401, "invalid_token")
+        return False
+    assert_error(r, 403, "wrong_token_kind")
+    return True
+
+
 # --------------------------------------------------------------------------
 # /oidc/token and client tokens
 

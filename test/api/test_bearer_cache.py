@@ -28,28 +28,6 @@ def app(server):
     return h.create_app(server, resources=(RES,))
 
 
-def client_ok(srv, token):
-    """True when `token` passes as a client token (GET of an unknown user is
-    404), False when refused as invalid (401 invalid_token)."""
-    r = h.get_user(srv, token, "no-such-user-" + h.unique_name())
-    assert r.status_code in (401, 404), f"unexpected {r.status_code} {r.text!r}"
-    if r.status_code == 401:
-        assert r.json().get("error_code") == "invalid_token", r.text
-        assert r.headers.get("WWW-Authenticate", "").lower().startswith("bearer"), r.headers
-    return r.status_code == 404
-
-
-def user_ok(srv, token):
-    """True when `token` passes as a user token (deleting an unknown key is
-    404), False when refused (401 invalid_token)."""
-    r = requests.delete(h.url(srv, MB + "/delete"), json={"publicKeyId": "no-such-key"},
-                        headers=h.bearer(token), timeout=h.HTTP_TIMEOUT)
-    assert r.status_code in (401, 404), f"unexpected {r.status_code} {r.text!r}"
-    if r.status_code == 401:
-        assert r.json().get("error_code") == "invalid_token", r.text
-    return r.status_code == 404
-
-
 def start(srv, token, user_id):
     return requests.post(h.url(srv, MB + "/start"), json={"user_id": user_id},
                          headers=h.bearer(token), timeout=h.HTTP_TIMEOUT)
@@ -70,12 +48,12 @@ def test_token_keeps_working_across_many_calls(server, app):
         assert r.status_code == 200, f"call {i}: {r.status_code} {r.text!r}"
         assert r.json().get("challenge")
     for _ in range(20):
-        assert client_ok(server, ct)
+        assert h.client_token_accepted(server, ct)
 
 
 def test_altered_copies_of_a_cached_token_are_refused(server, app):
     ct = h.client_token(server, app)
-    assert client_ok(server, ct)        # cached now
+    assert h.client_token_accepted(server, ct)        # cached now
     head, payload, sig = ct.split(".")
 
     def flip(text, i):
@@ -83,18 +61,18 @@ def test_altered_copies_of_a_cached_token_are_refused(server, app):
         return text[:i] + ("A" if c != "A" else "B") + text[i + 1:]
 
     # a changed signature byte (middle of the segment: no padding bits)
-    assert not client_ok(server, ".".join((head, payload, flip(sig, len(sig) // 2))))
+    assert not h.client_token_accepted(server, ".".join((head, payload, flip(sig, len(sig) // 2))))
     # a changed claim byte
-    assert not client_ok(server, ".".join((head, flip(payload, len(payload) // 2), sig)))
+    assert not h.client_token_accepted(server, ".".join((head, flip(payload, len(payload) // 2), sig)))
     # the same claims and signature under another header
     other = h.b64url_encode(json.dumps({"alg": "ES256", "typ": "at+jwt",
                                         "kid": h.header_of(ct)["kid"], "x": 1}).encode())
-    assert not client_ok(server, ".".join((other, payload, sig)))
+    assert not h.client_token_accepted(server, ".".join((other, payload, sig)))
     # a truncated token, and one with a byte appended
-    assert not client_ok(server, ct[:-1])
-    assert not client_ok(server, ct + "A")
+    assert not h.client_token_accepted(server, ct[:-1])
+    assert not h.client_token_accepted(server, ct + "A")
     # the original still passes
-    assert client_ok(server, ct)
+    assert h.client_token_accepted(server, ct)
 
 
 def test_each_token_keeps_its_own_identity(server):
@@ -106,9 +84,9 @@ def test_each_token_keeps_its_own_identity(server):
     _, login = h.new_user_session(server, ca)
     ua = login["access_token"]
     for _ in range(5):
-        assert client_ok(server, ca)
-        assert client_ok(server, cb)
-        assert user_ok(server, ua)
+        assert h.client_token_accepted(server, ca)
+        assert h.client_token_accepted(server, cb)
+        assert h.user_token_accepted(server, ua)
         # the cached client token is still the wrong kind for a user endpoint
         r = requests.delete(h.url(server, MB + "/delete"), json={"publicKeyId": "x"},
                             headers=h.bearer(ca), timeout=h.HTTP_TIMEOUT)
@@ -117,8 +95,8 @@ def test_each_token_keeps_its_own_identity(server):
         h.assert_error(h.get_user(server, ua, "nobody"), 403, "wrong_token_kind")
     # revoking B's token changes nothing for A's
     assert h.revoke(server, app_b, cb).status_code == 200
-    assert not client_ok(server, cb)
-    assert client_ok(server, ca)
+    assert not h.client_token_accepted(server, cb)
+    assert h.client_token_accepted(server, ca)
 
 
 # --- what the cache must not hide -------------------------------------------
@@ -131,19 +109,19 @@ def test_revoked_token_refused_on_next_call(server, app):
     r = h.revoke(server, app, ct)
     assert r.status_code == 200, r.text
     h.assert_error(start(server, ct, user["user_id"]), 401, "invalid_token")
-    assert not client_ok(server, ct)
+    assert not h.client_token_accepted(server, ct)
     assert h.introspect(server, app, ct).json() == {"active": False}
     # a fresh token of the same app is fine
-    assert client_ok(server, h.client_token(server, app))
+    assert h.client_token_accepted(server, h.client_token(server, app))
 
 
 def test_revoked_user_token_refused_on_next_call(server, app):
     ct = h.client_token(server, app)
     _, login = h.new_user_session(server, ct)
     for _ in range(5):
-        assert user_ok(server, login["access_token"])
+        assert h.user_token_accepted(server, login["access_token"])
     assert h.revoke(server, app, login["access_token"]).status_code == 200
-    assert not user_ok(server, login["access_token"])
+    assert not h.user_token_accepted(server, login["access_token"])
 
 
 def test_user_token_refused_right_after_logout(server, app):
@@ -151,10 +129,10 @@ def test_user_token_refused_right_after_logout(server, app):
     _, login = h.new_user_session(server, ct)
     ut = login["access_token"]
     for _ in range(5):
-        assert user_ok(server, ut)
+        assert h.user_token_accepted(server, ut)
     r = h.logout(server, ct, login["session_id"])
     assert r.status_code == 204, r.text
-    assert not user_ok(server, ut)
+    assert not h.user_token_accepted(server, ut)
     assert h.introspect(server, app, ut).json() == {"active": False}
 
 
@@ -162,9 +140,9 @@ def test_token_of_deleted_app_refused_although_cached(server):
     app = h.create_app(server, resources=(RES,))
     ct = h.client_token(server, app)
     for _ in range(5):
-        assert client_ok(server, ct)
+        assert h.client_token_accepted(server, ct)
     h.ctl(server, "app", "delete", app["app_id"])
-    assert not client_ok(server, ct)
+    assert not h.client_token_accepted(server, ct)
 
 
 def test_expired_token_refused_after_expiry(bioauthd):
@@ -178,14 +156,14 @@ def test_expired_token_refused_after_expiry(bioauthd):
     # on a slow, sanitized build): both are in use until the first expires
     exps = [h.decode_unverified(t)[1]["exp"] for t in (ct, ut)]
     while time.time() < min(exps) - 0.5:
-        assert client_ok(srv, ct)
-        assert user_ok(srv, ut)
+        assert h.client_token_accepted(srv, ct)
+        assert h.user_token_accepted(srv, ut)
         time.sleep(0.1)
     _wait_until(max(exps) + 0.3)
-    assert not client_ok(srv, ct)
-    assert not user_ok(srv, ut)
+    assert not h.client_token_accepted(srv, ct)
+    assert not h.user_token_accepted(srv, ut)
     # the server itself is fine: a new token works
-    assert client_ok(srv, h.client_token(srv, app))
+    assert h.client_token_accepted(srv, h.client_token(srv, app))
 
 
 def test_clock_leeway_applies_to_cached_tokens(bioauthd):
@@ -195,11 +173,11 @@ def test_clock_leeway_applies_to_cached_tokens(bioauthd):
     app = h.create_app(srv, resources=(RES,))
     ct = h.client_token(srv, app)
     exp = h.decode_unverified(ct)[1]["exp"]
-    assert client_ok(srv, ct)
+    assert h.client_token_accepted(srv, ct)
     _wait_until(exp + 0.3)
-    assert client_ok(srv, ct)           # within the leeway
+    assert h.client_token_accepted(srv, ct)           # within the leeway
     _wait_until(exp + 2.3)
-    assert not client_ok(srv, ct)
+    assert not h.client_token_accepted(srv, ct)
 
 
 def _forged_unknown_kid():
@@ -219,7 +197,7 @@ def test_dropped_signing_key_refused_although_cached(bioauthd):
     app = h.create_app(srv, resources=(RES,))
     ct = h.client_token(srv, app)
     kid1 = h.header_of(ct)["kid"]
-    assert client_ok(srv, ct)           # verified and cached with kid1
+    assert h.client_token_accepted(srv, ct)           # verified and cached with kid1
     h.rotate_signing_key(srv)
     retired = time.time()
     # kid1 leaves the keyset once retired_at + the longest token lifetime
@@ -229,17 +207,17 @@ def test_dropped_signing_key_refused_although_cached(bioauthd):
     end = time.time() + 10
     while True:
         time.sleep(0.3)
-        assert not client_ok(srv, _forged_unknown_kid())
+        assert not h.client_token_accepted(srv, _forged_unknown_kid())
         kids = [k["kid"] for k in h.fetch_jwks(srv)["keys"]]
         if kid1 not in kids or time.time() > end:
             break
     assert kid1 not in kids, f"the retired key is still published: {kids}"
     assert time.time() < h.decode_unverified(ct)[1]["exp"] + 120
-    assert not client_ok(srv, ct)
+    assert not h.client_token_accepted(srv, ct)
     # tokens of the new key work
     ct2 = h.client_token(srv, app)
     assert h.header_of(ct2)["kid"] != kid1
-    assert client_ok(srv, ct2)
+    assert h.client_token_accepted(srv, ct2)
 
 
 def test_cache_off_still_checks_everything(bioauthd):
@@ -247,14 +225,14 @@ def test_cache_off_still_checks_everything(bioauthd):
     app = h.create_app(srv, resources=(RES,))
     ct = h.client_token(srv, app)
     for _ in range(10):
-        assert client_ok(srv, ct)
+        assert h.client_token_accepted(srv, ct)
     assert h.revoke(srv, app, ct).status_code == 200
-    assert not client_ok(srv, ct)
+    assert not h.client_token_accepted(srv, ct)
 
 
 def test_flood_of_invalid_tokens_leaves_valid_ones_working(server, app):
     ct = h.client_token(server, app)
-    assert client_ok(server, ct)
+    assert h.client_token_accepted(server, ct)
     head, payload, sig = ct.split(".")
     s = requests.Session()
     for i in range(300):
@@ -262,4 +240,4 @@ def test_flood_of_invalid_tokens_leaves_valid_ones_working(server, app):
         r = s.get(h.url(server, "/v1/users/nobody"), headers=h.bearer(bogus),
                   timeout=h.HTTP_TIMEOUT)
         assert r.status_code == 401, r.text
-    assert client_ok(server, ct)
+    assert h.client_token_accepted(server, ct)

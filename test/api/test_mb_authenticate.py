@@ -221,7 +221,7 @@ def test_unknown_other_user_other_app_key_same_error(mb, mb2, alice):
     cross_user = login(mb, alice, bob_dev)
     # alice's key of the other app, used in this app
     cross_app = login(mb, alice, alice_other_app)
-    assert unknown.status_code in (400, 401, 404), unknown.text
+    h.assert_error(unknown, 404, "not_found")
     assert error_view(unknown) == error_view(cross_user) == error_view(cross_app), \
         (unknown.text, cross_user.text, cross_app.text)
     # and the keys still work where they belong

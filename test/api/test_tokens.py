@@ -43,32 +43,6 @@ def issuer(server):
     return h.discovery(server)["issuer"]
 
 
-def client_token_ok(server, token):
-    """Whether the server accepts `token` as a client token: GET of an
-    unknown user is 404 with a valid client token, 401 with an invalid one."""
-    r = h.get_user(server, token, "no-such-user-" + h.unique_name())
-    assert r.status_code in (401, 404), f"unexpected {r.status_code} {r.text!r}"
-    if r.status_code == 401:
-        assert r.json().get("error_code") == "invalid_token", r.text
-        assert r.headers.get("WWW-Authenticate", "").lower().startswith("bearer"), r.headers
-    return r.status_code == 404
-
-
-def user_token_ok(server, token):
-    """Whether the server accepts `token` as a user token: a client-token
-    endpoint answers 403 wrong_token_kind to a valid user token, 401 to an
-    invalid one."""
-    r = h.get_user(server, token, "nobody")
-    assert r.status_code in (401, 403), f"unexpected {r.status_code} {r.text!r}"
-    return r.status_code == 403
-
-
-def mb_delete(server, token):
-    return requests.delete(h.url(server, "/v1/auth/mobile-biometrics/delete"),
-                           json={"publicKeyId": "no-such-key"}, headers=h.bearer(token),
-                           timeout=h.HTTP_TIMEOUT)
-
-
 def _near_now(t, slack=30):
     assert isinstance(t, int), t
     assert abs(t - time.time()) <= slack, f"time claim {t} is not now ({time.time():.0f})"
@@ -135,7 +109,7 @@ def test_user_token_resource_audience(server, app, ctoken):
     _, login = h.new_user_session(server, ctoken, resource=RES2)
     a = h.verify_jwt(server, login["access_token"], audience=RES2)
     assert a["aud"] == RES2
-    assert user_token_ok(server, login["access_token"])
+    assert h.user_token_kind_ok(server, login["access_token"])
 
 
 def test_refreshed_tokens_verify(server, app, ctoken):
@@ -177,7 +151,7 @@ def _swap_part(token, index, obj):
 
 
 def test_valid_client_token_accepted(server, ctoken):
-    assert client_token_ok(server, ctoken)
+    assert h.client_token_accepted(server, ctoken)
 
 
 def test_bearer_scheme_case_insensitive(server, ctoken):
@@ -202,17 +176,17 @@ def test_malformed_authorization_is_401(server, value):
 
 def test_tampered_payload_rejected(server, ctoken):
     header, claims = h.decode_unverified(ctoken)
-    assert not client_token_ok(server, _swap_part(ctoken, 1, dict(claims, app_name="x")))
-    assert not client_token_ok(server, _swap_part(ctoken, 1, dict(claims, exp=claims["exp"] + 9999)))
+    assert not h.client_token_accepted(server, _swap_part(ctoken, 1, dict(claims, app_name="x")))
+    assert not h.client_token_accepted(server, _swap_part(ctoken, 1, dict(claims, exp=claims["exp"] + 9999)))
 
 
 def test_tampered_signature_rejected(server, ctoken):
     head, payload, sig = ctoken.split(".")
     raw = bytearray(h.b64url_decode(sig))
     raw[len(raw) // 2] ^= 0x01
-    assert not client_token_ok(server, ".".join((head, payload, h.b64url_encode(bytes(raw)))))
-    assert not client_token_ok(server, ".".join((head, payload, "")))
-    assert not client_token_ok(server, ".".join((head, payload, sig + "AA")))
+    assert not h.client_token_accepted(server, ".".join((head, payload, h.b64url_encode(bytes(raw)))))
+    assert not h.client_token_accepted(server, ".".join((head, payload, "")))
+    assert not h.client_token_accepted(server, ".".join((head, payload, sig + "AA")))
 
 
 def test_alg_from_token_is_ignored(server, ctoken):
@@ -221,17 +195,17 @@ def test_alg_from_token_is_ignored(server, ctoken):
     header, claims = h.decode_unverified(ctoken)
     none_tok = ".".join((h.b64url_encode(json.dumps(dict(header, alg="none")).encode()),
                          ctoken.split(".")[1], ""))
-    assert not client_token_ok(server, none_tok)
+    assert not h.client_token_accepted(server, none_tok)
     jwk = h.jwk_for(h.fetch_jwks(server), header["kid"])
     pub = jwt.PyJWK(jwk, algorithm=jwk["alg"]).key
     pem = pub.public_bytes(serialization.Encoding.PEM,
                            serialization.PublicFormat.SubjectPublicKeyInfo)
     for secret in (pem, json.dumps(jwk).encode(), json.dumps(jwk, sort_keys=True).encode()):
         hs = _hs256({"alg": "HS256", "kid": header["kid"], "typ": "at+jwt"}, claims, secret)
-        assert not client_token_ok(server, hs)
+        assert not h.client_token_accepted(server, hs)
     relabelled = _swap_part(ctoken, 0, dict(header, alg="RS256" if header["alg"] != "RS256"
                                             else "ES256"))
-    assert not client_token_ok(server, relabelled)
+    assert not h.client_token_accepted(server, relabelled)
 
 
 def test_foreign_key_with_server_kid_rejected(server, ctoken):
@@ -239,37 +213,37 @@ def test_foreign_key_with_server_kid_rejected(server, ctoken):
     mine = ec.generate_private_key(ec.SECP256R1())
     forged = jwt.encode(claims, mine, algorithm="ES256",
                         headers={"kid": header["kid"], "typ": "at+jwt"})
-    assert not client_token_ok(server, forged)
+    assert not h.client_token_accepted(server, forged)
     # with the attacker's key embedded in the header (RFC 7515 "jwk")
     pubjwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(mine.public_key()))
     forged = jwt.encode(claims, mine, algorithm="ES256",
                         headers={"kid": header["kid"], "typ": "at+jwt", "jwk": pubjwk})
-    assert not client_token_ok(server, forged)
+    assert not h.client_token_accepted(server, forged)
     forged = jwt.encode(claims, mine, algorithm="ES256",
                         headers={"kid": "attacker", "typ": "at+jwt"})
-    assert not client_token_ok(server, forged)
+    assert not h.client_token_accepted(server, forged)
 
 
 def test_id_token_is_not_a_bearer_token(server, ctoken):
     _, login = h.new_user_session(server, ctoken)
-    for path_check in (user_token_ok, client_token_ok):
+    for path_check in (h.user_token_kind_ok, h.client_token_accepted):
         assert not path_check(server, login["id_token"])
-    h.assert_error(mb_delete(server, login["id_token"]), 401, "invalid_token")
+    h.assert_error(h.mb_delete(server, login["id_token"]), 401, "invalid_token")
 
 
 def test_wrong_kind_is_403(server, ctoken):
     _, login = h.new_user_session(server, ctoken)
     h.assert_error(h.get_user(server, login["access_token"], "nobody"), 403, "wrong_token_kind")
     # a client token on a user-token endpoint
-    h.assert_error(mb_delete(server, ctoken), 403, "wrong_token_kind")
+    h.assert_error(h.mb_delete(server, ctoken), 403, "wrong_token_kind")
 
 
 def test_token_of_deleted_app_rejected(server):
     app = h.create_app(server)
     tok = h.client_token(server, app)
-    assert client_token_ok(server, tok)
+    assert h.client_token_accepted(server, tok)
     h.ctl(server, "app", "delete", app["app_id"])
-    assert not client_token_ok(server, tok)
+    assert not h.client_token_accepted(server, tok)
     h.assert_oauth_error(h.client_token_response(server, app), 401, "invalid_client")
 
 
@@ -291,9 +265,9 @@ def test_ctl_user_token(server, app, issuer):
     assert out.get("session_id", c["sid"]) == c["sid"]
     # works as a user token on a user-token endpoint: past authentication,
     # the unknown key is 404 (an invalid token would be 401)
-    r = mb_delete(server, out["access_token"])
+    r = h.mb_delete(server, out["access_token"])
     h.assert_error(r, 404, "not_found")
-    assert user_token_ok(server, out["access_token"])
+    assert h.user_token_kind_ok(server, out["access_token"])
 
 
 def test_ctl_user_token_unknown_user_or_client(server, app):
@@ -328,17 +302,17 @@ def test_tokens_expire(short_ttl):
     ct = r.json()["access_token"]
     user, login = h.new_user_session(srv, ct)
     assert login["expires_in"] == 2
-    assert client_token_ok(srv, ct)
-    assert user_token_ok(srv, login["access_token"])
+    assert h.client_token_accepted(srv, ct)
+    assert h.user_token_kind_ok(srv, login["access_token"])
     assert h.introspect(srv, app, ct).json()["active"] is True
 
     exp = max(h.decode_unverified(t)[1]["exp"]
               for t in (ct, login["access_token"], login["id_token"]))
     _wait_until(exp + 0.3)
 
-    assert not client_token_ok(srv, ct)
-    assert not user_token_ok(srv, login["access_token"])
-    h.assert_error(mb_delete(srv, login["access_token"]), 401, "invalid_token")
+    assert not h.client_token_accepted(srv, ct)
+    assert not h.user_token_kind_ok(srv, login["access_token"])
+    h.assert_error(h.mb_delete(srv, login["access_token"]), 401, "invalid_token")
     assert h.introspect(srv, app, ct).json() == {"active": False}
     assert h.introspect(srv, app, login["access_token"]).json() == {"active": False}
     jwks = h.fetch_jwks(srv)
@@ -349,7 +323,7 @@ def test_tokens_expire(short_ttl):
     ct2 = h.client_token(srv, app)
     r = h.refresh(srv, ct2, login["refresh_token"])
     assert r.status_code == 200, r.text
-    assert user_token_ok(srv, r.json()["access_token"])
+    assert h.user_token_kind_ok(srv, r.json()["access_token"])
 
 
 def test_session_expiry_ends_refresh_and_access_tokens(bioauthd):
@@ -360,10 +334,10 @@ def test_session_expiry_ends_refresh_and_access_tokens(bioauthd):
     app = h.create_app(srv)
     ct = h.client_token(srv, app)
     _, login = h.new_user_session(srv, ct)
-    assert user_token_ok(srv, login["access_token"])
+    assert h.user_token_kind_ok(srv, login["access_token"])
     _wait_until(time.time() + 2.3)
     h.assert_error(h.refresh(srv, ct, login["refresh_token"]), 400, "invalid_grant")
-    assert not user_token_ok(srv, login["access_token"])
+    assert not h.user_token_kind_ok(srv, login["access_token"])
     assert h.verify_jwt(srv, login["access_token"])  # the JWT itself is unexpired
 
 
@@ -408,9 +382,9 @@ def test_key_rotation_keeps_old_tokens_valid(rotating):
     for t in (ct1, ct2, login1["access_token"], login1["id_token"]):
         h.verify_jwt(jwks, t)
     # the server still honours tokens of the old key
-    assert client_token_ok(srv, ct1)
-    assert user_token_ok(srv, login1["access_token"])
-    assert client_token_ok(srv, ct2)
+    assert h.client_token_accepted(srv, ct1)
+    assert h.user_token_kind_ok(srv, login1["access_token"])
+    assert h.client_token_accepted(srv, ct2)
     # new user tokens use the new key
     r = h.refresh(srv, ct2, login1["refresh_token"])
     assert r.status_code == 200, r.text
@@ -451,9 +425,9 @@ def test_signing_alg(bioauthd, alg, kty):
         assert jwk["crv"] == "Ed25519", jwk
     c = h.verify_jwt(srv, ct, typ="at+jwt")
     assert c["tid"] == "acme-" + alg.lower()
-    assert client_token_ok(srv, ct)
+    assert h.client_token_accepted(srv, ct)
     _, login = h.new_user_session(srv, ct)
     for t in (login["access_token"], login["id_token"]):
         assert h.header_of(t)["alg"] == alg
         h.verify_jwt(srv, t)
-    assert user_token_ok(srv, login["access_token"])
+    assert h.user_token_kind_ok(srv, login["access_token"])
