@@ -61,6 +61,43 @@ static bool is_rkp(X509 *const *x, size_t n)
 	return false;
 }
 
+/* The highest intermediate: the certificate under a self-issued root, or
+ * the top of a chain sent without its root. */
+static size_t top_intermediate(X509 *const *x, size_t n)
+{
+	X509 *top = x[n - 1];
+
+	if (n > 1 && X509_NAME_cmp(X509_get_subject_name(top), X509_get_issuer_name(top)) == 0)
+		return n - 2;
+	return n - 1;
+}
+
+/*
+ * Validity as Google's verifier checks it: never the leaf's (its dates are
+ * set on the device) nor the root's; every intermediate must have started
+ * its validity; its expiry is ignored only in a factory-provisioned chain
+ * (highest intermediate named by a serialNumber attribute), whose keys
+ * cannot be rotated.
+ */
+static enum attest_reason check_validity(X509 *const *x, size_t n, time_t at,
+                                         struct attest_verdict *v)
+{
+	size_t top = top_intermediate(x, n);
+	bool factory = top >= 1 &&
+	               X509_NAME_get_index_by_NID(X509_get_subject_name(x[top]),
+	                                          NID_serialNumber, -1) >= 0;
+
+	for (size_t i = 1; i <= top; i++) {
+		enum attest_validity val = attest_cert_validity(x[i], at);
+		if (val == ATTEST_VALID || (val == ATTEST_EXPIRED && factory))
+			continue;
+		attest_detail(v, "certificate %zu %s", i,
+		              val == ATTEST_EXPIRED ? "expired" : "not yet valid");
+		return ATTEST_CERT_EXPIRED;
+	}
+	return ATTEST_OK;
+}
+
 static enum attest_level level_of(uint64_t km_level)
 {
 	switch (km_level) {
@@ -187,15 +224,8 @@ enum attest_reason attest_verify_android(const uint8_t *const *certs,
 		goto out;
 	}
 	v->facts.factory_provisioned = !is_rkp(x, n);
-	if (!v->facts.factory_provisioned) {
-		for (size_t i = 1; i + 1 < n; i++) {
-			if (!attest_cert_valid_at(x[i], in->at)) {
-				attest_detail(v, "certificate %zu outside its validity", i);
-				r = ATTEST_CERT_EXPIRED;
-				goto out;
-			}
-		}
-	}
+	if ((r = check_validity(x, n, in->at, v)) != ATTEST_OK)
+		goto out;
 	for (size_t i = 0; i < n && in->revocation != NULL; i++) {
 		const ASN1_INTEGER *sn = X509_get0_serialNumber(x[i]);
 		if (attest_revocation_listed(in->revocation, ASN1_STRING_get0_data(sn),

@@ -52,12 +52,21 @@ bool attest_link_ok(X509 *child, X509 *issuer)
 	return ok;
 }
 
-bool attest_cert_valid_at(X509 *x, time_t at)
+enum attest_validity attest_cert_validity(X509 *x, time_t at)
 {
 	time_t t = at;
 
-	return X509_cmp_time(X509_get0_notBefore(x), &t) < 0 &&
-	       X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+	/* X509_cmp_time: -1 before `t`, 1 after, 0 on a malformed time. */
+	if (X509_cmp_time(X509_get0_notBefore(x), &t) >= 0)
+		return ATTEST_NOT_YET_VALID;
+	if (X509_cmp_time(X509_get0_notAfter(x), &t) <= 0)
+		return ATTEST_EXPIRED;
+	return ATTEST_VALID;
+}
+
+bool attest_cert_valid_at(X509 *x, time_t at)
+{
+	return attest_cert_validity(x, at) == ATTEST_VALID;
 }
 
 const ASN1_OCTET_STRING *attest_cert_ext(X509 *x, const char *oid, int *count)

@@ -23,7 +23,14 @@ void attest_certs_free(X509 **x, size_t n);
 /* One link: child's issuer name is issuer's subject and child's signature
  * verifies under issuer's key. */
 bool attest_link_ok(X509 *child, X509 *issuer);
-/* notBefore <= at <= notAfter. */
+enum attest_validity {
+	ATTEST_VALID,
+	ATTEST_NOT_YET_VALID,            /* before notBefore (or a bad time) */
+	ATTEST_EXPIRED,                  /* after notAfter (or a bad time) */
+};
+/* Where `at` falls in x's validity period. */
+enum attest_validity attest_cert_validity(X509 *x, time_t at);
+/* notBefore < at < notAfter. */
 bool attest_cert_valid_at(X509 *x, time_t at);
 /* The value of the extension `oid` (dotted) in x; NULL when absent. *count
  * gets how many times it occurs. */

@@ -245,6 +245,13 @@ static void test_android_negatives(void **state)
 	                 ATTEST_CERT_EXPIRED);
 	assert_int_equal(verify_chain(BLUELINE, TODAY, CHALLENGE_HEX, &no_policy, NULL, NULL, &v),
 	                 ATTEST_OK);
+	/* A factory chain after its intermediates expired (2028) is accepted,
+	 * as Google's verifier accepts it; before they existed it is not. */
+	assert_int_equal(verify_chain(BLUELINE, "2030-01-01T00:00:00Z", CHALLENGE_HEX, &no_policy,
+	                              NULL, NULL, &v), ATTEST_OK);
+	assert_int_equal(verify_chain(BLUELINE, "2017-01-01T00:00:00Z", CHALLENGE_HEX, &no_policy,
+	                              NULL, NULL, &v), ATTEST_CERT_EXPIRED);
+	assert_string_equal(v.facts.detail, "certificate 1 not yet valid");
 	/* Before the RKP intermediates existed. */
 	assert_int_equal(verify_chain(CAIMAN, "2020-01-01T00:00:00Z", CAIMAN_CH, &no_policy,
 	                              NULL, NULL, &v), ATTEST_CERT_EXPIRED);
@@ -391,6 +398,12 @@ static void test_android_anchors(void **state)
 	assert_int_equal(verify_chain(VEC "android/keyattestation/p256_sha384_intermediate.pem",
 	                              "2025-01-01T00:00:00Z", "00", &no_policy, NULL, a, &v),
 	                 ATTEST_MALFORMED);
+	/* Its intermediate is neither factory (serialNumber) nor remotely
+	 * provisioned: once expired (2034), it is refused. */
+	assert_int_equal(verify_chain(VEC "android/keyattestation/p256_sha384_intermediate.pem",
+	                              "2035-01-01T00:00:00Z", "00", &no_policy, NULL, a, &v),
+	                 ATTEST_CERT_EXPIRED);
+	assert_string_equal(v.facts.detail, "certificate 1 expired");
 	attest_anchors_free(a);
 	assert_int_equal(verify_chain(VEC "android/keyattestation/p256_sha384_intermediate.pem",
 	                              "2025-01-01T00:00:00Z", "00", &no_policy, NULL, NULL, &v),
