@@ -41,10 +41,12 @@ static cbor_item_t *load(const uint8_t *p, size_t len)
 	return cbor_load(p, len, &res);
 }
 
-/* The value of text key `name` in map `m`, or NULL. */
+/* The value of text key `name` in map `m`; NULL when absent or when the
+ * key occurs twice (which value counts would be a guess). */
 static cbor_item_t *map_get(cbor_item_t *m, const char *name)
 {
 	size_t nl = strlen(name);
+	cbor_item_t *v = NULL;
 
 	if (m == NULL || !cbor_isa_map(m))
 		return NULL;
@@ -53,10 +55,13 @@ static cbor_item_t *map_get(cbor_item_t *m, const char *name)
 		cbor_item_t *k = pairs[i].key;
 		if (cbor_isa_string(k) && cbor_string_is_definite(k) &&
 		    cbor_string_length(k) == nl &&
-		    memcmp(cbor_string_handle(k), name, nl) == 0)
-			return pairs[i].value;
+		    memcmp(cbor_string_handle(k), name, nl) == 0) {
+			if (v != NULL)
+				return NULL;
+			v = pairs[i].value;
+		}
 	}
-	return NULL;
+	return v;
 }
 
 /* A definite byte string's bytes, or false. */
@@ -98,9 +103,10 @@ static bool nonce_of(X509 *leaf, const uint8_t **nonce)
 		return false;
 	in.p = ASN1_STRING_get0_data(ext);
 	in.len = (size_t)ASN1_STRING_length(ext);
-	if (!der_expect(&in, DER_UNIVERSAL, 16, true, &seq) ||
-	    !der_expect(&seq, DER_CONTEXT, 1, true, &tagged) ||
-	    !der_expect(&tagged, DER_UNIVERSAL, 4, false, &oct) || oct.len != 32)
+	if (!der_expect(&in, DER_UNIVERSAL, 16, true, &seq) || in.len != 0 ||
+	    !der_expect(&seq, DER_CONTEXT, 1, true, &tagged) || seq.len != 0 ||
+	    !der_expect(&tagged, DER_UNIVERSAL, 4, false, &oct) || tagged.len != 0 ||
+	    oct.len != 32)
 		return false;
 	*nonce = oct.p;
 	return true;

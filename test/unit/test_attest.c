@@ -756,6 +756,66 @@ static void test_apple_challenge(void **state)
 	apple_free(&a);
 }
 
+/* Steps 7-9 and the authData flags, each on its own: authData bytes of a
+ * real object changed one at a time (challenge skipped, as the nonce covers
+ * authData), and an object repeating a map key. */
+static void test_apple_authdata(void **state)
+{
+	(void)state;
+	struct apple_vec a;
+	struct attest_input in;
+	struct attest_verdict v;
+	uint8_t rp[32];
+
+	apple_load("veehaitch/ios-14.4.json", &a);
+	apple_input(&a, &in);
+	in.skip = ATTEST_SKIP_CHALLENGE;
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_OK);
+	SHA256((const unsigned char *)a.app_id, strlen(a.app_id), rp);
+	uint8_t *ad = NULL;
+	for (size_t i = 0; ad == NULL && i + sizeof(rp) <= a.att_len; i++)
+		if (memcmp(a.att + i, rp, sizeof(rp)) == 0)
+			ad = (uint8_t *)a.att + i;
+	assert_non_null(ad);
+	assert_true((size_t)(ad - (uint8_t *)a.att) + 55 + 32 <= a.att_len);
+
+	ad[36] ^= 1;                                       /* counter 1 */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_COUNTER_NONZERO);
+	ad[36] ^= 1;
+	ad[37 + 15] ^= 1;                                  /* aaguid */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_ENVIRONMENT);
+	assert_string_equal(v.facts.detail, "authenticator is unknown");
+	ad[37 + 15] ^= 1;
+	ad[55 + 31] ^= 1;                                  /* credential ID */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_KEY_ID_MISMATCH);
+	ad[55 + 31] ^= 1;
+	ad[54] ^= 1;                                       /* credential ID length 33 */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_KEY_ID_MISMATCH);
+	ad[54] ^= 1;
+	ad[32] &= (uint8_t)~0x40;                          /* no attested credential */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_MALFORMED);
+	ad[32] |= 0x40;
+	ad[0] ^= 1;                                        /* rpIdHash */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_APP_ID_MISMATCH);
+	ad[0] ^= 1;
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_OK);
+
+	/* A second "fmt" key: which one counts would be a guess. */
+	assert_int_equal((uint8_t)a.att[0], 0xa3);
+	static const uint8_t fmt2[] = { 0x63, 'f', 'm', 't', 0x6f, 'a', 'p', 'p', 'l', 'e', '-',
+	                                'a', 'p', 'p', 'a', 't', 't', 'e', 's', 't' };
+	char *dup = malloc(a.att_len + sizeof(fmt2));
+	assert_non_null(dup);
+	memcpy(dup, a.att, a.att_len);
+	memcpy(dup + a.att_len, fmt2, sizeof(fmt2));
+	dup[0] = (char)0xa4;
+	free(a.att);
+	a.att = dup;
+	a.att_len += sizeof(fmt2);
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_MALFORMED);
+	apple_free(&a);
+}
+
 /* --- Payload ---------------------------------------------------------- */
 
 static char *b64_of(const void *p, size_t n, bool url)
@@ -1006,6 +1066,7 @@ int main(void)
 		cmocka_unit_test(test_keydesc_lenient),
 		cmocka_unit_test(test_apple_vectors),
 		cmocka_unit_test(test_apple_challenge),
+		cmocka_unit_test(test_apple_authdata),
 		cmocka_unit_test(test_payload_android),
 		cmocka_unit_test(test_payload_apple),
 		cmocka_unit_test(test_payload_refusals),
