@@ -15,7 +15,8 @@
  * Properties: everything parsed lies inside the input; versions are 1-400;
  * a package name is NUL-terminated within its buffer; a reason is one of
  * the catalogue, and ATTEST_INTERNAL only after an injected allocation
- * failure; a payload that failed to parse holds nothing.
+ * failure, which gives ATTEST_INTERNAL or the verdict of the same chain
+ * without it (never a verdict of its own); a payload that failed to parse holds nothing.
  */
 #include <string.h>
 
@@ -127,6 +128,12 @@ static void kd_chain(const uint8_t *data, size_t size, bool skip)
 	bool failed = fuzz_alloc_end();
 	FUZZ_CHECK(r == v.reason && (unsigned)r < ATTEST_REASON__COUNT);
 	FUZZ_CHECK(failed || r != ATTEST_INTERNAL);
+	if (failed && r != ATTEST_INTERNAL) {
+		/* A failed allocation is bioauth's own: it gives ATTEST_INTERNAL
+		 * or changes nothing, never another verdict. */
+		struct attest_verdict v2;
+		FUZZ_CHECK(attest_verify_android(certs, lens, n, &in, &pol, &v2) == r);
+	}
 	FUZZ_CHECK(v.facts.format == ATTEST_FORMAT_ANDROID_KEY);
 	FUZZ_CHECK(memchr(v.facts.app_id, '\0', sizeof(v.facts.app_id)) != NULL);
 	if (r == ATTEST_OK)

@@ -14,9 +14,13 @@
 #include "attest/attest.h"
 #include "attest/chain.h"
 #include "attest/keydesc.h"
+#include "common/error.h"
 #include "crypto/encoding.h"
 
-#define OID_KEY_DESCRIPTION "1.3.6.1.4.1.11129.2.1.17"
+/* 1.3.6.1.4.1.11129.2.1.17, DER contents. */
+static const uint8_t oid_key_description[] = {
+	0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x01, 0x11,
+};
 
 /* Leaf key: EC or RSA (what bioauth registers); anything else, such as
  * ML-DSA, is a clean refusal. Then it must be the registered key. */
@@ -108,20 +112,26 @@ static enum attest_level level_of(uint64_t km_level)
 	}
 }
 
-/* One allowed-app entry "PACKAGE:SHA256B64" against the AttestationApplicationId. */
-static bool app_allowed(const struct der *app_id, const char *entry)
+/* One allowed-app entry "PACKAGE:SHA256B64" against the
+ * AttestationApplicationId: ATTEST_OK, ATTEST_APP_ID_MISMATCH or
+ * ATTEST_INTERNAL (decoding the digest ran out of memory). */
+static enum attest_reason app_allowed(const struct der *app_id, const char *entry)
 {
 	const char *colon = strrchr(entry, ':');
 	uint8_t *digest = NULL;
 	size_t dlen = 0;
-	bool ok = false;
+	enum attest_reason r = ATTEST_APP_ID_MISMATCH;
 
 	if (colon == NULL || colon == entry)
-		return false;
-	if (b64_decode_any(colon + 1, strlen(colon + 1), &digest, &dlen) == 0 && dlen == 32)
-		ok = keydesc_app_matches(app_id, entry, (size_t)(colon - entry), digest);
+		return r;
+	int e = b64_decode_any(colon + 1, strlen(colon + 1), &digest, &dlen);
+	if (e == BA_ERR_NOMEM)
+		r = ATTEST_INTERNAL;
+	else if (e == BA_OK && dlen == 32 &&
+	         keydesc_app_matches(app_id, entry, (size_t)(colon - entry), digest))
+		r = ATTEST_OK;
 	free(digest);
-	return ok;
+	return r;
 }
 
 /* The checks on the parsed KeyDescription, then the policy's. */
@@ -174,11 +184,11 @@ static enum attest_reason check_keydesc(const struct keydesc *kd,
 	if (pol->require_biometric && !f->biometric)
 		return ATTEST_BIOMETRIC_NOT_BOUND;
 	if (pol->n_android_apps > 0) {
-		bool ok = false;
-		for (size_t i = 0; i < pol->n_android_apps && !ok; i++)
-			ok = app_id != NULL && app_allowed(app_id, pol->android_apps[i]);
-		if (!ok)
-			return ATTEST_APP_ID_MISMATCH;
+		enum attest_reason r = ATTEST_APP_ID_MISMATCH;
+		for (size_t i = 0; i < pol->n_android_apps && r == ATTEST_APP_ID_MISMATCH &&
+		                   app_id != NULL; i++)
+			r = app_allowed(app_id, pol->android_apps[i]);
+		return r;
 	}
 	return ATTEST_OK;
 }
@@ -213,16 +223,13 @@ enum attest_reason attest_verify_android(const uint8_t *const *certs,
 	if ((r = check_leaf_key(x[0], in)) != ATTEST_OK)
 		goto out;
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (!attest_link_ok(x[i], x[i + 1])) {
+		if ((r = attest_link_ok(x[i], x[i + 1])) != ATTEST_OK) {
 			attest_detail(v, "certificate %zu: issuer name or signature", i);
-			r = ATTEST_CHAIN_INVALID;
 			goto out;
 		}
 	}
-	if (!attest_anchors_trust(in->android_anchors, false, x[n - 1])) {
-		r = ATTEST_UNTRUSTED_ROOT;
+	if ((r = attest_anchors_trust(in->android_anchors, false, x[n - 1])) != ATTEST_OK)
 		goto out;
-	}
 	v->facts.factory_provisioned = !is_rkp(x, n);
 	if ((r = check_validity(x, n, in->at, v)) != ATTEST_OK)
 		goto out;
@@ -236,13 +243,14 @@ enum attest_reason attest_verify_android(const uint8_t *const *certs,
 		}
 	}
 	for (size_t i = 1; i < n; i++) {
-		if (attest_cert_ext(x[i], OID_KEY_DESCRIPTION, &count) != NULL) {
+		if (attest_cert_ext(x[i], oid_key_description, sizeof(oid_key_description), &count) != NULL) {
 			attest_detail(v, "KeyDescription on certificate %zu", i);
 			r = ATTEST_CHAIN_INVALID;
 			goto out;
 		}
 	}
-	ext = attest_cert_ext(x[0], OID_KEY_DESCRIPTION, &count);
+	ext = attest_cert_ext(x[0], oid_key_description, sizeof(oid_key_description),
+	                      &count);
 	if (ext == NULL || count != 1) {
 		r = ATTEST_EXTENSION_MISSING;
 		goto out;

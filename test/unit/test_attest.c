@@ -816,6 +816,46 @@ static void test_apple_authdata(void **state)
 	apple_free(&a);
 }
 
+/* The reason catalogue is issue 13's list plus
+ * assertion_counter_not_increasing; ATTEST_INTERNAL is not in it and maps
+ * to an error (500), every verdict to BA_OK. */
+static void test_reason_catalogue(void **state)
+{
+	(void)state;
+	static const char *const catalogue[] = {
+		"attestation_missing", "attestation_malformed", "attestation_format_unsupported",
+		"attestation_key_mismatch", "attestation_untrusted_root", "attestation_chain_invalid",
+		"attestation_cert_expired", "attestation_revoked", "attestation_extension_missing",
+		"attestation_challenge_mismatch", "attestation_security_level",
+		"attestation_key_origin", "attestation_key_purpose", "attestation_root_of_trust",
+		"attestation_user_auth_not_required", "attestation_biometric_not_bound",
+		"attestation_app_id_mismatch", "attestation_environment",
+		"attestation_key_id_mismatch", "attestation_counter_nonzero",
+		"attestation_unsupported_key_algorithm", "assertion_signature_invalid",
+		"assertion_counter_not_increasing",
+	};
+	size_t seen = 0;
+
+	assert_int_equal(attest_error(ATTEST_OK), BA_OK);
+	assert_string_equal(attest_reason_name(ATTEST_OK), "ok");
+	for (int r = ATTEST_OK + 1; r < ATTEST_REASON__COUNT; r++) {
+		const char *name = attest_reason_name((enum attest_reason)r);
+		bool listed = false;
+		for (size_t i = 0; i < sizeof(catalogue) / sizeof(catalogue[0]); i++)
+			listed = listed || strcmp(name, catalogue[i]) == 0;
+		if (r == ATTEST_INTERNAL) {
+			assert_false(listed);
+			assert_int_equal(attest_error((enum attest_reason)r), BA_ERR_INTERNAL);
+		} else {
+			assert_true(listed);
+			assert_int_equal(attest_error((enum attest_reason)r), BA_OK);
+			seen++;
+		}
+	}
+	assert_int_equal(seen, sizeof(catalogue) / sizeof(catalogue[0]));
+	assert_int_equal(attest_error(ATTEST_REASON__COUNT), BA_ERR_INTERNAL);
+}
+
 /* --- Payload ---------------------------------------------------------- */
 
 static char *b64_of(const void *p, size_t n, bool url)
@@ -1067,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_apple_vectors),
 		cmocka_unit_test(test_apple_challenge),
 		cmocka_unit_test(test_apple_authdata),
+		cmocka_unit_test(test_reason_catalogue),
 		cmocka_unit_test(test_payload_android),
 		cmocka_unit_test(test_payload_apple),
 		cmocka_unit_test(test_payload_refusals),
