@@ -173,6 +173,7 @@ static enum attest_reason check_assertion(const uint8_t *asn, size_t asn_len,
 	size_t sig_len, ad_len, cd_len = in->assertion_client_data_len;
 	uint8_t cd_hash[32], nonce[32];
 	EVP_MD_CTX *md = NULL;
+	EVP_PKEY *key = NULL;
 
 	if (cd == NULL) {
 		cd = in->public_key;
@@ -191,8 +192,10 @@ static enum attest_reason check_assertion(const uint8_t *asn, size_t asn_len,
 		r = ATTEST_INTERNAL;
 		goto out;
 	}
+	if ((r = attest_cert_key(leaf, &key, ATTEST_MALFORMED)) != ATTEST_OK)
+		goto out;
 	ERR_clear_error();
-	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(leaf)) != 1 ||
+	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
 	    EVP_DigestVerify(md, sig, sig_len, nonce, sizeof(nonce)) != 1) {
 		r = attest_ossl_oom() ? ATTEST_INTERNAL : ATTEST_ASSERTION_SIGNATURE_INVALID;
 		goto out;
@@ -207,6 +210,7 @@ static enum attest_reason check_assertion(const uint8_t *asn, size_t asn_len,
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(key);
 	if (root != NULL)
 		cbor_decref(&root);
 	return r;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
@@ -49,17 +50,47 @@ void attest_certs_free(X509 **x, size_t n)
 	}
 }
 
+enum attest_reason attest_cert_key(X509 *x, EVP_PKEY **out, enum attest_reason undecodable)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n;
+
+	*out = X509_get0_pubkey(x);
+	if (*out != NULL) {
+		EVP_PKEY_up_ref(*out);
+		return ATTEST_OK;
+	}
+	/* d2i_X509 keeps a certificate whose key it could not decode (an
+	 * unknown algorithm, or an allocation failure): decode it again. */
+	ERR_clear_error();
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	if (n <= 0) {
+		ERR_clear_error();
+		return ATTEST_INTERNAL;
+	}
+	p = der;
+	*out = d2i_PUBKEY(NULL, &p, n);
+	OPENSSL_free(der);
+	if (*out != NULL)
+		return ATTEST_OK;
+	return attest_ossl_oom() ? ATTEST_INTERNAL : undecodable;
+}
+
 enum attest_reason attest_link_ok(X509 *child, X509 *issuer)
 {
-	EVP_PKEY *k;
+	EVP_PKEY *k = NULL;
+	enum attest_reason r;
 
 	if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(issuer)) != 0)
 		return ATTEST_CHAIN_INVALID;
+	if ((r = attest_cert_key(issuer, &k, ATTEST_CHAIN_INVALID)) != ATTEST_OK)
+		return r;
 	ERR_clear_error();
-	k = X509_get0_pubkey(issuer);
-	if (k != NULL && X509_verify(child, k) == 1)
-		return ATTEST_OK;
-	return attest_ossl_oom() ? ATTEST_INTERNAL : ATTEST_CHAIN_INVALID;
+	r = X509_verify(child, k) == 1 ? ATTEST_OK
+	    : attest_ossl_oom() ? ATTEST_INTERNAL : ATTEST_CHAIN_INVALID;
+	EVP_PKEY_free(k);
+	return r;
 }
 
 enum attest_validity attest_cert_validity(X509 *x, time_t at)

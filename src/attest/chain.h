@@ -23,6 +23,9 @@ bool attest_ossl_oom(void);
 enum attest_reason attest_certs_decode(const uint8_t *const *der, const size_t *lens,
                                        size_t n, X509 **x);
 void attest_certs_free(X509 **x, size_t n);
+/* x's public key as a new reference in *out: ATTEST_OK, `undecodable`
+ * when the key cannot be decoded, or ATTEST_INTERNAL. */
+enum attest_reason attest_cert_key(X509 *x, EVP_PKEY **out, enum attest_reason undecodable);
 /* One link: child's issuer name is issuer's subject and child's signature
  * verifies under issuer's key. ATTEST_OK, ATTEST_CHAIN_INVALID or
  * ATTEST_INTERNAL. */
