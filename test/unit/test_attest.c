@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ctype.h>
 
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -559,6 +562,148 @@ static void test_keydesc_lenient(void **state)
 	};
 	assert_true(keydesc_parse(purposes, sizeof(purposes), &kd));
 	assert_int_equal(kd.hw.purposes, (1u << 0) | (1u << KM_PURPOSE_SIGN));
+}
+
+/* A certificate for `key` named CN=subject, issued by CN=issuer and signed
+ * by `signer`, valid for an hour either side of now, with the
+ * KeyDescription `kd` (NULL: none; `copies` of it otherwise). */
+static X509 *make_cert(EVP_PKEY *key, const char *subject, const char *issuer,
+                       EVP_PKEY *signer, const uint8_t *kd, size_t kd_len, int copies)
+{
+	X509 *x = X509_new();
+	X509_NAME *n;
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	for (int i = 0; i < 2; i++) {
+		n = X509_NAME_new();
+		assert_non_null(n);
+		assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+		                 (const unsigned char *)(i == 0 ? subject : issuer), -1, -1, 0), 1);
+		assert_int_equal(i == 0 ? X509_set_subject_name(x, n) : X509_set_issuer_name(x, n), 1);
+		X509_NAME_free(n);
+	}
+	for (int i = 0; kd != NULL && i < copies; i++) {
+		ASN1_OBJECT *o = OBJ_txt2obj("1.3.6.1.4.1.11129.2.1.17", 1);
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+		assert_true(o != NULL && os != NULL && ASN1_OCTET_STRING_set(os, kd, (int)kd_len) == 1);
+		X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+		assert_non_null(e);
+		assert_int_equal(X509_add_ext(x, e, -1), 1);
+		X509_EXTENSION_free(e);
+		ASN1_OCTET_STRING_free(os);
+		ASN1_OBJECT_free(o);
+	}
+	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
+	return x;
+}
+
+/* Verifies [leaf, attested, root] under `root` as the only anchor. */
+static enum attest_reason verify_synthetic(X509 *leaf, X509 *mid, X509 *root,
+                                           struct attest_verdict *v)
+{
+	X509 *xs[3] = { leaf, mid, root };
+	uint8_t *der[3] = { NULL, NULL, NULL };
+	size_t len[3];
+	struct attest_anchors *a = NULL;
+	struct attest_input in;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+
+	assert_non_null(bio);
+	assert_int_equal(PEM_write_bio_X509(bio, root), 1);
+	long pem_len = BIO_get_mem_data(bio, &pem);
+	assert_int_equal(attest_anchors_from_pem(pem, (size_t)pem_len, &a), BA_OK);
+	for (int i = 0; i < 3; i++) {
+		int n = i2d_X509(xs[i], &der[i]);
+		assert_true(n > 0);
+		len[i] = (size_t)n;
+	}
+	memset(&in, 0, sizeof(in));
+	in.at = time(NULL);
+	in.skip = ATTEST_SKIP_CHALLENGE | ATTEST_SKIP_PUBLIC_KEY;
+	in.android_anchors = a;
+	enum attest_reason r = attest_verify_android((const uint8_t *const *)der, len, 3, &in,
+	                                             &no_policy, v);
+	for (int i = 0; i < 3; i++)
+		OPENSSL_free(der[i]);
+	attest_anchors_free(a);
+	BIO_free(bio);
+	return r;
+}
+
+/* The KeyDescription belongs on the leaf only: a key that holds an attested
+ * certificate must not be able to sign a new "leaf" below it with a
+ * KeyDescription of its choosing (chain extension). */
+static void test_android_chain_extension(void **state)
+{
+	(void)state;
+	/* TEE, hardwareEnforced { [1] purpose SIGN, [702] origin GENERATED } */
+	static const uint8_t kd[] = {
+		0x30, 0x22, 0x02, 0x01, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x04,
+		0x0a, 0x01, 0x01, 0x04, 0x00, 0x04, 0x00, 0x30, 0x00,
+		0x30, 0x0e, 0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x02,
+		0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x00,
+	};
+	struct attest_verdict v;
+	EVP_PKEY *kr = EVP_EC_gen("P-256"), *ka = EVP_EC_gen("P-256"), *kl = EVP_EC_gen("P-256");
+	assert_true(kr != NULL && ka != NULL && kl != NULL);
+	X509 *root = make_cert(kr, "Test Root", "Test Root", kr, NULL, 0, 0);
+	X509 *attested = make_cert(ka, "Attested Key", "Test Root", kr, kd, sizeof(kd), 1);
+	X509 *forged = make_cert(kl, "Forged", "Attested Key", ka, kd, sizeof(kd), 1);
+	X509 *plain = make_cert(ka, "Attested Key", "Test Root", kr, NULL, 0, 0);
+	X509 *twice = make_cert(kl, "Forged", "Attested Key", ka, kd, sizeof(kd), 2);
+	X509 *bare = make_cert(kl, "Forged", "Attested Key", ka, NULL, 0, 0);
+
+	/* Control: the same chain with no KeyDescription above the leaf gets
+	 * to the leaf's own checks (no rootOfTrust in this one). */
+	assert_int_equal(verify_synthetic(forged, plain, root, &v), ATTEST_ROOT_OF_TRUST);
+	assert_int_equal(verify_synthetic(forged, attested, root, &v), ATTEST_CHAIN_INVALID);
+	assert_string_equal(v.facts.detail, "KeyDescription on certificate 1");
+	/* A leaf without the extension, or with two. */
+	assert_int_equal(verify_synthetic(bare, plain, root, &v), ATTEST_EXTENSION_MISSING);
+	assert_int_equal(verify_synthetic(twice, plain, root, &v), ATTEST_EXTENSION_MISSING);
+	/* Under another root: the anchor is the pinned key, not the name. */
+	EVP_PKEY *kr2 = EVP_EC_gen("P-256");
+	assert_non_null(kr2);
+	X509 *root2 = make_cert(kr2, "Test Root", "Test Root", kr2, NULL, 0, 0);
+	X509 *plain2 = make_cert(ka, "Attested Key", "Test Root", kr2, NULL, 0, 0);
+	X509 *xs[3] = { forged, plain2, root2 };
+	uint8_t *der[3];
+	size_t len[3];
+	struct attest_input in;
+	struct attest_anchors *a = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+	assert_int_equal(PEM_write_bio_X509(bio, root), 1);
+	long pem_len = BIO_get_mem_data(bio, &pem);
+	assert_int_equal(attest_anchors_from_pem(pem, (size_t)pem_len, &a), BA_OK);
+	for (int i = 0; i < 3; i++) {
+		der[i] = NULL;
+		len[i] = (size_t)i2d_X509(xs[i], &der[i]);
+	}
+	memset(&in, 0, sizeof(in));
+	in.at = time(NULL);
+	in.skip = ATTEST_SKIP_CHALLENGE | ATTEST_SKIP_PUBLIC_KEY;
+	in.android_anchors = a;
+	assert_int_equal(attest_verify_android((const uint8_t *const *)der, len, 3, &in,
+	                                       &no_policy, &v), ATTEST_UNTRUSTED_ROOT);
+	for (int i = 0; i < 3; i++)
+		OPENSSL_free(der[i]);
+	attest_anchors_free(a);
+	BIO_free(bio);
+
+	X509 *all[] = { root, attested, forged, plain, twice, bare, root2, plain2 };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		X509_free(all[i]);
+	EVP_PKEY_free(kr);
+	EVP_PKEY_free(kr2);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(kl);
 }
 
 /* --- Apple ------------------------------------------------------------ */
@@ -1106,6 +1251,7 @@ int main(void)
 		cmocka_unit_test(test_keydesc_lenient),
 		cmocka_unit_test(test_apple_vectors),
 		cmocka_unit_test(test_apple_challenge),
+		cmocka_unit_test(test_android_chain_extension),
 		cmocka_unit_test(test_apple_authdata),
 		cmocka_unit_test(test_reason_catalogue),
 		cmocka_unit_test(test_payload_android),
