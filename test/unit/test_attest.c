@@ -242,6 +242,10 @@ static void test_android_negatives(void **state)
 	/* Other challenge. */
 	assert_int_equal(verify_chain(CAIMAN, CAIMAN_AT, "00", &no_policy, NULL, NULL, &v),
 	                 ATTEST_CHALLENGE_MISMATCH);
+	/* Same length, last byte changed. */
+	assert_int_equal(verify_chain(CAIMAN, CAIMAN_AT,
+	                              "64363838643736332d363131382d346361362d393462322d653663643965643765346535",
+	                              &no_policy, NULL, NULL, &v), ATTEST_CHALLENGE_MISMATCH);
 	/* Today: the RKP intermediates have expired; a factory chain's
 	 * intermediates are not checked, and the leaf never is. */
 	assert_int_equal(verify_chain(CAIMAN, TODAY, CAIMAN_CH, &no_policy, NULL, NULL, &v),
