@@ -14,8 +14,8 @@
  * Properties: the reason is one of the catalogue and the verdict's; never
  * ATTEST_INTERNAL unless an allocation failed, and a failed allocation
  * gives ATTEST_INTERNAL or the verdict without it, never one of its own;
- * an accepted object is a
- * Secure Enclave key whose key ID is the expected one (unless skipped);
+ * an accepted object is a Secure Enclave key whose key ID is the expected
+ * one (unless skipped);
  * cbor_guard accepts nothing shorter than its item.
  */
 #include <string.h>
