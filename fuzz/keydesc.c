@@ -63,6 +63,12 @@ static void kd_payload(const uint8_t *data, size_t size, bool json)
 	bool failed = fuzz_alloc_end();
 	FUZZ_CHECK(r == ATTEST_OK || r == ATTEST_MISSING || r == ATTEST_MALFORMED ||
 	           r == ATTEST_FORMAT_UNSUPPORTED || (failed && r == ATTEST_INTERNAL));
+	if (failed && r != ATTEST_INTERNAL) {
+		struct attest_payload p2;
+		FUZZ_CHECK((json ? attest_payload_parse_json((const char *)data, size, &p2)
+		                 : attest_payload_parse((const char *)data, size, &p2)) == r);
+		attest_payload_clear(&p2);
+	}
 	if (r != ATTEST_OK)
 		FUZZ_CHECK(p.n_certs == 0 && p.attestation == NULL && p.key_id == NULL);
 	if (r == ATTEST_OK && p.format == ATTEST_FORMAT_ANDROID_KEY)
@@ -88,6 +94,12 @@ static void kd_evaluate(const uint8_t *data, size_t size, unsigned mode)
 	                                       size, &in, &pol, &v, &st);
 	bool failed = fuzz_alloc_end();
 	FUZZ_CHECK((unsigned)r < ATTEST_REASON__COUNT && (failed || r != ATTEST_INTERNAL));
+	if (failed && r != ATTEST_INTERNAL) {
+		struct attest_verdict v2;
+		enum attest_status st2;
+		FUZZ_CHECK(attest_evaluate((enum attest_mode)(mode % 3), (const char *)data, size,
+		                           &in, &pol, &v2, &st2) == r && st2 == st);
+	}
 	if (mode % 3 == ATTEST_MODE_NONE)
 		FUZZ_CHECK(r == ATTEST_OK && st != ATTEST_STATUS_VERIFIED);
 	if (size == 0)
