@@ -12,8 +12,10 @@
  * alone on everything after the selector.
  *
  * Properties: the reason is one of the catalogue and the verdict's; never
- * ATTEST_INTERNAL unless an allocation failed; an accepted object is a
- * Secure Enclave key whose key ID is the expected one (unless skipped);
+ * ATTEST_INTERNAL unless an allocation failed, and a failed allocation
+ * gives ATTEST_INTERNAL or the verdict without it, never one of its own;
+ * an accepted object is a Secure Enclave key whose key ID is the expected
+ * one (unless skipped);
  * cbor_guard accepts nothing shorter than its item.
  */
 #include <string.h>
@@ -73,6 +75,11 @@ FUZZ_TARGET(appattest)
 	bool failed = fuzz_alloc_end();
 	FUZZ_CHECK(r == v.reason && (unsigned)r < ATTEST_REASON__COUNT);
 	FUZZ_CHECK(failed || r != ATTEST_INTERNAL);
+	if (failed && r != ATTEST_INTERNAL) {
+		struct attest_verdict v2;
+		FUZZ_CHECK(attest_verify_apple(data, att_len, aa_key_id, sizeof(aa_key_id),
+		                               data + att_len, size - att_len, &in, &pol, &v2) == r);
+	}
 	FUZZ_CHECK(v.facts.format == ATTEST_FORMAT_APPLE_APPATTEST);
 	if (r == ATTEST_OK) {
 		FUZZ_CHECK(v.facts.security_level == ATTEST_LEVEL_SECURE_ENCLAVE);

@@ -15,7 +15,8 @@
  * Properties: everything parsed lies inside the input; versions are 1-400;
  * a package name is NUL-terminated within its buffer; a reason is one of
  * the catalogue, and ATTEST_INTERNAL only after an injected allocation
- * failure; a payload that failed to parse holds nothing.
+ * failure, which gives ATTEST_INTERNAL or the verdict of the same chain
+ * without it (never a verdict of its own); a payload that failed to parse holds nothing.
  */
 #include <string.h>
 
@@ -62,6 +63,12 @@ static void kd_payload(const uint8_t *data, size_t size, bool json)
 	bool failed = fuzz_alloc_end();
 	FUZZ_CHECK(r == ATTEST_OK || r == ATTEST_MISSING || r == ATTEST_MALFORMED ||
 	           r == ATTEST_FORMAT_UNSUPPORTED || (failed && r == ATTEST_INTERNAL));
+	if (failed && r != ATTEST_INTERNAL) {
+		struct attest_payload p2;
+		FUZZ_CHECK((json ? attest_payload_parse_json((const char *)data, size, &p2)
+		                 : attest_payload_parse((const char *)data, size, &p2)) == r);
+		attest_payload_clear(&p2);
+	}
 	if (r != ATTEST_OK)
 		FUZZ_CHECK(p.n_certs == 0 && p.attestation == NULL && p.key_id == NULL);
 	if (r == ATTEST_OK && p.format == ATTEST_FORMAT_ANDROID_KEY)
@@ -87,6 +94,12 @@ static void kd_evaluate(const uint8_t *data, size_t size, unsigned mode)
 	                                       size, &in, &pol, &v, &st);
 	bool failed = fuzz_alloc_end();
 	FUZZ_CHECK((unsigned)r < ATTEST_REASON__COUNT && (failed || r != ATTEST_INTERNAL));
+	if (failed && r != ATTEST_INTERNAL) {
+		struct attest_verdict v2;
+		enum attest_status st2;
+		FUZZ_CHECK(attest_evaluate((enum attest_mode)(mode % 3), (const char *)data, size,
+		                           &in, &pol, &v2, &st2) == r && st2 == st);
+	}
 	if (mode % 3 == ATTEST_MODE_NONE)
 		FUZZ_CHECK(r == ATTEST_OK && st != ATTEST_STATUS_VERIFIED);
 	if (size == 0)
@@ -127,6 +140,12 @@ static void kd_chain(const uint8_t *data, size_t size, bool skip)
 	bool failed = fuzz_alloc_end();
 	FUZZ_CHECK(r == v.reason && (unsigned)r < ATTEST_REASON__COUNT);
 	FUZZ_CHECK(failed || r != ATTEST_INTERNAL);
+	if (failed && r != ATTEST_INTERNAL) {
+		/* A failed allocation is bioauth's own: it gives ATTEST_INTERNAL
+		 * or changes nothing, never another verdict. */
+		struct attest_verdict v2;
+		FUZZ_CHECK(attest_verify_android(certs, lens, n, &in, &pol, &v2) == r);
+	}
 	FUZZ_CHECK(v.facts.format == ATTEST_FORMAT_ANDROID_KEY);
 	FUZZ_CHECK(memchr(v.facts.app_id, '\0', sizeof(v.facts.app_id)) != NULL);
 	if (r == ATTEST_OK)

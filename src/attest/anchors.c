@@ -13,6 +13,7 @@
 
 #include "attest/anchors.h"
 #include "attest/attest.h"
+#include "attest/chain.h"
 #include "common/error.h"
 
 #define MAX_ANCHORS 64
@@ -79,40 +80,46 @@ out:
 	return r;
 }
 
-/* True when the key `spki` is pinned, or `top` verifies under a pinned key. */
-static bool trusted_by(const uint8_t *spki, size_t spki_len, X509 *top,
-                       const uint8_t *anchor, size_t anchor_len)
+/* ATTEST_OK when the key `spki` is pinned as `anchor` or `top` verifies
+ * under it; ATTEST_UNTRUSTED_ROOT or ATTEST_INTERNAL otherwise. */
+static enum attest_reason trusted_by(const uint8_t *spki, size_t spki_len, X509 *top,
+                                     const uint8_t *anchor, size_t anchor_len)
 {
 	if (spki_len == anchor_len && CRYPTO_memcmp(spki, anchor, anchor_len) == 0)
-		return true;
+		return ATTEST_OK;
 	const unsigned char *p = anchor;
+	ERR_clear_error();
 	EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)anchor_len);
 	bool ok = k != NULL && X509_verify(top, k) == 1;
 	EVP_PKEY_free(k);
-	ERR_clear_error();
-	return ok;
+	if (ok)
+		return ATTEST_OK;
+	return attest_ossl_oom() ? ATTEST_INTERNAL : ATTEST_UNTRUSTED_ROOT;
 }
 
-bool attest_anchors_trust(const struct attest_anchors *a, bool apple, X509 *top)
+enum attest_reason attest_anchors_trust(const struct attest_anchors *a, bool apple, X509 *top)
 {
 	unsigned char *spki = NULL;
 	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(top), &spki);
-	bool ok = false;
+	enum attest_reason r = ATTEST_INTERNAL;       /* re-encoding a decoded key */
 
-	if (n <= 0)
+	if (n <= 0) {
+		ERR_clear_error();
 		goto out;
+	}
+	r = ATTEST_UNTRUSTED_ROOT;
 	if (a != NULL) {
-		for (size_t i = 0; i < a->n && !ok; i++)
-			ok = trusted_by(spki, (size_t)n, top, a->spki[i], a->len[i]);
+		for (size_t i = 0; i < a->n && r == ATTEST_UNTRUSTED_ROOT; i++)
+			r = trusted_by(spki, (size_t)n, top, a->spki[i], a->len[i]);
 	} else {
 		const struct attest_anchor_key *d = apple ? attest_default_apple_anchors
 		                                          : attest_default_android_anchors;
 		size_t dn = apple ? attest_default_apple_anchors_n
 		                  : attest_default_android_anchors_n;
-		for (size_t i = 0; i < dn && !ok; i++)
-			ok = trusted_by(spki, (size_t)n, top, d[i].spki, d[i].len);
+		for (size_t i = 0; i < dn && r == ATTEST_UNTRUSTED_ROOT; i++)
+			r = trusted_by(spki, (size_t)n, top, d[i].spki, d[i].len);
 	}
 out:
 	OPENSSL_free(spki);
-	return ok;
+	return r;
 }

@@ -10,6 +10,8 @@
 
 #include <openssl/x509.h>
 
+#include "attest/attest.h"
+
 struct attest_anchors;
 
 struct attest_anchor_key {
@@ -24,10 +26,11 @@ extern const size_t attest_default_apple_anchors_n;
 
 /*
  * How the top certificate `top` of a chain relates to the anchors `a`
- * (NULL: the built-in Android or Apple set per `apple`): true when its own
- * key is pinned, or when its signature verifies under a pinned key (a chain
- * sent without its root).
+ * (NULL: the built-in Android or Apple set per `apple`): ATTEST_OK when its
+ * own key is pinned, or when its signature verifies under a pinned key (a
+ * chain sent without its root); ATTEST_UNTRUSTED_ROOT otherwise, or
+ * ATTEST_INTERNAL when bioauth itself failed.
  */
-bool attest_anchors_trust(const struct attest_anchors *a, bool apple, X509 *top);
+enum attest_reason attest_anchors_trust(const struct attest_anchors *a, bool apple, X509 *top);
 
 #endif

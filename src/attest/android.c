@@ -14,9 +14,13 @@
 #include "attest/attest.h"
 #include "attest/chain.h"
 #include "attest/keydesc.h"
+#include "common/error.h"
 #include "crypto/encoding.h"
 
-#define OID_KEY_DESCRIPTION "1.3.6.1.4.1.11129.2.1.17"
+/* 1.3.6.1.4.1.11129.2.1.17, DER contents. */
+static const uint8_t oid_key_description[] = {
+	0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x01, 0x11,
+};
 
 /* Leaf key: EC or RSA (what bioauth registers); anything else, such as
  * ML-DSA, is a clean refusal. Then it must be the registered key. */
@@ -61,6 +65,43 @@ static bool is_rkp(X509 *const *x, size_t n)
 	return false;
 }
 
+/* The highest intermediate: the certificate under a self-issued root, or
+ * the top of a chain sent without its root. */
+static size_t top_intermediate(X509 *const *x, size_t n)
+{
+	X509 *top = x[n - 1];
+
+	if (n > 1 && X509_NAME_cmp(X509_get_subject_name(top), X509_get_issuer_name(top)) == 0)
+		return n - 2;
+	return n - 1;
+}
+
+/*
+ * Validity as Google's verifier checks it: never the leaf's (its dates are
+ * set on the device) nor the root's; every intermediate must have started
+ * its validity; its expiry is ignored only in a factory-provisioned chain
+ * (highest intermediate named by a serialNumber attribute), whose keys
+ * cannot be rotated.
+ */
+static enum attest_reason check_validity(X509 *const *x, size_t n, time_t at,
+                                         struct attest_verdict *v)
+{
+	size_t top = top_intermediate(x, n);
+	bool factory = top >= 1 &&
+	               X509_NAME_get_index_by_NID(X509_get_subject_name(x[top]),
+	                                          NID_serialNumber, -1) >= 0;
+
+	for (size_t i = 1; i <= top; i++) {
+		enum attest_validity val = attest_cert_validity(x[i], at);
+		if (val == ATTEST_VALID || (val == ATTEST_EXPIRED && factory))
+			continue;
+		attest_detail(v, "certificate %zu %s", i,
+		              val == ATTEST_EXPIRED ? "expired" : "not yet valid");
+		return ATTEST_CERT_EXPIRED;
+	}
+	return ATTEST_OK;
+}
+
 static enum attest_level level_of(uint64_t km_level)
 {
 	switch (km_level) {
@@ -71,20 +112,26 @@ static enum attest_level level_of(uint64_t km_level)
 	}
 }
 
-/* One allowed-app entry "PACKAGE:SHA256B64" against the AttestationApplicationId. */
-static bool app_allowed(const struct der *app_id, const char *entry)
+/* One allowed-app entry "PACKAGE:SHA256B64" against the
+ * AttestationApplicationId: ATTEST_OK, ATTEST_APP_ID_MISMATCH or
+ * ATTEST_INTERNAL (decoding the digest ran out of memory). */
+static enum attest_reason app_allowed(const struct der *app_id, const char *entry)
 {
 	const char *colon = strrchr(entry, ':');
 	uint8_t *digest = NULL;
 	size_t dlen = 0;
-	bool ok = false;
+	enum attest_reason r = ATTEST_APP_ID_MISMATCH;
 
 	if (colon == NULL || colon == entry)
-		return false;
-	if (b64_decode_any(colon + 1, strlen(colon + 1), &digest, &dlen) == 0 && dlen == 32)
-		ok = keydesc_app_matches(app_id, entry, (size_t)(colon - entry), digest);
+		return r;
+	int e = b64_decode_any(colon + 1, strlen(colon + 1), &digest, &dlen);
+	if (e == BA_ERR_NOMEM)
+		r = ATTEST_INTERNAL;
+	else if (e == BA_OK && dlen == 32 &&
+	         keydesc_app_matches(app_id, entry, (size_t)(colon - entry), digest))
+		r = ATTEST_OK;
 	free(digest);
-	return ok;
+	return r;
 }
 
 /* The checks on the parsed KeyDescription, then the policy's. */
@@ -137,11 +184,11 @@ static enum attest_reason check_keydesc(const struct keydesc *kd,
 	if (pol->require_biometric && !f->biometric)
 		return ATTEST_BIOMETRIC_NOT_BOUND;
 	if (pol->n_android_apps > 0) {
-		bool ok = false;
-		for (size_t i = 0; i < pol->n_android_apps && !ok; i++)
-			ok = app_id != NULL && app_allowed(app_id, pol->android_apps[i]);
-		if (!ok)
-			return ATTEST_APP_ID_MISMATCH;
+		enum attest_reason r = ATTEST_APP_ID_MISMATCH;
+		for (size_t i = 0; i < pol->n_android_apps && r == ATTEST_APP_ID_MISMATCH &&
+		                   app_id != NULL; i++)
+			r = app_allowed(app_id, pol->android_apps[i]);
+		return r;
 	}
 	return ATTEST_OK;
 }
@@ -176,26 +223,16 @@ enum attest_reason attest_verify_android(const uint8_t *const *certs,
 	if ((r = check_leaf_key(x[0], in)) != ATTEST_OK)
 		goto out;
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (!attest_link_ok(x[i], x[i + 1])) {
+		if ((r = attest_link_ok(x[i], x[i + 1])) != ATTEST_OK) {
 			attest_detail(v, "certificate %zu: issuer name or signature", i);
-			r = ATTEST_CHAIN_INVALID;
 			goto out;
 		}
 	}
-	if (!attest_anchors_trust(in->android_anchors, false, x[n - 1])) {
-		r = ATTEST_UNTRUSTED_ROOT;
+	if ((r = attest_anchors_trust(in->android_anchors, false, x[n - 1])) != ATTEST_OK)
 		goto out;
-	}
 	v->facts.factory_provisioned = !is_rkp(x, n);
-	if (!v->facts.factory_provisioned) {
-		for (size_t i = 1; i + 1 < n; i++) {
-			if (!attest_cert_valid_at(x[i], in->at)) {
-				attest_detail(v, "certificate %zu outside its validity", i);
-				r = ATTEST_CERT_EXPIRED;
-				goto out;
-			}
-		}
-	}
+	if ((r = check_validity(x, n, in->at, v)) != ATTEST_OK)
+		goto out;
 	for (size_t i = 0; i < n && in->revocation != NULL; i++) {
 		const ASN1_INTEGER *sn = X509_get0_serialNumber(x[i]);
 		if (attest_revocation_listed(in->revocation, ASN1_STRING_get0_data(sn),
@@ -206,13 +243,14 @@ enum attest_reason attest_verify_android(const uint8_t *const *certs,
 		}
 	}
 	for (size_t i = 1; i < n; i++) {
-		if (attest_cert_ext(x[i], OID_KEY_DESCRIPTION, &count) != NULL) {
+		if (attest_cert_ext(x[i], oid_key_description, sizeof(oid_key_description), &count) != NULL) {
 			attest_detail(v, "KeyDescription on certificate %zu", i);
 			r = ATTEST_CHAIN_INVALID;
 			goto out;
 		}
 	}
-	ext = attest_cert_ext(x[0], OID_KEY_DESCRIPTION, &count);
+	ext = attest_cert_ext(x[0], oid_key_description, sizeof(oid_key_description),
+	                      &count);
 	if (ext == NULL || count != 1) {
 		r = ATTEST_EXTENSION_MISSING;
 		goto out;

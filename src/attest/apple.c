@@ -20,31 +20,41 @@
 #include "attest/chain.h"
 #include "attest/der.h"
 
-#define OID_APPLE_NONCE "1.2.840.113635.100.8.2"
 #define CBOR_MAX_BYTES (32u * 1024u)
 #define CBOR_MAX_DEPTH 4
 #define CBOR_MAX_ITEMS 64
 #define AUTH_DATA_MIN 37                 /* rpIdHash, flags, counter */
 #define FLAG_ATTESTED 0x40
 
+/* 1.2.840.113635.100.8.2, DER contents. */
+static const uint8_t oid_apple_nonce[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x63, 0x64, 0x08, 0x02,
+};
 static const uint8_t aaguid_dev[16] = "appattestdevelop";
 static const uint8_t aaguid_prod[16] = "appattest\0\0\0\0\0\0";
 
-/* Parses bounded CBOR with libcbor; NULL when malformed or too large. */
-static cbor_item_t *load(const uint8_t *p, size_t len)
+/* Parses bounded CBOR with libcbor into *out: ATTEST_OK, ATTEST_MALFORMED
+ * (malformed or too large) or ATTEST_INTERNAL (libcbor out of memory). */
+static enum attest_reason load(const uint8_t *p, size_t len, cbor_item_t **out)
 {
 	struct cbor_load_result res;
 
+	*out = NULL;
 	if (p == NULL || len == 0 || len > CBOR_MAX_BYTES ||
 	    !cbor_guard(p, len, CBOR_MAX_DEPTH, CBOR_MAX_ITEMS))
-		return NULL;
-	return cbor_load(p, len, &res);
+		return ATTEST_MALFORMED;
+	*out = cbor_load(p, len, &res);
+	if (*out != NULL)
+		return ATTEST_OK;
+	return res.error.code == CBOR_ERR_MEMERROR ? ATTEST_INTERNAL : ATTEST_MALFORMED;
 }
 
-/* The value of text key `name` in map `m`, or NULL. */
+/* The value of text key `name` in map `m`; NULL when absent or when the
+ * key occurs twice (which value counts would be a guess). */
 static cbor_item_t *map_get(cbor_item_t *m, const char *name)
 {
 	size_t nl = strlen(name);
+	cbor_item_t *v = NULL;
 
 	if (m == NULL || !cbor_isa_map(m))
 		return NULL;
@@ -53,10 +63,13 @@ static cbor_item_t *map_get(cbor_item_t *m, const char *name)
 		cbor_item_t *k = pairs[i].key;
 		if (cbor_isa_string(k) && cbor_string_is_definite(k) &&
 		    cbor_string_length(k) == nl &&
-		    memcmp(cbor_string_handle(k), name, nl) == 0)
-			return pairs[i].value;
+		    memcmp(cbor_string_handle(k), name, nl) == 0) {
+			if (v != NULL)
+				return NULL;
+			v = pairs[i].value;
+		}
 	}
-	return NULL;
+	return v;
 }
 
 /* A definite byte string's bytes, or false. */
@@ -91,16 +104,18 @@ static uint32_t be32(const uint8_t *p)
 static bool nonce_of(X509 *leaf, const uint8_t **nonce)
 {
 	int count;
-	const ASN1_OCTET_STRING *ext = attest_cert_ext(leaf, OID_APPLE_NONCE, &count);
+	const ASN1_OCTET_STRING *ext = attest_cert_ext(leaf, oid_apple_nonce,
+	                                                      sizeof(oid_apple_nonce), &count);
 	struct der in, seq, tagged, oct;
 
 	if (ext == NULL || count != 1)
 		return false;
 	in.p = ASN1_STRING_get0_data(ext);
 	in.len = (size_t)ASN1_STRING_length(ext);
-	if (!der_expect(&in, DER_UNIVERSAL, 16, true, &seq) ||
-	    !der_expect(&seq, DER_CONTEXT, 1, true, &tagged) ||
-	    !der_expect(&tagged, DER_UNIVERSAL, 4, false, &oct) || oct.len != 32)
+	if (!der_expect(&in, DER_UNIVERSAL, 16, true, &seq) || in.len != 0 ||
+	    !der_expect(&seq, DER_CONTEXT, 1, true, &tagged) || seq.len != 0 ||
+	    !der_expect(&tagged, DER_UNIVERSAL, 4, false, &oct) || tagged.len != 0 ||
+	    oct.len != 32)
 		return false;
 	*nonce = oct.p;
 	return true;
@@ -121,8 +136,7 @@ static enum attest_reason key_id_of(X509 *leaf, uint8_t out[32], uint8_t point[6
 	if (pklen != 65 || pk[0] != 0x04)
 		return ATTEST_MALFORMED;
 	memcpy(point, pk, 65);
-	SHA256(pk, 65, out);
-	return ATTEST_OK;
+	return SHA256(pk, 65, out) != NULL ? ATTEST_OK : ATTEST_INTERNAL;
 }
 
 /* Step 6: rpIdHash against the allowed app IDs; records the match. */
@@ -135,7 +149,8 @@ static enum attest_reason check_app(const uint8_t *rp_id_hash,
 
 	for (size_t i = 0; i < pol->n_apple_app_ids; i++) {
 		const char *id = pol->apple_app_ids[i];
-		SHA256((const unsigned char *)id, strlen(id), h);
+		if (SHA256((const unsigned char *)id, strlen(id), h) == NULL)
+			return ATTEST_INTERNAL;
 		if (CRYPTO_memcmp(h, rp_id_hash, 32) == 0) {
 			snprintf(v->facts.app_id, sizeof(v->facts.app_id), "%s", id);
 			return ATTEST_OK;
@@ -152,30 +167,37 @@ static enum attest_reason check_assertion(const uint8_t *asn, size_t asn_len,
                                           const struct attest_input *in,
                                           struct attest_verdict *v)
 {
-	enum attest_reason r = ATTEST_MALFORMED;
-	cbor_item_t *root = load(asn, asn_len);
+	cbor_item_t *root;
+	enum attest_reason r = load(asn, asn_len, &root);
 	const uint8_t *sig, *ad, *cd = in->assertion_client_data;
 	size_t sig_len, ad_len, cd_len = in->assertion_client_data_len;
 	uint8_t cd_hash[32], nonce[32];
 	EVP_MD_CTX *md = NULL;
+	EVP_PKEY *key = NULL;
 
 	if (cd == NULL) {
 		cd = in->public_key;
 		cd_len = in->public_key_len;
 	}
-	if (root == NULL || !bytes_of(map_get(root, "signature"), &sig, &sig_len) ||
+	if (r != ATTEST_OK)
+		goto out;
+	r = ATTEST_MALFORMED;
+	if (!bytes_of(map_get(root, "signature"), &sig, &sig_len) ||
 	    !bytes_of(map_get(root, "authenticatorData"), &ad, &ad_len) ||
 	    ad_len < AUTH_DATA_MIN || cd == NULL)
 		goto out;
-	SHA256(cd, cd_len, cd_hash);
 	md = EVP_MD_CTX_new();
-	if (md == NULL || !sha256_2(ad, ad_len, cd_hash, sizeof(cd_hash), nonce)) {
+	if (md == NULL || SHA256(cd, cd_len, cd_hash) == NULL ||
+	    !sha256_2(ad, ad_len, cd_hash, sizeof(cd_hash), nonce)) {
 		r = ATTEST_INTERNAL;
 		goto out;
 	}
-	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(leaf)) != 1 ||
+	if ((r = attest_cert_key(leaf, &key, ATTEST_MALFORMED)) != ATTEST_OK)
+		goto out;
+	ERR_clear_error();
+	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
 	    EVP_DigestVerify(md, sig, sig_len, nonce, sizeof(nonce)) != 1) {
-		r = ATTEST_ASSERTION_SIGNATURE_INVALID;
+		r = attest_ossl_oom() ? ATTEST_INTERNAL : ATTEST_ASSERTION_SIGNATURE_INVALID;
 		goto out;
 	}
 	if (CRYPTO_memcmp(ad, rp_id_hash, 32) != 0) {
@@ -188,6 +210,7 @@ static enum attest_reason check_assertion(const uint8_t *asn, size_t asn_len,
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(key);
 	if (root != NULL)
 		cbor_decref(&root);
 	return r;
@@ -213,7 +236,10 @@ enum attest_reason attest_verify_apple(const uint8_t *att, size_t att_len,
 		r = ATTEST_MISSING;
 		goto out;
 	}
-	if ((root = load(att, att_len)) == NULL || !cbor_isa_map(root))
+	if ((r = load(att, att_len, &root)) != ATTEST_OK)
+		goto out;
+	r = ATTEST_MALFORMED;
+	if (!cbor_isa_map(root))
 		goto out;
 	fmt = map_get(root, "fmt");
 	if (fmt == NULL || !cbor_isa_string(fmt) || !cbor_string_is_definite(fmt))
@@ -239,16 +265,13 @@ enum attest_reason attest_verify_apple(const uint8_t *att, size_t att_len,
 		goto out;
 	/* 1. Chain to the App Attestation root, every certificate in date. */
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (!attest_link_ok(x[i], x[i + 1])) {
+		if ((r = attest_link_ok(x[i], x[i + 1])) != ATTEST_OK) {
 			attest_detail(v, "certificate %zu: issuer name or signature", i);
-			r = ATTEST_CHAIN_INVALID;
 			goto out;
 		}
 	}
-	if (!attest_anchors_trust(in->apple_anchors, true, x[n - 1])) {
-		r = ATTEST_UNTRUSTED_ROOT;
+	if ((r = attest_anchors_trust(in->apple_anchors, true, x[n - 1])) != ATTEST_OK)
 		goto out;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (!attest_cert_valid_at(x[i], in->at)) {
 			attest_detail(v, "certificate %zu outside its validity", i);
@@ -258,7 +281,10 @@ enum attest_reason attest_verify_apple(const uint8_t *att, size_t att_len,
 	}
 	/* 2-4. nonce = SHA-256(authData || clientDataHash) is the leaf's. */
 	if (cdh == NULL && in->challenge != NULL) {
-		SHA256(in->challenge, in->challenge_len, cdh_buf);
+		if (SHA256(in->challenge, in->challenge_len, cdh_buf) == NULL) {
+			r = ATTEST_INTERNAL;
+			goto out;
+		}
 		cdh = cdh_buf;
 	}
 	if (!nonce_of(x[0], &nonce_ext)) {
@@ -330,13 +356,16 @@ out:
 enum attest_reason attest_apple_receipt(const uint8_t *att, size_t att_len,
                                         uint8_t **out, size_t *len)
 {
-	cbor_item_t *root = load(att, att_len);
+	cbor_item_t *root;
 	const uint8_t *p;
-	enum attest_reason r = ATTEST_MALFORMED;
+	enum attest_reason r = load(att, att_len, &root);
 
 	*out = NULL;
 	*len = 0;
-	if (root == NULL || !bytes_of(map_get(map_get(root, "attStmt"), "receipt"), &p, len) ||
+	if (r != ATTEST_OK)
+		goto out;
+	r = ATTEST_MALFORMED;
+	if (!bytes_of(map_get(map_get(root, "attStmt"), "receipt"), &p, len) ||
 	    *len == 0)
 		goto out;
 	if ((*out = malloc(*len)) == NULL) {

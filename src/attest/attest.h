@@ -45,7 +45,7 @@ enum attest_reason {
 	ATTEST_UNSUPPORTED_KEY_ALGORITHM,
 	ATTEST_ASSERTION_SIGNATURE_INVALID,
 	ATTEST_ASSERTION_COUNTER,       /* assertion counter not above the previous one */
-	ATTEST_INTERNAL,                /* allocation or library failure, not the evidence's fault */
+	ATTEST_INTERNAL,                /* not a reason: see attest_error() */
 	ATTEST_REASON__COUNT
 };
 
@@ -160,6 +160,14 @@ struct attest_payload {
 
 /* Stable catalogue name of a reason ("attestation_malformed"); never NULL. */
 const char *attest_reason_name(enum attest_reason r);
+/*
+ * ATTEST_INTERNAL is bioauth's own failure (out of memory, an OpenSSL or
+ * libcbor failure), never a verdict on the evidence: it must not be shown
+ * or stored as a reason. attest_error() maps it to BA_ERR_INTERNAL (which
+ * the HTTP layer answers with 500 internal_error) and every verdict, an
+ * acceptance or a refusal, to BA_OK.
+ */
+int attest_error(enum attest_reason r);
 const char *attest_format_name(enum attest_format f);
 const char *attest_level_name(enum attest_level l);
 

@@ -92,18 +92,41 @@ static bool parse_entry(const struct der_tlv *t, struct keydesc_authlist *a)
 	}
 }
 
+/* The bit of a tag bioauth reads, for spotting duplicates; 0 for others. */
+static uint32_t tag_bit(uint32_t tag)
+{
+	switch (tag) {
+	case TAG_PURPOSE: return 1u << 0;
+	case TAG_ALGORITHM: return 1u << 1;
+	case TAG_NO_AUTH_REQUIRED: return 1u << 2;
+	case TAG_USER_AUTH_TYPE: return 1u << 3;
+	case TAG_ORIGIN: return 1u << 4;
+	case TAG_ROOT_OF_TRUST: return 1u << 5;
+	case TAG_APP_ID: return 1u << 6;
+	default: return 0;
+	}
+}
+
+/*
+ * An AuthorizationList: tags in any order, unknown ones skipped. A tag
+ * bioauth reads that occurs twice is refused: which occurrence counts
+ * would be a guess (Google's verifier keeps the last, our purposes would
+ * merge), and KeyMint never emits one.
+ */
 static bool parse_authlist(struct der *in, struct keydesc_authlist *a)
 {
 	struct der seq;
 	struct der_tlv t;
+	uint32_t seen = 0;
 
 	memset(a, 0, sizeof(*a));
 	if (!der_expect(in, DER_UNIVERSAL, ASN1_SEQUENCE, true, &seq))
 		return false;
 	while (seq.len > 0) {
 		if (!der_next(&seq, &t) || t.cls != DER_CONTEXT || !t.constructed ||
-		    !parse_entry(&t, a))
+		    (seen & tag_bit(t.tag)) != 0 || !parse_entry(&t, a))
 			return false;
+		seen |= tag_bit(t.tag);
 	}
 	return true;
 }

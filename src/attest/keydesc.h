@@ -2,7 +2,7 @@
  * keydesc.h - the Android KeyDescription extension (OID
  * 1.3.6.1.4.1.11129.2.1.17), parsed leniently: attestation versions 1-400,
  * AuthorizationList tags in any order, unknown tags skipped, BOOLEANs of
- * any non-zero value. Only the fields bioauth checks are kept; byte fields
+ * any non-zero value; a checked tag repeated in one list is refused. Only the fields bioauth checks are kept; byte fields
  * point into the caller's buffer.
  */
 #ifndef BIOAUTH_ATTEST_KEYDESC_H

@@ -51,7 +51,12 @@ enum attest_reason attest_payload_parse_json(const char *text, size_t len,
 		return ATTEST_MISSING;
 	if (len > ATTEST_MAX_PAYLOAD)
 		return ATTEST_MALFORMED;
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	json_error_t err;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL && json_error_code(&err) == json_error_out_of_memory) {
+		r = ATTEST_INTERNAL;                 /* not a verdict on the payload */
+		goto out;
+	}
 	if (!json_is_object(root) ||
 	    (fmt = json_string_value(json_object_get(root, "format"))) == NULL) {
 		r = ATTEST_FORMAT_UNSUPPORTED;       /* not bioauth's envelope */

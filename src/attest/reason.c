@@ -3,7 +3,14 @@
  * `reason` catalogue clients and operators see.
  */
 #include "attest/attest.h"
+#include "common/error.h"
 
+/*
+ * The catalogue: issue 13's fixed list, plus assertion_counter_not_increasing
+ * (an App Attest assertion whose counter is not above the one stored, i.e.
+ * a replayed or cloned assertion). "internal_error" names ATTEST_INTERNAL
+ * for logs only: it is bioauth's failure, not a reason (see attest_error).
+ */
 static const char *const reasons[ATTEST_REASON__COUNT] = {
 	[ATTEST_OK] = "ok",
 	[ATTEST_MISSING] = "attestation_missing",
@@ -37,6 +44,11 @@ const char *attest_reason_name(enum attest_reason r)
 	if ((unsigned)r >= ATTEST_REASON__COUNT)
 		return "internal_error";
 	return reasons[r];
+}
+
+int attest_error(enum attest_reason r)
+{
+	return r == ATTEST_INTERNAL || (unsigned)r >= ATTEST_REASON__COUNT ? BA_ERR_INTERNAL : BA_OK;
 }
 
 const char *attest_format_name(enum attest_format f)

@@ -330,7 +330,11 @@ static int attestation_verify(struct ctl *c, const struct ctl_command *cmd,
 		in.skip &= ~(unsigned)(ATTEST_SKIP_APP_ID | ATTEST_SKIP_ENVIRONMENT);
 
 	if (ar == ATTEST_OK) {
-		attest_verify_payload(&p, &in, &pol, &v);
+		ar = attest_verify_payload(&p, &in, &pol, &v);
+		if (attest_error(ar) != BA_OK) {
+			rc = ctl_fail(c, attest_error(ar), "attestation verify");
+			goto out;
+		}
 	} else {
 		memset(&v, 0, sizeof(v));
 		v.reason = ar;

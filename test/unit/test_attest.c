@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ctype.h>
 
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -239,12 +242,23 @@ static void test_android_negatives(void **state)
 	/* Other challenge. */
 	assert_int_equal(verify_chain(CAIMAN, CAIMAN_AT, "00", &no_policy, NULL, NULL, &v),
 	                 ATTEST_CHALLENGE_MISMATCH);
+	/* Same length, last byte changed. */
+	assert_int_equal(verify_chain(CAIMAN, CAIMAN_AT,
+	                              "64363838643736332d363131382d346361362d393462322d653663643965643765346535",
+	                              &no_policy, NULL, NULL, &v), ATTEST_CHALLENGE_MISMATCH);
 	/* Today: the RKP intermediates have expired; a factory chain's
 	 * intermediates are not checked, and the leaf never is. */
 	assert_int_equal(verify_chain(CAIMAN, TODAY, CAIMAN_CH, &no_policy, NULL, NULL, &v),
 	                 ATTEST_CERT_EXPIRED);
 	assert_int_equal(verify_chain(BLUELINE, TODAY, CHALLENGE_HEX, &no_policy, NULL, NULL, &v),
 	                 ATTEST_OK);
+	/* A factory chain after its intermediates expired (2028) is accepted,
+	 * as Google's verifier accepts it; before they existed it is not. */
+	assert_int_equal(verify_chain(BLUELINE, "2030-01-01T00:00:00Z", CHALLENGE_HEX, &no_policy,
+	                              NULL, NULL, &v), ATTEST_OK);
+	assert_int_equal(verify_chain(BLUELINE, "2017-01-01T00:00:00Z", CHALLENGE_HEX, &no_policy,
+	                              NULL, NULL, &v), ATTEST_CERT_EXPIRED);
+	assert_string_equal(v.facts.detail, "certificate 1 not yet valid");
 	/* Before the RKP intermediates existed. */
 	assert_int_equal(verify_chain(CAIMAN, "2020-01-01T00:00:00Z", CAIMAN_CH, &no_policy,
 	                              NULL, NULL, &v), ATTEST_CERT_EXPIRED);
@@ -391,6 +405,12 @@ static void test_android_anchors(void **state)
 	assert_int_equal(verify_chain(VEC "android/keyattestation/p256_sha384_intermediate.pem",
 	                              "2025-01-01T00:00:00Z", "00", &no_policy, NULL, a, &v),
 	                 ATTEST_MALFORMED);
+	/* Its intermediate is neither factory (serialNumber) nor remotely
+	 * provisioned: once expired (2034), it is refused. */
+	assert_int_equal(verify_chain(VEC "android/keyattestation/p256_sha384_intermediate.pem",
+	                              "2035-01-01T00:00:00Z", "00", &no_policy, NULL, a, &v),
+	                 ATTEST_CERT_EXPIRED);
+	assert_string_equal(v.facts.detail, "certificate 1 expired");
 	attest_anchors_free(a);
 	assert_int_equal(verify_chain(VEC "android/keyattestation/p256_sha384_intermediate.pem",
 	                              "2025-01-01T00:00:00Z", "00", &no_policy, NULL, NULL, &v),
@@ -512,6 +532,182 @@ static void test_keydesc_lenient(void **state)
 	assert_false(keydesc_parse(trunc, sizeof(trunc), &kd));
 	static const uint8_t indefinite[] = { 0x30, 0x80, 0x02, 0x01, 0x03, 0x00, 0x00 };
 	assert_false(keydesc_parse(indefinite, sizeof(indefinite), &kd));
+
+	/* hardwareEnforced { [702] origin GENERATED } parses; the same list
+	 * with [702] twice (the second saying IMPORTED) is refused. */
+	static const uint8_t one_origin[] = {
+		0x30, 0x1b, 0x02, 0x01, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x04,
+		0x0a, 0x01, 0x01, 0x04, 0x00, 0x04, 0x00, 0x30, 0x00,
+		0x30, 0x07, 0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x00,
+	};
+	assert_true(keydesc_parse(one_origin, sizeof(one_origin), &kd));
+	assert_true(kd.hw.has_origin);
+	assert_int_equal(kd.hw.origin, KM_ORIGIN_GENERATED);
+	static const uint8_t two_origins[] = {
+		0x30, 0x22, 0x02, 0x01, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x04,
+		0x0a, 0x01, 0x01, 0x04, 0x00, 0x04, 0x00, 0x30, 0x00,
+		0x30, 0x0e, 0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x00,
+		0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x02,
+	};
+	assert_false(keydesc_parse(two_origins, sizeof(two_origins), &kd));
+	/* Two [1] purpose SETs (ENCRYPT, then SIGN) are refused, not merged. */
+	static const uint8_t two_purposes[] = {
+		0x30, 0x22, 0x02, 0x01, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x04,
+		0x0a, 0x01, 0x01, 0x04, 0x00, 0x04, 0x00, 0x30, 0x00,
+		0x30, 0x0e, 0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x00,
+		0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x02,
+	};
+	assert_false(keydesc_parse(two_purposes, sizeof(two_purposes), &kd));
+	/* One [1] purpose SET with both is fine. */
+	static const uint8_t purposes[] = {
+		0x30, 0x1e, 0x02, 0x01, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x04,
+		0x0a, 0x01, 0x01, 0x04, 0x00, 0x04, 0x00, 0x30, 0x00,
+		0x30, 0x0a, 0xa1, 0x08, 0x31, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x02,
+	};
+	assert_true(keydesc_parse(purposes, sizeof(purposes), &kd));
+	assert_int_equal(kd.hw.purposes, (1u << 0) | (1u << KM_PURPOSE_SIGN));
+}
+
+/* A certificate for `key` named CN=subject, issued by CN=issuer and signed
+ * by `signer`, valid for an hour either side of now, with the
+ * KeyDescription `kd` (NULL: none; `copies` of it otherwise). */
+static X509 *make_cert(EVP_PKEY *key, const char *subject, const char *issuer,
+                       EVP_PKEY *signer, const uint8_t *kd, size_t kd_len, int copies)
+{
+	X509 *x = X509_new();
+	X509_NAME *n;
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	for (int i = 0; i < 2; i++) {
+		n = X509_NAME_new();
+		assert_non_null(n);
+		assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+		                 (const unsigned char *)(i == 0 ? subject : issuer), -1, -1, 0), 1);
+		assert_int_equal(i == 0 ? X509_set_subject_name(x, n) : X509_set_issuer_name(x, n), 1);
+		X509_NAME_free(n);
+	}
+	for (int i = 0; kd != NULL && i < copies; i++) {
+		ASN1_OBJECT *o = OBJ_txt2obj("1.3.6.1.4.1.11129.2.1.17", 1);
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+		assert_true(o != NULL && os != NULL && ASN1_OCTET_STRING_set(os, kd, (int)kd_len) == 1);
+		X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+		assert_non_null(e);
+		assert_int_equal(X509_add_ext(x, e, -1), 1);
+		X509_EXTENSION_free(e);
+		ASN1_OCTET_STRING_free(os);
+		ASN1_OBJECT_free(o);
+	}
+	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
+	return x;
+}
+
+/* Verifies [leaf, attested, root] under `root` as the only anchor. */
+static enum attest_reason verify_synthetic(X509 *leaf, X509 *mid, X509 *root,
+                                           struct attest_verdict *v)
+{
+	X509 *xs[3] = { leaf, mid, root };
+	uint8_t *der[3] = { NULL, NULL, NULL };
+	size_t len[3];
+	struct attest_anchors *a = NULL;
+	struct attest_input in;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+
+	assert_non_null(bio);
+	assert_int_equal(PEM_write_bio_X509(bio, root), 1);
+	long pem_len = BIO_get_mem_data(bio, &pem);
+	assert_int_equal(attest_anchors_from_pem(pem, (size_t)pem_len, &a), BA_OK);
+	for (int i = 0; i < 3; i++) {
+		int n = i2d_X509(xs[i], &der[i]);
+		assert_true(n > 0);
+		len[i] = (size_t)n;
+	}
+	memset(&in, 0, sizeof(in));
+	in.at = time(NULL);
+	in.skip = ATTEST_SKIP_CHALLENGE | ATTEST_SKIP_PUBLIC_KEY;
+	in.android_anchors = a;
+	enum attest_reason r = attest_verify_android((const uint8_t *const *)der, len, 3, &in,
+	                                             &no_policy, v);
+	for (int i = 0; i < 3; i++)
+		OPENSSL_free(der[i]);
+	attest_anchors_free(a);
+	BIO_free(bio);
+	return r;
+}
+
+/* The KeyDescription belongs on the leaf only: a key that holds an attested
+ * certificate must not be able to sign a new "leaf" below it with a
+ * KeyDescription of its choosing (chain extension). */
+static void test_android_chain_extension(void **state)
+{
+	(void)state;
+	/* TEE, hardwareEnforced { [1] purpose SIGN, [702] origin GENERATED } */
+	static const uint8_t kd[] = {
+		0x30, 0x22, 0x02, 0x01, 0x03, 0x0a, 0x01, 0x01, 0x02, 0x01, 0x04,
+		0x0a, 0x01, 0x01, 0x04, 0x00, 0x04, 0x00, 0x30, 0x00,
+		0x30, 0x0e, 0xa1, 0x05, 0x31, 0x03, 0x02, 0x01, 0x02,
+		0xbf, 0x85, 0x3e, 0x03, 0x02, 0x01, 0x00,
+	};
+	struct attest_verdict v;
+	EVP_PKEY *kr = EVP_EC_gen("P-256"), *ka = EVP_EC_gen("P-256"), *kl = EVP_EC_gen("P-256");
+	assert_true(kr != NULL && ka != NULL && kl != NULL);
+	X509 *root = make_cert(kr, "Test Root", "Test Root", kr, NULL, 0, 0);
+	X509 *attested = make_cert(ka, "Attested Key", "Test Root", kr, kd, sizeof(kd), 1);
+	X509 *forged = make_cert(kl, "Forged", "Attested Key", ka, kd, sizeof(kd), 1);
+	X509 *plain = make_cert(ka, "Attested Key", "Test Root", kr, NULL, 0, 0);
+	X509 *twice = make_cert(kl, "Forged", "Attested Key", ka, kd, sizeof(kd), 2);
+	X509 *bare = make_cert(kl, "Forged", "Attested Key", ka, NULL, 0, 0);
+
+	/* Control: the same chain with no KeyDescription above the leaf gets
+	 * to the leaf's own checks (no rootOfTrust in this one). */
+	assert_int_equal(verify_synthetic(forged, plain, root, &v), ATTEST_ROOT_OF_TRUST);
+	assert_int_equal(verify_synthetic(forged, attested, root, &v), ATTEST_CHAIN_INVALID);
+	assert_string_equal(v.facts.detail, "KeyDescription on certificate 1");
+	/* A leaf without the extension, or with two. */
+	assert_int_equal(verify_synthetic(bare, plain, root, &v), ATTEST_EXTENSION_MISSING);
+	assert_int_equal(verify_synthetic(twice, plain, root, &v), ATTEST_EXTENSION_MISSING);
+	/* Under another root: the anchor is the pinned key, not the name. */
+	EVP_PKEY *kr2 = EVP_EC_gen("P-256");
+	assert_non_null(kr2);
+	X509 *root2 = make_cert(kr2, "Test Root", "Test Root", kr2, NULL, 0, 0);
+	X509 *plain2 = make_cert(ka, "Attested Key", "Test Root", kr2, NULL, 0, 0);
+	X509 *xs[3] = { forged, plain2, root2 };
+	uint8_t *der[3];
+	size_t len[3];
+	struct attest_input in;
+	struct attest_anchors *a = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+	assert_int_equal(PEM_write_bio_X509(bio, root), 1);
+	long pem_len = BIO_get_mem_data(bio, &pem);
+	assert_int_equal(attest_anchors_from_pem(pem, (size_t)pem_len, &a), BA_OK);
+	for (int i = 0; i < 3; i++) {
+		der[i] = NULL;
+		len[i] = (size_t)i2d_X509(xs[i], &der[i]);
+	}
+	memset(&in, 0, sizeof(in));
+	in.at = time(NULL);
+	in.skip = ATTEST_SKIP_CHALLENGE | ATTEST_SKIP_PUBLIC_KEY;
+	in.android_anchors = a;
+	assert_int_equal(attest_verify_android((const uint8_t *const *)der, len, 3, &in,
+	                                       &no_policy, &v), ATTEST_UNTRUSTED_ROOT);
+	for (int i = 0; i < 3; i++)
+		OPENSSL_free(der[i]);
+	attest_anchors_free(a);
+	BIO_free(bio);
+
+	X509 *all[] = { root, attested, forged, plain, twice, bare, root2, plain2 };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		X509_free(all[i]);
+	EVP_PKEY_free(kr);
+	EVP_PKEY_free(kr2);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(kl);
 }
 
 /* --- Apple ------------------------------------------------------------ */
@@ -707,6 +903,106 @@ static void test_apple_challenge(void **state)
 	                 (const uint8_t *)a.asn, a.asn_len, &in, &no_policy, &v),
 	                 ATTEST_APP_ID_MISMATCH);
 	apple_free(&a);
+}
+
+/* Steps 7-9 and the authData flags, each on its own: authData bytes of a
+ * real object changed one at a time (challenge skipped, as the nonce covers
+ * authData), and an object repeating a map key. */
+static void test_apple_authdata(void **state)
+{
+	(void)state;
+	struct apple_vec a;
+	struct attest_input in;
+	struct attest_verdict v;
+	uint8_t rp[32];
+
+	apple_load("veehaitch/ios-14.4.json", &a);
+	apple_input(&a, &in);
+	in.skip = ATTEST_SKIP_CHALLENGE;
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_OK);
+	SHA256((const unsigned char *)a.app_id, strlen(a.app_id), rp);
+	uint8_t *ad = NULL;
+	for (size_t i = 0; ad == NULL && i + sizeof(rp) <= a.att_len; i++)
+		if (memcmp(a.att + i, rp, sizeof(rp)) == 0)
+			ad = (uint8_t *)a.att + i;
+	assert_non_null(ad);
+	assert_true((size_t)(ad - (uint8_t *)a.att) + 55 + 32 <= a.att_len);
+
+	ad[36] ^= 1;                                       /* counter 1 */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_COUNTER_NONZERO);
+	ad[36] ^= 1;
+	ad[37 + 15] ^= 1;                                  /* aaguid */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_ENVIRONMENT);
+	assert_string_equal(v.facts.detail, "authenticator is unknown");
+	ad[37 + 15] ^= 1;
+	ad[55 + 31] ^= 1;                                  /* credential ID */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_KEY_ID_MISMATCH);
+	ad[55 + 31] ^= 1;
+	ad[54] ^= 1;                                       /* credential ID length 33 */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_KEY_ID_MISMATCH);
+	ad[54] ^= 1;
+	ad[32] &= (uint8_t)~0x40;                          /* no attested credential */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_MALFORMED);
+	ad[32] |= 0x40;
+	ad[0] ^= 1;                                        /* rpIdHash */
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_APP_ID_MISMATCH);
+	ad[0] ^= 1;
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_OK);
+
+	/* A second "fmt" key: which one counts would be a guess. */
+	assert_int_equal((uint8_t)a.att[0], 0xa3);
+	static const uint8_t fmt2[] = { 0x63, 'f', 'm', 't', 0x6f, 'a', 'p', 'p', 'l', 'e', '-',
+	                                'a', 'p', 'p', 'a', 't', 't', 'e', 's', 't' };
+	char *dup = malloc(a.att_len + sizeof(fmt2));
+	assert_non_null(dup);
+	memcpy(dup, a.att, a.att_len);
+	memcpy(dup + a.att_len, fmt2, sizeof(fmt2));
+	dup[0] = (char)0xa4;
+	free(a.att);
+	a.att = dup;
+	a.att_len += sizeof(fmt2);
+	assert_int_equal(apple_verify(&a, &in, a.app_id, a.dev, &v), ATTEST_MALFORMED);
+	apple_free(&a);
+}
+
+/* The reason catalogue is issue 13's list plus
+ * assertion_counter_not_increasing; ATTEST_INTERNAL is not in it and maps
+ * to an error (500), every verdict to BA_OK. */
+static void test_reason_catalogue(void **state)
+{
+	(void)state;
+	static const char *const catalogue[] = {
+		"attestation_missing", "attestation_malformed", "attestation_format_unsupported",
+		"attestation_key_mismatch", "attestation_untrusted_root", "attestation_chain_invalid",
+		"attestation_cert_expired", "attestation_revoked", "attestation_extension_missing",
+		"attestation_challenge_mismatch", "attestation_security_level",
+		"attestation_key_origin", "attestation_key_purpose", "attestation_root_of_trust",
+		"attestation_user_auth_not_required", "attestation_biometric_not_bound",
+		"attestation_app_id_mismatch", "attestation_environment",
+		"attestation_key_id_mismatch", "attestation_counter_nonzero",
+		"attestation_unsupported_key_algorithm", "assertion_signature_invalid",
+		"assertion_counter_not_increasing",
+	};
+	size_t seen = 0;
+
+	assert_int_equal(attest_error(ATTEST_OK), BA_OK);
+	assert_string_equal(attest_reason_name(ATTEST_OK), "ok");
+	for (int r = ATTEST_OK + 1; r < ATTEST_REASON__COUNT; r++) {
+		const char *name = attest_reason_name((enum attest_reason)r);
+		bool listed = false;
+		for (size_t i = 0; i < sizeof(catalogue) / sizeof(catalogue[0]); i++)
+			listed = listed || strcmp(name, catalogue[i]) == 0;
+		if (r == ATTEST_INTERNAL) {
+			assert_false(listed);
+			assert_int_equal(attest_error((enum attest_reason)r), BA_ERR_INTERNAL);
+		} else {
+			assert_true(listed);
+			assert_int_equal(attest_error((enum attest_reason)r), BA_OK);
+			seen++;
+		}
+	}
+	assert_int_equal(seen, sizeof(catalogue) / sizeof(catalogue[0]));
+	assert_int_equal(attest_error(ATTEST_REASON__COUNT), BA_ERR_INTERNAL);
 }
 
 /* --- Payload ---------------------------------------------------------- */
@@ -959,6 +1255,9 @@ int main(void)
 		cmocka_unit_test(test_keydesc_lenient),
 		cmocka_unit_test(test_apple_vectors),
 		cmocka_unit_test(test_apple_challenge),
+		cmocka_unit_test(test_android_chain_extension),
+		cmocka_unit_test(test_apple_authdata),
+		cmocka_unit_test(test_reason_catalogue),
 		cmocka_unit_test(test_payload_android),
 		cmocka_unit_test(test_payload_apple),
 		cmocka_unit_test(test_payload_refusals),
