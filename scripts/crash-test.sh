@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long crash-safety and storage-fault run (issue 6, sections 3 and 4).
+# The long crash-safety and storage-fault run.
 #
 #   scripts/crash-test.sh [BUILD_DIR] [CYCLES]
 #

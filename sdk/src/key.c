@@ -1,6 +1,6 @@
 /*
  * key.c - key pairs in memory: generation, public key export in the iOS and
- * Android encodings, and signing of challenges (PRODUCT.md "Key and
+ * Android encodings, and signing of challenges (docs/API.md "Key and
  * signature formats").
  */
 #include <openssl/core_names.h>

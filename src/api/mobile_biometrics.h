@@ -1,5 +1,5 @@
 /*
- * mobile_biometrics.h - the mobile-biometrics API (PRODUCT.md section 3).
+ * mobile_biometrics.h - the mobile-biometrics API (docs/API.md "HTTP API").
  */
 #ifndef BIOAUTH_API_MOBILE_BIOMETRICS_H
 #define BIOAUTH_API_MOBILE_BIOMETRICS_H

@@ -1,5 +1,5 @@
 /*
- * pubkey.h - public keys registered by devices (PRODUCT.md "Key and
+ * pubkey.h - public keys registered by devices (docs/API.md "Key and
  * signature formats").
  *
  * Accepted input: base64 (either alphabet, padding optional, CR/LF line

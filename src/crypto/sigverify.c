@@ -1,7 +1,7 @@
 /*
  * sigverify.c - verification of device signatures over challenges.
  *
- * Decisions (PRODUCT.md "Key and signature formats"):
+ * Decisions (docs/API.md "Key and signature formats"):
  *
  *  - ECDSA P-256/SHA-256. A signature that is strict DER (ecsig.c: no BER,
  *    no trailing bytes, no negative or non-minimal integers) is verified as

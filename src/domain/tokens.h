@@ -1,5 +1,5 @@
 /*
- * tokens.h - the JWTs bioauth issues and accepts (PRODUCT.md section 3).
+ * tokens.h - the JWTs bioauth issues and accepts (docs/API.md "HTTP API").
  *
  * Access tokens follow RFC 9068 (header typ "at+jwt") with iss, sub, aud,
  * client_id, app_id, app_name, tid, iat, exp, jti and, for user tokens, sid

@@ -3,7 +3,7 @@
  * message. This table is the documented error catalogue of the API; change
  * a row only together with docs and tests.
  *
- * Status policy (PRODUCT.md section 3): 400 bad input; 401 missing/invalid
+ * Status policy (docs/API.md "HTTP API"): 400 bad input; 401 missing/invalid
  * bearer token, failed signature, wrong credentials, failed client auth;
  * 403 valid token of the wrong kind or of another app, or a request the
  * app's policy refuses; 404 unknown user/key/route; 405; 409 duplicate;

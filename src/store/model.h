@@ -1,5 +1,5 @@
 /*
- * model.h - the entities of bioauth (PRODUCT.md section 2) as plain C structs.
+ * model.h - the entities of bioauth (docs/API.md "Model") as plain C structs.
  *
  * These are the values that cross the store interface. Strings are
  * heap-allocated, NUL-terminated and owned by the struct; each struct has a

@@ -5,7 +5,7 @@
  * versions it has applied in `schema_version`. A migration is never edited
  * once released: a change to the schema is a new entry at the end.
  *
- * Tables follow PRODUCT.md section 2. Rows that only make sense with their
+ * Tables follow docs/API.md "Model". Rows that only make sense with their
  * app (authenticators, challenges, sessions, resources) go with it through
  * ON DELETE CASCADE; refresh tokens go with their session. User ids are not
  * foreign keys (user tokens may name users the operator manages elsewhere);

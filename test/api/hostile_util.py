@@ -1,4 +1,4 @@
-"""Shared tools of the hostile-input suites (test_hostile_*.py, issue 6).
+"""Shared tools of the hostile-input suites (test_hostile_*.py).
 
 Nothing here is a test.  It gives the suites:
 

@@ -3,7 +3,7 @@ mb_helpers.py - phone emulation and mobile-biometrics API calls for the
 black-box tests (test_mb_*.py).
 
 Keys and signatures are made with `cryptography` exactly as the phones make
-them (PRODUCT.md "Key and signature formats"):
+them (docs/API.md "Key and signature formats"):
 
   iOS EC       publicKey = raw 65-byte uncompressed P-256 point
                (SecKeyCopyExternalRepresentation); signature = DER ECDSA over

@@ -1,4 +1,4 @@
-"""Crash safety (issue 6, section 3): SIGKILL bioauthd under load, restart it
+"""Crash safety: SIGKILL bioauthd under load, restart it
 on the same SQLite database, and check that everything it acknowledged is
 still true.
 

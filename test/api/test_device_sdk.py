@@ -4,7 +4,7 @@ test_device_sdk.py - the device SDK seen from outside, through the
 
 Part 1 needs no server: keys made by the CLI are loaded, and signatures made
 by it are verified, with Python's `cryptography` exactly as a server reads
-what a phone sends (PRODUCT.md "Key and signature formats"):
+what a phone sends (docs/API.md "Key and signature formats"):
 
   iOS EC       publicKey = raw 65-byte uncompressed P-256 point
                (EllipticCurvePublicKey.from_encoded_point); signature DER

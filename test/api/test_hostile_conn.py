@@ -1,4 +1,4 @@
-"""Hostile-input suite, part 3: slow and greedy clients (issue 6, section 2).
+"""Hostile-input suite, part 3: slow and greedy clients.
 
 The server runs with a short idle timeout (--connection-timeout=1) and a
 small per-IP cap (--per-ip-connections=16). The attacker connects from
@@ -168,7 +168,7 @@ def test_stalled_head_and_body_closed_by_idle_timeout(server, neighbour):
 def test_trickled_request_is_cut_off(server, neighbour, what):
     """A client that sends one byte just before each idle timeout would hold
     its connection (and a slot of the per-IP and global caps) forever;
-    PRODUCT.md asks for connection *and* idle timeouts, and the catalogue
+    docs/API.md asks for connection *and* idle timeouts, and the catalogue
     documents 408 request_timeout. A request that has not arrived after
     DEADLINE seconds must be answered 408 or closed."""
     if what == "head":

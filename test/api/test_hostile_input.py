@@ -1,5 +1,5 @@
 """Hostile-input suite, part 2: hostile bytes in bodies, headers, paths and
-forms (issue 6, section 2).
+forms.
 
 Each case asserts the documented answer (status + error_code on /v1, RFC
 6749 error on /oidc; the catalogue is src/edge/errmap.c and docs/openapi.yaml)

@@ -1,5 +1,5 @@
 """Hostile-input suite, part 1: forged, altered and misused bearer tokens
-(issue 6, section 2).
+(docs/SECURITY.md).
 
 Every attack is tried on a client-token endpoint (GET /v1/users/{user_id}:
 200 when the token is accepted) and on a user-token endpoint (DELETE

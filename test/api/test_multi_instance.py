@@ -1,4 +1,4 @@
-"""Several bioauthd instances over one PostgreSQL database (issue 8, section 4).
+"""Several bioauthd instances over one PostgreSQL database.
 
 Two (or three) bioauthd processes on different ports share ONE fresh
 PostgreSQL database and one ``--issuer``, as they would behind a load

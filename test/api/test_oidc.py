@@ -1,6 +1,6 @@
 """
-Black-box tests of the OAuth 2.0 / OpenID Connect endpoints (PRODUCT.md
-section 3, issue 3): POST /oidc/token (client_credentials and refresh_token,
+Black-box tests of the OAuth 2.0 / OpenID Connect endpoints (docs/API.md
+"HTTP API"): POST /oidc/token (client_credentials and refresh_token,
 client authentication, RFC 6749 errors), discovery at both well-known paths,
 the JWKS document, introspection (RFC 7662) and revocation (RFC 7009).
 """

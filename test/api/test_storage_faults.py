@@ -1,4 +1,4 @@
-"""Storage faults (issue 6, section 4), SQLite backend, black-box.
+"""Storage faults, SQLite backend, black-box.
 
 For each fault: every write is refused with 503 ``storage_unavailable``
 (never a 500, never a hang), ``GET /readyz`` answers 503

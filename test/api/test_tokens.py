@@ -1,6 +1,6 @@
 """
-Black-box tests of the tokens bioauthd issues and accepts (PRODUCT.md
-section 3, issue 3): every client access token, user access token and ID
+Black-box tests of the tokens bioauthd issues and accepts (docs/API.md
+"HTTP API"): every client access token, user access token and ID
 token verifies with PyJWT against the served JWKS using the JWK's algorithm;
 the claims are exactly the documented ones; the bearer checks of the /v1 API
 reject forged, altered, expired, revoked and wrong-kind tokens; signing-key

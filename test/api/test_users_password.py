@@ -1,6 +1,6 @@
 """
-Black-box tests of users and the first factor (PRODUCT.md section 3 "Users
-and the first factor", issue 3): POST/GET/DELETE /v1/users, POST
+Black-box tests of users and the first factor (docs/API.md "Users
+and the first factor"): POST/GET/DELETE /v1/users, POST
 /v1/auth/password/authenticate, POST /v1/auth/token/refresh (rotation and
 reuse detection) and POST /v1/auth/session/logout.
 """

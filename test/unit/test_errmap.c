@@ -1,7 +1,7 @@
 /*
  * test_errmap.c - the error catalogue (src/edge/errmap.c): every enum
  * ba_err maps to a sane HTTP status and error_code, the statuses follow
- * PRODUCT.md section 3, and 5xx rows never carry details.
+ * docs/API.md "HTTP API", and 5xx rows never carry details.
  */
 #include <setjmp.h>
 #include <stdarg.h>
