@@ -346,11 +346,17 @@ def _json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode("utf-8")
 
 
+#: The P-256 group order n (FIPS 186-4 D.1.2.3).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
 def sign_bytes(alg: str, key: Any, data: bytes) -> bytes:
-    """The JWS signature of `data`: ES256 (r||s), RS256 (PKCS#1 v1.5),
-    HS256 (`key` is the secret bytes) or none (empty)."""
+    """The JWS signature of `data`: ES256 (r||s, low-S as bioauthd makes
+    and requires), RS256 (PKCS#1 v1.5), HS256 (`key` is the secret bytes)
+    or none (empty)."""
     if alg == "ES256":
         r, s = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        s = min(s, P256_ORDER - s)
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     if alg == "RS256":
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
