@@ -24,6 +24,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/private_file.h"
 #include "crypto/pubkey.h"
 #include "domain/keyring.h"
 #include "domain/token_cache.h"
@@ -68,7 +69,9 @@ mkdir_p(const char *dir)
 /* The default SQLite database lives in the data directory: create that
  * directory (0700) on first start (also for --demo-app, which writes its
  * credentials file there). A --db elsewhere must already have its
- * directory, so a typo does not silently create trees. */
+ * directory, so a typo does not silently create trees. A data directory
+ * in use must be the running user's and closed to group and other writes
+ * (private_file.h); a SQLite database is checked the same way. */
 static int
 prepare_data_dir(const struct config *cfg)
 {
@@ -78,12 +81,24 @@ prepare_data_dir(const struct config *cfg)
 	                 (cfg->db[n] == '/' ||
 	                  (n > 0 && cfg->data_dir[n - 1] == '/'));
 
-	if (!db_inside && !cfg->demo_app)
-		return BA_OK;
-	if (mkdir_p(cfg->data_dir) != BA_OK) {
-		log_write(LOG_ERROR, "cannot create the data directory",
-		          "data_dir", cfg->data_dir, "detail", strerror(errno), NULL);
-		return BA_ERR_IO;
+	int r;
+
+	if (db_inside || cfg->demo_app) {
+		if (mkdir_p(cfg->data_dir) != BA_OK) {
+			log_write(LOG_ERROR, "cannot create the data directory",
+			          "data_dir", cfg->data_dir, "detail", strerror(errno), NULL);
+			return BA_ERR_IO;
+		}
+		if ((r = private_dir_check(cfg->data_dir)) != BA_OK) {
+			log_write(LOG_ERROR, "cannot use the data directory",
+			          "data_dir", cfg->data_dir,
+			          "db", db_inside ? cfg->db : NULL, NULL);
+			return r;
+		}
+	}
+	if (!is_postgres(cfg->db) && (r = private_sqlite_check(cfg->db, false)) != BA_OK) {
+		log_write(LOG_ERROR, "cannot use the database file", "db", cfg->db, NULL);
+		return r;
 	}
 	return BA_OK;
 }
