@@ -65,6 +65,9 @@ static const struct opt options[] = {
 	  "tenant id, the `tid` claim" },
 	{ "data-dir", T_STR, OFF(data_dir), "./data", 0, 0, NULL, "DIR",
 	  "directory for the default database and generated files" },
+	{ "secrets-file", T_STR, OFF(secrets_file), NULL, 0, 0, NULL, "FILE",
+	  "secrets sealing the signing keys, one a line, the first seals; default "
+	  "(SQLite only) `secrets` beside the database, made on first use" },
 	{ "signing-alg", T_CHOICE, OFF(signing_alg), "ES256", 0, 0, algs, "ALG",
 	  "token signing algorithm: ES256, RS256 or EdDSA" },
 	{ "durable", T_BOOL, OFF(durable), "true", 0, 0, NULL, "BOOL",

@@ -22,6 +22,7 @@ struct config {
 	char *issuer;             /* --issuer URL, default http://HOST:PORT/oidc */
 	char *tenant_id;          /* --tenant-id, `tid` claim, default "default" */
 	char *data_dir;           /* --data-dir, default ./data */
+	char *secrets_file;       /* --secrets-file FILE (seal.h), default none */
 	char *signing_alg;        /* --signing-alg ES256|RS256|EdDSA, default ES256 */
 	bool durable;             /* --durable true|false, default true */
 	int threads;              /* --threads, default = cores */

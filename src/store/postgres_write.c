@@ -41,6 +41,7 @@ enum {
 	W_REFRESH_INSERT, W_REFRESH_LOOKUP, W_REFRESH_MARK, W_REFRESH_DEL_SESSION,
 	W_SKEY_LOCK, W_SKEY_RETIRE, W_SKEY_INSERT, W_SKEY_HAS_CURRENT, W_JTI_INSERT,
 	W_PURGE_CHAL, W_PURGE_REFRESH, W_PURGE_SESSIONS, W_PURGE_JTI, W_PURGE_SKEYS,
+	W_SKEY_RESEAL,
 	W__COUNT
 };
 
@@ -137,6 +138,8 @@ const struct pg_stmt pg_write_stmts[] = {
 	[W_SKEY_INSERT] = { "w_skey_insert",
 		"INSERT INTO signing_keys (kid, alg, private_pem, created_at, retired_at)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING" },
+	[W_SKEY_RESEAL] = { "w_skey_reseal",
+		"UPDATE signing_keys SET private_pem = $2 WHERE kid = $1" },
 	[W_SKEY_HAS_CURRENT] = { "w_skey_has_current",
 		"SELECT 1 FROM signing_keys WHERE retired_at = 0 LIMIT 1" },
 	[W_JTI_INSERT] = { "w_jti_insert",
@@ -775,6 +778,18 @@ static int signing_key_rotate(struct pg_conn *pc, const struct model_signing_key
 	return run_insert(pc, W_SKEY_INSERT, &q, BA_ERR_CONFLICT);
 }
 
+/* SW_SIGNING_KEY_RESEAL: the private part of kid, and nothing else. */
+static int signing_key_reseal(struct pg_conn *pc, const struct model_signing_key *k)
+{
+	struct pg_params p = { 0 };
+
+	if (k->kid == NULL || k->private_pem == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	pgp_text(&p, k->kid);
+	pgp_text(&p, k->private_pem);
+	return run_changed(pc, W_SKEY_RESEAL, &p);
+}
+
 static int token_revoke(struct pg_conn *pc, const char *jti, int64_t expires_at)
 {
 	struct pg_params p = { 0 };
@@ -832,6 +847,7 @@ int pg_apply(struct pg_conn *pc, struct store_write *w)
 		break;
 	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(pc, &w->in.signing_key, false); break;
 	case SW_SIGNING_KEY_FIRST: r = signing_key_rotate(pc, &w->in.signing_key, true); break;
+	case SW_SIGNING_KEY_RESEAL: r = signing_key_reseal(pc, &w->in.signing_key); break;
 	case SW_TOKEN_REVOKE:
 		r = token_revoke(pc, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
 		break;

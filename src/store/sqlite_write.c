@@ -633,6 +633,19 @@ static int signing_key_rotate(struct sq_conn *c, const struct model_signing_key 
 	return step_done(c, st);
 }
 
+/* SW_SIGNING_KEY_RESEAL: the private part of kid, and nothing else. */
+static int signing_key_reseal(struct sq_conn *c, const struct model_signing_key *k)
+{
+	sqlite3_stmt *st;
+
+	if (k->kid == NULL || k->private_pem == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	PREPARE(st, c, SQ_SKEY_RESEAL, "UPDATE signing_keys SET private_pem = ?2 WHERE kid = ?1");
+	sq_bind_text(st, 1, k->kid);
+	sq_bind_text(st, 2, k->private_pem);
+	return step_changed(c, st);
+}
+
 static int token_revoke(struct sq_conn *c, const char *jti, int64_t expires_at)
 {
 	sqlite3_stmt *st;
@@ -724,6 +737,7 @@ int sq_apply(struct sq_store *s, struct store_write *w)
 		break;
 	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(c, &w->in.signing_key, false); break;
 	case SW_SIGNING_KEY_FIRST: r = signing_key_rotate(c, &w->in.signing_key, true); break;
+	case SW_SIGNING_KEY_RESEAL: r = signing_key_reseal(c, &w->in.signing_key); break;
 	case SW_TOKEN_REVOKE:
 		r = token_revoke(c, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
 		break;

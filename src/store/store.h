@@ -76,6 +76,9 @@ enum store_write_kind {
 	SW_SIGNING_KEY_FIRST,    /* signing_key: insert it unless a current key
 	                            exists (then CONFLICT, nothing written), so
 	                            instances starting together make one key */
+	SW_SIGNING_KEY_RESEAL,   /* signing_key: set private_pem of kid (the key
+	                            sealed anew, keyring.h); NOT_FOUND when no
+	                            such kid. Nothing else of the row changes */
 };
 
 /*
@@ -141,7 +144,7 @@ struct store_write {
 		struct store_login login;
 		struct store_refresh_rotate refresh;
 		struct { const char *app_id, *session_id; } session_revoke;
-		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE, _FIRST */
+		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE, _FIRST, _RESEAL */
 		struct { const char *jti; int64_t expires_at; } token_revoke;
 		struct { int64_t before; } purge;
 	} in;
