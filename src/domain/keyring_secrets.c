@@ -13,13 +13,6 @@
 #include "common/private_file.h"
 #include "common/secret.h"
 
-/* True when `db` names a PostgreSQL database rather than a SQLite file. */
-static bool
-is_postgres(const char *db)
-{
-	return strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0;
-}
-
 /* The default secrets file of a SQLite database: `secrets` in its
  * directory. BA_ERR_CONFIG when the path does not fit. */
 static int
@@ -67,7 +60,7 @@ keyring_secrets_load(const struct config *cfg, bool create, struct seal_keys **o
 		if (strlen(cfg->secrets_file) >= sizeof(path))
 			return BA_ERR_CONFIG;
 		strcpy(path, cfg->secrets_file);
-	} else if (cfg->db == NULL || is_postgres(cfg->db)) {
+	} else if (cfg->db == NULL || store_url_is_postgres(cfg->db)) {
 		log_write(LOG_ERROR, "PostgreSQL needs --secrets-file: the signing keys are "
 		          "sealed under its secrets (create it with one random line of 32+ "
 		          "characters, mode 0600)", NULL);

@@ -33,14 +33,6 @@
 #include "server/maintenance.h"
 #include "store/store.h"
 
-/* True when `db` names a PostgreSQL database rather than a SQLite file. */
-static bool
-is_postgres(const char *db)
-{
-	return strncmp(db, "postgres://", 11) == 0 ||
-	       strncmp(db, "postgresql://", 13) == 0;
-}
-
 /* Creates `dir` and its missing parents with mode 0700. BA_OK if it exists
  * already (as a directory), BA_ERR_IO otherwise. */
 static int
@@ -76,7 +68,7 @@ static int
 prepare_data_dir(const struct config *cfg)
 {
 	size_t n = strlen(cfg->data_dir);
-	bool db_inside = !is_postgres(cfg->db) &&
+	bool db_inside = !store_url_is_postgres(cfg->db) &&
 	                 strncmp(cfg->db, cfg->data_dir, n) == 0 &&
 	                 (cfg->db[n] == '/' ||
 	                  (n > 0 && cfg->data_dir[n - 1] == '/'));
@@ -96,7 +88,7 @@ prepare_data_dir(const struct config *cfg)
 			return r;
 		}
 	}
-	if (!is_postgres(cfg->db) && (r = private_sqlite_check(cfg->db, false)) != BA_OK) {
+	if (!store_url_is_postgres(cfg->db) && (r = private_sqlite_check(cfg->db, false)) != BA_OK) {
 		log_write(LOG_ERROR, "cannot use the database file", "db", cfg->db, NULL);
 		return r;
 	}
@@ -150,7 +142,7 @@ main(int argc, char **argv)
 	if (rc != BA_OK) {
 		/* Never log cfg.db: a PostgreSQL URL may hold a password. */
 		log_write(LOG_ERROR, "cannot open the database",
-		          "backend", is_postgres(cfg.db) ? "postgres" : "sqlite",
+		          "backend", store_url_is_postgres(cfg.db) ? "postgres" : "sqlite",
 		          "error", ba_strerror(rc), NULL);
 		goto out;
 	}

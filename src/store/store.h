@@ -226,6 +226,9 @@ int store_write_sync(struct store *s, struct store_write *w);
 void store_free_apps(struct model_app *a, size_t n);
 void store_free_users(struct model_user *u, size_t n);
 void store_free_authenticators(struct model_authenticator *a, size_t n);
+/* True when `url` names a PostgreSQL database ("postgres://" or
+ * "postgresql://") rather than a SQLite file. */
+bool store_url_is_postgres(const char *url);
 void store_free_signing_keys(struct model_signing_key *k, size_t n);
 void store_free_audit(struct model_audit *e, size_t n);
 
