@@ -153,8 +153,11 @@ def pg_secrets_file() -> str:
     to make one in. Made (0600, one random secret) at first use."""
     global _pg_secrets
     if _pg_secrets is None:
+        import atexit
+        import shutil
         import tempfile
         d = tempfile.mkdtemp(prefix="bioauth-pg-secrets-")
+        atexit.register(shutil.rmtree, d, True)
         path = os.path.join(d, "secrets")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
