@@ -178,7 +178,7 @@ static void
 sup_keyset_cleanup(void)
 {
 	static const char *const files[] = { "db.sqlite", "db.sqlite-wal", "db.sqlite-shm",
-	                                     "db.sqlite-journal" };
+	                                     "db.sqlite-journal", "secrets" };
 	char p[300];
 	size_t i;
 
@@ -203,7 +203,9 @@ fuzz_keyset(void)
 	static bool tried;
 	struct store_options opt;
 	struct store_write w;
-	char path[300], *kid = NULL;
+	static char path[300];    /* sup_kcfg.db points here */
+	char *kid = NULL;
+	struct seal_keys *sk = NULL;
 	const char *tmp = getenv("TMPDIR");
 	int r;
 
@@ -226,17 +228,21 @@ fuzz_keyset(void)
 	 * signer is the fast one. */
 	sup_kcfg = *fuzz_config();
 	sup_kcfg.signing_alg = (char *)"RS256";
+	sup_kcfg.db = path;     /* its secrets file is made beside it */
 	if ((r = store_open(path, &opt, &sup_store)) != BA_OK ||
 	    (r = keyring_open(sup_store, &sup_kcfg, &sup_keyring)) != BA_OK ||
-	    (r = keyring_prepare_rotate(JWS_ES256, (int64_t)time(NULL), &w, &kid)) != BA_OK ||
+	    (r = keyring_secrets_load(&sup_kcfg, false, &sk)) != BA_OK ||
+	    (r = keyring_prepare_rotate(JWS_ES256, (int64_t)time(NULL), sk, &w, &kid)) != BA_OK ||
 	    (r = store_write_sync(sup_store, &w)) != BA_OK) {
 		fprintf(stderr, "fuzz: cannot set up the keyring (%s); keyset modes skipped\n",
 		        ba_strerror(r));
 		model_signing_key_clear(&w.in.signing_key);
+		seal_keys_free(sk);
 		free(kid);
 		return NULL;
 	}
 	model_signing_key_clear(&w.in.signing_key);
+	seal_keys_free(sk);
 	free(kid);
 	keyring_invalidate(sup_keyring);
 	sup_keyset = keyring_acquire(sup_keyring);

@@ -99,7 +99,8 @@ user_prepared(struct req *r, struct store_write *w, int rc)
 	}
 	if (rc != BA_OK) {
 		req_reply_error(r, rc, rc == BA_ERR_INVALID_REQUEST ?
-		                "user_id and username must be printable text of 1-256 bytes" : NULL);
+		                "user_id and username must be printable text of 1-256 bytes without "
+		                "bidi controls, and user_id without '/'" : NULL);
 		return;
 	}
 	req_submit(r, &st->w, create_done);

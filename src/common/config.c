@@ -67,6 +67,9 @@ static const struct opt options[] = {
 	  "tenant id, the `tid` claim" },
 	{ "data-dir", T_STR, OFF(data_dir), "./data", 0, 0, NULL, "DIR",
 	  "directory for the default database and generated files" },
+	{ "secrets-file", T_STR, OFF(secrets_file), NULL, 0, 0, NULL, "FILE",
+	  "secrets sealing the signing keys, one a line, the first seals; default "
+	  "(SQLite only) `secrets` beside the database, made on first use" },
 	{ "signing-alg", T_CHOICE, OFF(signing_alg), "ES256", 0, 0, algs, "ALG",
 	  "token signing algorithm: ES256, RS256 or EdDSA" },
 	{ "durable", T_BOOL, OFF(durable), "true", 0, 0, NULL, "BOOL",
@@ -771,12 +774,22 @@ config_diff(const struct config *old, const struct config *cur,
 	}
 }
 
-void
-config_man_text(FILE *out, const char *s)
+/* Writes `s` escaped for roff; with `wrap`, a space past column 64
+ * becomes a line break (roff fills the paragraph again), so input lines
+ * stay within the 80 bytes mandoc's style check asks for. */
+static void
+man_write(FILE *out, const char *s, bool wrap)
 {
 	bool line_start = true;
+	size_t col = 0;
 
 	for (; *s != '\0'; s++) {
+		if (wrap && *s == ' ' && col > 64) {
+			fputc('\n', out);
+			line_start = true;
+			col = 0;
+			continue;
+		}
 		if (line_start && (*s == '.' || *s == '\''))
 			fputs("\\&", out);
 		if (*s == '-')
@@ -788,7 +801,20 @@ config_man_text(FILE *out, const char *s)
 		else
 			fputc(*s, out);
 		line_start = *s == '\n';
+		col = line_start ? 0 : col + 1;
 	}
+}
+
+void
+config_man_text(FILE *out, const char *s)
+{
+	man_write(out, s, false);
+}
+
+void
+config_man_para(FILE *out, const char *s)
+{
+	man_write(out, s, true);
 }
 
 void
@@ -807,7 +833,7 @@ config_man_options(FILE *out)
 		fputs(" \" ", out);
 		config_man_text(out, o->metavar);
 		fputc('\n', out);
-		config_man_text(out, o->help);
+		config_man_para(out, o->help);
 		fputs(".\nEnvironment\n.BR ", out);
 		config_man_text(out, env);
 		fputs(" ;\ndefault ", out);

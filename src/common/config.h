@@ -25,6 +25,7 @@ struct config {
 	                             "/oidc" when it ends so, else http://HOST:PORT */
 	char *tenant_id;          /* --tenant-id, `tid` claim, default "default" */
 	char *data_dir;           /* --data-dir, default ./data */
+	char *secrets_file;       /* --secrets-file FILE (seal.h), default none */
 	char *signing_alg;        /* --signing-alg ES256|RS256|EdDSA, default ES256 */
 	bool durable;             /* --durable true|false, default true */
 	int threads;              /* --threads, default = cores */
@@ -63,8 +64,11 @@ int config_load(struct config *c, int argc, char **argv, int *first_arg,
 /* Prints every option with its environment variable and default. */
 void config_usage(FILE *out, const char *prog);
 void config_clear(struct config *c);
-/* Writes `s` as man(7) text (escaping '-', '\\', leading '.'). */
+/* Writes `s` as man(7) text (escaping '-', '\\', leading '.'), on one
+ * line (inside a macro's quotes); config_man_para breaks it into short
+ * input lines (paragraph text). */
 void config_man_text(FILE *out, const char *s);
+void config_man_para(FILE *out, const char *s);
 /* Writes every option as a man(7) .TP entry (the OPTIONS section). */
 void config_man_options(FILE *out);
 /* Calls changed(name, was, now, arg) for each option whose value differs

@@ -97,3 +97,52 @@ out:
 	ECDSA_SIG_free(sig);
 	return rc;
 }
+
+/* (n - 1) / 2 for the P-256 group order n (FIPS 186-4 D.1.2.3), big-endian:
+ * s is "low" when s <= this value. */
+static const uint8_t p256_half_order[32] = {
+	0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00,
+	0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42,
+	0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+};
+
+/* The P-256 group order n, big-endian. */
+static const uint8_t p256_order[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+
+bool
+ecsig_p256_is_high_s(const uint8_t raw[64])
+{
+	const uint8_t *s = raw + 32;
+	size_t i;
+
+	/* Public values: a plain big-endian comparison. */
+	for (i = 0; i < 32; i++) {
+		if (s[i] != p256_half_order[i])
+			return s[i] > p256_half_order[i];
+	}
+	return false;
+}
+
+void
+ecsig_p256_normalize_s(uint8_t raw[64])
+{
+	uint8_t *s = raw + 32;
+	unsigned borrow = 0;
+	size_t i;
+
+	if (!ecsig_p256_is_high_s(raw))
+		return;
+	/* s = n - s: s is in (n/2, n), so the result is in (0, n/2). */
+	for (i = 32; i-- > 0;) {
+		unsigned d = (unsigned)p256_order[i] - s[i] - borrow;
+
+		s[i] = (uint8_t)(d & 0xffu);
+		borrow = (d >> 8) & 1u;
+	}
+}

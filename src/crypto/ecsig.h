@@ -6,6 +6,7 @@
 #ifndef BIOAUTH_CRYPTO_ECSIG_H
 #define BIOAUTH_CRYPTO_ECSIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,16 @@ int ecsig_der_to_raw(const uint8_t *der, size_t der_len, size_t half, uint8_t *r
 /* r||s (raw_len even, at most ECSIG_MAX_LEN) to DER; *der malloc'd.
  * BA_OK, BA_ERR_INVALID_SIGNATURE, BA_ERR_NOMEM. */
 int ecsig_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t **der, size_t *der_len);
+
+/*
+ * ECDSA signatures are malleable: (r, n - s) verifies wherever (r, s) does.
+ * JWS tokens bioauth signs carry the low form (s <= n/2, as in BIP 62 and
+ * libsecp256k1) and their verification refuses the high twin, so a token
+ * has exactly one valid encoding. Device signatures are not concerned.
+ */
+/* True when the s half of a P-256 r||s signature is above n/2. */
+bool ecsig_p256_is_high_s(const uint8_t raw[64]);
+/* Replaces a high s of a P-256 r||s signature with n - s (in place). */
+void ecsig_p256_normalize_s(uint8_t raw[64]);
 
 #endif

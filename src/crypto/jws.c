@@ -80,6 +80,7 @@ sign_input(const struct jws_key *k, const uint8_t *input, size_t len,
 			free(raw);
 			goto out;
 		}
+		ecsig_p256_normalize_s(raw);
 		free(buf);
 		buf = raw;
 		n = ES256_SIG_LEN;
@@ -114,6 +115,9 @@ jws_signature_verify(const struct jws_key *k, const uint8_t *input, size_t input
 	pk.ctx = k->ctx;    /* borrowed: pk is never cleared */
 	switch (k->alg) {
 	case JWS_ES256:
+		/* Only the low-S form is ours (ecsig.h). */
+		if (sig_len != ES256_SIG_LEN || ecsig_p256_is_high_s(sig))
+			return BA_ERR_INVALID_TOKEN;
 		pk.key_type = KEY_TYPE_EC;
 		r = sig_verify_scheme(&pk, SIG_SCHEME_ECDSA_RAW, input, input_len, sig, sig_len);
 		break;

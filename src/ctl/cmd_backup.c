@@ -13,14 +13,6 @@
 #include "common/error.h"
 #include "ctl/ctl.h"
 
-/* True when the configured database is PostgreSQL. */
-static bool
-is_postgres(const char *db)
-{
-	return strncmp(db, "postgres://", 11) == 0 ||
-	       strncmp(db, "postgresql://", 13) == 0;
-}
-
 static double
 now_ms(void)
 {
@@ -48,7 +40,7 @@ backup(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (to == NULL)
 		return ctl_usage_error(c, "backup: --to FILE is required");
-	if (is_postgres(c->cfg.db))
+	if (store_url_is_postgres(c->cfg.db))
 		return ctl_usage_error(c, "backup: the database is PostgreSQL; "
 		                       "use pg_dump (docs/OPERATIONS.md)");
 	t0 = now_ms();
@@ -77,7 +69,7 @@ restore(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (from == NULL)
 		return ctl_usage_error(c, "restore: --from FILE is required");
-	if (is_postgres(c->cfg.db))
+	if (store_url_is_postgres(c->cfg.db))
 		return ctl_usage_error(c, "restore: the database is PostgreSQL; "
 		                       "use pg_restore (docs/OPERATIONS.md)");
 	r = store_sqlite_restore(from, c->cfg.db);

@@ -1,5 +1,5 @@
 /*
- * cmd_signing_key.c - bioauthctl signing-key rotate|list.
+ * cmd_signing_key.c - bioauthctl signing-key rotate|list|rewrap.
  *
  * A rotation stores a new current key; running bioauthd instances pick it up
  * within --key-cache-seconds. The previous key stops signing at once and
@@ -26,6 +26,7 @@ key_rotate(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 	};
 	struct store_write w;
+	struct seal_keys *sk = NULL;
 	struct store *s;
 	enum jws_alg alg;
 	char *kid = NULL;
@@ -40,14 +41,38 @@ key_rotate(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return ctl_usage_error(c, "signing-key rotate: unknown algorithm %s", alg_name);
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = keyring_prepare_rotate(alg, (int64_t)time(NULL), &w, &kid)) != BA_OK ||
+	if ((r = keyring_secrets_load(&c->cfg, true, &sk)) != BA_OK ||
+	    (r = keyring_prepare_rotate(alg, (int64_t)time(NULL), sk, &w, &kid)) != BA_OK ||
 	    (r = store_write_sync(s, &w)) != BA_OK)
 		rc = ctl_fail(c, r, "signing-key rotate");
 	else
 		rc = ctl_print(c, json_pack("{s:s, s:s, s:I}", "kid", kid, "alg", jws_alg_name(alg),
 		                            "created_at", (json_int_t)w.in.signing_key.created_at));
 	model_signing_key_clear(&w.in.signing_key);
+	seal_keys_free(sk);
 	free(kid);
+	return rc;
+}
+
+/* signing-key rewrap: every key sealed again under the first secret. */
+static int
+key_rewrap(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
+{
+	struct seal_keys *sk = NULL;
+	struct store *s;
+	size_t n = 0;
+	int rc, r;
+
+	if ((rc = ctl_parse(c, cmd, argc, argv, NULL, NULL, 0)) != CTL_CONTINUE)
+		return rc;
+	if (ctl_store(c, &s) != BA_OK)
+		return CTL_EXIT_FAIL;
+	if ((r = keyring_secrets_load(&c->cfg, false, &sk)) != BA_OK ||
+	    (r = keyring_rewrap(s, sk, &n)) != BA_OK)
+		rc = ctl_fail(c, r, "signing-key rewrap");
+	else
+		rc = ctl_print(c, json_pack("{s:I}", "rewrapped", (json_int_t)n));
+	seal_keys_free(sk);
 	return rc;
 }
 
@@ -85,5 +110,7 @@ const struct ctl_command ctl_signing_key_commands[] = {
 	{ "signing-key", "rotate", key_rotate, "[--alg ALG]",
 	  "create a new signing key; the current one retires" },
 	{ "signing-key", "list", key_list, "", "list signing keys (never private parts)" },
+	{ "signing-key", "rewrap", key_rewrap, "",
+	  "seal every signing key again under the first secret of the secrets file" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

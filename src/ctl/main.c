@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/config.h"
 #include "common/error.h"
@@ -115,6 +116,8 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.prog = "bioauthctl";
+	/* The database and the files it makes hold secrets: owner only. */
+	umask(077);
 	json_set_alloc_funcs(json_alloc, json_wipe_free);
 	if (argc == 2 && strcmp(argv[1], "--man") == 0) {
 		ctl_manpage_write(stdout);

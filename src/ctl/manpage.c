@@ -49,7 +49,7 @@ ctl_manpage_write(FILE *out)
 				config_man_text(out, cmd->args);
 				fputs("\"\n.br\n", out);
 			}
-			config_man_text(out, cmd->summary);
+			config_man_para(out, cmd->summary);
 			fputc('\n', out);
 		}
 	}

@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
+#include "common/private_file.h"
 #include "ctl/ctl.h"
 
 void
@@ -142,6 +144,14 @@ ctl_store(struct ctl *c, struct store **out)
 		 * wait for it rather than fail. */
 		opt.busy_timeout_ms = 10000;
 		opt.max_batch = 1;
+		/* The same file checks as bioauthd (private_file.h); root, the
+		 * operator acting on the service's database, may open a
+		 * database of another user. */
+		if (strstr(c->cfg.db, "://") == NULL &&
+		    (r = private_sqlite_check(c->cfg.db, geteuid() == 0)) != BA_OK) {
+			ctl_fail(c, r, "unsafe database file %s", c->cfg.db);
+			return r;
+		}
 		r = store_open(c->cfg.db, &opt, &c->store);
 		if (r != BA_OK) {
 			c->store = NULL;

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "crypto/rand.h"
 
 struct keyset {
@@ -35,6 +36,7 @@ struct keyset {
 struct keyring {
 	struct store *store;
 	const struct config *cfg;
+	struct seal_keys *secrets;
 	pthread_mutex_t mu;
 	struct keyset *current;
 	bool reloading;
@@ -110,12 +112,36 @@ out:
 }
 
 /*
- * Builds a keyset from the stored keys: the newest current key signs; keys
- * retired less than the longest token lifetime ago still verify. Sets
- * *have_signer to whether a current key exists.
+ * The private key of a stored row as PEM (*pem malloc'd, secret_free it):
+ * unsealed, or as stored when it is still in clear (a database from before
+ * sealing; keyring_open seals it). BA_ERR_CONFIG (logged) when no secret
+ * unseals it.
  */
 static int
-load_keyset(struct keyring *kr, struct keyset **out, bool *have_signer)
+row_pem(const struct seal_keys *sk, const struct model_signing_key *row, char **pem)
+{
+	int r;
+
+	*pem = NULL;
+	if (!seal_is_sealed(row->private_pem)) {
+		*pem = strdup(row->private_pem);
+		return *pem != NULL ? BA_OK : BA_ERR_NOMEM;
+	}
+	r = seal_decrypt(sk, row->kid, row->private_pem, pem);
+	if (r == BA_ERR_CONFIG)
+		log_write(LOG_ERROR, "signing key does not unseal with any secret of the "
+		          "secrets file (wrong or missing secret)", "kid", row->kid, NULL);
+	return r;
+}
+
+/*
+ * Builds a keyset from the stored keys: the newest current key signs; keys
+ * retired less than the longest token lifetime ago still verify. Sets
+ * *have_signer to whether a current key exists. With `strict`, a key that
+ * does not unseal fails the load (BA_ERR_CONFIG); otherwise it is left out.
+ */
+static int
+load_keyset(struct keyring *kr, struct keyset **out, bool *have_signer, bool strict)
 {
 	struct model_signing_key *rows = NULL;
 	struct keyset *ks = NULL;
@@ -136,10 +162,21 @@ load_keyset(struct keyring *kr, struct keyset **out, bool *have_signer)
 		struct jws_key *k = NULL;
 		enum jws_alg alg = jws_alg_parse(rows[i].alg);
 		bool current = rows[i].retired_at == 0;
+		char *pem = NULL;
+		int pr;
 
 		if (!current && rows[i].retired_at + horizon <= now)
 			continue;
-		if (alg == 0 || jws_key_from_pem(alg, rows[i].kid, rows[i].private_pem, &k) != BA_OK) {
+		if ((pr = row_pem(kr->secrets, &rows[i], &pem)) != BA_OK) {
+			if (strict || pr == BA_ERR_NOMEM) {
+				r = pr;
+				goto out;
+			}
+			continue;
+		}
+		pr = alg == 0 ? BA_ERR_CONFIG : jws_key_from_pem(alg, rows[i].kid, pem, &k);
+		secret_free(pem);
+		if (pr != BA_OK) {
 			log_write(LOG_ERROR, "signing key unusable", "kid", rows[i].kid, NULL);
 			continue;
 		}
@@ -161,10 +198,11 @@ out:
 }
 
 int
-keyring_prepare_rotate(enum jws_alg alg, int64_t now, struct store_write *w, char **kid_out)
+keyring_prepare_rotate(enum jws_alg alg, int64_t now, const struct seal_keys *sk,
+                       struct store_write *w, char **kid_out)
 {
 	struct jws_key *k = NULL;
-	char *kid = NULL, *pem = NULL, *alg_name = NULL, *kid_copy = NULL;
+	char *kid = NULL, *pem = NULL, *alg_name = NULL, *kid_copy = NULL, *clear = NULL;
 	int r;
 
 	*kid_out = NULL;
@@ -172,7 +210,9 @@ keyring_prepare_rotate(enum jws_alg alg, int64_t now, struct store_write *w, cha
 		goto out;
 	if ((r = jws_key_generate(alg, kid, &k)) != BA_OK)
 		goto out;
-	if ((r = jws_key_private_pem(k, &pem)) != BA_OK)
+	if ((r = jws_key_private_pem(k, &clear)) != BA_OK)
+		goto out;
+	if ((r = seal_encrypt(sk, kid, clear, &pem)) != BA_OK)
 		goto out;
 	r = BA_ERR_NOMEM;
 	if ((alg_name = strdup(jws_alg_name(alg))) == NULL || (kid_copy = strdup(kid)) == NULL)
@@ -191,10 +231,8 @@ out:
 	free(kid);
 	free(alg_name);
 	free(kid_copy);
-	if (pem != NULL) {
-		OPENSSL_cleanse(pem, strlen(pem));
-		free(pem);
-	}
+	secret_free(clear);
+	free(pem);
 	return r;
 }
 
@@ -209,7 +247,7 @@ create_first_key(struct keyring *kr)
 
 	if (alg == 0)
 		return BA_ERR_CONFIG;
-	if ((r = keyring_prepare_rotate(alg, now_seconds(), &w, &kid)) != BA_OK)
+	if ((r = keyring_prepare_rotate(alg, now_seconds(), kr->secrets, &w, &kid)) != BA_OK)
 		return r;
 	/* Another instance starting at the same moment may win: then its key
 	 * is the first one, and ours is not stored. */
@@ -222,6 +260,82 @@ create_first_key(struct keyring *kr)
 	model_signing_key_clear(&w.in.signing_key);
 	free(kid);
 	return r;
+}
+
+/*
+ * Seals `row` anew under the first secret and writes it back
+ * (SW_SIGNING_KEY_RESEAL) when it is in clear, or when `rewrap` and it is
+ * sealed under another secret. *done tells whether it was written. A key
+ * purged meanwhile (NOT_FOUND) is no error.
+ */
+static int
+reseal_row(struct store *s, const struct seal_keys *sk, const struct model_signing_key *row,
+           bool rewrap, bool *done)
+{
+	struct store_write w;
+	char *pem = NULL, *sealed = NULL;
+	int r;
+
+	*done = false;
+	if (seal_is_sealed(row->private_pem) &&
+	    (!rewrap || seal_is_current(sk, row->private_pem)))
+		return BA_OK;
+	if ((r = row_pem(sk, row, &pem)) != BA_OK)
+		return r;
+	r = seal_encrypt(sk, row->kid, pem, &sealed);
+	secret_free(pem);
+	if (r != BA_OK)
+		return r;
+	memset(&w, 0, sizeof(w));
+	w.kind = SW_SIGNING_KEY_RESEAL;
+	w.in.signing_key.kid = row->kid;
+	w.in.signing_key.private_pem = sealed;
+	r = store_write_sync(s, &w);
+	free(sealed);
+	if (r == BA_ERR_NOT_FOUND)
+		return BA_OK;
+	*done = r == BA_OK;
+	return r;
+}
+
+/* Every stored key through reseal_row; *count counts the writes. */
+static int
+reseal_all(struct store *s, const struct seal_keys *sk, bool rewrap, size_t *count)
+{
+	struct model_signing_key *rows = NULL;
+	size_t n = 0;
+	int r;
+
+	*count = 0;
+	if ((r = s->ops->signing_key_list(s, &rows, &n)) != BA_OK)
+		return r;
+	for (size_t i = 0; r == BA_OK && i < n; i++) {
+		bool done = false;
+
+		r = reseal_row(s, sk, &rows[i], rewrap, &done);
+		if (done) {
+			log_write(LOG_INFO, rewrap ? "signing key rewrapped" :
+			          "signing key stored in clear: sealed", "kid", rows[i].kid, NULL);
+			(*count)++;
+		}
+	}
+	store_free_signing_keys(rows, n);
+	return r;
+}
+
+/* Seals the keys a database from before sealing holds in clear. */
+static int
+seal_clear_keys(struct keyring *kr)
+{
+	size_t count = 0;
+
+	return reseal_all(kr->store, kr->secrets, false, &count);
+}
+
+int
+keyring_rewrap(struct store *s, const struct seal_keys *sk, size_t *rewrapped)
+{
+	return reseal_all(s, sk, true, rewrapped);
 }
 
 int
@@ -238,14 +352,18 @@ keyring_open(struct store *s, const struct config *cfg, struct keyring **out)
 	kr->store = s;
 	kr->cfg = cfg;
 	pthread_mutex_init(&kr->mu, NULL);
-	if ((r = load_keyset(kr, &ks, &have_signer)) != BA_OK)
+	if ((r = keyring_secrets_load(cfg, true, &kr->secrets)) != BA_OK)
+		goto out;
+	if ((r = seal_clear_keys(kr)) != BA_OK)
+		goto out;
+	if ((r = load_keyset(kr, &ks, &have_signer, true)) != BA_OK)
 		goto out;
 	if (!have_signer) {
 		keyset_release(ks);
 		ks = NULL;
 		if ((r = create_first_key(kr)) != BA_OK)
 			goto out;
-		if ((r = load_keyset(kr, &ks, &have_signer)) != BA_OK)
+		if ((r = load_keyset(kr, &ks, &have_signer, true)) != BA_OK)
 			goto out;
 		if (!have_signer) {
 			r = BA_ERR_INTERNAL;
@@ -269,8 +387,15 @@ keyring_free(struct keyring *kr)
 	if (kr == NULL)
 		return;
 	keyset_release(kr->current);
+	seal_keys_free(kr->secrets);
 	pthread_mutex_destroy(&kr->mu);
 	free(kr);
+}
+
+const struct seal_keys *
+keyring_secrets(const struct keyring *kr)
+{
+	return kr->secrets;
 }
 
 void
@@ -299,7 +424,7 @@ keyring_acquire(struct keyring *kr)
 	}
 	pthread_mutex_unlock(&kr->mu);
 
-	if (reload && load_keyset(kr, &fresh, &have_signer) == BA_OK && !have_signer) {
+	if (reload && load_keyset(kr, &fresh, &have_signer, false) == BA_OK && !have_signer) {
 		keyset_release(fresh);  /* every key retired: keep signing with the old one */
 		fresh = NULL;
 	}
@@ -356,7 +481,7 @@ keyring_refresh_for_unknown_kid(struct keyring *kr)
 	kr->forced_at = now;
 	pthread_mutex_unlock(&kr->mu);
 
-	if (load_keyset(kr, &fresh, &have_signer) != BA_OK || !have_signer) {
+	if (load_keyset(kr, &fresh, &have_signer, false) != BA_OK || !have_signer) {
 		keyset_release(fresh);
 		fresh = NULL;
 	}

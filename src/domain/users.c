@@ -37,9 +37,9 @@ users_prepare_create(const char *user_id, const char *username,
 	if (w == NULL)
 		return BA_ERR_INTERNAL;
 	memset(w, 0, sizeof(*w));
-	if (user_id != NULL && !validate_text(user_id, USERS_ID_MAX))
+	if (user_id != NULL && !validate_user_id(user_id, USERS_ID_MAX))
 		return BA_ERR_INVALID_REQUEST;
-	if (username != NULL && !validate_text(username, USERS_ID_MAX))
+	if (username != NULL && !validate_name(username, USERS_ID_MAX))
 		return BA_ERR_INVALID_REQUEST;
 	if (password != NULL) {
 		pwlen = strnlen(password, PASSWORD_MAX_LEN + 1);
@@ -94,7 +94,7 @@ users_check_password(struct store *store, const char *username,
 	memset(out, 0, sizeof(*out));
 	if (password == NULL)
 		password = "";   /* still costs one verification below */
-	if (!validate_text(username, USERS_ID_MAX)) {
+	if (!validate_name(username, USERS_ID_MAX)) {
 		r = password_verify_dummy(password);
 		goto out;
 	}

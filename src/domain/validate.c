@@ -53,8 +53,20 @@ utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
-bool
-validate_text(const char *s, size_t max_len)
+/* True for the Unicode bidirectional formatting characters (UAX #9,
+ * section 2: ALM, LRM, RLM, LRE..RLO, LRI..PDI), which can make one name
+ * display as another ("Trojan Source", CVE-2021-42574). */
+static bool
+is_bidi_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The checks of validate_text, plus refusing bidi controls when `no_bidi`
+ * and the byte `forbid` (0: none). */
+static bool
+text_check(const char *s, size_t max_len, bool no_bidi, char forbid)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n, i = 0;
@@ -72,9 +84,31 @@ validate_text(const char *s, size_t max_len)
 			return false;
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 			return false;
+		if (no_bidi && is_bidi_control(cp))
+			return false;
+		if (forbid != 0 && cp == (unsigned char)forbid)
+			return false;
 		i += len;
 	}
 	return true;
+}
+
+bool
+validate_text(const char *s, size_t max_len)
+{
+	return text_check(s, max_len, false, 0);
+}
+
+bool
+validate_name(const char *s, size_t max_len)
+{
+	return text_check(s, max_len, true, 0);
+}
+
+bool
+validate_user_id(const char *s, size_t max_len)
+{
+	return text_check(s, max_len, true, '/');
 }
 
 static bool

@@ -198,9 +198,10 @@ req_defer(struct req *r, int (*fn)(void *), void *arg, cont_fn cont)
 }
 
 /* First call for a request: its headers are in. Routes and checks it;
- * returns false once a reply (an error) is ready. */
+ * returns false once a reply (an error) is ready. An HTTP/1.1 request
+ * must carry Host (RFC 9112 3.2): without it, 400. */
 static bool
-begin(struct req *r, const char *method)
+begin(struct req *r, const char *method, const char *version)
 {
 	r->method = method;
 	atomic_store(&r->phase, PH_BODY);
@@ -208,6 +209,13 @@ begin(struct req *r, const char *method)
 		/* Shutdown has drained: no handler may start (and suspend). */
 		req_reply_edge_error(r, BA_ERR_STORE_UNAVAILABLE,
 		                     "server is shutting down");
+		return false;
+	}
+	if (version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	                                MHD_HTTP_HEADER_HOST) == NULL) {
+		req_reply_edge_error(r, BA_ERR_INVALID_REQUEST,
+		                     "HTTP/1.1 request without Host");
 		return false;
 	}
 	return router_match(r) && req_check_head(r);
@@ -235,7 +243,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)cls;
 	(void)url;      /* routing uses the raw target kept by on_uri */
-	(void)version;
 	if (r == NULL)
 		return MHD_NO;  /* on_uri failed to allocate: just close */
 	if (atomic_load(&r->phase) == PH_CREATED) {
@@ -243,7 +250,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		 * then skips the body and closes the connection); on a request
 		 * without one it waits for the last call, keeping the
 		 * connection alive. */
-		if (!begin(r, method) && has_body(r))
+		if (!begin(r, method, version) && has_body(r))
 			return queue(r);
 		return MHD_YES;
 	}

@@ -4,52 +4,39 @@
  */
 #include "server/demo.h"
 
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/private_file.h"
 #include "common/secret.h"
 #include "domain/apps.h"
 
-/* True when `path` holds the credentials of an app that still exists. */
+#define DEMO_FILE_MAX 8192
+
+/* True when `path` holds the credentials of an app that still exists (read
+ * without following a link, and only from an owner-only file). */
 static bool
 file_is_current(struct store *s, const char *path)
 {
 	struct model_app app = {0};
-	json_t *doc = json_load_file(path, 0, NULL);
-	const char *client_id = json_string_value(json_object_get(doc, "client_id"));
-	bool ok = client_id != NULL &&
-	          s->ops->app_get_by_client_id(s, client_id, &app) == BA_OK;
+	char *text = NULL;
+	size_t len = 0;
+	json_t *doc = NULL;
+	const char *client_id;
+	bool ok;
 
+	if (private_file_read(path, DEMO_FILE_MAX, &text, &len) == BA_OK)
+		doc = json_loadb(text, len, 0, NULL);
+	client_id = json_string_value(json_object_get(doc, "client_id"));
+	ok = client_id != NULL && s->ops->app_get_by_client_id(s, client_id, &app) == BA_OK;
 	model_app_clear(&app);
 	json_decref(doc);
+	secret_free(text);
 	return ok;
-}
-
-/* Writes `doc` to `path` atomically with mode 0600. */
-static int
-write_private_json(const char *path, json_t *doc)
-{
-	char tmp[4200];
-	int fd, r = BA_ERR_IO;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
-		return BA_ERR_IO;
-	if (json_dumpfd(doc, fd, JSON_INDENT(2)) == 0 && write(fd, "\n", 1) == 1 && fsync(fd) == 0)
-		r = BA_OK;
-	if (close(fd) != 0)
-		r = BA_ERR_IO;
-	if (r == BA_OK && rename(tmp, path) != 0)
-		r = BA_ERR_IO;
-	if (r != BA_OK)
-		unlink(tmp);
-	return r;
 }
 
 int
@@ -75,18 +62,19 @@ demo_app_ensure(struct store *s, const struct config *cfg)
 	                "client_secret", secret, "issuer", cfg->issuer);
 	if (doc == NULL)
 		goto out;
-	if ((r = write_private_json(path, doc)) != BA_OK)
+	if ((text = json_dumps(doc, JSON_INDENT(2))) == NULL)
 		goto out;
-	if ((text = json_dumps(doc, JSON_INDENT(2))) != NULL) {
-		printf("Demo app created; its credentials are saved in %s:\n%s\n", path, text);
-		fflush(stdout);
-	}
+	/* A fresh file renamed over the old one: a link planted at `path`
+	 * is replaced, never written through. */
+	if ((r = private_file_replace(path, text, strlen(text))) != BA_OK)
+		goto out;
+	printf("Demo app created; its credentials are saved in %s:\n%s\n", path, text);
+	fflush(stdout);
 	r = BA_OK;
 out:
 	if (r != BA_OK)
 		log_write(LOG_ERROR, "cannot create the demo app", "error", ba_strerror(r), NULL);
-	if (text != NULL)
-		free(text);
+	secret_free(text);
 	json_decref(doc);
 	secret_free(secret);
 	apps_write_clear(&w);

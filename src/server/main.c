@@ -43,6 +43,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/private_file.h"
 #include "crypto/pubkey.h"
 #include "domain/keyring.h"
 #include "domain/token_cache.h"
@@ -52,14 +53,6 @@
 #include "server/maintenance.h"
 #include "server/manpage.h"
 #include "store/store.h"
-
-/* True when `db` names a PostgreSQL database rather than a SQLite file. */
-static bool
-is_postgres(const char *db)
-{
-	return strncmp(db, "postgres://", 11) == 0 ||
-	       strncmp(db, "postgresql://", 13) == 0;
-}
 
 /* Creates `dir` and its missing parents with mode 0700. BA_OK if it exists
  * already (as a directory), BA_ERR_IO otherwise. */
@@ -89,22 +82,36 @@ mkdir_p(const char *dir)
 /* The default SQLite database lives in the data directory: create that
  * directory (0700) on first start (also for --demo-app, which writes its
  * credentials file there). A --db elsewhere must already have its
- * directory, so a typo does not silently create trees. */
+ * directory, so a typo does not silently create trees. A data directory
+ * in use must be the running user's and closed to group and other writes
+ * (private_file.h); a SQLite database is checked the same way. */
 static int
 prepare_data_dir(const struct config *cfg)
 {
 	size_t n = strlen(cfg->data_dir);
-	bool db_inside = !is_postgres(cfg->db) &&
+	bool db_inside = !store_url_is_postgres(cfg->db) &&
 	                 strncmp(cfg->db, cfg->data_dir, n) == 0 &&
 	                 (cfg->db[n] == '/' ||
 	                  (n > 0 && cfg->data_dir[n - 1] == '/'));
 
-	if (!db_inside && !cfg->demo_app)
-		return BA_OK;
-	if (mkdir_p(cfg->data_dir) != BA_OK) {
-		log_write(LOG_ERROR, "cannot create the data directory",
-		          "data_dir", cfg->data_dir, "detail", strerror(errno), NULL);
-		return BA_ERR_IO;
+	int r;
+
+	if (db_inside || cfg->demo_app) {
+		if (mkdir_p(cfg->data_dir) != BA_OK) {
+			log_write(LOG_ERROR, "cannot create the data directory",
+			          "data_dir", cfg->data_dir, "detail", strerror(errno), NULL);
+			return BA_ERR_IO;
+		}
+		if ((r = private_dir_check(cfg->data_dir)) != BA_OK) {
+			log_write(LOG_ERROR, "cannot use the data directory",
+			          "data_dir", cfg->data_dir,
+			          "db", db_inside ? cfg->db : NULL, NULL);
+			return r;
+		}
+	}
+	if (!store_url_is_postgres(cfg->db) && (r = private_sqlite_check(cfg->db, false)) != BA_OK) {
+		log_write(LOG_ERROR, "cannot use the database file", "db", cfg->db, NULL);
+		return r;
 	}
 	return BA_OK;
 }
@@ -306,7 +313,7 @@ main(int argc, char **argv)
 
 	/* A SQLite file is held (shared) while we run, so that bioauthctl
 	 * restore can tell and refuse. */
-	if (!is_postgres(cfg.db)) {
+	if (!store_url_is_postgres(cfg.db)) {
 		rc = store_sqlite_lock(cfg.db, false, &db_lock);
 		if (rc == BA_ERR_CONFLICT) {
 			log_write(LOG_ERROR, "the database is being restored "
@@ -320,7 +327,7 @@ main(int argc, char **argv)
 	if (rc != BA_OK) {
 		/* Never log cfg.db: a PostgreSQL URL may hold a password. */
 		log_write(LOG_ERROR, "cannot open the database",
-		          "backend", is_postgres(cfg.db) ? "postgres" : "sqlite",
+		          "backend", store_url_is_postgres(cfg.db) ? "postgres" : "sqlite",
 		          "error", ba_strerror(rc), NULL);
 		goto out;
 	}
@@ -336,7 +343,7 @@ main(int argc, char **argv)
 	if (cfg.demo_app && demo_app_ensure(store, &cfg) != BA_OK)
 		goto out;
 
-	if (maintenance_start(store, &cfg, &maint) != BA_OK)
+	if (maintenance_start(store, &cfg, keys, &maint) != BA_OK)
 		goto out;
 	rc = http_server_start(&ctx, &srv);
 	if (rc != BA_OK)

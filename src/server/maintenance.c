@@ -32,6 +32,7 @@
 struct maintenance {
 	struct store *store;
 	const struct config *cfg;
+	struct keyring *keys;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -84,7 +85,7 @@ rotate_if_due(struct maintenance *m)
 		goto out;
 	memset(&w, 0, sizeof(w));
 	alg = jws_alg_parse(m->cfg->signing_alg);
-	if (alg == 0 || (rc = keyring_prepare_rotate(alg, now, &w, &kid)) != BA_OK) {
+	if (alg == 0 || (rc = keyring_prepare_rotate(alg, now, keyring_secrets(m->keys), &w, &kid)) != BA_OK) {
 		log_write(LOG_WARN, "signing key rotation failed", "error",
 		          ba_strerror(alg == 0 ? BA_ERR_CONFIG : rc), NULL);
 		goto out;
@@ -96,10 +97,12 @@ rotate_if_due(struct maintenance *m)
 	audit.key_id = kid;
 	w.audit = &audit;
 	rc = store_write_sync(m->store, &w);
-	if (rc == BA_OK)
+	if (rc == BA_OK) {
+		/* This instance signs with the new key at once. */
+		keyring_invalidate(m->keys);
 		log_write(LOG_INFO, "signing key rotated (automatic)", "kid", kid,
 		          "previous_kid", old_kid, NULL);
-	else
+	} else
 		log_write(LOG_WARN, "signing key rotation failed", "error",
 		          ba_strerror(rc), NULL);
 	model_signing_key_clear(&w.in.signing_key);
@@ -135,7 +138,8 @@ run(void *arg)
 }
 
 int
-maintenance_start(struct store *s, const struct config *cfg, struct maintenance **out)
+maintenance_start(struct store *s, const struct config *cfg, struct keyring *keys,
+                  struct maintenance **out)
 {
 	struct maintenance *m = calloc(1, sizeof(*m));
 
@@ -144,6 +148,7 @@ maintenance_start(struct store *s, const struct config *cfg, struct maintenance 
 		return BA_ERR_NOMEM;
 	m->store = s;
 	m->cfg = cfg;
+	m->keys = keys;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	if (pthread_create(&m->thread, NULL, run, m) != 0) {

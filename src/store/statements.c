@@ -187,4 +187,7 @@ const struct st_text st_table[ST__COUNT] = {
 	  "DELETE FROM revoked_tokens WHERE expires_at < $1"),
 	S(ST_PURGE_SKEYS, "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?1",
 	  "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < $1"),
+
+	S(ST_SKEY_RESEAL, "UPDATE signing_keys SET private_pem = ?2 WHERE kid = ?1",
+	  "UPDATE signing_keys SET private_pem = $2 WHERE kid = $1"),
 };

@@ -9,8 +9,7 @@
 #include "common/error.h"
 #include "store/store.h"
 
-/* True when `url` names a PostgreSQL database. */
-static bool is_postgres_url(const char *url)
+bool store_url_is_postgres(const char *url)
 {
 	return strncmp(url, "postgres://", 11) == 0 ||
 	       strncmp(url, "postgresql://", 13) == 0;
@@ -28,7 +27,7 @@ int store_open(const char *url, const struct store_options *opt, struct store **
 	*out = NULL;
 	if (url == NULL || url[0] == '\0')
 		return BA_ERR_CONFIG;
-	ops = is_postgres_url(url) ? &store_postgres_ops : &store_sqlite_ops;
+	ops = store_url_is_postgres(url) ? &store_postgres_ops : &store_sqlite_ops;
 	if (ops->open == NULL)
 		return BA_ERR_STORE_UNAVAILABLE;
 	return ops->open(url, opt, out);

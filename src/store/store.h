@@ -81,6 +81,9 @@ enum store_write_kind {
 	SW_SIGNING_KEY_FIRST,    /* signing_key: insert it unless a current key
 	                            exists (then CONFLICT, nothing written), so
 	                            instances starting together make one key */
+	SW_SIGNING_KEY_RESEAL,   /* signing_key: set private_pem of kid (the key
+	                            sealed anew, keyring.h); NOT_FOUND when no
+	                            such kid. Nothing else of the row changes */
 };
 
 /*
@@ -151,7 +154,7 @@ struct store_write {
 		struct store_login login;
 		struct store_refresh_rotate refresh;
 		struct { const char *app_id, *session_id; } session_revoke;
-		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE, _FIRST */
+		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE, _FIRST, _RESEAL */
 		struct { const char *jti; int64_t expires_at; } token_revoke;
 		struct { int64_t before; } purge;
 	} in;
@@ -233,6 +236,9 @@ int store_write_sync(struct store *s, struct store_write *w);
 void store_free_apps(struct model_app *a, size_t n);
 void store_free_users(struct model_user *u, size_t n);
 void store_free_authenticators(struct model_authenticator *a, size_t n);
+/* True when `url` names a PostgreSQL database ("postgres://" or
+ * "postgresql://") rather than a SQLite file. */
+bool store_url_is_postgres(const char *url);
 void store_free_signing_keys(struct model_signing_key *k, size_t n);
 void store_free_audit(struct model_audit *e, size_t n);
 

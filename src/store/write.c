@@ -334,6 +334,18 @@ static int signing_key_rotate(struct store_tx *tx, const struct model_signing_ke
 	return wr_insert(tx, ST_SKEY_INSERT, &b, BA_ERR_CONFLICT);
 }
 
+/* SW_SIGNING_KEY_RESEAL: the private part of kid, and nothing else. */
+static int signing_key_reseal(struct store_tx *tx, const struct model_signing_key *k)
+{
+	struct tx_binds b = { 0 };
+
+	if (k->kid == NULL || k->private_pem == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, k->kid);
+	tx_text(&b, k->private_pem);
+	return wr_changed(tx, ST_SKEY_RESEAL, &b);
+}
+
 static int token_revoke(struct store_tx *tx, const char *jti, int64_t expires_at)
 {
 	struct tx_binds b = { 0 };
@@ -435,6 +447,7 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 		break;
 	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(tx, &w->in.signing_key, false); break;
 	case SW_SIGNING_KEY_FIRST: r = signing_key_rotate(tx, &w->in.signing_key, true); break;
+	case SW_SIGNING_KEY_RESEAL: r = signing_key_reseal(tx, &w->in.signing_key); break;
 	case SW_TOKEN_REVOKE:
 		r = token_revoke(tx, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
 		break;

@@ -45,6 +45,10 @@ then.
 
 The server object (``BioauthServer``)
 -------------------------------------
+On PostgreSQL a server gets ``--secrets-file`` (the signing keys are
+sealed under it) unless the test gives one: the session's shared file,
+``helpers.pg_secrets_file()``, which ``helpers.ctl`` passes too.
+
 ``.url`` base URL without trailing slash, ``.port``, ``.host``, ``.proc``
 (``subprocess.Popen``), ``.pid``, ``.data_dir`` and ``.db`` (``pathlib.Path``
 / str), ``.stderr_path`` (the captured stderr, JSON log lines), and methods
@@ -158,6 +162,12 @@ class BioauthServer:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             if PG_URL is not None:
                 self.db = fresh_pg_database()
+        if (self.db is not None and str(self.db).startswith(("postgres://", "postgresql://"))
+                and "secrets_file" not in opts
+                and not any(str(a).startswith("--secrets-file") for a in self.extra_args)):
+            import helpers  # the session's shared secrets file, as bioauthctl's
+            opts["secrets_file"] = helpers.pg_secrets_file()
+        self.secrets_file = opts.get("secrets_file")
         self.opts = opts
         self.expect_exit = 0
         self.proc: Optional[subprocess.Popen] = None

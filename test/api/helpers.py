@@ -144,12 +144,42 @@ class CtlError(AssertionError):
                          f"stdout={proc.stdout!r} stderr={proc.stderr!r}")
 
 
+_pg_secrets: Optional[str] = None
+
+
+def pg_secrets_file() -> str:
+    """The secrets file (--secrets-file) every PostgreSQL server and
+    bioauthctl of the test session share: PostgreSQL has no data directory
+    to make one in. Made (0600, one random secret) at first use."""
+    global _pg_secrets
+    if _pg_secrets is None:
+        import atexit
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="bioauth-pg-secrets-")
+        atexit.register(shutil.rmtree, d, True)
+        path = os.path.join(d, "secrets")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(b64url_encode(secrets.token_bytes(32)) + "\n")
+        _pg_secrets = path
+    return _pg_secrets
+
+
+def is_postgres_url(db: Any) -> bool:
+    return str(db).startswith(("postgres://", "postgresql://"))
+
+
 def ctl(db: Any, *args: str, stdin: Optional[str] = None, check: bool = True,
         extra_opts: Iterable[str] = ()) -> Any:
     """Runs ``bioauthctl --db DB [extra_opts] ARGS...`` and returns its JSON
     output (parsed).  With check=False returns the CompletedProcess instead.
-    Raises CtlError when it fails and check is true."""
+    Raises CtlError when it fails and check is true. On PostgreSQL the
+    session's secrets file is passed (pg_secrets_file)."""
     argv = [str(BIOAUTHCTL), "--db", db_path(db), *extra_opts, *args]
+    if is_postgres_url(db_path(db)) and not any(str(o).startswith("--secrets-file")
+                                                for o in extra_opts):
+        argv[3:3] = ["--secrets-file", pg_secrets_file()]
     proc = subprocess.run(argv, input=stdin, capture_output=True, text=True,
                           timeout=60)
     if not check:

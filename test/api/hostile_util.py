@@ -33,6 +33,7 @@ from typing import Any, Optional
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import helpers as h
 
@@ -346,11 +347,17 @@ def _json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode("utf-8")
 
 
+#: The P-256 group order n (FIPS 186-4 D.1.2.3).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
 def sign_bytes(alg: str, key: Any, data: bytes) -> bytes:
-    """The JWS signature of `data`: ES256 (r||s), RS256 (PKCS#1 v1.5),
-    HS256 (`key` is the secret bytes) or none (empty)."""
+    """The JWS signature of `data`: ES256 (r||s, low-S as bioauthd makes
+    and requires), RS256 (PKCS#1 v1.5), HS256 (`key` is the secret bytes)
+    or none (empty)."""
     if alg == "ES256":
         r, s = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        s = min(s, P256_ORDER - s)
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     if alg == "RS256":
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
@@ -421,14 +428,46 @@ def database_bytes(db: Any) -> bytes:
     return blob
 
 
+def secrets_file_of(db: Any) -> str:
+    """The secrets file the server of `db` seals its keys with: its
+    --secrets-file, the session's on PostgreSQL, else `secrets` beside the
+    SQLite database."""
+    given = getattr(db, "secrets_file", None)
+    if given:
+        return str(given)
+    path = h.db_path(db)
+    if is_postgres(db):
+        return h.pg_secrets_file()
+    return os.path.join(os.path.dirname(path), "secrets")
+
+
+def unseal(secrets_path: str, kid: str, sealed: str) -> bytes:
+    """Opens a sealed private key (src/crypto/seal.h) with the secrets of
+    the file: AES-256-GCM, key HMAC-SHA256(secret, "bioauth seal key v1"),
+    key id HMAC-SHA256(secret, "bioauth seal id v1")[:8], aad the kid."""
+    assert sealed.startswith("sealed.v1."), "private key stored in clear"
+    raw = h.b64url_decode(sealed[len("sealed.v1."):])
+    with open(secrets_path) as f:
+        lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    for s in lines:
+        sb = s.encode()
+        if hmac.new(sb, b"bioauth seal id v1", hashlib.sha256).digest()[:8] != raw[:8]:
+            continue
+        key = hmac.new(sb, b"bioauth seal key v1", hashlib.sha256).digest()
+        return AESGCM(key).decrypt(raw[8:20], raw[20:], kid.encode())
+    raise AssertionError(f"no secret of {secrets_path} sealed key {kid}")
+
+
 def server_keys(db: Any) -> dict:
-    """The server's signing keys straight from its database:
-    kid -> {"alg", "key" (private key object), "retired_at"}."""
+    """The server's signing keys from its database, unsealed with its
+    secrets file: kid -> {"alg", "key" (private key object), "retired_at"}."""
     rows = db_query(db, "SELECT kid, alg, private_pem, retired_at FROM signing_keys")
+    secrets_path = secrets_file_of(db)
     out = {}
-    for kid, alg, pem, retired in rows:
+    for kid, alg, sealed, retired in rows:
+        pem = unseal(secrets_path, kid, sealed)
         out[kid] = {"alg": alg, "retired_at": retired,
-                    "key": serialization.load_pem_private_key(pem.encode(), None)}
+                    "key": serialization.load_pem_private_key(pem, None)}
     return out
 
 

@@ -641,6 +641,7 @@ test_real_tokens_round_trip(void **state)
 	snprintf(g_dir, sizeof(g_dir), "/tmp/bioauth-tc-XXXXXX");
 	assert_non_null(mkdtemp(g_dir));
 	snprintf(url, sizeof(url), "%s/t.db", g_dir);
+	g_cfg.db = url;    /* the secrets file is made beside it */
 	assert_int_equal(store_open(url, &opt, &s), BA_OK);
 	assert_int_equal(keyring_open(s, &g_cfg, &kr), BA_OK);
 	ks = keyring_acquire(kr);
