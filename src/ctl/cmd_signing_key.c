@@ -1,9 +1,11 @@
 /*
- * cmd_signing_key.c - bioauthctl signing-key rotate|list|rewrap.
+ * cmd_signing_key.c - bioauthctl signing-key rotate|list|rewrap|revoke.
  *
  * A rotation stores a new current key; running bioauthd instances pick it up
  * within --key-cache-seconds. The previous key stops signing at once and
  * stays published (and verifying) until every token it signed has expired.
+ * A revocation (a compromised key) deletes the key instead: within
+ * --key-cache-seconds no instance publishes it or accepts a token it signed.
  */
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -51,6 +53,73 @@ key_rotate(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	model_signing_key_clear(&w.in.signing_key);
 	seal_keys_free(sk);
 	free(kid);
+	return rc;
+}
+
+/* signing-key revoke KID: the key is deleted; when it signs today, a new
+ * key (--alg, default --signing-alg) takes its place in the same
+ * transaction. Audited as "signing_key_revoke". */
+static int
+key_revoke(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
+{
+	const char *alg_name = NULL;
+	const struct ctl_opt opts[] = {
+		{ "--alg", "ALG", "algorithm of the replacing key (default: --signing-alg)",
+		  &alg_name, NULL, NULL, 0, NULL },
+		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
+	};
+	const char *pos[1] = { NULL }, *kid;
+	struct store_write w, next;
+	struct model_audit audit;
+	struct seal_keys *sk = NULL;
+	struct store *s;
+	enum jws_alg alg;
+	char *next_kid = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc, r;
+
+	memset(&w, 0, sizeof(w));
+	memset(&next, 0, sizeof(next));
+	memset(&audit, 0, sizeof(audit));
+	if ((rc = ctl_parse(c, cmd, argc, argv, opts, pos, 1)) != CTL_CONTINUE)
+		return rc;
+	if ((kid = pos[0]) == NULL)
+		return ctl_usage_error(c, "signing-key revoke: which KID? (signing-key list)");
+	if (alg_name == NULL)
+		alg_name = c->cfg.signing_alg;
+	if ((alg = jws_alg_parse(alg_name)) == 0)
+		return ctl_usage_error(c, "signing-key revoke: unknown algorithm %s", alg_name);
+	if (ctl_store(c, &s) != BA_OK)
+		return CTL_EXIT_FAIL;
+	audit.time = now;
+	audit.event = "signing_key_revoke";
+	audit.outcome = "success";
+	if ((audit.key_id = strdup(kid)) == NULL) {
+		rc = ctl_fail(c, BA_ERR_NOMEM, "signing-key revoke");
+		goto out;
+	}
+	/* The replacement is made whether or not it is needed: the store
+	 * decides, under its rotation lock, whether `kid` is the current key. */
+	if ((r = keyring_secrets_load(&c->cfg, false, &sk)) != BA_OK ||
+	    (r = keyring_prepare_rotate(alg, now, sk, &next, &next_kid)) != BA_OK) {
+		rc = ctl_fail(c, r, "signing-key revoke");
+		goto out;
+	}
+	w.kind = SW_SIGNING_KEY_REVOKE;
+	w.in.signing_key_revoke.kid = kid;
+	w.in.signing_key_revoke.next = next.in.signing_key;
+	memset(&next.in.signing_key, 0, sizeof(next.in.signing_key));
+	w.audit = &audit;
+	if ((r = store_write_sync(s, &w)) != BA_OK)
+		rc = ctl_fail(c, r, "signing-key revoke");
+	else
+		rc = ctl_print(c, json_pack("{s:s, s:s?}", "revoked", kid, "current",
+		                            w.out.key_replaced ? next_kid : NULL));
+out:
+	model_signing_key_clear(&w.in.signing_key_revoke.next);
+	seal_keys_free(sk);
+	free(audit.key_id);
+	free(next_kid);
 	return rc;
 }
 
@@ -110,6 +179,9 @@ const struct ctl_command ctl_signing_key_commands[] = {
 	{ "signing-key", "rotate", key_rotate, "[--alg ALG]",
 	  "create a new signing key; the current one retires" },
 	{ "signing-key", "list", key_list, "", "list signing keys (never private parts)" },
+	{ "signing-key", "revoke", key_revoke, "KID [--alg ALG]",
+	  "delete a compromised key at once: gone from the JWKS, its tokens "
+	  "refused within --key-cache-seconds; a new key replaces a current one" },
 	{ "signing-key", "rewrap", key_rewrap, "",
 	  "seal every signing key again under the first secret of the secrets file" },
 	{ NULL, NULL, NULL, NULL, NULL },

@@ -190,4 +190,8 @@ const struct st_text st_table[ST__COUNT] = {
 
 	S(ST_SKEY_RESEAL, "UPDATE signing_keys SET private_pem = ?2 WHERE kid = ?1",
 	  "UPDATE signing_keys SET private_pem = $2 WHERE kid = $1"),
+	S(ST_SKEY_STATE, "SELECT retired_at FROM signing_keys WHERE kid = ?1",
+	  "SELECT retired_at FROM signing_keys WHERE kid = $1"),
+	S(ST_SKEY_DELETE, "DELETE FROM signing_keys WHERE kid = ?1",
+	  "DELETE FROM signing_keys WHERE kid = $1"),
 };

@@ -84,6 +84,12 @@ enum store_write_kind {
 	SW_SIGNING_KEY_RESEAL,   /* signing_key: set private_pem of kid (the key
 	                            sealed anew, keyring.h); NOT_FOUND when no
 	                            such kid. Nothing else of the row changes */
+	SW_SIGNING_KEY_REVOKE,   /* signing_key_revoke: delete key `kid` at once
+	                            (a compromised key: out of the JWKS, its
+	                            tokens refused); when it is the current key,
+	                            `next` becomes current first (INVALID_REQUEST
+	                            without one) and out.key_replaced is set.
+	                            NOT_FOUND when no such kid */
 };
 
 /*
@@ -155,6 +161,7 @@ struct store_write {
 		struct store_refresh_rotate refresh;
 		struct { const char *app_id, *session_id; } session_revoke;
 		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE, _FIRST, _RESEAL */
+		struct { const char *kid; struct model_signing_key next; } signing_key_revoke;
 		struct { const char *jti; int64_t expires_at; } token_revoke;
 		struct { int64_t before; } purge;
 	} in;
@@ -166,6 +173,7 @@ struct store_write {
 		bool locked;                   /* AUTH_FAILURE: key is now locked */
 		int64_t locked_until;
 		bool reuse_detected;           /* REFRESH_ROTATE */
+		bool key_replaced;             /* SIGNING_KEY_REVOKE: `next` is current */
 		struct model_session session;  /* LOGIN, REFRESH_ROTATE; owned, clear it */
 	} out;
 };

@@ -346,6 +346,35 @@ static int signing_key_reseal(struct store_tx *tx, const struct model_signing_ke
 	return wr_changed(tx, ST_SKEY_RESEAL, &b);
 }
 
+/* SW_SIGNING_KEY_REVOKE: under the rotation lock, `next` replaces `kid` as
+ * the current key when `kid` is current, then `kid` is deleted. */
+static int signing_key_revoke(struct store_tx *tx, struct store_write *w)
+{
+	const char *kid = w->in.signing_key_revoke.kid;
+	struct tx_binds b = { 0 };
+	int64_t retired_at = 0;
+	int r;
+
+	if (kid == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	if ((r = wr_run(tx, ST_SKEY_LOCK, NULL)) != BA_OK)
+		return r;
+	tx_text(&b, kid);
+	if ((r = wr_row(tx, ST_SKEY_STATE, &b)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 0, &retired_at)) != BA_OK)
+		return r;
+	if (retired_at == 0) {
+		/* signing_key_rotate retakes the lock this transaction holds. */
+		if (w->in.signing_key_revoke.next.kid == NULL)
+			return BA_ERR_INVALID_REQUEST;
+		r = signing_key_rotate(tx, &w->in.signing_key_revoke.next, false);
+		if (r != BA_OK)
+			return r;
+		w->out.key_replaced = true;
+	}
+	return wr_changed(tx, ST_SKEY_DELETE, &b);
+}
+
 static int token_revoke(struct store_tx *tx, const char *jti, int64_t expires_at)
 {
 	struct tx_binds b = { 0 };
@@ -412,6 +441,7 @@ void store_write_out_reset(struct store_write *w)
 	w->out.locked = false;
 	w->out.locked_until = 0;
 	w->out.reuse_detected = false;
+	w->out.key_replaced = false;
 	if (w->audit != NULL)
 		w->audit->id = 0;
 }
@@ -448,6 +478,7 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	case SW_SIGNING_KEY_ROTATE: r = signing_key_rotate(tx, &w->in.signing_key, false); break;
 	case SW_SIGNING_KEY_FIRST: r = signing_key_rotate(tx, &w->in.signing_key, true); break;
 	case SW_SIGNING_KEY_RESEAL: r = signing_key_reseal(tx, &w->in.signing_key); break;
+	case SW_SIGNING_KEY_REVOKE: r = signing_key_revoke(tx, w); break;
 	case SW_TOKEN_REVOKE:
 		r = token_revoke(tx, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
 		break;
