@@ -255,3 +255,34 @@ def test_reason_catalogue_is_documented():
     code -= {"ok", "internal_error"}   # not refusals of the evidence
     doc = yaml.safe_load((root / "docs/openapi.yaml").read_text())["x-attestation-reasons"]
     assert {d["reason"] for d in doc} == code
+
+
+def test_register_payload_carries_the_attestation(server, ca, tmp_path):
+    """`bioauth-device register-payload --attest-ca D --challenge C` is a
+    body /register verifies."""
+    mb = app_with(server, "--attestation", "required")
+    alice = Person(mb)
+    store = tmp_path / "keys"
+    k = device("keygen", "--store", store, "--platform", "android")
+    chal = h.unique_name("reg-chal")
+    body = device("register-payload", "--store", store, "--key-id", k["publicKeyId"],
+                  "--attest-ca", ca, "--challenge", chal)
+    assert body["challenge"] == chal
+    r = mb.register(alice.utoken, body)
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+    # without the attestation options, the body has none (refused here)
+    body = device("register-payload", "--store", store, "--key-id", k["publicKeyId"])
+    assert "attestation_encoded_result" not in body and "challenge" not in body
+    refused(mb.register(alice.utoken, body), "attestation_missing")
+
+
+def test_demo_shows_an_attested_registration(server, ca, tmp_path):
+    app = h.ctl(server, "app", "create", "--name", h.unique_name("demo"),
+                "--attestation", "required")
+    env = dict(ENV, BIOAUTH_CLIENT_SECRET=app["client_secret"])
+    p = subprocess.run([str(DEVICE), "demo", "--server", h.base_url(server), "--client-id",
+                        app["client_id"], "--store", str(tmp_path / "s"), "--attest-ca",
+                        str(ca)], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert '"status":"verified"' in p.stdout and '"security_level":"tee"' in p.stdout, p.stdout
+    assert '"hwk"' in p.stdout and "demo completed" in p.stdout
