@@ -286,3 +286,70 @@ def test_demo_shows_an_attested_registration(server, ca, tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert '"status":"verified"' in p.stdout and '"security_level":"tee"' in p.stdout, p.stdout
     assert '"hwk"' in p.stdout and "demo completed" in p.stdout
+
+
+def serials(phone):
+    """Lowercase hex serials of the chain's certificates, leaf first."""
+    from cryptography import x509
+    payload = json.loads(base64.b64decode(phone.attestation))
+    return ["%x" % x509.load_der_x509_certificate(base64.b64decode(c)).serial_number
+            for c in payload["x5c"]]
+
+
+def status_list(path, revoked=()):
+    entries = {s: {"status": "REVOKED", "reason": "KEY_COMPROMISE"} for s in revoked}
+    entries.setdefault("1234abcd", {"status": "SUSPENDED"})
+    path.write_text(json.dumps({"entries": entries}))
+
+
+def test_revocation_list_is_reread_when_it_changes(bioauthd, ca, tmp_path):
+    rl = tmp_path / "status.json"
+    status_list(rl)
+    srv = bioauthd(attestation_trust_anchors=str(ca / "root.pem"),
+                   attestation_revocation_list=str(rl))
+    mb = app_with(srv, "--attestation", "required")
+    alice = Person(mb)
+    phone = AttestedPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    assert mb.register(alice.utoken, phone.register_body()).status_code == 200
+    # the test CA's intermediate is revoked: its next chain is refused
+    phone2 = AttestedPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    status_list(rl, revoked=[serials(phone2)[1]])
+    refused(mb.register(alice.utoken, phone2.register_body()), "attestation_revoked")
+    # a file that stops parsing keeps the last good list
+    rl.write_text("not json")
+    refused(mb.register(alice.utoken, phone2.register_body()), "attestation_revoked")
+
+
+def test_stale_revocation_list_fails_required_apps_closed(bioauthd, ca, tmp_path):
+    rl = tmp_path / "status.json"
+    status_list(rl)
+    day_ago = os.stat(rl).st_mtime - 86400
+    os.utime(rl, (day_ago, day_ago))
+    srv = bioauthd(attestation_trust_anchors=str(ca / "root.pem"),
+                   attestation_revocation_list=str(rl), attestation_revocation_max_age=3600)
+    required = app_with(srv, "--attestation", "required")
+    optional = app_with(srv)
+    phone = AttestedPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    refused(required.register(Person(required).utoken, phone.register_body()),
+            "attestation_revoked")
+    r = optional.register(Person(optional).utoken, phone.register_body())
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+    # refreshed: accepted again
+    status_list(rl, revoked=["ffff"])
+    phone2 = AttestedPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    r = required.register(Person(required).utoken, phone2.register_body())
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+
+
+def test_bad_attestation_settings_stop_the_server(bioauthd, tmp_path):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("no certificate here\n")
+    for opts, msg in (({"attestation_trust_anchors": str(bad)}, "trust anchors"),
+                      ({"attestation_trust_anchors": str(tmp_path / "nope.pem")},
+                       "trust anchors"),
+                      ({"attestation_revocation_list": str(bad)}, "revocation list")):
+        srv = bioauthd(wait=False, **opts)
+        code = srv.wait(30)
+        srv.expect_exit = code
+        assert code != 0, srv.log_text()
+        assert msg in srv.log_text(), srv.log_text()
