@@ -122,8 +122,7 @@ static const struct opt options[] = {
 	{ "attestation-revocation-list", T_STR, OFF(attestation_revocation_list), NULL, 0, 0,
 	  NULL, "FILE", "Google's attestation status list (JSON), reread when it changes" },
 	{ "attestation-revocation-max-age", T_I64, OFF(attestation_revocation_max_age), "0", 0,
-	  365 * DAY, NULL, "SECONDS", "a revocation list file older than this refuses "
-	  "registrations of apps requiring attestation (0: any age)" },
+	  365 * DAY, NULL, "SECONDS", "a revocation list unchanged this long fails required apps closed (0: off)" },
 };
 #undef OFF
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -13,6 +13,7 @@
 
 
 #include "common/error.h"
+#include "common/file.h"
 #include "common/log.h"
 
 /* Largest anchors or status-list file read, in bytes. */
@@ -188,37 +189,6 @@ struct attestation_ctx {
 	off_t revocation_size;
 };
 
-/* Reads all of `path` (at most MAX_FILE bytes) into a new NUL-terminated
- * buffer. */
-static int
-read_all(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n;
-	int rc = BA_ERR_CONFIG;
-
-	*out = NULL;
-	if (f == NULL)
-		return BA_ERR_CONFIG;
-	if ((buf = malloc(MAX_FILE + 1)) == NULL) {
-		rc = BA_ERR_NOMEM;
-		goto out;
-	}
-	n = fread(buf, 1, MAX_FILE + 1, f);
-	if (ferror(f) || n > MAX_FILE)
-		goto out;
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	rc = BA_OK;
-out:
-	free(buf);
-	fclose(f);
-	return rc;
-}
-
 /* Rereads the revocation list when its file changed since the last read;
  * the caller holds a->lock. A file that vanished or no longer parses keeps
  * the previous list (with a log line). */
@@ -232,7 +202,7 @@ revocation_refresh(struct attestation_ctx *a, const struct stat *st)
 	if (a->revocation != NULL && st->st_mtim.tv_sec == a->revocation_mtime.tv_sec &&
 	    st->st_mtim.tv_nsec == a->revocation_mtime.tv_nsec && st->st_size == a->revocation_size)
 		return;
-	if (read_all(a->revocation_path, &text, &len) != BA_OK ||
+	if (file_read_all(a->revocation_path, MAX_FILE, &text, &len) != BA_OK ||
 	    attest_revocation_from_json(text, len, &r) != BA_OK) {
 		log_write(LOG_WARN, "attestation revocation list not reloaded",
 		          "file", a->revocation_path, NULL);
@@ -262,9 +232,11 @@ attestation_ctx_open(const struct config *cfg, struct attestation_ctx **out)
 	}
 	a->revocation_max_age = cfg->attestation_revocation_max_age;
 	if (cfg->attestation_trust_anchors != NULL) {
-		rc = read_all(cfg->attestation_trust_anchors, &text, &len);
+		rc = file_read_all(cfg->attestation_trust_anchors, MAX_FILE, &text, &len);
 		if (rc == BA_OK)
 			rc = attest_anchors_from_pem(text, len, &a->anchors);
+		if (rc == BA_ERR_IO)
+			rc = BA_ERR_CONFIG;
 		if (rc != BA_OK) {
 			log_write(LOG_ERROR, "attestation trust anchors: no readable PEM certificate",
 			          "file", cfg->attestation_trust_anchors, NULL);

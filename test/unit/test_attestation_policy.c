@@ -73,6 +73,11 @@ test_round_trip(void **state)
 	attestation_policy_clear(&q);
 }
 
+/* 17 Apple app IDs, one more than a policy holds */
+static const char too_many[] =
+    "{\"apple_app_ids\":[\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\","
+    "\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\"]}";
+
 static void
 test_refusals(void **state)
 {
@@ -83,9 +88,7 @@ test_refusals(void **state)
 		"{\"android_apps\":[\"no-colon\"]}", "{\"android_apps\":[\":x\"]}",
 		"{\"android_apps\":[\"com.a:\"]}", "{\"android_apps\":\"com.a:x\"}",
 		"{\"apple_app_ids\":[\"nodot\"]}", "{\"apple_app_ids\":[1]}",
-		"{\"mode\":\"none\",\"mode\":\"required\"}",
-		"{\"apple_app_ids\":[\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\","
-		"\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\",\"a.b\"]}",
+		"{\"mode\":\"none\",\"mode\":\"required\"}", too_many,
 	};
 	struct attestation_policy p;
 
