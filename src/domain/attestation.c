@@ -183,36 +183,52 @@ struct attestation_ctx {
 	struct attest_anchors *anchors;      /* NULL = built-in */
 	char *revocation_path;               /* NULL = none configured */
 	int64_t revocation_max_age;          /* seconds; 0 = any age */
-	pthread_mutex_t lock;                /* guards the three below */
+	/* Verifications read the list under list_lock (shared); a reload,
+	 * one at a time under reload_lock, swaps it under list_lock
+	 * (exclusive), so verifications run in parallel and never see a
+	 * freed list. */
+	pthread_mutex_t reload_lock;         /* guards mtime and size */
+	pthread_rwlock_t list_lock;          /* guards revocation, loaded_mtime */
 	struct attest_revocation *revocation;
-	struct timespec revocation_mtime;
+	struct timespec revocation_mtime;    /* of the file last read */
 	off_t revocation_size;
+	time_t loaded_mtime;                 /* of the list in use */
 };
 
-/* Rereads the revocation list when its file changed since the last read;
- * the caller holds a->lock. A file that vanished or no longer parses keeps
- * the previous list (with a log line). */
+/* Rereads the revocation list when its file changed since the last read.
+ * A file that vanished or no longer parses keeps the previous list (with a
+ * log line). */
 static void
-revocation_refresh(struct attestation_ctx *a, const struct stat *st)
+revocation_refresh(struct attestation_ctx *a)
 {
-	struct attest_revocation *r = NULL;
+	struct attest_revocation *r = NULL, *old;
+	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
 
-	if (a->revocation != NULL && st->st_mtim.tv_sec == a->revocation_mtime.tv_sec &&
-	    st->st_mtim.tv_nsec == a->revocation_mtime.tv_nsec && st->st_size == a->revocation_size)
-		return;
+	pthread_mutex_lock(&a->reload_lock);
+	if (stat(a->revocation_path, &st) != 0 ||
+	    (st.st_mtim.tv_sec == a->revocation_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == a->revocation_mtime.tv_nsec &&
+	     st.st_size == a->revocation_size))
+		goto out;
+	/* tried once per change of the file, whatever comes of it */
+	a->revocation_mtime = st.st_mtim;
+	a->revocation_size = st.st_size;
 	if (file_read_all(a->revocation_path, MAX_FILE, &text, &len) != BA_OK ||
 	    attest_revocation_from_json(text, len, &r) != BA_OK) {
 		log_write(LOG_WARN, "attestation revocation list not reloaded",
 		          "file", a->revocation_path, NULL);
 		goto out;
 	}
-	attest_revocation_free(a->revocation);
+	pthread_rwlock_wrlock(&a->list_lock);
+	old = a->revocation;
 	a->revocation = r;
-	a->revocation_mtime = st->st_mtim;
-	a->revocation_size = st->st_size;
+	a->loaded_mtime = st.st_mtim.tv_sec;
+	pthread_rwlock_unlock(&a->list_lock);
+	attest_revocation_free(old);
 out:
+	pthread_mutex_unlock(&a->reload_lock);
 	free(text);
 }
 
@@ -222,11 +238,17 @@ attestation_ctx_open(const struct config *cfg, struct attestation_ctx **out)
 	struct attestation_ctx *a = calloc(1, sizeof(*a));
 	char *text = NULL;
 	size_t len = 0;
-	struct stat st;
 	int rc = BA_ERR_NOMEM;
 
 	*out = NULL;
-	if (a == NULL || pthread_mutex_init(&a->lock, NULL) != 0) {
+	if (a == NULL)
+		return BA_ERR_NOMEM;
+	if (pthread_mutex_init(&a->reload_lock, NULL) != 0) {
+		free(a);
+		return BA_ERR_NOMEM;
+	}
+	if (pthread_rwlock_init(&a->list_lock, NULL) != 0) {
+		pthread_mutex_destroy(&a->reload_lock);
 		free(a);
 		return BA_ERR_NOMEM;
 	}
@@ -249,8 +271,7 @@ attestation_ctx_open(const struct config *cfg, struct attestation_ctx **out)
 			goto out;
 		}
 		rc = BA_ERR_CONFIG;
-		if (stat(a->revocation_path, &st) == 0)
-			revocation_refresh(a, &st);
+		revocation_refresh(a);
 		if (a->revocation == NULL) {
 			log_write(LOG_ERROR, "attestation revocation list: not a status list",
 			          "file", a->revocation_path, NULL);
@@ -274,7 +295,8 @@ attestation_ctx_free(struct attestation_ctx *a)
 	attest_anchors_free(a->anchors);
 	attest_revocation_free(a->revocation);
 	free(a->revocation_path);
-	pthread_mutex_destroy(&a->lock);
+	pthread_rwlock_destroy(&a->list_lock);
+	pthread_mutex_destroy(&a->reload_lock);
 	free(a);
 }
 
@@ -289,28 +311,25 @@ attestation_result_clear(struct attestation_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* Verifies under the revocation list as it is now; the lock is held for
- * the verification so a reload cannot free the list in use. */
-static int
-evaluate_locked(struct attestation_ctx *a, const struct attestation_policy *policy,
-                const char *encoded, struct attest_input *in, time_t now,
-                struct attestation_result *res)
+/* Verifies under the server-wide anchors and the revocation list as it is
+ * now (reread first when its file changed). */
+static void
+evaluate_with_list(struct attestation_ctx *a, const struct attestation_policy *policy,
+                   const char *encoded, struct attest_input *in, time_t now,
+                   struct attestation_result *res)
 {
-	struct stat st;
-	bool stale = false;
+	bool stale;
 
-	if (a->revocation_path != NULL) {
-		if (stat(a->revocation_path, &st) == 0) {
-			revocation_refresh(a, &st);
-			stale = a->revocation_max_age > 0 &&
-			        (int64_t)now - (int64_t)a->revocation_mtime.tv_sec > a->revocation_max_age;
-		} else {
-			stale = true;
-		}
-		in->revocation = a->revocation;
-	}
-	res->reason = attest_evaluate(policy->mode, encoded, encoded != NULL ? strlen(encoded) : 0,
-	                              in, &policy->p, &res->v, &res->status);
+	in->android_anchors = a->anchors;
+	in->apple_anchors = a->anchors;
+	revocation_refresh(a);
+	pthread_rwlock_rdlock(&a->list_lock);
+	in->revocation = a->revocation;
+	stale = a->revocation_max_age > 0 &&
+	        (int64_t)now - (int64_t)a->loaded_mtime > a->revocation_max_age;
+	res->reason = attest_evaluate(policy->mode, encoded, strlen(encoded), in, &policy->p,
+	                              &res->v, &res->status);
+	pthread_rwlock_unlock(&a->list_lock);
 	if (res->reason == ATTEST_OK && stale && policy->mode == ATTEST_MODE_REQUIRED) {
 		/* Fail closed: a list that stopped being refreshed may miss a
 		 * revocation. */
@@ -319,7 +338,6 @@ evaluate_locked(struct attestation_ctx *a, const struct attestation_policy *poli
 		snprintf(res->v.facts.detail, sizeof(res->v.facts.detail),
 		         "revocation list older than %lld seconds", (long long)a->revocation_max_age);
 	}
-	return BA_OK;
 }
 
 int
@@ -329,7 +347,6 @@ attestation_register(struct attestation_ctx *a, const struct attestation_policy 
                      struct attestation_result *res)
 {
 	struct attest_input in;
-	int rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&in, 0, sizeof(in));
@@ -338,20 +355,12 @@ attestation_register(struct attestation_ctx *a, const struct attestation_policy 
 	in.challenge_len = challenge != NULL ? strlen(challenge) : 0;
 	in.public_key = spki;
 	in.public_key_len = spki_len;
-	if (a == NULL) {   /* no server-wide settings: built-in roots, no list */
+	if (a != NULL && encoded != NULL && encoded[0] != '\0' && policy->mode != ATTEST_MODE_NONE)
+		evaluate_with_list(a, policy, encoded, &in, now, res);
+	else   /* nothing to verify, or no server-wide settings: built-in roots */
 		res->reason = attest_evaluate(policy->mode, encoded,
 		                              encoded != NULL ? strlen(encoded) : 0, &in,
 		                              &policy->p, &res->v, &res->status);
-		rc = BA_OK;
-	} else {
-		in.android_anchors = a->anchors;
-		in.apple_anchors = a->anchors;
-		pthread_mutex_lock(&a->lock);
-		rc = evaluate_locked(a, policy, encoded, &in, now, res);
-		pthread_mutex_unlock(&a->lock);
-	}
-	if (rc != BA_OK)
-		return rc;
 	if (res->reason == ATTEST_INTERNAL)
 		return BA_ERR_INTERNAL;
 	if (res->reason == ATTEST_OK && res->status == ATTEST_STATUS_VERIFIED &&
