@@ -231,7 +231,8 @@ def test_untrusted_root_without_the_test_anchors(bioauthd, ca, tmp_path):
 
 
 def test_app_update_sets_the_policy(server):
-    app = h.ctl(server, "app", "create", "--name", h.unique_name("att"))
+    app = h.ctl(server, "app", "create", "--name", h.unique_name("att"),
+                "--resource", "https://api.example.test")
     assert app["attestation"]["mode"] == "optional"
     out = h.ctl(server, "app", "update", app["app_id"], "--attestation", "required",
                 "--attestation-apple-app-id", "TEAM123456.com.example.app",
@@ -239,6 +240,13 @@ def test_app_update_sets_the_policy(server):
     assert (out["attestation"]["mode"], out["attestation"]["apple_app_ids"],
             out["attestation"]["apple_environment"]) == \
         ("required", ["TEAM123456.com.example.app"], "development")
+    # the running server applies it at the next registration
+    mb = MBClient(server, app)
+    refused(mb.register(Person(mb).utoken, Device("android", "ec").register_body()),
+            "attestation_missing")
+    h.ctl(server, "app", "update", app["app_id"], "--attestation", "none")
+    r = mb.register(Person(mb).utoken, Device("android", "ec").register_body())
+    assert r.status_code == 200 and r.json()["attestation"] == {"status": "unattested"}, r.text
     p = h.ctl(server, "app", "update", app["app_id"], "--attestation", "sometimes", check=False)
     assert p.returncode == 2 and len(p.stderr.splitlines()) == 1, p.stderr
     p = h.ctl(server, "app", "update", "app_nope", check=False)
