@@ -8,11 +8,13 @@
 #include "store/store.h"
 
 struct keyring;
+struct attestation_ctx;
 
 struct bioauth_ctx {
 	const struct config *cfg;
 	struct store *store;
 	struct keyring *keys;   /* signing keys (src/domain/keyring.h) */
+	struct attestation_ctx *attest;  /* src/domain/attestation.h */
 };
 
 #endif

@@ -347,6 +347,8 @@ api_mb_authenticate(struct req *r)
 		req_reply_error(r, rc, NULL);
 		goto out;
 	}
+	if (a.hwk)   /* key attestation verified it in secure hardware */
+		l->factor |= FACTOR_HWK;
 	if (a.locked_until > now) {
 		login_fail(r, l, BA_ERR_KEY_LOCKED, "too many failed signatures; the key is locked");
 		goto out;

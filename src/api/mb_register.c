@@ -2,6 +2,7 @@
  * mb_register.c - registering, listing and deleting mobile-biometrics keys.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,9 @@
 #include "common/error.h"
 #include "crypto/encoding.h"
 #include "crypto/pubkey.h"
+#include "crypto/rand.h"
+#include "domain/attestation.h"
+#include "edge/errmap.h"
 
 #define MAX_KEY_TEXT 16384
 #define MAX_ID 256
@@ -27,14 +31,15 @@ api_authenticator_json(const struct model_authenticator *a)
 
 	if (b64_encode(a->public_key_der, a->public_key_der_len, &pk) != BA_OK)
 		return NULL;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:b}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:b, s:o}",
 	              "publicKeyId", a->public_key_id, "user_id", a->user_id,
 	              "keyType", a->key_type == KEY_TYPE_RSA ? "rsa" : "ec",
 	              "os", a->os, "encryptionType", a->encryption_type,
 	              "device_id", a->device_id, "displayName", a->display_name,
 	              "publicKey", pk, "created_at", api_time(a->created_at, created),
 	              "last_used_at", a->last_used_at > 0 ? api_time(a->last_used_at, used) : NULL,
-	              "locked", a->locked_until > (int64_t)time(NULL));
+	              "locked", a->locked_until > (int64_t)time(NULL),
+	              "attestation", attestation_verdict_view(a->attestation_verdict));
 	free(pk);
 	return o;
 }
@@ -54,6 +59,13 @@ struct register_state {
 	struct caller caller;
 	struct store_write w;
 	struct model_audit audit;
+	/* key attestation, verified off the HTTP workers (attest_job) */
+	struct attestation_ctx *attest;
+	struct attestation_policy policy;
+	struct attestation_result result;
+	uint8_t challenge_hash[MODEL_HASH_LEN];
+	time_t now;
+	char reason[64];         /* audit reason of a refusal */
 };
 
 static void
@@ -62,6 +74,8 @@ register_state_free(void *p)
 	struct register_state *st = p;
 
 	caller_clear(&st->caller);
+	attestation_policy_clear(&st->policy);
+	attestation_result_clear(&st->result);
 	/* the app and user ids are borrowed from the caller */
 	st->w.in.authenticator.a.app_id = NULL;
 	st->w.in.authenticator.a.user_id = NULL;
@@ -140,6 +154,95 @@ fill_authenticator(struct register_state *st, const struct register_in *in,
 	return BA_OK;
 }
 
+/* The refusal of a registration's attestation, once its audit event is
+ * written: 400 invalid_attestation with the catalogue `reason`. */
+static void
+refusal_done(struct req *r, struct store_write *w, int rc)
+{
+	struct register_state *st = req_state(r);
+	const struct errmap_entry *e = errmap_get(BA_ERR_INVALID_ATTESTATION);
+	const char *detail = st->result.v.facts.detail;
+	json_t *body;
+
+	(void)w;
+	if (rc != BA_OK) {
+		req_reply_error(r, rc, NULL);
+		return;
+	}
+	body = json_pack("{s:s, s:s, s:s, s:s}", "error_code", e->code,
+	                 "message", detail[0] != '\0' ? detail : e->message,
+	                 "ts_error_code", "auth_invalid_attestation",
+	                 "reason", attest_reason_name(st->result.reason));
+	if (body == NULL)
+		req_reply_error(r, BA_ERR_NOMEM, NULL);
+	else
+		req_reply_json(r, e->status, body);
+}
+
+/* Records what attestation decided and submits the registration, or the
+ * refusal's audit event. */
+static void
+register_submit(struct req *r, struct register_state *st)
+{
+	struct model_authenticator *a = &st->w.in.authenticator.a;
+	bool verified = st->result.status == ATTEST_STATUS_VERIFIED;
+	int rc;
+
+	if (st->result.reason == ATTEST_OK && verified &&
+	    (a->challenge == NULL || a->challenge[0] == '\0')) {
+		/* evidence over no challenge could be replayed */
+		st->result.reason = ATTEST_CHALLENGE_MISMATCH;
+		snprintf(st->result.v.facts.detail, sizeof(st->result.v.facts.detail),
+		         "attested registrations need a challenge");
+	}
+	if (st->result.reason != ATTEST_OK) {
+		st->audit.outcome = "failure";
+		snprintf(st->reason, sizeof(st->reason), "%s",
+		         attest_reason_name(st->result.reason));
+		st->audit.reason = st->reason;
+		st->w.kind = SW_AUDIT;   /* the authenticator stays unwritten */
+		req_submit(r, &st->w, refusal_done);
+		return;
+	}
+	if ((rc = attestation_record(&st->result, a)) != BA_OK) {
+		req_reply_error(r, rc, NULL);
+		return;
+	}
+	st->audit.reason = verified ? "attestation_verified" :
+	                   st->result.status == ATTEST_STATUS_UNVERIFIED ?
+	                   "attestation_unverified" : "attestation_unattested";
+	if (verified) {
+		sha256(a->challenge, strlen(a->challenge), st->challenge_hash);
+		st->w.in.authenticator.challenge_hash = st->challenge_hash;
+	}
+	req_submit(r, &st->w, register_done);
+}
+
+/* Verifies the attestation of st (on the work pool). */
+static int
+attest_job(void *arg)
+{
+	struct register_state *st = arg;
+	const struct model_authenticator *a = &st->w.in.authenticator.a;
+
+	return attestation_register(st->attest, &st->policy, a->attestation, a->challenge,
+	                            a->public_key_der, a->public_key_der_len, st->now,
+	                            &st->result);
+}
+
+static void
+attest_done(struct req *r, struct store_write *w, int rc)
+{
+	struct register_state *st = req_state(r);
+
+	(void)w;
+	if (rc != BA_OK) {
+		req_reply_error(r, rc, NULL);
+		return;
+	}
+	register_submit(r, st);
+}
+
 void
 api_mb_register(struct req *r)
 {
@@ -195,7 +298,23 @@ api_mb_register(struct req *r)
 	st->audit.user_id = st->caller.token.sub;
 	st->audit.key_id = st->w.in.authenticator.a.public_key_id;
 	st->w.audit = &st->audit;
-	req_submit(r, &st->w, register_done);
+	st->now = (time_t)now;
+	st->attest = req_ctx(r)->attest;
+	if ((rc = attestation_policy_parse(st->caller.app.attestation_policy, &st->policy)) != BA_OK) {
+		req_reply_error(r, rc == BA_ERR_NOMEM ? rc : BA_ERR_INTERNAL, "stored attestation policy");
+		goto out;
+	}
+	if (in.attestation != NULL && in.attestation[0] != '\0' &&
+	    st->policy.mode != ATTEST_MODE_NONE) {
+		/* parsing a chain and verifying its signatures: off the workers */
+		req_defer(r, attest_job, st, attest_done);
+		goto out;
+	}
+	if ((rc = attest_job(st)) != BA_OK) {
+		req_reply_error(r, rc, NULL);
+		goto out;
+	}
+	register_submit(r, st);
 out:
 	pubkey_clear(&pk);
 }

@@ -1,6 +1,6 @@
 /*
  * android.c - Android Key Attestation: the checks Google's own verifier
- * makes, in its order (issue 13 item 2), then the app's policy.
+ * makes, in its order, then the app's policy.
  */
 #include <stdlib.h>
 #include <string.h>

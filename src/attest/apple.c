@@ -1,7 +1,7 @@
 /*
  * apple.c - Apple App Attest: the attestation object's nine checks, then
  * the assertion that binds the registered key to the attested app
- * instance (issue 13 item 3).
+ * instance.
  */
 #include <stdlib.h>
 #include <string.h>

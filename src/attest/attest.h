@@ -1,6 +1,6 @@
 /*
  * attest.h - verification of key attestation: Android Key Attestation
- * chains and Apple App Attest objects (issue 13).
+ * chains and Apple App Attest objects.
  *
  * The caller gives the decoded evidence, the verification time, what the
  * evidence must be bound to (challenge, registered public key) and a policy;
@@ -189,7 +189,7 @@ void attest_payload_clear(struct attest_payload *p);
 
 /*
  * Verifies an Android Key Attestation chain (DER certificates, leaf first)
- * under `in` and `policy`, in the order of issue 13 item 2. Fills *v
+ * under `in` and `policy`, in the order of Google's verifier. Fills *v
  * (zeroed first); returns v->reason.
  */
 enum attest_reason attest_verify_android(const uint8_t *const *certs,
@@ -229,7 +229,7 @@ enum attest_status {
 const char *attest_status_name(enum attest_status s);
 
 /*
- * The registration rule of issue 13 item 4 for `encoded`
+ * The registration rule of the attestation policy for `encoded`
  * (attestation_encoded_result, may be NULL or empty) under `mode`:
  *  - none: nothing is verified; unattested or unverified;
  *  - optional: no payload, or one in a format bioauth does not know, is

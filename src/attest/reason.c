@@ -6,7 +6,7 @@
 #include "common/error.h"
 
 /*
- * The catalogue: issue 13's fixed list, plus assertion_counter_not_increasing
+ * The catalogue: the fixed list of docs/openapi.yaml, plus assertion_counter_not_increasing
  * (an App Attest assertion whose counter is not above the one stored, i.e.
  * a replayed or cloned assertion). "internal_error" names ATTEST_INTERNAL
  * for logs only: it is bioauth's failure, not a reason (see attest_error).

@@ -122,6 +122,12 @@ static const struct opt options[] = {
 	  "PEM private key of --tls-cert (reread on SIGHUP)" },
 	{ "signing-key-rotate-days", T_INT, OFF(signing_key_rotate_days), "0", 0,
 	  3650, NULL, "DAYS", "rotate the signing key when it is this old (0: never)" },
+	{ "attestation-trust-anchors", T_STR, OFF(attestation_trust_anchors), NULL, 0, 0, NULL,
+	  "FILE", "PEM certificates whose keys replace the built-in key attestation roots" },
+	{ "attestation-revocation-list", T_STR, OFF(attestation_revocation_list), NULL, 0, 0,
+	  NULL, "FILE", "Google's attestation status list (JSON), reread when it changes" },
+	{ "attestation-revocation-max-age", T_I64, OFF(attestation_revocation_max_age), "0", 0,
+	  365 * DAY, NULL, "SECONDS", "a revocation list unchanged this long fails required apps closed (0: off)" },
 };
 #undef OFF
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -52,6 +52,9 @@ struct config {
 	char *tls_cert;           /* --tls-cert PEM chain; TLS on when set */
 	char *tls_key;            /* --tls-key PEM private key */
 	int signing_key_rotate_days; /* --signing-key-rotate-days, 0 = off */
+	char *attestation_trust_anchors;   /* --attestation-trust-anchors PEM; NULL = built-in */
+	char *attestation_revocation_list; /* --attestation-revocation-list JSON; NULL = none */
+	int64_t attestation_revocation_max_age; /* --attestation-revocation-max-age, 0 = any */
 };
 
 /* Fills `c` with defaults, then applies the file, environment (envp-style

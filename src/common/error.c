@@ -36,6 +36,7 @@ static const char *const names[BA_ERR__COUNT] = {
 	[BA_ERR_HEADER_TOO_LARGE] = "header_too_large",
 	[BA_ERR_CONFIG] = "invalid_config",
 	[BA_ERR_IO] = "io_error",
+	[BA_ERR_INVALID_ATTESTATION] = "invalid_attestation",
 };
 
 const char *

@@ -43,6 +43,7 @@ enum ba_err {
 	BA_ERR_HEADER_TOO_LARGE = 30,
 	BA_ERR_CONFIG = 31,             /* invalid configuration */
 	BA_ERR_IO = 32,                 /* file read/write failed */
+	BA_ERR_INVALID_ATTESTATION = 33, /* key attestation refused (src/attest) */
 	BA_ERR__COUNT                   /* keep last */
 };
 

@@ -9,6 +9,99 @@
 #include "common/secret.h"
 #include "ctl/ctl.h"
 #include "domain/apps.h"
+#include "domain/attestation.h"
+
+/* What the --attestation* options of app create / update collect. */
+struct attest_opts {
+	const char *mode, *level, *env;
+	bool user_auth, biometric, boot;
+	const char *android[ATTESTATION_MAX_APP_IDS], *apple[ATTESTATION_MAX_APP_IDS];
+	size_t n_android, n_apple;
+};
+
+#define ATTEST_OPTS(o) \
+	{ "--attestation", "MODE", "key attestation at registration: none, optional " \
+	  "(default: verify a payload bioauth knows) or required", &(o).mode, \
+	  NULL, NULL, 0, NULL }, \
+	{ "--attestation-min-security-level", "LEVEL", "tee (default) or strongbox", \
+	  &(o).level, NULL, NULL, 0, NULL }, \
+	{ "--attestation-require-user-auth", NULL, "the key must need user " \
+	  "authentication", NULL, NULL, NULL, 0, &(o).user_auth }, \
+	{ "--attestation-require-biometric", NULL, "the key must need a biometric", \
+	  NULL, NULL, NULL, 0, &(o).biometric }, \
+	{ "--attestation-require-verified-boot", NULL, "the device must have booted " \
+	  "verified", NULL, NULL, NULL, 0, &(o).boot }, \
+	{ "--attestation-android-app", "PACKAGE:SHA256B64", "allowed Android app " \
+	  "(package and signing certificate digest), repeatable; none = any", NULL, \
+	  (o).android, &(o).n_android, ATTESTATION_MAX_APP_IDS, NULL }, \
+	{ "--attestation-apple-app-id", "TEAMID.BUNDLE", "allowed iOS app, repeatable", \
+	  NULL, (o).apple, &(o).n_apple, ATTESTATION_MAX_APP_IDS, NULL }, \
+	{ "--attestation-apple-environment", "ENV", "production (default) or development", \
+	  &(o).env, NULL, NULL, 0, NULL }
+
+/*
+ * The stored policy text the options describe (options not given take
+ * their defaults) into *out (free()). BA_OK, BA_ERR_INVALID_REQUEST (a bad
+ * value, after a line on stderr) or BA_ERR_NOMEM.
+ */
+static int
+attest_opts_policy(struct ctl *c, const char *cmd, const struct attest_opts *o, char **out)
+{
+	struct attestation_policy p;
+	json_t *j, *android, *apple;
+	char *text = NULL;
+	int rc;
+
+	*out = NULL;
+	android = json_array();
+	apple = json_array();
+	for (size_t i = 0; android != NULL && i < o->n_android; i++)
+		json_array_append_new(android, json_string(o->android[i]));
+	for (size_t i = 0; apple != NULL && i < o->n_apple; i++)
+		json_array_append_new(apple, json_string(o->apple[i]));
+	j = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o?, s:o?, s:s}",
+	    "mode", o->mode != NULL ? o->mode : "optional",
+	    "min_security_level", o->level != NULL ? o->level : "tee",
+	    "require_user_auth", o->user_auth, "require_biometric", o->biometric,
+	    "require_verified_boot", o->boot, "android_apps", android, "apple_app_ids", apple,
+	    "apple_environment", o->env != NULL ? o->env : "production");
+	if (j == NULL || (text = json_dumps(j, JSON_COMPACT)) == NULL) {
+		json_decref(j);
+		return BA_ERR_NOMEM;
+	}
+	json_decref(j);
+	rc = attestation_policy_parse(text, &p);
+	free(text);
+	if (rc == BA_OK)
+		rc = attestation_policy_json(&p, out);
+	attestation_policy_clear(&p);
+	if (rc == BA_ERR_INVALID_REQUEST)
+		ctl_usage_error(c, "%s: --attestation: none, optional or required; "
+		    "--attestation-min-security-level: tee or strongbox; "
+		    "--attestation-apple-environment: production or development; "
+		    "--attestation-android-app PACKAGE:SHA256B64; "
+		    "--attestation-apple-app-id TEAMID.BUNDLE", cmd);
+	return rc;
+}
+
+/* The app's attestation policy as JSON (every member, defaults filled);
+ * a stored text that does not parse is shown as it is, under "invalid". */
+static json_t *
+attestation_policy_view(const char *stored)
+{
+	struct attestation_policy p;
+	char *text = NULL;
+	json_t *o = NULL;
+
+	if (attestation_policy_parse(stored, &p) == BA_OK &&
+	    attestation_policy_json(&p, &text) == BA_OK)
+		o = json_loads(text, 0, NULL);
+	else if (stored != NULL)
+		o = json_pack("{s:s}", "invalid", stored);
+	free(text);
+	attestation_policy_clear(&p);
+	return o;
+}
 
 /* The JSON view of an app (never its secret hash); `secret`, when not NULL,
  * is shown once after client_id. NULL on allocation failure. */
@@ -23,7 +116,7 @@ app_json(const struct model_app *a, const char *secret)
 	for (i = 0; i < a->n_resources && i < MODEL_MAX_RESOURCES; i++)
 		if (json_array_append_new(res, json_string(a->resources[i])) != 0)
 			goto out;
-	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:i, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:i, s:I, s:I, s:I, s:I, s:o}",
 	    "app_id", a->app_id,
 	    "client_id", a->client_id,
 	    "client_secret", secret,   /* omitted when NULL */
@@ -34,7 +127,8 @@ app_json(const struct model_app *a, const char *secret)
 	    "access_token_ttl", (json_int_t)a->access_ttl,
 	    "id_token_ttl", (json_int_t)a->id_ttl,
 	    "refresh_token_ttl", (json_int_t)a->refresh_ttl,
-	    "created_at", (json_int_t)a->created_at);
+	    "created_at", (json_int_t)a->created_at,
+	    "attestation", attestation_policy_view(a->attestation_policy));
 out:
 	json_decref(res);
 	return o;
@@ -47,6 +141,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	const char *resources[MODEL_MAX_RESOURCES];
 	size_t n = 0;
 	const char *client_challenges = NULL, *max_auth = NULL;
+	struct attest_opts ao;
 	const struct ctl_opt opts[] = {
 		{ "--name", "N", "display name of the app (required)", &name,
 		  NULL, NULL, 0, NULL },
@@ -57,17 +152,21 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		  &client_challenges, NULL, NULL, 0, NULL },
 		{ "--max-authenticators", "N", "keys per user in this app (default: "
 		  "the --max-authenticators option)", &max_auth, NULL, NULL, 0, NULL },
+		ATTEST_OPTS(ao),
 		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 	};
 	struct store_write w;
 	struct store *s;
-	char *secret = NULL, *end = NULL;
+	char *secret = NULL, *end = NULL, *policy = NULL;
 	long max = 0;
 	int rc, r;
 
 	memset(&w, 0, sizeof(w));
+	memset(&ao, 0, sizeof(ao));
 	if ((rc = ctl_parse(c, cmd, argc, argv, opts, NULL, 0)) != CTL_CONTINUE)
 		return rc;
+	if ((r = attest_opts_policy(c, "app create", &ao, &policy)) != BA_OK)
+		return r == BA_ERR_INVALID_REQUEST ? CTL_EXIT_USAGE : ctl_fail(c, r, "app create");
 	if (name == NULL)
 		return ctl_usage_error(c, "app create: --name is required");
 	if (client_challenges != NULL && strcmp(client_challenges, "true") != 0 &&
@@ -90,6 +189,8 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		w.in.app.allow_client_challenges = strcmp(client_challenges, "true") == 0;
 	if (max_auth != NULL)
 		w.in.app.max_authenticators = (int)max;
+	w.in.app.attestation_policy = policy;   /* apps_write_clear frees it */
+	policy = NULL;
 	if (ctl_store(c, &s) != BA_OK) {
 		rc = CTL_EXIT_FAIL;
 		goto out;
@@ -100,8 +201,50 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	}
 	rc = ctl_print(c, app_json(&w.in.app, secret));
 out:
+	free(policy);
 	secret_free(secret);
 	apps_write_clear(&w);
+	return rc;
+}
+
+static int
+app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
+{
+	const char *app_id = NULL;
+	struct attest_opts ao;
+	const struct ctl_opt opts[] = {
+		ATTEST_OPTS(ao),
+		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
+	};
+	struct store_write w;
+	struct model_app a;
+	struct store *s;
+	char *policy = NULL;
+	int rc, r;
+
+	memset(&ao, 0, sizeof(ao));
+	memset(&w, 0, sizeof(w));
+	memset(&a, 0, sizeof(a));
+	if ((rc = ctl_parse(c, cmd, argc, argv, opts, &app_id, 1)) != CTL_CONTINUE)
+		return rc;
+	if ((r = attest_opts_policy(c, "app update", &ao, &policy)) != BA_OK)
+		return r == BA_ERR_INVALID_REQUEST ? CTL_EXIT_USAGE : ctl_fail(c, r, "app update");
+	if (ctl_store(c, &s) != BA_OK) {
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	w.kind = SW_APP_SET_ATTESTATION;
+	w.in.app_attestation.app_id = app_id;
+	w.in.app_attestation.policy = policy;
+	if ((r = store_write_sync(s, &w)) != BA_OK ||
+	    (r = s->ops->app_get(s, app_id, &a)) != BA_OK) {
+		rc = ctl_fail(c, r, "app %s", app_id);
+		goto out;
+	}
+	rc = ctl_print(c, app_json(&a, NULL));
+out:
+	model_app_clear(&a);
+	free(policy);
 	return rc;
 }
 
@@ -217,8 +360,16 @@ out:
 
 const struct ctl_command ctl_app_commands[] = {
 	{ "app", "create", app_create, "--name N [--resource URI]... "
-	  "[--allow-client-challenges BOOL] [--max-authenticators N]",
+	  "[--allow-client-challenges BOOL] [--max-authenticators N] "
+	  "[--attestation none|optional|required] [--attestation-* ...: see app update]",
 	  "Create an app; prints its client_id and client_secret (shown once)." },
+	{ "app", "update", app_update, "APP_ID [--attestation none|optional|required] "
+	  "[--attestation-min-security-level tee|strongbox] [--attestation-require-user-auth] "
+	  "[--attestation-require-biometric] [--attestation-require-verified-boot] "
+	  "[--attestation-android-app PACKAGE:SHA256B64]... "
+	  "[--attestation-apple-app-id TEAMID.BUNDLE]... "
+	  "[--attestation-apple-environment production|development]",
+	  "Set the app's key attestation policy (options not given take their defaults)." },
 	{ "app", "list", app_list, "", "List every app." },
 	{ "app", "show", app_show, "APP_ID", "Show one app." },
 	{ "app", "delete", app_delete, "APP_ID",

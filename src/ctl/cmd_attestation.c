@@ -22,43 +22,13 @@
 
 #include "attest/attest.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "crypto/encoding.h"
 #include "crypto/pubkey.h"
 #include "ctl/ctl.h"
 
 /* Largest file read (input, anchors, status list), in bytes. */
 #define MAX_FILE (8u * 1024u * 1024u)
-
-/* Reads a whole file (NUL-terminated, malloc'd). BA_OK, BA_ERR_IO or
- * BA_ERR_NOMEM. */
-static int read_file(const char *path, char **out, size_t *len)
-{
-	int r = BA_ERR_IO;
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0;
-
-	*out = NULL;
-	if (f == NULL)
-		return BA_ERR_IO;
-	buf = malloc(MAX_FILE + 1);
-	if (buf == NULL) {
-		r = BA_ERR_NOMEM;
-		goto out;
-	}
-	n = fread(buf, 1, MAX_FILE + 1, f);
-	if (ferror(f) || n > MAX_FILE)
-		goto out;
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	r = BA_OK;
-out:
-	free(buf);
-	fclose(f);
-	return r;
-}
 
 /* A PEM chain into p (android-key). false when it holds no certificate. */
 static bool pem_chain(const char *text, size_t len, struct attest_payload *p)
@@ -261,19 +231,19 @@ static int attestation_verify(struct ctl *c, const struct ctl_command *cmd,
 		ctl_usage_error(c, "attestation verify: --at: expected RFC 3339 (2025-01-31T12:00:00Z)");
 		goto out;
 	}
-	if (read_file(input, &text, &text_len) != BA_OK) {
+	if (file_read_all(input, MAX_FILE, &text, &text_len) != BA_OK) {
 		ctl_usage_error(c, "attestation verify: --input: cannot read %s", input);
 		goto out;
 	}
 	if (anchors_file != NULL &&
-	    (read_file(anchors_file, &anchors_text, &anchors_len) != BA_OK ||
+	    (file_read_all(anchors_file, MAX_FILE, &anchors_text, &anchors_len) != BA_OK ||
 	     attest_anchors_from_pem(anchors_text, anchors_len, &anchors) != BA_OK)) {
 		ctl_usage_error(c, "attestation verify: --trust-anchors: no PEM certificate in %s",
 		                anchors_file);
 		goto out;
 	}
 	if (revocation_file != NULL &&
-	    (read_file(revocation_file, &rl_text, &rl_len) != BA_OK ||
+	    (file_read_all(revocation_file, MAX_FILE, &rl_text, &rl_len) != BA_OK ||
 	     attest_revocation_from_json(rl_text, rl_len, &rl) != BA_OK)) {
 		ctl_usage_error(c, "attestation verify: --revocation-list: not a status list: %s",
 		                revocation_file);

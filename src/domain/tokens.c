@@ -41,7 +41,7 @@ tokens_default_audience(const struct config *cfg, const struct model_app *app)
 }
 
 size_t
-tokens_amr(unsigned factors, const char *names[3])
+tokens_amr(unsigned factors, const char *names[TOKENS_MAX_AMR])
 {
 	size_t n = 0;
 
@@ -51,6 +51,8 @@ tokens_amr(unsigned factors, const char *names[3])
 		names[n++] = "mobile_biometrics";
 	if (n == 2)
 		names[n++] = "mfa";
+	if (factors & FACTOR_HWK)
+		names[n++] = "hwk";   /* RFC 8176: proof of possession of a hardware key */
 	return n;
 }
 
@@ -92,7 +94,7 @@ access_claims(const struct config *cfg, const struct model_app *app, const char 
 static json_t *
 amr_array(unsigned factors)
 {
-	const char *names[3];
+	const char *names[TOKENS_MAX_AMR];
 	size_t n = tokens_amr(factors, names);
 	json_t *a = json_array();
 
@@ -244,6 +246,8 @@ take_amr(json_t *obj, unsigned *factors)
 			*factors |= FACTOR_PWD;
 		else if (strcmp(s, "mobile_biometrics") == 0)
 			*factors |= FACTOR_MOBILE_BIOMETRICS;
+		else if (strcmp(s, "hwk") == 0)
+			*factors |= FACTOR_HWK;
 	}
 	return BA_OK;
 }

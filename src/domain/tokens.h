@@ -90,8 +90,11 @@ int tokens_verify_access_key(const struct config *cfg, struct keyset *ks,
 int tokens_check_time(const struct config *cfg, const struct token_claims *c, int64_t now);
 void token_claims_clear(struct token_claims *c);
 
-/* Writes the amr names of `factors` into a JSON-free form: up to 3 static
- * strings ("pwd", "mobile_biometrics", "mfa"); returns the count. */
-size_t tokens_amr(unsigned factors, const char *names[3]);
+/* Writes the amr names of `factors` into a JSON-free form: up to
+ * TOKENS_MAX_AMR static strings ("pwd", "mobile_biometrics", "mfa" for
+ * both, "hwk" for a key attested to live in secure hardware); returns the
+ * count. */
+#define TOKENS_MAX_AMR 4
+size_t tokens_amr(unsigned factors, const char *names[TOKENS_MAX_AMR]);
 
 #endif

@@ -81,6 +81,8 @@ static const struct errmap_entry table[BA_ERR__COUNT] = {
 		"invalid_request", "request header too large" },
 	[BA_ERR_CONFIG] = INTERNAL_ROW,
 	[BA_ERR_IO] = INTERNAL_ROW,
+	[BA_ERR_INVALID_ATTESTATION] = { 400, "invalid_attestation", "invalid_request",
+		"key attestation refused" },
 };
 
 const struct errmap_entry *

@@ -48,6 +48,7 @@ static const char *const table[BA_ERR__COUNT] = {
 	[BA_ERR_HEADER_TOO_LARGE] = "system_invalid_input",
 	[BA_ERR_CONFIG] = "system_internal_error",
 	[BA_ERR_IO] = "system_internal_error",
+	[BA_ERR_INVALID_ATTESTATION] = "auth_invalid_attestation",
 };
 
 const char *

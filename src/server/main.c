@@ -45,6 +45,7 @@
 #include "common/log.h"
 #include "common/private_file.h"
 #include "crypto/pubkey.h"
+#include "domain/attestation.h"
 #include "domain/keyring.h"
 #include "domain/token_cache.h"
 #include "edge/http.h"
@@ -251,6 +252,7 @@ main(int argc, char **argv)
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
 	struct keyring *keys = NULL;
+	struct attestation_ctx *attest = NULL;
 	struct maintenance *maint = NULL;
 	enum log_level lvl = LOG_INFO;
 	int db_lock = -1;
@@ -340,6 +342,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ctx.keys = keys;
+	if ((rc = attestation_ctx_open(&cfg, &attest)) != BA_OK) {
+		log_write(LOG_ERROR, "cannot load the key attestation settings",
+		          "error", ba_strerror(rc), NULL);
+		goto out;
+	}
+	ctx.attest = attest;
 	if (cfg.demo_app && demo_app_ensure(store, &cfg) != BA_OK)
 		goto out;
 
@@ -392,6 +400,7 @@ out:
 	http_server_stop(srv);
 	maintenance_stop(maint);
 	keyring_free(keys);
+	attestation_ctx_free(attest);
 	store_close(store);
 	if (db_lock >= 0)
 		close(db_lock);   /* after the store: closing drops SQLite's locks */

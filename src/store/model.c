@@ -23,6 +23,7 @@ void model_app_clear(struct model_app *a)
 	free(a->client_id);
 	for (size_t i = 0; i < a->n_resources && i < MODEL_MAX_RESOURCES; i++)
 		free(a->resources[i]);
+	free(a->attestation_policy);
 	OPENSSL_cleanse(a->client_secret_hash, sizeof(a->client_secret_hash));
 	memset(a, 0, sizeof(*a));
 }
@@ -51,6 +52,9 @@ void model_authenticator_clear(struct model_authenticator *a)
 	free(a->display_name);
 	free(a->challenge);
 	free(a->attestation);
+	free(a->attestation_verdict);
+	free(a->appattest_key);
+	free(a->appattest_receipt);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -135,7 +139,8 @@ int model_app_copy(struct model_app *dst, const struct model_app *src)
 		goto out;
 	}
 	if (!dup_str(&dst->app_id, src->app_id) || !dup_str(&dst->name, src->name) ||
-	    !dup_str(&dst->client_id, src->client_id))
+	    !dup_str(&dst->client_id, src->client_id) ||
+	    !dup_str(&dst->attestation_policy, src->attestation_policy))
 		goto out;
 	for (size_t i = 0; i < src->n_resources; i++) {
 		dst->n_resources = i + 1;

@@ -20,6 +20,7 @@
 enum model_factor {
 	FACTOR_PWD = 1u << 0,
 	FACTOR_MOBILE_BIOMETRICS = 1u << 1,
+	FACTOR_HWK = 1u << 2,      /* a key attested to live in secure hardware */
 };
 
 enum model_key_type {
@@ -40,6 +41,7 @@ struct model_app {
 	bool allow_client_challenges;
 	int max_authenticators;    /* per user */
 	int64_t created_at;
+	char *attestation_policy;  /* JSON, see domain/attestation.h; NULL = default */
 };
 
 struct model_user {
@@ -67,6 +69,14 @@ struct model_authenticator {
 	int64_t last_used_at;      /* 0 = never */
 	int failed_count;          /* consecutive failed signatures */
 	int64_t locked_until;      /* 0 = not locked */
+	/* Key attestation, see domain/attestation.h. */
+	char *attestation_verdict; /* JSON object of the API's `attestation`; NULL = none */
+	bool hwk;                  /* verified key in secure hardware: amr gains "hwk" */
+	uint8_t *appattest_key;    /* App Attest key (0x04||X||Y), written only */
+	size_t appattest_key_len;
+	int64_t appattest_counter; /* last App Attest assertion counter */
+	uint8_t *appattest_receipt;/* App Attest receipt, written only */
+	size_t appattest_receipt_len;
 };
 
 /* A challenge issued by /start. */

@@ -140,6 +140,20 @@ static const struct migration migrations[] = {
 	 " client_attributes text);"
 	 "CREATE INDEX audit_user ON audit(user_id, id);"
 	 "CREATE INDEX audit_app ON audit(app_id, id);"},
+	/* Key attestation: the app's policy, the verdict on each
+	 * key, App Attest state, and the register challenges already used. */
+	{2,
+	 "ALTER TABLE apps ADD COLUMN attestation_policy text;"
+	 "ALTER TABLE authenticators ADD COLUMN attestation_verdict text;"
+	 "ALTER TABLE authenticators ADD COLUMN hwk boolean NOT NULL DEFAULT false;"
+	 "ALTER TABLE authenticators ADD COLUMN appattest_key bytea;"
+	 "ALTER TABLE authenticators ADD COLUMN appattest_counter bigint NOT NULL DEFAULT 0;"
+	 "ALTER TABLE authenticators ADD COLUMN appattest_receipt bytea;"
+	 "CREATE TABLE register_challenges ("
+	 " app_id text NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " hash bytea NOT NULL,"
+	 " used_at bigint NOT NULL,"
+	 " PRIMARY KEY (app_id, hash));"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

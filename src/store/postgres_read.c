@@ -18,12 +18,13 @@
 #define APP_COLS \
 	"a.app_id, a.name, a.client_id, a.client_secret_hash, a.access_ttl, a.id_ttl," \
 	" a.refresh_ttl, a.allow_client_challenges, a.max_authenticators, a.created_at," \
-	" r.pos, r.uri FROM apps a LEFT JOIN app_resources r ON r.app_id = a.app_id"
+	" r.pos, r.uri, a.attestation_policy" \
+	" FROM apps a LEFT JOIN app_resources r ON r.app_id = a.app_id"
 #define USER_COLS "user_id, username, password_hash, created_at, updated_at"
 #define AUTH_COLS \
 	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type," \
 	" device_id, display_name, challenge, attestation, created_at, last_used_at," \
-	" failed_count, locked_until"
+	" failed_count, locked_until, attestation_verdict, hwk, appattest_counter"
 #define CHAL_COLS \
 	"challenge, app_id, user_id, device_id, approval_data, created_at, expires_at, consumed"
 #define AUDIT_COLS \
@@ -118,7 +119,8 @@ static int rows_app(const PGresult *r, int *row, struct model_app *a)
 	    (rc = pg_col_int(r, first, 6, &a->refresh_ttl)) != BA_OK ||
 	    (rc = pg_col_bool(r, first, 7, &a->allow_client_challenges)) != BA_OK ||
 	    (rc = pg_col_int32(r, first, 8, &a->max_authenticators)) != BA_OK ||
-	    (rc = pg_col_int(r, first, 9, &a->created_at)) != BA_OK)
+	    (rc = pg_col_int(r, first, 9, &a->created_at)) != BA_OK ||
+	    (rc = pg_col_str(r, first, 12, &a->attestation_policy)) != BA_OK) 
 		goto fail;
 	for (; *row < n && strcmp(PQgetvalue(r, *row, 0), id) == 0; (*row)++) {
 		if (PQgetisnull(r, *row, 11) || a->n_resources >= MODEL_MAX_RESOURCES)
@@ -167,7 +169,11 @@ static int row_auth(const PGresult *r, int row, void *out)
 	    (rc = pg_col_int(r, row, 11, &a->created_at)) != BA_OK ||
 	    (rc = pg_col_int(r, row, 12, &a->last_used_at)) != BA_OK ||
 	    (rc = pg_col_int32(r, row, 13, &a->failed_count)) != BA_OK ||
-	    (rc = pg_col_int(r, row, 14, &a->locked_until)) != BA_OK)
+	    (rc = pg_col_int(r, row, 14, &a->locked_until)) != BA_OK ||
+	    /* key attestation */
+	    (rc = pg_col_str(r, row, 15, &a->attestation_verdict)) != BA_OK ||
+	    (rc = pg_col_bool(r, row, 16, &a->hwk)) != BA_OK ||
+	    (rc = pg_col_int(r, row, 17, &a->appattest_counter)) != BA_OK)
 		model_authenticator_clear(a);
 	return rc;
 }

@@ -133,6 +133,20 @@ static const struct migration migrations[] = {
 	 "CREATE INDEX audit_app ON audit(app_id, id);"
 	 "CREATE TABLE store_health (id INTEGER PRIMARY KEY, probed_at INTEGER NOT NULL);"
 	 "INSERT INTO store_health VALUES (1, 0);"},
+	/* Key attestation: the app's policy, the verdict on each
+	 * key, App Attest state, and the register challenges already used. */
+	{2,
+	 "ALTER TABLE apps ADD COLUMN attestation_policy TEXT;"
+	 "ALTER TABLE authenticators ADD COLUMN attestation_verdict TEXT;"
+	 "ALTER TABLE authenticators ADD COLUMN hwk INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE authenticators ADD COLUMN appattest_key BLOB;"
+	 "ALTER TABLE authenticators ADD COLUMN appattest_counter INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE authenticators ADD COLUMN appattest_receipt BLOB;"
+	 "CREATE TABLE register_challenges ("
+	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " hash BLOB NOT NULL,"
+	 " used_at INTEGER NOT NULL,"
+	 " PRIMARY KEY (app_id, hash));"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -17,12 +17,13 @@
 
 #define APP_COLS \
 	"app_id, name, client_id, client_secret_hash, access_ttl, id_ttl, " \
-	"refresh_ttl, allow_client_challenges, max_authenticators, created_at"
+	"refresh_ttl, allow_client_challenges, max_authenticators, created_at, " \
+	"attestation_policy"
 #define USER_COLS "user_id, username, password_hash, created_at, updated_at"
 #define AUTH_COLS \
 	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type, " \
 	"device_id, display_name, challenge, attestation, created_at, last_used_at, " \
-	"failed_count, locked_until"
+	"failed_count, locked_until, attestation_verdict, hwk, appattest_counter"
 #define CHAL_COLS \
 	"challenge, app_id, user_id, device_id, approval_data, created_at, expires_at, consumed"
 #define SESSION_COLS \
@@ -109,6 +110,9 @@ static int row_app(sqlite3_stmt *st, void *elem)
 	a->allow_client_challenges = sqlite3_column_int(st, 7) != 0;
 	a->max_authenticators = sqlite3_column_int(st, 8);
 	a->created_at = sqlite3_column_int64(st, 9);
+	/* key attestation */
+	if (!sq_col_str(st, 10, &a->attestation_policy))
+		return BA_ERR_NOMEM;
 	return BA_OK;
 }
 
@@ -150,6 +154,11 @@ static int row_auth(sqlite3_stmt *st, void *elem)
 	a->last_used_at = sqlite3_column_int64(st, 12);
 	a->failed_count = sqlite3_column_int(st, 13);
 	a->locked_until = sqlite3_column_int64(st, 14);
+	/* key attestation */
+	if (!sq_col_str(st, 15, &a->attestation_verdict))
+		return BA_ERR_NOMEM;
+	a->hwk = sqlite3_column_int(st, 16) != 0;
+	a->appattest_counter = sqlite3_column_int64(st, 17);
 	return BA_OK;
 }
 

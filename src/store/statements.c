@@ -194,4 +194,19 @@ const struct st_text st_table[ST__COUNT] = {
 	  "SELECT retired_at FROM signing_keys WHERE kid = $1"),
 	S(ST_SKEY_DELETE, "DELETE FROM signing_keys WHERE kid = ?1",
 	  "DELETE FROM signing_keys WHERE kid = $1"),
+	/* key attestation */
+	S(ST_APP_SET_ATTESTATION,
+	  "UPDATE apps SET attestation_policy = ?2 WHERE app_id = ?1",
+	  "UPDATE apps SET attestation_policy = $2 WHERE app_id = $1"),
+	S(ST_AUTH_SET_ATTESTATION,
+	  "UPDATE authenticators SET attestation_verdict = ?3, hwk = ?4, appattest_key = ?5,"
+	  " appattest_counter = ?6, appattest_receipt = ?7"
+	  " WHERE app_id = ?1 AND public_key_id = ?2",
+	  "UPDATE authenticators SET attestation_verdict = $3, hwk = $4, appattest_key = $5,"
+	  " appattest_counter = $6, appattest_receipt = $7"
+	  " WHERE app_id = $1 AND public_key_id = $2"),
+	S(ST_REG_CHAL_INSERT,
+	  "INSERT INTO register_challenges (app_id, hash, used_at) VALUES (?1, ?2, ?3)",
+	  "INSERT INTO register_challenges (app_id, hash, used_at) VALUES ($1, $2, $3)"
+	  " ON CONFLICT DO NOTHING"),
 };

@@ -61,7 +61,11 @@ enum store_write_kind {
 	SW_USER_DELETE,          /* user_id: also its authenticators and sessions; NOT_FOUND */
 	SW_AUTHENTICATOR_CREATE, /* CONFLICT if (app, publicKeyId) exists;
 	                            MAX_AUTHENTICATORS if the user already has
-	                            `max_per_user` keys in this app */
+	                            `max_per_user` keys in this app; with
+	                            `challenge_hash` set, the register challenge
+	                            is single-use per app (else CHALLENGE_REUSED)
+	                            and a /start challenge of the user with
+	                            that text is consumed */
 	SW_AUTHENTICATOR_DELETE, /* (app_id, key_id, user_id); NOT_FOUND if that
 	                            user has no such key in that app */
 	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate */
@@ -90,6 +94,8 @@ enum store_write_kind {
 	                            `next` becomes current first (INVALID_REQUEST
 	                            without one) and out.key_replaced is set.
 	                            NOT_FOUND when no such kid */
+	SW_APP_SET_ATTESTATION,  /* app_attestation: replace the app's policy
+	                            (NULL = default); NOT_FOUND */
 };
 
 /*
@@ -152,7 +158,9 @@ struct store_write {
 		const char *app_id;                            /* APP_DELETE */
 		struct model_user user;                        /* USER_CREATE */
 		const char *user_id;                           /* USER_DELETE */
-		struct { struct model_authenticator a; int max_per_user; } authenticator;
+		struct { struct model_authenticator a; int max_per_user;
+		         const uint8_t *challenge_hash; } authenticator;  /* hash: SHA-256 or NULL */
+		struct { const char *app_id, *policy; } app_attestation;
 		struct { const char *app_id, *key_id, *user_id; } authenticator_delete;
 		struct model_challenge challenge;              /* CHALLENGE_CREATE */
 		struct { const char *app_id, *key_id; int64_t now;

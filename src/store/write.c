@@ -94,6 +94,17 @@ static int audit_insert(struct store_tx *tx, const struct audit_view *v, int64_t
 
 /* --- apps and users --- */
 
+/* Replaces the attestation policy (JSON text, NULL = default) of app_id;
+ * NOT_FOUND for an unknown app. */
+static int app_set_attestation(struct store_tx *tx, const char *app_id, const char *policy)
+{
+	struct tx_binds b = { 0 };
+
+	tx_text(&b, app_id);
+	tx_text(&b, policy);
+	return wr_changed(tx, ST_APP_SET_ATTESTATION, &b);
+}
+
 static int app_create(struct store_tx *tx, const struct model_app *a)
 {
 	struct tx_binds b = { 0 };
@@ -123,6 +134,8 @@ static int app_create(struct store_tx *tx, const struct model_app *a)
 		tx_text(&q, a->resources[i]);
 		r = wr_run(tx, ST_APP_RES_INSERT, &q);
 	}
+	if (r == BA_OK && a->attestation_policy != NULL)
+		r = app_set_attestation(tx, a->app_id, a->attestation_policy);
 	return r;
 }
 
@@ -179,7 +192,67 @@ static int user_delete(struct store_tx *tx, const char *user_id)
  * unknown app (foreign key). ST_AUTH_LOCK keeps the count exact against
  * concurrent registrations of the same user where transactions overlap.
  */
-static int authenticator_create(struct store_tx *tx, const struct model_authenticator *a, int max)
+/* Stores the attestation verdict and App Attest state of a new key. */
+static int authenticator_set_attestation(struct store_tx *tx, const struct model_authenticator *a)
+{
+	struct tx_binds b = { 0 };
+
+	if (a->attestation_verdict == NULL)
+		return BA_OK;
+	tx_text(&b, a->app_id);
+	tx_text(&b, a->public_key_id);
+	tx_text(&b, a->attestation_verdict);
+	tx_bool(&b, a->hwk);
+	tx_blob(&b, a->appattest_key, a->appattest_key_len);
+	tx_int(&b, a->appattest_counter);
+	tx_blob(&b, a->appattest_receipt, a->appattest_receipt_len);
+	return wr_changed(tx, ST_AUTH_SET_ATTESTATION, &b);
+}
+
+/*
+ * Uses up the register challenge of `a` (hash = SHA-256 of its text): once
+ * per app, else CHALLENGE_REUSED; a /start challenge of the same app and
+ * user with that text is consumed, and one already consumed is
+ * CHALLENGE_REUSED too. A challenge that is no /start challenge of this
+ * user (made by the app's backend) is just recorded.
+ */
+static int register_challenge_use(struct store_tx *tx, const struct model_authenticator *a,
+                                  const uint8_t *hash)
+{
+	struct tx_binds b = { 0 };
+	struct model_challenge c = { 0 };
+	int64_t now = wr_or_now(a->created_at);
+	int r;
+
+	tx_text(&b, a->app_id);
+	tx_blob(&b, hash, MODEL_HASH_LEN);
+	tx_int(&b, now);
+	if ((r = wr_insert(tx, ST_REG_CHAL_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK ||
+	    a->challenge == NULL)
+		return r;
+	memset(&b, 0, sizeof(b));
+	tx_text(&b, a->challenge);
+	tx_text(&b, a->app_id);
+	tx_text(&b, a->user_id);
+	tx_int(&b, INT64_MIN);   /* an expired /start challenge is consumed as well */
+	r = wr_changed(tx, ST_CHAL_CONSUME, &b);
+	if (r != BA_ERR_NOT_FOUND)
+		return r;
+	b.n = 1;
+	if ((r = wr_row(tx, ST_CHAL_STATE, &b)) != BA_OK)
+		return r == BA_ERR_NOT_FOUND ? BA_OK : r;
+	if ((r = tx->ops->col_text(tx, 0, &c.app_id)) == BA_OK &&
+	    (r = tx->ops->col_text(tx, 1, &c.user_id)) == BA_OK &&
+	    (r = tx->ops->col_bool(tx, 2, &c.consumed)) == BA_OK &&
+	    c.consumed && c.app_id != NULL && c.user_id != NULL &&
+	    strcmp(c.app_id, a->app_id) == 0 && strcmp(c.user_id, a->user_id) == 0)
+		r = BA_ERR_CHALLENGE_REUSED;
+	model_challenge_clear(&c);
+	return r;
+}
+
+static int authenticator_create(struct store_tx *tx, const struct model_authenticator *a, int max,
+                                const uint8_t *chal_hash)
 {
 	struct tx_binds k = { 0 }, p = { 0 };
 	int64_t count = 0;
@@ -220,7 +293,11 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	tx_int(&p, a->last_used_at);
 	tx_int(&p, a->failed_count);
 	tx_int(&p, a->locked_until);
-	return wr_insert(tx, ST_AUTH_INSERT, &p, BA_ERR_CONFLICT);
+	if ((r = wr_insert(tx, ST_AUTH_INSERT, &p, BA_ERR_CONFLICT)) != BA_OK)
+		return r;
+	if (chal_hash != NULL && (r = register_challenge_use(tx, a, chal_hash)) != BA_OK)
+		return r;
+	return authenticator_set_attestation(tx, a);
 }
 
 static int authenticator_delete(struct store_tx *tx, const char *app_id, const char *key_id,
@@ -461,7 +538,8 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	case SW_USER_CREATE: r = user_create(tx, &w->in.user); break;
 	case SW_USER_DELETE: r = user_delete(tx, w->in.user_id); break;
 	case SW_AUTHENTICATOR_CREATE:
-		r = authenticator_create(tx, &w->in.authenticator.a, w->in.authenticator.max_per_user);
+		r = authenticator_create(tx, &w->in.authenticator.a, w->in.authenticator.max_per_user,
+		                         w->in.authenticator.challenge_hash);
 		break;
 	case SW_AUTHENTICATOR_DELETE:
 		r = authenticator_delete(tx, w->in.authenticator_delete.app_id,
@@ -481,6 +559,9 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	case SW_SIGNING_KEY_REVOKE: r = signing_key_revoke(tx, w); break;
 	case SW_TOKEN_REVOKE:
 		r = token_revoke(tx, w->in.token_revoke.jti, w->in.token_revoke.expires_at);
+		break;
+	case SW_APP_SET_ATTESTATION:
+		r = app_set_attestation(tx, w->in.app_attestation.app_id, w->in.app_attestation.policy);
 		break;
 	case SW_AUDIT: r = w->audit != NULL ? BA_OK : BA_ERR_INVALID_REQUEST; break;
 	case SW_PURGE: r = purge(tx, w->in.purge.before); break;

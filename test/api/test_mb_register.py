@@ -40,7 +40,8 @@ def alice(mb):
 # attestation blob, failure counters...) must not be in the reply.
 AUTHENTICATOR_FIELDS = {"publicKeyId", "user_id", "app_id", "keyType", "key_type",
                         "encryptionType", "publicKey", "os", "device_id", "displayName",
-                        "created_at", "last_used_at", "locked", "locked_until"}
+                        "created_at", "last_used_at", "locked", "locked_until",
+                        "attestation"}
 
 
 def check_authenticator(a, person, dev, **extra):

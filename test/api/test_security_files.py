@@ -1,4 +1,4 @@
-"""Security round 2 (issue 15, item 3): the local files that hold secrets.
+"""The local files that hold secrets.
 
 The SQLite database and its -wal/-shm are owner-only whoever made them; an
 open one is tightened with a warning, a link or another user's file is

@@ -1,4 +1,4 @@
-"""Security round 2 (issue 15, item 8): one encoding per token, addressable
+"""One encoding per token, addressable
 user ids, names without bidi controls, Host required on HTTP/1.1.
 
 Black-box: a real bioauthd, raw HTTP where the framing matters.

@@ -1,4 +1,4 @@
-"""Security round 2 (issue 15, item 5): signing keys sealed at rest.
+"""Signing keys sealed at rest.
 
 Private keys are stored only as AES-256-GCM ciphertext under the first
 secret of the secrets file (kid as associated data); every secret of the

@@ -965,7 +965,7 @@ static void test_apple_authdata(void **state)
 	apple_free(&a);
 }
 
-/* The reason catalogue is issue 13's list plus
+/* The reason catalogue is the documented list (docs/openapi.yaml) plus
  * assertion_counter_not_increasing; ATTEST_INTERNAL is not in it and maps
  * to an error (500), every verdict to BA_OK. */
 static void test_reason_catalogue(void **state)

@@ -79,6 +79,7 @@ test_statuses(void **state)
 		{ BA_ERR_NOMEM, 500, "internal_error" },
 		{ BA_ERR_CONFIG, 500, "internal_error" },
 		{ BA_ERR_IO, 500, "internal_error" },
+		{ BA_ERR_INVALID_ATTESTATION, 400, "invalid_attestation" },
 		{ BA_ERR_STORE_UNAVAILABLE, 503, "storage_unavailable" },
 	};
 	size_t i;

@@ -32,13 +32,18 @@
 static const char usage_demo[] =
 	"usage: bioauth-device demo --server URL --client-id ID [--client-secret S]\n"
 	"                           [--type ec|rsa] [--platform ios|android] [--store DIR]\n"
+	"                           [--attest-ca D]\n"
 	"\n"
 	"Runs register + login against a live bioauthd: client token, new user,\n"
 	"password login, keygen, register, /start, sign, authenticate (decoded\n"
 	"tokens shown, signatures not verified), delete, and a second authenticate\n"
 	"that must now fail. The client secret may come from $BIOAUTH_CLIENT_SECRET\n"
 	"instead of the command line. Exit status 0 when every step returned the\n"
-	"documented status, 1 otherwise.\n";
+	"documented status, 1 otherwise.\n"
+	"--attest-ca D (a test CA of `attest-ca init`, whose root.pem the server\n"
+	"trusts through --attestation-trust-anchors) makes the registration an\n"
+	"attested one: an Android key, a /start challenge for the registration and\n"
+	"the Keystore-style attestation over it; the tokens then carry amr \"hwk\".\n";
 
 struct demo {
 	char server[URL_MAX];      /* base URL without trailing '/' */
@@ -49,6 +54,7 @@ struct demo {
 	char *user_id;
 	bioauth_keystore *ks;
 	bioauth_key *key;
+	const char *attest_ca;     /* --attest-ca: attested registration */
 	int key_stored;
 	int step;
 };
@@ -391,24 +397,6 @@ static int step_keygen(struct demo *d, bioauth_key_type type, bioauth_platform p
 	return 0;
 }
 
-static int step_register(struct demo *d)
-{
-	static const long ok[] = {200};
-	json_t *body, *resp = NULL;
-	int rc;
-
-	step_title(d, "register the public key (backend; user token)");
-	body = cli_register_body(d->key, NULL, "bioauth-device demo");
-	if (body == NULL)
-		return CLI_EXIT_FAIL;
-	rc = call(d, "POST", "/v1/auth/mobile-biometrics/register", d->user_token, 0, body, NULL,
-	          ok, ARRAY_LEN(ok), &resp, NULL);
-	if (rc == 0 && resp != NULL)
-		detail_json("response:", resp);
-	json_decref(resp);
-	return rc;
-}
-
 /* /start for the user; *challenge is malloc'd. */
 static int step_start(struct demo *d, char **challenge)
 {
@@ -423,6 +411,53 @@ static int step_start(struct demo *d, char **challenge)
 		rc = take_string(resp, "challenge", "start", challenge);
 	if (rc == 0)
 		detail("challenge:", *challenge);
+	json_decref(resp);
+	return rc;
+}
+
+/* Adds challenge and attestation_encoded_result to a register body: a /start
+ * challenge for the registration and the test CA's attestation over it. */
+static int attest_body(struct demo *d, json_t *body)
+{
+	char *challenge = NULL, *att = NULL;
+	int rc = CLI_EXIT_FAIL;
+
+	if (step_start(d, &challenge) != 0)
+		goto out;
+	step_title(d, "attest the key over that challenge (phone: Keystore chain)");
+	if ((att = cli_android_attestation(d->key, d->attest_ca, challenge)) == NULL)
+		goto out;
+	detail("attestation_encoded_result:", "(base64 of {\"format\": \"android-key\", \"x5c\": [...]})");
+	if (json_object_set_new(body, "challenge", json_string(challenge)) != 0 ||
+	    json_object_set_new(body, "attestation_encoded_result", json_string(att)) != 0) {
+		cli_err("out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(challenge);
+	free(att);
+	return rc;
+}
+
+static int step_register(struct demo *d)
+{
+	static const long ok[] = {200};
+	json_t *body, *resp = NULL;
+	int rc;
+
+	body = cli_register_body(d->key, NULL, "bioauth-device demo");
+	if (body == NULL)
+		return CLI_EXIT_FAIL;
+	if (d->attest_ca != NULL && attest_body(d, body) != 0) {
+		json_decref(body);
+		return CLI_EXIT_FAIL;
+	}
+	step_title(d, "register the public key (backend; user token)");
+	rc = call(d, "POST", "/v1/auth/mobile-biometrics/register", d->user_token, 0, body, NULL,
+	          ok, ARRAY_LEN(ok), &resp, NULL);
+	if (rc == 0 && resp != NULL)
+		detail_json("response:", resp);
 	json_decref(resp);
 	return rc;
 }
@@ -526,6 +561,7 @@ int cmd_demo(int argc, char **argv)
 	struct cli_opt opts[] = {
 		{"server", 1, NULL}, {"client-id", 1, NULL}, {"client-secret", 1, NULL},
 		{"type", 1, NULL}, {"platform", 1, NULL}, {"store", 1, NULL},
+		{"attest-ca", 1, NULL},
 	};
 	struct demo d;
 	bioauth_key_type type = BIOAUTH_KEY_EC;
@@ -574,6 +610,14 @@ int cmd_demo(int argc, char **argv)
 	if (v != NULL && bioauth_platform_parse(v, &platform) != BIOAUTH_OK) {
 		cli_err("--platform must be ios or android");
 		goto out;
+	}
+	d.attest_ca = cli_get(opts, ARRAY_LEN(opts), "attest-ca");
+	if (d.attest_ca != NULL) {
+		if (v != NULL && platform != BIOAUTH_PLATFORM_ANDROID) {
+			cli_err("--attest-ca makes an attested Android key (--platform android)");
+			goto out;
+		}
+		platform = BIOAUTH_PLATFORM_ANDROID;
 	}
 
 	rc = CLI_EXIT_FAIL;

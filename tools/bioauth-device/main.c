@@ -57,10 +57,14 @@ static const char usage_keygen[] =
 static const char usage_register[] =
 	"usage: bioauth-device register-payload --key-id ID [--device-id ID]\n"
 	"                             [--display-name NAME] [--passphrase-stdin] [--store DIR]\n"
+	"                             [--attest-ca D --challenge C]\n"
 	"\n"
 	"Prints the JSON body for POST /v1/auth/mobile-biometrics/register:\n"
 	"{publicKey, publicKeyId, os, encryptionType} (+ device_id, displayName when\n"
-	"given), the public key encoded as the key's platform sends it.\n";
+	"given), the public key encoded as the key's platform sends it.\n"
+	"--attest-ca D --challenge C (an Android key) adds challenge C and\n"
+	"attestation_encoded_result: the test CA's Keystore-style attestation of\n"
+	"the key over C, as keygen --attest android-key makes it.\n";
 
 static const char usage_sign[] =
 	"usage: bioauth-device sign --key-id ID --challenge C [--format der|raw]\n"
@@ -416,10 +420,13 @@ static int cmd_register_payload(int argc, char **argv)
 	struct cli_opt opts[] = {
 		{"key-id", 1, NULL}, {"device-id", 1, NULL}, {"display-name", 1, NULL},
 		{"passphrase-stdin", 0, NULL}, {"store", 1, NULL},
+		{"attest-ca", 1, NULL}, {"challenge", 1, NULL},
 	};
 	bioauth_keystore *ks = NULL;
 	bioauth_key *key = NULL;
-	const char *key_id;
+	const char *key_id, *attest_ca, *challenge;
+	char *attestation = NULL;
+	json_t *body = NULL;
 	int help, rc;
 
 	rc = cli_parse(argc, argv, opts, ARRAY_LEN(opts), &help);
@@ -434,20 +441,41 @@ static int cmd_register_payload(int argc, char **argv)
 		cli_err("register-payload needs --key-id (see --help)");
 		return CLI_EXIT_USAGE;
 	}
+	attest_ca = cli_get(opts, ARRAY_LEN(opts), "attest-ca");
+	challenge = cli_get(opts, ARRAY_LEN(opts), "challenge");
+	if ((attest_ca == NULL) != (challenge == NULL)) {
+		cli_err("--attest-ca and --challenge go together (see --help)");
+		return CLI_EXIT_USAGE;
+	}
 	rc = CLI_EXIT_FAIL;
 	if (cli_open_store(cli_get(opts, ARRAY_LEN(opts), "store"), &ks) != 0)
 		goto out;
 	if (cli_load_key(ks, key_id, cli_get(opts, ARRAY_LEN(opts), "passphrase-stdin") != NULL,
 	                 &key) != 0)
 		goto out;
-	{
-		json_t *body = cli_register_body(key, cli_get(opts, ARRAY_LEN(opts), "device-id"),
-		                                 cli_get(opts, ARRAY_LEN(opts), "display-name"));
-
-		if (body != NULL)
-			rc = cli_print_json(body);
+	if (attest_ca != NULL && bioauth_key_get_platform(key) != BIOAUTH_PLATFORM_ANDROID) {
+		cli_err("key %s: --attest-ca attests Android keys only", key_id);
+		goto out;
 	}
+	if (attest_ca != NULL &&
+	    (attestation = cli_android_attestation(key, attest_ca, challenge)) == NULL)
+		goto out;
+	body = cli_register_body(key, cli_get(opts, ARRAY_LEN(opts), "device-id"),
+	                         cli_get(opts, ARRAY_LEN(opts), "display-name"));
+	if (body == NULL)
+		goto out;
+	if (attestation != NULL &&
+	    (json_object_set_new(body, "challenge", json_string(challenge)) != 0 ||
+	     json_object_set_new(body, "attestation_encoded_result",
+	                         json_string(attestation)) != 0)) {
+		cli_err("cannot build JSON (out of memory or invalid UTF-8)");
+		goto out;
+	}
+	rc = cli_print_json(body);
+	body = NULL;   /* cli_print_json took it */
 out:
+	json_decref(body);
+	free(attestation);
 	bioauth_key_free(key);
 	bioauth_keystore_free(ks);
 	return rc;
