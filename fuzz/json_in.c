@@ -12,8 +12,9 @@
  * of that endpoint (copied from its handler: the tables are local to the
  * handlers), and the login options, key text and user fields go through the
  * same functions the handlers call next (login_parse_options,
- * pubkey_parse, users_prepare_create without a password: Argon2id would
- * make each run take tens of milliseconds).
+ * pubkey_parse, users_prepare_new without a password: Argon2id would
+ * make each run take tens of milliseconds; and the email and phone checks
+ * of domain/contact.c on the user's fields).
  *
  * Properties: a body refused by the edge gets exactly one reply, a 4xx
  * (or 500 when an allocation failed); a decoded string respects its field's
@@ -27,6 +28,7 @@
 #include "api/login.h"
 #include "common/error.h"
 #include "crypto/pubkey.h"
+#include "domain/contact.h"
 #include "domain/users.h"
 #include "edge/internal.h"
 #include "edge/json_in.h"
@@ -42,7 +44,8 @@ struct jin_register { const char *public_key, *public_key_id, *os, *encryption_t
                       *challenge, *attestation, *device_id, *display_name; };
 struct jin_one { const char *s; };
 struct jin_password { const char *username, *password; };
-struct jin_user { const char *user_id, *username, *password; };
+struct jin_user { const char *user_id, *username, *password, *email, *phone_number,
+                   *external_user_id; json_t *credentials, *name, *custom_data; };
 
 static const struct json_in_field jin_auth_fields[] = {
 	{ "user_id", JIN_STRING, true, 256, offsetof(struct jin_auth, user_id) },
@@ -78,7 +81,51 @@ static const struct json_in_field jin_user_fields[] = {
 	{ "user_id", JIN_STRING, false, USERS_ID_MAX, offsetof(struct jin_user, user_id) },
 	{ "username", JIN_STRING, false, USERS_ID_MAX, offsetof(struct jin_user, username) },
 	{ "password", JIN_STRING, false, 1024, offsetof(struct jin_user, password) },
+	{ "email", JIN_STRING, false, CONTACT_EMAIL_MAX, offsetof(struct jin_user, email) },
+	{ "phone_number", JIN_STRING, false, CONTACT_PHONE_MAX,
+	  offsetof(struct jin_user, phone_number) },
+	{ "external_user_id", JIN_STRING, false, USERS_ID_MAX,
+	  offsetof(struct jin_user, external_user_id) },
+	{ "credentials", JIN_OBJECT, false, 0, offsetof(struct jin_user, credentials) },
+	{ "name", JIN_OBJECT, false, 0, offsetof(struct jin_user, name) },
+	{ "custom_data", JIN_OBJECT, false, 0, offsetof(struct jin_user, custom_data) },
 };
+
+/*
+ * The email and phone number checks (domain/contact.c) on client text: a
+ * valid address has exactly one '@' and only visible ASCII, its key has its
+ * length and no upper-case letter and is itself valid with itself as key;
+ * a valid phone number is '+' and 2-15 digits.
+ */
+static void
+jin_contact(const char *email, const char *phone)
+{
+	char key[CONTACT_EMAIL_MAX + 1], again[CONTACT_EMAIL_MAX + 1];
+	bool ok;
+
+	if (email != NULL) {
+		ok = contact_email_valid(email);
+		FUZZ_CHECK(contact_email_key(email, key, sizeof(key)) == ok);
+		if (ok) {
+			const char *at = strchr(email, '@');
+
+			FUZZ_CHECK(at != NULL && strchr(at + 1, '@') == NULL);
+			FUZZ_CHECK(strlen(key) == strlen(email) && strlen(email) <= CONTACT_EMAIL_MAX);
+			for (size_t i = 0; key[i] != '\0'; i++)
+				FUZZ_CHECK(key[i] > 0x20 && key[i] < 0x7f && !(key[i] >= 'A' && key[i] <= 'Z'));
+			FUZZ_CHECK(contact_email_key(key, again, sizeof(again)) &&
+			           strcmp(key, again) == 0);
+		} else {
+			FUZZ_CHECK(key[0] == '\0');
+		}
+	}
+	if (phone != NULL && contact_phone_valid(phone)) {
+		size_t n = strlen(phone);
+
+		FUZZ_CHECK(phone[0] == '+' && n >= 3 && n <= CONTACT_PHONE_MAX &&
+		           strspn(phone + 1, "0123456789") == n - 1);
+	}
+}
 
 #define JIN_N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -183,12 +230,27 @@ jin_decode(struct req *r, const char *path)
 		struct jin_user in = {0};
 		struct store_write w;
 
+		struct users_new nu = {0};
+		char msg[160];
+		int rc;
+
 		if (!api_decode(r, jin_user_fields, JIN_N(jin_user_fields), &in) ||
 		    in.password != NULL)
 			return;
+		jin_contact(in.email, in.phone_number);
 		memset(&w, 0, sizeof(w));
-		if (users_prepare_create(in.user_id, in.username, NULL, &w) == BA_OK)
-			FUZZ_CHECK(w.in.user.user_id != NULL);
+		nu.user_id = in.user_id;
+		nu.username = in.username;
+		nu.email = in.email;
+		nu.phone_number = in.phone_number;
+		nu.external_user_id = in.external_user_id;
+		rc = users_prepare_new(&nu, &w, msg, sizeof(msg));
+		if (rc == BA_OK)
+			FUZZ_CHECK(w.in.user.user_id != NULL &&
+			           (in.email == NULL || contact_email_valid(w.in.user.email)) &&
+			           (in.phone_number == NULL || contact_phone_valid(w.in.user.phone_number)));
+		else
+			FUZZ_CHECK(rc == BA_ERR_INVALID_REQUEST || rc == BA_ERR_NOMEM || rc == BA_ERR_INTERNAL);
 		users_write_clear(&w);
 	}
 }

@@ -255,6 +255,11 @@ sg_json_in(void)
 	sg_put("json_in", "users", "\x00\x35", 2,
 	       "{\"user_id\":\"alice\",\"username\":\"alice@example.com\"}", 51);
 	sg_put("json_in", "users-generated-id", "\x00\x00", 2, "{\"username\":\"bob\"}", 18);
+	snprintf(body, sizeof(body), "{\"username\":\"ada\",\"email\":\"Ada.L@Example.com\","
+	         "\"phone_number\":\"+14155550100\",\"credentials\":{\"force_replace\":false},"
+	         "\"name\":{\"first_name\":\"Ada\"},\"external_user_id\":\"crm-7\","
+	         "\"custom_data\":{\"tier\":\"gold\"}}");
+	sg_put("json_in", "users-transmit", "\x00\x21", 2, body, strlen(body));
 	snprintf(body, sizeof(body), "{\"username\":\"alice@example.com\",\"password\":"
 	         "\"correct horse battery staple\",\"resource\":\"https://api.example.com\","
 	         "\"claims\":{\"id_token\":{\"username\":null,\"org_id\":null}},"

@@ -20,14 +20,15 @@
 #include "common/error.h"
 #include "crypto/pubkey.h"
 #include "crypto/rand.h"
+#include "domain/apps.h"
 #include "domain/challenges.h"
+#include "domain/users.h"
 
 #define MAX_ID 256
 #define MAX_APPROVAL_ENTRIES 10
 #define MAX_APPROVAL_KEY 64
 #define MAX_APPROVAL_VALUE 1024
-#define MIN_CLIENT_CHALLENGE 1
-#define MAX_CLIENT_CHALLENGE 1024
+#define MAX_CLIENT_CHALLENGE APPS_CLIENT_CHALLENGE_MAX
 #define MAX_SIGNATURE_B64 4096
 
 struct start_in {
@@ -104,10 +105,11 @@ start_done(struct req *r, struct store_write *w, int rc)
 
 /*
  * The user a /start names: `user_id`, or `identifier` with `identifier_type`
- * "user_id" or "username" (the form of Transmit's API). An unknown user is
- * BA_ERR_NOT_FOUND whichever way it was named. Identifier types bioauth does
- * not store yet (email, phone_number), a missing identifier and a bad
- * combination are answered here (400) and give BA_ERR_INVALID_REQUEST.
+ * "user_id", "username", "email" (compared case-insensitively) or
+ * "phone_number" (the form of Transmit's API). An unknown user - a
+ * malformed email or phone number included - is BA_ERR_NOT_FOUND whichever
+ * way it was named. A missing identifier and a bad combination are answered
+ * here (400) and give BA_ERR_INVALID_REQUEST.
  */
 static int
 find_start_user(struct req *r, const struct start_in *in, struct model_user *u)
@@ -135,11 +137,10 @@ find_start_user(struct req *r, const struct start_in *in, struct model_user *u)
 		return store->ops->user_get(store, in->identifier, u);
 	if (strcmp(type, "username") == 0)
 		return store->ops->user_get_by_username(store, in->identifier, u);
-	if (strcmp(type, "email") == 0 || strcmp(type, "phone_number") == 0) {
-		req_reply_error(r, BA_ERR_INVALID_REQUEST, "identifier_type: email and "
-		                "phone_number are not supported yet (use user_id or username)");
-		return BA_ERR_INVALID_REQUEST;
-	}
+	if (strcmp(type, "email") == 0)
+		return users_get_by_email(store, in->identifier, u);
+	if (strcmp(type, "phone_number") == 0)
+		return store->ops->user_get_by_phone(store, in->identifier, u);
 	req_reply_error(r, BA_ERR_INVALID_REQUEST,
 	                "identifier_type: must be one of user_id, username, email, phone_number");
 	return BA_ERR_INVALID_REQUEST;
@@ -267,8 +268,12 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 			*why = "unknown challenge; this app accepts only challenges from /start";
 			return BA_ERR_CHALLENGE_NOT_ALLOWED;
 		}
-		if (len < MIN_CLIENT_CHALLENGE || len > MAX_CLIENT_CHALLENGE) {
-			*why = "challenge: a client-made challenge must be 1-1024 bytes";
+		if (len < (size_t)apps_client_challenge_floor(&l->caller.app) ||
+		    len > MAX_CLIENT_CHALLENGE) {
+			*why = apps_client_challenge_floor(&l->caller.app) > 1
+			       ? "challenge: a client-made challenge is shorter than this app's "
+			         "minimum (--min-client-challenge-bytes) or longer than 1024 bytes"
+			       : "challenge: a client-made challenge must be 1-1024 bytes";
 			return BA_ERR_INVALID_REQUEST;
 		}
 		return BA_OK;

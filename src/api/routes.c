@@ -33,6 +33,8 @@ const struct route api_routes[] = {
 
 	/* users and the first factor */
 	{ "POST", "/v1/users", BODY_JSON, api_user_create },
+	{ "GET", "/v1/users/username/{username}", BODY_NONE, api_user_get_by_username },
+	{ "GET", "/v1/users/email/{email}", BODY_NONE, api_user_get_by_email },
 	{ "GET", "/v1/users/{user_id}", BODY_NONE, api_user_get },
 	{ "DELETE", "/v1/users/{user_id}", BODY_NONE, api_user_delete },
 	{ "GET", "/v1/users/{user_id}/authenticators", BODY_NONE, api_mb_list },

@@ -453,6 +453,7 @@ apply_derived(struct config *c, FILE *err)
 		fprintf(err, "--tls-cert and --tls-key go together\n");
 		return BA_ERR_CONFIG;
 	}
+	c->issuer_given = c->issuer != NULL;
 	if (c->issuer == NULL) {
 		snprintf(buf, sizeof(buf), "%s://%s%s%s:%u/oidc",
 		         c->tls_cert != NULL ? "https" : "http", v6 ? "[" : "",

@@ -20,6 +20,8 @@ struct config {
 	unsigned listen_port;
 	char *db;                 /* --db PATH-or-URL, default ./data/bioauth.db */
 	char *issuer;             /* --issuer URL, default http://HOST:PORT/oidc */
+	bool issuer_given;        /* --issuer came from a flag, the environment
+	                             or the file, not from the default */
 	char *public_url;         /* --public-url: base of the endpoint URLs that
 	                             discovery names; default: the issuer minus
 	                             "/oidc" when it ends so, else http://HOST:PORT */

@@ -1,5 +1,5 @@
 /*
- * cmd_app.c - bioauthctl app create|list|show|delete|rotate-secret.
+ * cmd_app.c - bioauthctl app create|update|list|show|delete|rotate-secret.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -116,7 +116,7 @@ app_json(const struct model_app *a, const char *secret)
 	for (i = 0; i < a->n_resources && i < MODEL_MAX_RESOURCES; i++)
 		if (json_array_append_new(res, json_string(a->resources[i])) != 0)
 			goto out;
-	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:i, s:I, s:I, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:i, s:i, s:I, s:I, s:I, s:I, s:o}",
 	    "app_id", a->app_id,
 	    "client_id", a->client_id,
 	    "client_secret", secret,   /* omitted when NULL */
@@ -124,6 +124,7 @@ app_json(const struct model_app *a, const char *secret)
 	    "resources", res,
 	    "allow_client_challenges", a->allow_client_challenges,
 	    "max_authenticators", a->max_authenticators,
+	    "min_client_challenge_bytes", apps_client_challenge_floor(a),
 	    "access_token_ttl", (json_int_t)a->access_ttl,
 	    "id_token_ttl", (json_int_t)a->id_ttl,
 	    "refresh_token_ttl", (json_int_t)a->refresh_ttl,
@@ -134,13 +135,27 @@ out:
 	return o;
 }
 
+/* --min-client-challenge-bytes: *out 1..1024, or false. */
+static bool
+parse_min_challenge(const char *v, int *out)
+{
+	char *end = NULL;
+	long n = strtol(v, &end, 10);
+
+	if (end == v || *end != '\0' || n < 1 || n > APPS_CLIENT_CHALLENGE_MAX)
+		return false;
+	*out = (int)n;
+	return true;
+}
+
 static int
 app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 {
 	const char *name = NULL;
 	const char *resources[MODEL_MAX_RESOURCES];
 	size_t n = 0;
-	const char *client_challenges = NULL, *max_auth = NULL;
+	const char *client_challenges = NULL, *max_auth = NULL, *min_challenge = NULL;
+	int min_bytes = 1;
 	struct attest_opts ao;
 	const struct ctl_opt opts[] = {
 		{ "--name", "N", "display name of the app (required)", &name,
@@ -152,6 +167,8 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		  &client_challenges, NULL, NULL, 0, NULL },
 		{ "--max-authenticators", "N", "keys per user in this app (default: "
 		  "the --max-authenticators option)", &max_auth, NULL, NULL, 0, NULL },
+		{ "--min-client-challenge-bytes", "N", "shortest client-made challenge "
+		  "accepted, 1-1024 (default 1)", &min_challenge, NULL, NULL, 0, NULL },
 		ATTEST_OPTS(ao),
 		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 	};
@@ -175,6 +192,8 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	if (max_auth != NULL && ((max = strtol(max_auth, &end, 10)) < 1 || max > 1000 ||
 	                         *end != '\0'))
 		return ctl_usage_error(c, "app create: --max-authenticators: 1-1000");
+	if (min_challenge != NULL && !parse_min_challenge(min_challenge, &min_bytes))
+		return ctl_usage_error(c, "app create: --min-client-challenge-bytes: 1-1024");
 	if ((r = apps_prepare_create(name, resources, n, &c->cfg, &w,
 	    &secret)) != BA_OK) {
 		rc = r == BA_ERR_INVALID_REQUEST ?
@@ -189,6 +208,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		w.in.app.allow_client_challenges = strcmp(client_challenges, "true") == 0;
 	if (max_auth != NULL)
 		w.in.app.max_authenticators = (int)max;
+	w.in.app.min_client_challenge_bytes = min_bytes;
 	w.in.app.attestation_policy = policy;   /* apps_write_clear frees it */
 	policy = NULL;
 	if (ctl_store(c, &s) != BA_OK) {
@@ -204,47 +224,6 @@ out:
 	free(policy);
 	secret_free(secret);
 	apps_write_clear(&w);
-	return rc;
-}
-
-static int
-app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
-{
-	const char *app_id = NULL;
-	struct attest_opts ao;
-	const struct ctl_opt opts[] = {
-		ATTEST_OPTS(ao),
-		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
-	};
-	struct store_write w;
-	struct model_app a;
-	struct store *s;
-	char *policy = NULL;
-	int rc, r;
-
-	memset(&ao, 0, sizeof(ao));
-	memset(&w, 0, sizeof(w));
-	memset(&a, 0, sizeof(a));
-	if ((rc = ctl_parse(c, cmd, argc, argv, opts, &app_id, 1)) != CTL_CONTINUE)
-		return rc;
-	if ((r = attest_opts_policy(c, "app update", &ao, &policy)) != BA_OK)
-		return r == BA_ERR_INVALID_REQUEST ? CTL_EXIT_USAGE : ctl_fail(c, r, "app update");
-	if (ctl_store(c, &s) != BA_OK) {
-		rc = CTL_EXIT_FAIL;
-		goto out;
-	}
-	w.kind = SW_APP_SET_ATTESTATION;
-	w.in.app_attestation.app_id = app_id;
-	w.in.app_attestation.policy = policy;
-	if ((r = store_write_sync(s, &w)) != BA_OK ||
-	    (r = s->ops->app_get(s, app_id, &a)) != BA_OK) {
-		rc = ctl_fail(c, r, "app %s", app_id);
-		goto out;
-	}
-	rc = ctl_print(c, app_json(&a, NULL));
-out:
-	model_app_clear(&a);
-	free(policy);
 	return rc;
 }
 
@@ -358,18 +337,96 @@ out:
 	return rc;
 }
 
+/* True when any --attestation* option was given. */
+static bool
+attest_opts_given(const struct attest_opts *o)
+{
+	return o->mode != NULL || o->level != NULL || o->env != NULL || o->user_auth ||
+	       o->biometric || o->boot || o->n_android > 0 || o->n_apple > 0;
+}
+
+/*
+ * app update APP_ID: changes the settings given - the client-challenge
+ * floor, and the attestation policy (replaced whole when any --attestation*
+ * option is given) - each in its own write; prints the app.
+ */
+static int
+app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
+{
+	const char *app_id = NULL, *min_challenge = NULL;
+	struct attest_opts ao;
+	const struct ctl_opt opts[] = {
+		{ "--min-client-challenge-bytes", "N", "shortest client-made challenge "
+		  "accepted, 1-1024", &min_challenge, NULL, NULL, 0, NULL },
+		ATTEST_OPTS(ao),
+		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
+	};
+	struct store_write w;
+	struct model_app a;
+	struct store *s;
+	char *policy = NULL;
+	int rc, r, bytes = 0;
+
+	memset(&ao, 0, sizeof(ao));
+	memset(&a, 0, sizeof(a));
+	if ((rc = ctl_parse(c, cmd, argc, argv, opts, &app_id, 1)) != CTL_CONTINUE)
+		return rc;
+	if (min_challenge == NULL && !attest_opts_given(&ao))
+		return ctl_usage_error(c, "app update: nothing to change "
+		    "(--min-client-challenge-bytes N, --attestation* ...)");
+	if (min_challenge != NULL && !parse_min_challenge(min_challenge, &bytes))
+		return ctl_usage_error(c, "app update: --min-client-challenge-bytes: 1-1024");
+	if (attest_opts_given(&ao) &&
+	    (r = attest_opts_policy(c, "app update", &ao, &policy)) != BA_OK)
+		return r == BA_ERR_INVALID_REQUEST ? CTL_EXIT_USAGE : ctl_fail(c, r, "app update");
+	if (ctl_store(c, &s) != BA_OK) {
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	if (min_challenge != NULL) {
+		if ((r = apps_prepare_set_min_challenge(app_id, bytes, &w)) != BA_OK ||
+		    (r = store_write_sync(s, &w)) != BA_OK) {
+			rc = ctl_fail(c, r, "app %s", app_id);
+			goto out;
+		}
+	}
+	if (policy != NULL) {
+		memset(&w, 0, sizeof(w));
+		w.kind = SW_APP_SET_ATTESTATION;
+		w.in.app_attestation.app_id = app_id;
+		w.in.app_attestation.policy = policy;
+		if ((r = store_write_sync(s, &w)) != BA_OK) {
+			rc = ctl_fail(c, r, "app %s", app_id);
+			goto out;
+		}
+	}
+	if ((r = s->ops->app_get(s, app_id, &a)) != BA_OK) {
+		rc = ctl_fail(c, r, "app %s: updated, but reading it back failed", app_id);
+		goto out;
+	}
+	rc = ctl_print(c, app_json(&a, NULL));
+out:
+	model_app_clear(&a);
+	free(policy);
+	return rc;
+}
+
 const struct ctl_command ctl_app_commands[] = {
 	{ "app", "create", app_create, "--name N [--resource URI]... "
 	  "[--allow-client-challenges BOOL] [--max-authenticators N] "
+	  "[--min-client-challenge-bytes N] "
 	  "[--attestation none|optional|required] [--attestation-* ...: see app update]",
 	  "Create an app; prints its client_id and client_secret (shown once)." },
-	{ "app", "update", app_update, "APP_ID [--attestation none|optional|required] "
+	{ "app", "update", app_update, "APP_ID [--min-client-challenge-bytes N] "
+	  "[--attestation none|optional|required] "
 	  "[--attestation-min-security-level tee|strongbox] [--attestation-require-user-auth] "
 	  "[--attestation-require-biometric] [--attestation-require-verified-boot] "
 	  "[--attestation-android-app PACKAGE:SHA256B64]... "
 	  "[--attestation-apple-app-id TEAMID.BUNDLE]... "
 	  "[--attestation-apple-environment production|development]",
-	  "Set the app's key attestation policy (options not given take their defaults)." },
+	  "Change an app's settings; prints the app. Any --attestation* option "
+	  "replaces the whole attestation policy (options not given take their "
+	  "defaults)." },
 	{ "app", "list", app_list, "", "List every app." },
 	{ "app", "show", app_show, "APP_ID", "Show one app." },
 	{ "app", "delete", app_delete, "APP_ID",

@@ -9,6 +9,7 @@
  */
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "crypto/rand.h"
 #include "ctl/ctl.h"
 #include "domain/keyring.h"
+#include "domain/settings.h"
 #include "domain/tokens.h"
 
 /* Stores an operator session of `user_id` in `app` into *out. */
@@ -63,6 +65,36 @@ out:
 	return r;
 }
 
+/*
+ * The issuer to sign with: the one bioauthd recorded when it last started on
+ * this database, unless --issuer (flag, environment or file) names one; a
+ * warning on stderr when that differs from the recorded one, whose server
+ * would refuse the token. Without a record, the configured issuer. BA_OK or
+ * the store's error.
+ */
+static int
+use_served_issuer(struct ctl *c, struct store *s)
+{
+	char *served = NULL;
+	int r = settings_served_issuer(s, &served);
+
+	if (r == BA_ERR_NOT_FOUND)
+		return BA_OK;
+	if (r != BA_OK)
+		return r;
+	if (!c->cfg.issuer_given) {
+		free(c->cfg.issuer);
+		c->cfg.issuer = served;
+		return BA_OK;
+	}
+	if (strcmp(served, c->cfg.issuer) != 0)
+		fprintf(stderr, "%s: warning: --issuer %s differs from the issuer bioauthd "
+		        "serves as on this database (%s): that server refuses the token\n",
+		        c->prog, c->cfg.issuer, served);
+	free(served);
+	return BA_OK;
+}
+
 static int
 user_token(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 {
@@ -91,6 +123,10 @@ user_token(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return ctl_usage_error(c, "user token: --user-id and --client-id are required");
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
+	if ((r = use_served_issuer(c, s)) != BA_OK) {
+		rc = ctl_fail(c, r, "user token: the issuer recorded by bioauthd");
+		goto out;
+	}
 	if ((r = s->ops->app_get_by_client_id(s, client_id, &app)) != BA_OK) {
 		rc = ctl_fail(c, r, "user token: app with client_id %s", client_id);
 		goto out;
@@ -144,6 +180,6 @@ out:
 
 const struct ctl_command ctl_token_commands[] = {
 	{ "user", "token", user_token, "--user-id U --client-id C [--resource URI]",
-	  "mint a user access token (creates an operator session)" },
+	  "mint a user access token (iss: the issuer bioauthd recorded)" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

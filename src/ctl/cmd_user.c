@@ -15,9 +15,12 @@
 static json_t *
 user_json(const struct model_user *u)
 {
-	return json_pack("{s:s, s:s?, s:b, s:I, s:I}",
+	return json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:b, s:I, s:I}",
 	    "user_id", u->user_id,
 	    "username", u->username,
+	    "email", u->email,
+	    "phone_number", u->phone_number,
+	    "external_user_id", u->external_user_id,
 	    "has_password", u->password_hash != NULL,
 	    "created_at", (json_int_t)u->created_at,
 	    "updated_at", (json_int_t)u->updated_at);

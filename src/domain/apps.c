@@ -109,6 +109,7 @@ apps_prepare_create(const char *name, const char *const *resources, size_t n,
 	a->refresh_ttl = 0;
 	a->allow_client_challenges = true;
 	a->max_authenticators = cfg->max_authenticators;
+	a->min_client_challenge_bytes = 1;
 	a->created_at = (int64_t)time(NULL);
 	*client_secret_out = secret;
 	secret = NULL;
@@ -137,6 +138,26 @@ apps_prepare_rotate_secret(const char *app_id, struct store_write *w,
 	if ((r = new_secret(secret_out, w->in.app_secret.secret_hash)) != BA_OK)
 		apps_write_clear(w);
 	return r;
+}
+
+int
+apps_prepare_set_min_challenge(const char *app_id, int bytes, struct store_write *w)
+{
+	if (w == NULL)
+		return BA_ERR_INTERNAL;
+	memset(w, 0, sizeof(*w));
+	if (app_id == NULL || app_id[0] == '\0' || bytes < 1 || bytes > APPS_CLIENT_CHALLENGE_MAX)
+		return BA_ERR_INVALID_REQUEST;
+	w->kind = SW_APP_SET_MIN_CHALLENGE;
+	w->in.app_min_challenge.app_id = app_id;
+	w->in.app_min_challenge.bytes = bytes;
+	return BA_OK;
+}
+
+int
+apps_client_challenge_floor(const struct model_app *app)
+{
+	return app->min_client_challenge_bytes > 0 ? app->min_client_challenge_bytes : 1;
 }
 
 int

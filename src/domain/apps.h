@@ -22,6 +22,7 @@
 #define APPS_RESOURCE_MAX 512       /* bytes per resource URI */
 #define APPS_CLIENT_ID_MAX 256      /* longer client_ids are never looked up */
 #define APPS_SECRET_MAX 512         /* longer secrets never authenticate */
+#define APPS_CLIENT_CHALLENGE_MAX 1024 /* bytes of a client-made challenge */
 
 /*
  * Prepares SW_APP_CREATE for a new app named `name` (printable UTF-8,
@@ -48,6 +49,15 @@ int apps_prepare_create(const char *name, const char *const *resources,
  * BA_ERR_NOT_FOUND for an unknown app. */
 int apps_prepare_rotate_secret(const char *app_id, struct store_write *w,
                                char **secret_out);
+
+/* Prepares SW_APP_SET_MIN_CHALLENGE: the shortest client-made challenge
+ * the app `app_id` (borrowed) accepts, 1..APPS_CLIENT_CHALLENGE_MAX bytes
+ * (else BA_ERR_INVALID_REQUEST). The store answers BA_ERR_NOT_FOUND for an
+ * unknown app. */
+int apps_prepare_set_min_challenge(const char *app_id, int bytes, struct store_write *w);
+
+/* The shortest client-made challenge `app` accepts (1 unless set). */
+int apps_client_challenge_floor(const struct model_app *app);
 
 /* Prepares SW_APP_DELETE for `app_id` (borrowed). BA_ERR_INVALID_REQUEST
  * when app_id is NULL or empty. */

@@ -8,6 +8,7 @@
 #ifndef BIOAUTH_DOMAIN_USERS_H
 #define BIOAUTH_DOMAIN_USERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/model.h"
@@ -28,6 +29,39 @@
  */
 int users_prepare_create(const char *user_id, const char *username,
                          const char *password, struct store_write *w);
+
+/* A new user as Transmit's Users API describes it; every member may be
+ * NULL (false). `name` and `custom_data` are serialised JSON objects the
+ * caller checked (at most USERS_JSON_MAX bytes). */
+struct users_new {
+	const char *user_id;
+	const char *username;
+	const char *password;
+	bool force_replace;
+	const char *email;
+	const char *phone_number;
+	const char *name;
+	const char *external_user_id;
+	const char *custom_data;
+};
+
+#define USERS_JSON_MAX 4096     /* bytes of serialised name / custom_data */
+
+/*
+ * users_prepare_create() for every field of `n`. Besides its checks, the
+ * email must pass contact_email_valid(), the phone number
+ * contact_phone_valid(), external_user_id is text of 1..256 bytes and
+ * name / custom_data at most USERS_JSON_MAX bytes. A field that fails is
+ * BA_ERR_INVALID_REQUEST with "<field>: <why>" in `msg` (`cap` bytes).
+ * The store answers BA_ERR_CONFLICT for a taken email (compared
+ * case-insensitively) or phone number too.
+ */
+int users_prepare_new(const struct users_new *n, struct store_write *w,
+                      char *msg, size_t cap);
+
+/* The user whose email is `email`, compared case-insensitively. An address
+ * that is not valid is BA_ERR_NOT_FOUND, as an unknown one. */
+int users_get_by_email(struct store *store, const char *email, struct model_user *out);
 
 /* Prepares SW_USER_DELETE for `user_id` (borrowed, must outlive the write).
  * BA_ERR_INVALID_REQUEST when it is NULL or empty. */

@@ -47,6 +47,7 @@
 #include "crypto/pubkey.h"
 #include "domain/attestation.h"
 #include "domain/keyring.h"
+#include "domain/settings.h"
 #include "domain/token_cache.h"
 #include "edge/http.h"
 #include "edge/tls.h"
@@ -348,6 +349,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ctx.attest = attest;
+	/* bioauthctl signs with this issuer unless told otherwise. A database
+	 * that refuses the write (read-only) does not stop the start: the
+	 * server then serves reads and reports itself not ready. */
+	rc = settings_record_issuer(store, cfg.issuer, (int64_t)time(NULL));
+	if (rc != BA_OK)
+		log_write(LOG_WARN, "cannot record the issuer in the database; bioauthctl "
+		          "user token needs --issuer", "error", ba_strerror(rc), NULL);
 	if (cfg.demo_app && demo_app_ensure(store, &cfg) != BA_OK)
 		goto out;
 

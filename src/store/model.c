@@ -35,6 +35,11 @@ void model_user_clear(struct model_user *u)
 	free(u->user_id);
 	free(u->username);
 	secret_free(u->password_hash);
+	free(u->email);
+	free(u->phone_number);
+	free(u->name);
+	free(u->external_user_id);
+	free(u->custom_data);
 	memset(u, 0, sizeof(*u));
 }
 

@@ -40,6 +40,8 @@ struct model_app {
 	int64_t refresh_ttl;       /* 0 = server default; also session lifetime */
 	bool allow_client_challenges;
 	int max_authenticators;    /* per user */
+	int min_client_challenge_bytes; /* floor of client-made challenges,
+	                                   1..1024 (0 reads as 1) */
 	int64_t created_at;
 	char *attestation_policy;  /* JSON, see domain/attestation.h; NULL = default */
 };
@@ -50,6 +52,15 @@ struct model_user {
 	char *password_hash;       /* Argon2id encoded string; NULL = no password */
 	int64_t created_at;
 	int64_t updated_at;
+	/* The fields of Transmit's Users API (migration 2); each may be NULL. */
+	char *email;               /* as given; unique by contact_email_key() */
+	bool email_verified;
+	char *phone_number;        /* E.164; unique */
+	bool phone_number_verified;
+	char *name;                /* serialised JSON object: first_name, ... */
+	char *external_user_id;
+	char *custom_data;         /* serialised JSON object */
+	bool password_force_replace; /* credentials.force_replace, as given */
 };
 
 struct model_authenticator {

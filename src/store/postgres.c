@@ -954,6 +954,8 @@ const struct store_ops store_postgres_ops = {
 	.app_list = pg_app_list,
 	.user_get = pg_user_get,
 	.user_get_by_username = pg_user_get_by_username,
+	.user_get_by_email_key = pg_user_get_by_email_key,
+	.user_get_by_phone = pg_user_get_by_phone,
 	.user_list = pg_user_list,
 	.authenticator_get = pg_authenticator_get,
 	.authenticator_list = pg_authenticator_list,
@@ -962,5 +964,6 @@ const struct store_ops store_postgres_ops = {
 	.refresh_get = pg_refresh_get,
 	.signing_key_list = pg_signing_key_list,
 	.token_is_revoked = pg_token_is_revoked,
+	.setting_get = pg_setting_get,
 	.audit_list = pg_audit_list,
 };

@@ -168,6 +168,8 @@ int pg_app_get_by_client_id(struct store *s, const char *client_id, struct model
 int pg_app_list(struct store *s, struct model_app **out, size_t *n);
 int pg_user_get(struct store *s, const char *user_id, struct model_user *out);
 int pg_user_get_by_username(struct store *s, const char *username, struct model_user *out);
+int pg_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out);
+int pg_user_get_by_phone(struct store *s, const char *phone, struct model_user *out);
 int pg_user_list(struct store *s, struct model_user **out, size_t *n);
 int pg_authenticator_get(struct store *s, const char *app_id, const char *key_id,
                          struct model_authenticator *out);
@@ -178,6 +180,7 @@ int pg_session_get(struct store *s, const char *session_id, struct model_session
 int pg_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
 int pg_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
 int pg_token_is_revoked(struct store *s, const char *jti, bool *revoked);
+int pg_setting_get(struct store *s, const char *name, char **value);
 int pg_audit_list(struct store *s, const struct store_audit_filter *f,
                   struct model_audit **out, size_t *n);
 

@@ -154,6 +154,24 @@ static const struct migration migrations[] = {
 	 " hash bytea NOT NULL,"
 	 " used_at bigint NOT NULL,"
 	 " PRIMARY KEY (app_id, hash));"},
+	/* Transmit's user fields; the email's lower-case key and the phone
+	 * number are unique. The per-app floor of client-made challenges.
+	 * Settings of the deployment (the issuer bioauthd last served as). */
+	{3,
+	 "ALTER TABLE users ADD COLUMN email text,"
+	 " ADD COLUMN email_key text UNIQUE,"
+	 " ADD COLUMN email_verified boolean NOT NULL DEFAULT false,"
+	 " ADD COLUMN phone_number text UNIQUE,"
+	 " ADD COLUMN phone_number_verified boolean NOT NULL DEFAULT false,"
+	 " ADD COLUMN name text,"
+	 " ADD COLUMN external_user_id text,"
+	 " ADD COLUMN custom_data text,"
+	 " ADD COLUMN password_force_replace boolean NOT NULL DEFAULT false;"
+	 "ALTER TABLE apps ADD COLUMN min_client_challenge_bytes bigint NOT NULL DEFAULT 1;"
+	 "CREATE TABLE settings ("
+	 " name text PRIMARY KEY,"
+	 " value text NOT NULL,"
+	 " updated_at bigint NOT NULL);"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -18,9 +18,12 @@
 #define APP_COLS \
 	"a.app_id, a.name, a.client_id, a.client_secret_hash, a.access_ttl, a.id_ttl," \
 	" a.refresh_ttl, a.allow_client_challenges, a.max_authenticators, a.created_at," \
-	" r.pos, r.uri, a.attestation_policy" \
+	" r.pos, r.uri, a.attestation_policy, a.min_client_challenge_bytes" \
 	" FROM apps a LEFT JOIN app_resources r ON r.app_id = a.app_id"
-#define USER_COLS "user_id, username, password_hash, created_at, updated_at"
+#define USER_COLS \
+	"user_id, username, password_hash, created_at, updated_at, email, email_verified, " \
+	"phone_number, phone_number_verified, name, external_user_id, custom_data, " \
+	"password_force_replace"
 #define AUTH_COLS \
 	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type," \
 	" device_id, display_name, challenge, attestation, created_at, last_used_at," \
@@ -32,7 +35,8 @@
 
 enum {
 	R_APP_GET, R_APP_GET_BY_CLIENT, R_APP_LIST,
-	R_USER_GET, R_USER_GET_BY_NAME, R_USER_LIST,
+	R_USER_GET, R_USER_GET_BY_NAME, R_USER_LIST, R_USER_GET_BY_EMAIL, R_USER_GET_BY_PHONE,
+	R_SETTING_GET,
 	R_AUTH_GET, R_AUTH_LIST_APP_USER, R_AUTH_LIST_USER, R_AUTH_LIST_APP, R_AUTH_LIST_ALL,
 	R_CHAL_GET, R_SESSION_GET, R_REFRESH_GET, R_SKEY_LIST, R_JTI_GET,
 	R_AUDIT_LIST, R_AUDIT_LIST_USER, R_AUDIT_LIST_APP, R_AUDIT_LIST_USER_APP,
@@ -52,6 +56,10 @@ const struct pg_stmt pg_read_stmts[] = {
 		"SELECT " USER_COLS " FROM users WHERE username = $1" },
 	[R_USER_LIST] = { "r_user_list",
 		"SELECT " USER_COLS " FROM users ORDER BY created_at, user_id" },
+	[R_USER_GET_BY_EMAIL] = { "r_user_get_by_email",
+		"SELECT " USER_COLS " FROM users WHERE email_key = $1" },
+	[R_USER_GET_BY_PHONE] = { "r_user_get_by_phone",
+		"SELECT " USER_COLS " FROM users WHERE phone_number = $1" },
 	[R_AUTH_GET] = { "r_auth_get",
 		"SELECT " AUTH_COLS " FROM authenticators WHERE app_id = $1 AND public_key_id = $2" },
 	[R_AUTH_LIST_APP_USER] = { "r_auth_list_app_user",
@@ -75,6 +83,8 @@ const struct pg_stmt pg_read_stmts[] = {
 	[R_SKEY_LIST] = { "r_skey_list",
 		"SELECT kid, alg, private_pem, created_at, retired_at FROM signing_keys"
 		" ORDER BY created_at DESC, seq DESC" },
+	[R_SETTING_GET] = { "r_setting_get",
+		"SELECT value FROM settings WHERE name = $1" },
 	[R_JTI_GET] = { "r_jti_get",
 		"SELECT true FROM revoked_tokens WHERE jti = $1" },
 	[R_AUDIT_LIST] = { "r_audit_list",
@@ -120,7 +130,8 @@ static int rows_app(const PGresult *r, int *row, struct model_app *a)
 	    (rc = pg_col_bool(r, first, 7, &a->allow_client_challenges)) != BA_OK ||
 	    (rc = pg_col_int32(r, first, 8, &a->max_authenticators)) != BA_OK ||
 	    (rc = pg_col_int(r, first, 9, &a->created_at)) != BA_OK ||
-	    (rc = pg_col_str(r, first, 12, &a->attestation_policy)) != BA_OK) 
+	    (rc = pg_col_str(r, first, 12, &a->attestation_policy)) != BA_OK ||
+	    (rc = pg_col_int32(r, first, 13, &a->min_client_challenge_bytes)) != BA_OK)
 		goto fail;
 	for (; *row < n && strcmp(PQgetvalue(r, *row, 0), id) == 0; (*row)++) {
 		if (PQgetisnull(r, *row, 11) || a->n_resources >= MODEL_MAX_RESOURCES)
@@ -145,7 +156,15 @@ static int row_user(const PGresult *r, int row, void *out)
 	    (rc = pg_col_str(r, row, 1, &u->username)) != BA_OK ||
 	    (rc = pg_col_str(r, row, 2, &u->password_hash)) != BA_OK ||
 	    (rc = pg_col_int(r, row, 3, &u->created_at)) != BA_OK ||
-	    (rc = pg_col_int(r, row, 4, &u->updated_at)) != BA_OK)
+	    (rc = pg_col_int(r, row, 4, &u->updated_at)) != BA_OK ||
+	    (rc = pg_col_str(r, row, 5, &u->email)) != BA_OK ||
+	    (rc = pg_col_bool(r, row, 6, &u->email_verified)) != BA_OK ||
+	    (rc = pg_col_str(r, row, 7, &u->phone_number)) != BA_OK ||
+	    (rc = pg_col_bool(r, row, 8, &u->phone_number_verified)) != BA_OK ||
+	    (rc = pg_col_str(r, row, 9, &u->name)) != BA_OK ||
+	    (rc = pg_col_str(r, row, 10, &u->external_user_id)) != BA_OK ||
+	    (rc = pg_col_str(r, row, 11, &u->custom_data)) != BA_OK ||
+	    (rc = pg_col_bool(r, row, 12, &u->password_force_replace)) != BA_OK)
 		model_user_clear(u);
 	return rc;
 }
@@ -443,6 +462,24 @@ int pg_user_get_by_username(struct store *s, const char *username, struct model_
 	return get_one(s, R_USER_GET_BY_NAME, &p, sizeof(*out), row_user, out);
 }
 
+/* Transmit's lookups: by the key of an email (contact_email_key()) and by
+ * phone number. */
+int pg_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out)
+{
+	struct pg_params p = { 0 };
+
+	pgp_text(&p, email_key);
+	return get_one(s, R_USER_GET_BY_EMAIL, &p, sizeof(*out), row_user, out);
+}
+
+int pg_user_get_by_phone(struct store *s, const char *phone, struct model_user *out)
+{
+	struct pg_params p = { 0 };
+
+	pgp_text(&p, phone);
+	return get_one(s, R_USER_GET_BY_PHONE, &p, sizeof(*out), row_user, out);
+}
+
 int pg_user_list(struct store *s, struct model_user **out, size_t *n)
 {
 	void *arr;
@@ -539,6 +576,23 @@ int pg_token_is_revoked(struct store *s, const char *jti, bool *revoked)
 	*revoked = PQntuples(res) > 0;
 	PQclear(res);
 	return BA_OK;
+}
+
+/* One row of `settings`: *value a heap copy, NOT_FOUND when unset. */
+int pg_setting_get(struct store *s, const char *name, char **value)
+{
+	struct pg_params p = { 0 };
+	PGresult *res;
+	int r;
+
+	*value = NULL;
+	pgp_text(&p, name);
+	r = pg_read(pg(s), &pg_read_stmts[R_SETTING_GET], &p, &res);
+	if (r != BA_OK)
+		return r;
+	r = PQntuples(res) == 0 ? BA_ERR_NOT_FOUND : pg_col_str(res, 0, 0, value);
+	PQclear(res);
+	return r;
 }
 
 /* Newest first, filtered by user and/or app and `since`; at most `limit`

@@ -937,6 +937,8 @@ const struct store_ops store_sqlite_ops = {
 	.app_list = sq_app_list,
 	.user_get = sq_user_get,
 	.user_get_by_username = sq_user_get_by_username,
+	.user_get_by_email_key = sq_user_get_by_email_key,
+	.user_get_by_phone = sq_user_get_by_phone,
 	.user_list = sq_user_list,
 	.authenticator_get = sq_authenticator_get,
 	.authenticator_list = sq_authenticator_list,
@@ -945,5 +947,6 @@ const struct store_ops store_sqlite_ops = {
 	.refresh_get = sq_refresh_get,
 	.signing_key_list = sq_signing_key_list,
 	.token_is_revoked = sq_token_is_revoked,
+	.setting_get = sq_setting_get,
 	.audit_list = sq_audit_list,
 };

@@ -38,6 +38,7 @@ enum sq_stmt {
 	/* reads */
 	SQ_APP_GET, SQ_APP_GET_BY_CLIENT, SQ_APP_LIST, SQ_APP_RESOURCES,
 	SQ_USER_GET, SQ_USER_GET_BY_NAME, SQ_USER_LIST,
+	SQ_USER_GET_BY_EMAIL, SQ_USER_GET_BY_PHONE, SQ_SETTING_GET,
 	SQ_AUTH_GET, SQ_AUTH_LIST_APP_USER, SQ_AUTH_LIST_USER, SQ_AUTH_LIST_APP,
 	SQ_AUTH_LIST_ALL,
 	SQ_CHAL_GET, SQ_SESSION_GET, SQ_REFRESH_GET, SQ_SKEY_LIST, SQ_JTI_GET,
@@ -160,6 +161,8 @@ int sq_app_list(struct store *s, struct model_app **out, size_t *n);
 int sq_user_get(struct store *s, const char *user_id, struct model_user *out);
 int sq_user_get_by_username(struct store *s, const char *username, struct model_user *out);
 int sq_user_list(struct store *s, struct model_user **out, size_t *n);
+int sq_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out);
+int sq_user_get_by_phone(struct store *s, const char *phone, struct model_user *out);
 int sq_authenticator_get(struct store *s, const char *app_id, const char *key_id,
                          struct model_authenticator *out);
 int sq_authenticator_list(struct store *s, const char *app_id, const char *user_id,
@@ -169,6 +172,7 @@ int sq_session_get(struct store *s, const char *session_id, struct model_session
 int sq_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
 int sq_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
 int sq_token_is_revoked(struct store *s, const char *jti, bool *revoked);
+int sq_setting_get(struct store *s, const char *name, char **value);
 int sq_audit_list(struct store *s, const struct store_audit_filter *f,
                   struct model_audit **out, size_t *n);
 

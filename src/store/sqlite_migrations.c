@@ -147,6 +147,26 @@ static const struct migration migrations[] = {
 	 " hash BLOB NOT NULL,"
 	 " used_at INTEGER NOT NULL,"
 	 " PRIMARY KEY (app_id, hash));"},
+	/* Transmit's user fields; the email's lower-case key and the phone
+	 * number are unique. The per-app floor of client-made challenges.
+	 * Settings of the deployment (the issuer bioauthd last served as). */
+	{3,
+	 "ALTER TABLE users ADD COLUMN email TEXT;"
+	 "ALTER TABLE users ADD COLUMN email_key TEXT;"
+	 "ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE users ADD COLUMN phone_number TEXT;"
+	 "ALTER TABLE users ADD COLUMN phone_number_verified INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE users ADD COLUMN name TEXT;"
+	 "ALTER TABLE users ADD COLUMN external_user_id TEXT;"
+	 "ALTER TABLE users ADD COLUMN custom_data TEXT;"
+	 "ALTER TABLE users ADD COLUMN password_force_replace INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE UNIQUE INDEX users_email_key ON users(email_key);"
+	 "CREATE UNIQUE INDEX users_phone_number ON users(phone_number);"
+	 "ALTER TABLE apps ADD COLUMN min_client_challenge_bytes INTEGER NOT NULL DEFAULT 1;"
+	 "CREATE TABLE settings ("
+	 " name TEXT PRIMARY KEY NOT NULL,"
+	 " value TEXT NOT NULL,"
+	 " updated_at INTEGER NOT NULL);"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

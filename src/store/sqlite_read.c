@@ -18,8 +18,11 @@
 #define APP_COLS \
 	"app_id, name, client_id, client_secret_hash, access_ttl, id_ttl, " \
 	"refresh_ttl, allow_client_challenges, max_authenticators, created_at, " \
-	"attestation_policy"
-#define USER_COLS "user_id, username, password_hash, created_at, updated_at"
+	"attestation_policy, min_client_challenge_bytes"
+#define USER_COLS \
+	"user_id, username, password_hash, created_at, updated_at, email, email_verified, " \
+	"phone_number, phone_number_verified, name, external_user_id, custom_data, " \
+	"password_force_replace"
 #define AUTH_COLS \
 	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type, " \
 	"device_id, display_name, challenge, attestation, created_at, last_used_at, " \
@@ -113,6 +116,7 @@ static int row_app(sqlite3_stmt *st, void *elem)
 	/* key attestation */
 	if (!sq_col_str(st, 10, &a->attestation_policy))
 		return BA_ERR_NOMEM;
+	a->min_client_challenge_bytes = sqlite3_column_int(st, 11);
 	return BA_OK;
 }
 
@@ -121,10 +125,15 @@ static int row_user(sqlite3_stmt *st, void *elem)
 	struct model_user *u = elem;
 
 	if (!sq_col_str(st, 0, &u->user_id) || !sq_col_str(st, 1, &u->username) ||
-	    !sq_col_str(st, 2, &u->password_hash))
+	    !sq_col_str(st, 2, &u->password_hash) || !sq_col_str(st, 5, &u->email) ||
+	    !sq_col_str(st, 7, &u->phone_number) || !sq_col_str(st, 9, &u->name) ||
+	    !sq_col_str(st, 10, &u->external_user_id) || !sq_col_str(st, 11, &u->custom_data))
 		return BA_ERR_NOMEM;
 	u->created_at = sqlite3_column_int64(st, 3);
 	u->updated_at = sqlite3_column_int64(st, 4);
+	u->email_verified = sqlite3_column_int(st, 6) != 0;
+	u->phone_number_verified = sqlite3_column_int(st, 8) != 0;
+	u->password_force_replace = sqlite3_column_int(st, 12) != 0;
 	return BA_OK;
 }
 
@@ -362,6 +371,23 @@ int sq_user_get_by_username(struct store *s, const char *username, struct model_
 	               username, NULL, row_user, clear_user, out);
 }
 
+/* Transmit's lookups: by the key of an email (contact_email_key()) and by
+ * phone number. */
+int sq_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out)
+{
+	memset(out, 0, sizeof(*out));
+	return get_one(s, SQ_USER_GET_BY_EMAIL, "SELECT " USER_COLS " FROM users WHERE email_key = ?1",
+	               email_key, NULL, row_user, clear_user, out);
+}
+
+int sq_user_get_by_phone(struct store *s, const char *phone, struct model_user *out)
+{
+	memset(out, 0, sizeof(*out));
+	return get_one(s, SQ_USER_GET_BY_PHONE,
+	               "SELECT " USER_COLS " FROM users WHERE phone_number = ?1",
+	               phone, NULL, row_user, clear_user, out);
+}
+
 int sq_authenticator_get(struct store *s, const char *app_id, const char *key_id,
                          struct model_authenticator *out)
 {
@@ -466,6 +492,29 @@ int sq_token_is_revoked(struct store *st, const char *jti, bool *revoked)
 	*revoked = r == BA_OK;
 	if (r == BA_ERR_NOT_FOUND)
 		r = BA_OK;
+out:
+	sq_reader_put(s, c);
+	return r;
+}
+
+/* One row of `settings`: *value a heap copy, NOT_FOUND when unset. */
+int sq_setting_get(struct store *st, const char *name, char **value)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_conn *c = sq_reader_get(s);
+	sqlite3_stmt *q = sq_prepare(c, SQ_SETTING_GET, "SELECT value FROM settings WHERE name = ?1");
+	int r;
+
+	*value = NULL;
+	if (q == NULL) {
+		r = sq_conn_err(c);
+		goto out;
+	}
+	sq_bind_text(q, 1, name);
+	r = step_one(q);
+	if (r == BA_OK && !sq_col_str(q, 0, value))
+		r = BA_ERR_NOMEM;
+	sqlite3_reset(q);
 out:
 	sq_reader_put(s, c);
 	return r;

@@ -23,11 +23,13 @@ const struct st_text st_table[ST__COUNT] = {
 	 * keeps the transaction usable); the write logic takes either. */
 	S(ST_APP_INSERT,
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
-	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
+	  " min_client_challenge_bytes)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
-	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
-	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING"),
+	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
+	  " min_client_challenge_bytes)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"),
 	S(ST_APP_RES_INSERT,
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES (?1, ?2, ?3)",
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES ($1, $2, $3)"),
@@ -35,12 +37,26 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_APP_SET_SECRET,
 	  "UPDATE apps SET client_secret_hash = ?2 WHERE app_id = ?1",
 	  "UPDATE apps SET client_secret_hash = $2 WHERE app_id = $1"),
+	S(ST_APP_SET_MIN_CHALLENGE,
+	  "UPDATE apps SET min_client_challenge_bytes = ?2 WHERE app_id = ?1",
+	  "UPDATE apps SET min_client_challenge_bytes = $2 WHERE app_id = $1"),
+	S(ST_SETTING_SET,
+	  "INSERT INTO settings (name, value, updated_at) VALUES (?1, ?2, ?3)"
+	  " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+	  " updated_at = excluded.updated_at",
+	  "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)"
+	  " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+	  " updated_at = excluded.updated_at"),
 
 	S(ST_USER_INSERT,
-	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at)"
-	  " VALUES (?1, ?2, ?3, ?4, ?5)",
-	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at)"
-	  " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at,"
+	  " email, email_key, phone_number, name, external_user_id, custom_data,"
+	  " password_force_replace)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at,"
+	  " email, email_key, phone_number, name, external_user_id, custom_data,"
+	  " password_force_replace)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"),
 	S(ST_USER_DELETE, "DELETE FROM users WHERE user_id = ?1",
 	  "DELETE FROM users WHERE user_id = $1"),
 	S(ST_USER_DEL_AUTHS, "DELETE FROM authenticators WHERE user_id = ?1",

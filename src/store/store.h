@@ -57,7 +57,8 @@ enum store_write_kind {
 	SW_APP_CREATE = 1,       /* app: insert; CONFLICT if app_id/client_id exist */
 	SW_APP_DELETE,           /* app_id: delete app and everything of it; NOT_FOUND */
 	SW_APP_SET_SECRET,       /* app_id, secret_hash; NOT_FOUND */
-	SW_USER_CREATE,          /* user: CONFLICT if user_id or username exist */
+	SW_USER_CREATE,          /* user: CONFLICT if user_id, username, email
+	                            (case-insensitively) or phone_number exist */
 	SW_USER_DELETE,          /* user_id: also its authenticators and sessions; NOT_FOUND */
 	SW_AUTHENTICATOR_CREATE, /* CONFLICT if (app, publicKeyId) exists;
 	                            MAX_AUTHENTICATORS if the user already has
@@ -96,7 +97,14 @@ enum store_write_kind {
 	                            NOT_FOUND when no such kid */
 	SW_APP_SET_ATTESTATION,  /* app_attestation: replace the app's policy
 	                            (NULL = default); NOT_FOUND */
+	SW_APP_SET_MIN_CHALLENGE, /* (app_id, bytes 1..1024): the app's floor of
+	                            client-made challenges; NOT_FOUND */
+	SW_SETTING_SET,          /* (name, value, now): insert or replace one
+	                            setting of the deployment (STORE_SETTING_*) */
 };
+
+/* Names of the settings rows. */
+#define STORE_SETTING_ISSUER "issuer"   /* the --issuer bioauthd last started with */
 
 /*
  * SW_LOGIN applies, atomically, every part that is set:
@@ -172,6 +180,8 @@ struct store_write {
 		struct { const char *kid; struct model_signing_key next; } signing_key_revoke;
 		struct { const char *jti; int64_t expires_at; } token_revoke;
 		struct { int64_t before; } purge;
+		struct { const char *app_id; int bytes; } app_min_challenge;
+		struct { const char *name, *value; int64_t now; } setting;
 	} in;
 	/* Optional: inserted in the same transaction as the write (for SW_AUDIT,
 	 * the write itself). For SW_AUTH_FAILURE the store adds a "lock" event
@@ -216,6 +226,10 @@ struct store_ops {
 	int (*user_get)(struct store *s, const char *user_id, struct model_user *out);
 	int (*user_get_by_username)(struct store *s, const char *username, struct model_user *out);
 	int (*user_list)(struct store *s, struct model_user **out, size_t *n);
+	/* By the key of an email address (contact_email_key(), domain/contact.h)
+	 * and by phone number (E.164). */
+	int (*user_get_by_email_key)(struct store *s, const char *email_key, struct model_user *out);
+	int (*user_get_by_phone)(struct store *s, const char *phone, struct model_user *out);
 	int (*authenticator_get)(struct store *s, const char *app_id, const char *key_id,
 	                         struct model_authenticator *out);
 	/* app_id NULL = every app. Ordered by created_at. */
@@ -228,6 +242,8 @@ struct store_ops {
 	int (*signing_key_list)(struct store *s, struct model_signing_key **out, size_t *n);
 	/* BA_OK + *revoked. */
 	int (*token_is_revoked)(struct store *s, const char *jti, bool *revoked);
+	/* One setting (STORE_SETTING_*): *value is a heap string (free it). */
+	int (*setting_get)(struct store *s, const char *name, char **value);
 	/* Newest first. */
 	int (*audit_list)(struct store *s, const struct store_audit_filter *f,
 	                  struct model_audit **out, size_t *n);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "domain/contact.h"
 #include "store/lockout.h"
 
 int64_t wr_or_now(int64_t t)
@@ -123,6 +124,7 @@ static int app_create(struct store_tx *tx, const struct model_app *a)
 	tx_bool(&b, a->allow_client_challenges);
 	tx_int(&b, a->max_authenticators);
 	tx_int(&b, wr_or_now(a->created_at));
+	tx_int(&b, a->min_client_challenge_bytes > 0 ? a->min_client_challenge_bytes : 1);
 	r = wr_insert(tx, ST_APP_INSERT, &b, BA_ERR_CONFLICT);   /* app_id or client_id taken */
 	for (size_t i = 0; r == BA_OK && i < a->n_resources; i++) {
 		struct tx_binds q = { 0 };
@@ -158,18 +160,56 @@ static int app_set_secret(struct store_tx *tx, const char *app_id, const uint8_t
 	return wr_changed(tx, ST_APP_SET_SECRET, &b);
 }
 
-static int user_create(struct store_tx *tx, const struct model_user *u)
+/* SW_APP_SET_MIN_CHALLENGE: 1..1024 bytes, NOT_FOUND for an unknown app. */
+static int app_set_min_challenge(struct store_tx *tx, const struct store_write *w)
+{
+	struct tx_binds b = { 0 };
+	int bytes = w->in.app_min_challenge.bytes;
+
+	if (w->in.app_min_challenge.app_id == NULL || bytes < 1 || bytes > 1024)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, w->in.app_min_challenge.app_id);
+	tx_int(&b, bytes);
+	return wr_changed(tx, ST_APP_SET_MIN_CHALLENGE, &b);
+}
+
+/* SW_SETTING_SET: inserts or replaces one setting. */
+static int setting_set(struct store_tx *tx, const struct store_write *w)
 {
 	struct tx_binds b = { 0 };
 
-	if (u->user_id == NULL)
+	if (w->in.setting.name == NULL || w->in.setting.value == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, w->in.setting.name);
+	tx_text(&b, w->in.setting.value);
+	tx_int(&b, wr_or_now(w->in.setting.now));
+	return wr_run(tx, ST_SETTING_SET, &b);
+}
+
+/* Inserts a user; CONFLICT when its user_id, username, email (compared by
+ * its key, contact_email_key()) or phone number is taken. An email the
+ * domain did not validate is INVALID_REQUEST. */
+static int user_create(struct store_tx *tx, const struct model_user *u)
+{
+	struct tx_binds b = { 0 };
+	char key[CONTACT_EMAIL_MAX + 1];
+
+	if (u->user_id == NULL ||
+	    (u->email != NULL && !contact_email_key(u->email, key, sizeof(key))))
 		return BA_ERR_INVALID_REQUEST;
 	tx_text(&b, u->user_id);
 	tx_text(&b, u->username);
 	tx_text(&b, u->password_hash);
 	tx_int(&b, wr_or_now(u->created_at));
 	tx_int(&b, u->updated_at != 0 ? u->updated_at : wr_or_now(u->created_at));
-	return wr_insert(tx, ST_USER_INSERT, &b, BA_ERR_CONFLICT);   /* user_id or username taken */
+	tx_text(&b, u->email);
+	tx_text(&b, u->email != NULL ? key : NULL);
+	tx_text(&b, u->phone_number);
+	tx_text(&b, u->name);
+	tx_text(&b, u->external_user_id);
+	tx_text(&b, u->custom_data);
+	tx_bool(&b, u->password_force_replace);
+	return wr_insert(tx, ST_USER_INSERT, &b, BA_ERR_CONFLICT);
 }
 
 /* Deletes the user and its authenticators, sessions (and so their refresh
@@ -565,6 +605,8 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 		break;
 	case SW_AUDIT: r = w->audit != NULL ? BA_OK : BA_ERR_INVALID_REQUEST; break;
 	case SW_PURGE: r = purge(tx, w->in.purge.before); break;
+	case SW_APP_SET_MIN_CHALLENGE: r = app_set_min_challenge(tx, w); break;
+	case SW_SETTING_SET: r = setting_set(tx, w); break;
 	default: r = BA_ERR_INVALID_REQUEST; break;
 	}
 	/* AUTH_FAILURE inserts its event itself, before its "lock" event */

@@ -224,10 +224,11 @@ def user_token_ctl(db: Any, user_id: str, client_id: str,
                    issuer: Optional[str] = None) -> dict:
     """``bioauthctl user token``: {access_token, token_type, expires_in}.
 
-    bioauthctl signs with the issuer of *its* configuration, which a server
-    started with only --listen does not share; so the issuer is passed with
-    ``--issuer``: `issuer` if given, else (when `db` is a server object with a
-    url) the issuer the server's discovery document names."""
+    bioauthctl signs with the issuer bioauthd recorded in the database at
+    start; the issuer is still passed with ``--issuer`` (`issuer` if given,
+    else, when `db` is a server object with a url, the issuer the server's
+    discovery document names) so that a server's restart with another
+    issuer on a shared database cannot change what a test gets."""
     opts = []
     if issuer is None and not isinstance(db, (str, os.PathLike)):
         issuer = discovery(db)["issuer"]
@@ -471,8 +472,8 @@ def create_user(base: Any, ctoken: str, username: Optional[str] = None,
                 password: Optional[str] = None, user_id: Optional[str] = None,
                 expect: Optional[int] = 201) -> Any:
     """POST /v1/users with a client token.  With expect (default 201) asserts
-    the status and returns the JSON body; with expect=None returns the raw
-    response."""
+    the status and returns the user (the body's "result"); with expect=None
+    returns the raw response."""
     body = {}
     if username is not None:
         body["username"] = username
@@ -484,7 +485,7 @@ def create_user(base: Any, ctoken: str, username: Optional[str] = None,
     if expect is None:
         return r
     assert r.status_code == expect, f"POST /v1/users: {r.status_code} {r.text!r}"
-    return r.json()
+    return r.json()["result"]
 
 
 def get_user(base: Any, ctoken: Optional[str], user_id: str) -> requests.Response:

@@ -174,6 +174,8 @@ def test_user_lifecycle(db):
 
     bare = ok(db, "user", "create")
     assert bare["user_id"].startswith("usr_") and bare["username"] is None
+    assert bare["email"] is None and bare["phone_number"] is None
+    assert bare["external_user_id"] is None
     assert bare["has_password"] is False
 
     given = ok(db, "user", "create", "--user-id", "ext-42", "--username",
@@ -351,3 +353,49 @@ def test_ctl_while_server_writes(server):
             f.result()
     assert ok(server.db, "db", "migrate")["version"] >= 1
     assert h.client_token_response(server, app).status_code == 200
+
+
+def test_user_token_uses_the_served_issuer(bioauthd):
+    """bioauthd records its --issuer in the database when it starts;
+    `bioauthctl user token` signs with it unless --issuer is given, and
+    warns on stderr when a given one differs (that server refuses it)."""
+    issuer = "https://id.example.test/tenants/" + h.unique_name("t")
+    srv = bioauthd(issuer=issuer)
+    app = h.create_app(srv)
+    user = ok(srv.db, "user", "create")
+
+    def accepted(token):
+        r = h.get_user(srv, token, user["user_id"])   # a client-token route
+        assert r.status_code in (401, 403), r.text
+        return r.status_code == 403                   # valid, but a user token
+
+    proc = run(srv.db, "user", "token", "--user-id", user["user_id"],
+               "--client-id", app["client_id"])
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    token = json.loads(proc.stdout)["access_token"]
+    assert h.decode_unverified(token)[1]["iss"] == issuer
+    assert accepted(token)
+
+    same = run(srv.db, "user", "token", "--user-id", user["user_id"],
+               "--client-id", app["client_id"], opts=("--issuer", issuer + "/"))
+    assert same.returncode == 0 and same.stderr == "", same.stderr
+    assert accepted(json.loads(same.stdout)["access_token"])
+
+    other = run(srv.db, "user", "token", "--user-id", user["user_id"],
+                "--client-id", app["client_id"], opts=("--issuer", "https://other.example"))
+    assert other.returncode == 0, other.stderr
+    assert "warning" in other.stderr and issuer in other.stderr, other.stderr
+    token = json.loads(other.stdout)["access_token"]
+    assert h.decode_unverified(token)[1]["iss"] == "https://other.example"
+    assert not accepted(token)
+
+
+def test_user_token_without_a_recorded_issuer(db):
+    """A database no bioauthd has served: the configured issuer, silently."""
+    app = ok(db, "app", "create", "--name", "a")
+    user = ok(db, "user", "create")
+    proc = run(db, "user", "token", "--user-id", user["user_id"], "--client-id",
+               app["client_id"], opts=("--issuer", "https://cfg.example"))
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert h.decode_unverified(json.loads(proc.stdout)["access_token"])[1]["iss"] == \
+        "https://cfg.example"

@@ -518,7 +518,7 @@ def test_concurrent_writes_all_answered(bioauthd):
     results = _create_users(srv, token, 200)
     assert all(isinstance(r, requests.Response) and r.status_code == 201
                for r in results), [getattr(r, "text", r) for r in results[:3]]
-    ids = {r.json()["user_id"] for r in results}
+    ids = {r.json()["result"]["user_id"] for r in results}
     assert len(ids) == 200
     for uid in list(ids)[:20]:
         assert h.get_user(srv, token, uid).status_code == 200
@@ -547,7 +547,7 @@ def test_shutdown_during_writes_keeps_acknowledged_ones(bioauthd):
             except requests.RequestException:
                 return
             if r.status_code == 201:
-                done.append(r.json()["user_id"])
+                done.append(r.json()["result"]["user_id"])
             else:
                 assert r.status_code == 201, r.text
 

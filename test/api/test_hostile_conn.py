@@ -288,7 +288,7 @@ def test_client_gone_while_its_write_is_pending(server, env, neighbour):
         r = h.get_user(server, env["ctoken"], uid)
         assert r.status_code in (200, 404), r.text
         if r.status_code == 200:
-            assert r.json()["user_id"] == uid
+            assert r.json()["result"]["user_id"] == uid
             assert h.delete_user(server, env["ctoken"], uid).status_code == 204
     hu.assert_alive(server)
 
@@ -297,7 +297,7 @@ def test_half_closed_client_gets_its_answer(server, env, neighbour):
     ex = hu.exchange(server, hu.request_bytes(
         "GET", "/v1/users/" + env["user"]["user_id"],
         {"Authorization": "Bearer " + env["ctoken"]}), shut=True, wait_close=True)
-    assert ex.first.status == 200 and ex.first.json()["user_id"] == env["user"]["user_id"], ex
+    assert ex.first.status == 200 and ex.first.json()["result"]["user_id"] == env["user"]["user_id"], ex
 
 
 @need_second_ip

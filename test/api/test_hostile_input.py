@@ -524,7 +524,7 @@ def test_user_id_and_username_round_trip(env):
     for uid, u in made.items():
         r = h.get_user(env.server, env.ctoken, uid)
         assert r.status_code == 200, (uid, r.text)
-        assert r.json()["user_id"] == uid and r.json()["username"] == u["username"], r.text
+        assert r.json()["result"]["user_id"] == uid and r.json()["result"]["username"] == u["username"], r.text
     # wildcards and quotes match nothing else
     plain = h.create_user(env.server, env.ctoken, user_id=p + "abc")["user_id"]
     for probe in ("ab_", "a%", "%c", "_bc", "ABC", "abc ", "' OR 1=1", "abc' --",
@@ -750,7 +750,7 @@ def test_raw_non_ascii_bytes_in_path(env):
     uid = "ünï-" + h.unique_name("u")
     h.create_user(env.server, env.ctoken, user_id=uid)
     resp = hu.exchange(env.server, hu.request_bytes("GET", b"/v1/users/" + uid.encode(), tok)).first
-    assert resp.status == 200 and resp.json()["user_id"] == uid, resp
+    assert resp.status == 200 and resp.json()["result"]["user_id"] == uid, resp
 
 
 def test_encoded_literal_segments_and_query_are_harmless(env):
@@ -758,10 +758,10 @@ def test_encoded_literal_segments_and_query_are_harmless(env):
     uid = env.alice.user_id
     resp = hu.exchange(env.server, hu.request_bytes("GET", "/v1/%75sers/" + quote(uid, safe=""),
                                                     tok)).first
-    assert resp.status == 200 and resp.json()["user_id"] == uid, resp
+    assert resp.status == 200 and resp.json()["result"]["user_id"] == uid, resp
     resp = hu.exchange(env.server, hu.request_bytes(
         "GET", "/v1/users/" + uid + "?user_id=other&x=%zz&%00", tok)).first
-    assert resp.status == 200 and resp.json()["user_id"] == uid, resp
+    assert resp.status == 200 and resp.json()["result"]["user_id"] == uid, resp
     resp = hu.exchange(env.server, hu.request_bytes("GET", "/v1/users/" + uid + "#frag", tok)).first
     assert resp.status == 200, resp
 
@@ -782,7 +782,7 @@ def test_query_strings_on_post_routes_are_ignored(env):
     uid = h.unique_name("q")
     r = requests.post(h.url(env.server, "/v1/users?user_id=" + uid), json={},
                       headers=h.bearer(env.ctoken), timeout=h.HTTP_TIMEOUT)
-    assert r.status_code == 201 and r.json()["user_id"] != uid, r.text
+    assert r.status_code == 201 and r.json()["result"]["user_id"] != uid, r.text
     h.assert_error(h.get_user(env.server, env.ctoken, uid), 404, "not_found")
 
 
@@ -830,7 +830,7 @@ def test_pipelined_requests_answered_in_order(env):
     ex = hu.exchange(env.server, raw, expect=5, wait_close=True)
     assert [r.status for r in ex.responses] == [200, 404, 200, 200, 200], ex
     assert "challenge" in ex.responses[2].json()
-    assert ex.responses[3].json()["user_id"] == env.alice.user_id
+    assert ex.responses[3].json()["result"]["user_id"] == env.alice.user_id
     assert ex.closed
 
 

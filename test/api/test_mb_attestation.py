@@ -249,8 +249,10 @@ def test_app_update_sets_the_policy(server):
     assert r.status_code == 200 and r.json()["attestation"] == {"status": "unattested"}, r.text
     p = h.ctl(server, "app", "update", app["app_id"], "--attestation", "sometimes", check=False)
     assert p.returncode == 2 and len(p.stderr.splitlines()) == 1, p.stderr
-    p = h.ctl(server, "app", "update", "app_nope", check=False)
-    assert p.returncode == 1, p.stderr
+    p = h.ctl(server, "app", "update", "app_nope", "--attestation", "none", check=False)
+    assert p.returncode == 1 and "not_found" in p.stderr, p.stderr
+    p = h.ctl(server, "app", "update", app["app_id"], check=False)
+    assert p.returncode == 2 and "nothing to change" in p.stderr, p.stderr
 
 
 def test_reason_catalogue_is_documented():

@@ -260,3 +260,44 @@ def test_app_refusing_client_challenges(server):
     ch = client_challenge(32)
     assert_err(mb.authenticate(auth_body(p, dev, ch)), 403, "challenge_not_allowed")
     assert_tokens(mb, login(mb, p, dev), p)
+
+
+def test_app_minimum_client_challenge_length(server):
+    """`bioauthctl app create|update --min-client-challenge-bytes N`: a
+    client-made challenge shorter than N bytes is 400 invalid_request for
+    that app (and is not consumed: once the floor is lowered it is accepted);
+    /start challenges and other apps are unaffected."""
+    app = h.ctl(server, "app", "create", "--name", h.unique_name("floor"),
+                "--resource", "https://api.example.test", "--min-client-challenge-bytes", "16")
+    assert app["min_client_challenge_bytes"] == 16, app
+    mb16 = MBClient(server, app)
+    p = Person(mb16)
+    dev = Device("ios", "ec")
+    enroll(mb16, p, dev)
+    short, exact = client_challenge(15), client_challenge(16)
+    r = mb16.authenticate(auth_body(p, dev, short))
+    assert_err(r, 400, "invalid_request")
+    assert "minimum" in r.json()["message"]
+    assert_tokens(mb16, mb16.authenticate(auth_body(p, dev, exact)), p)
+    assert_tokens(mb16, login(mb16, p, dev), p)          # /start: 43 bytes, any floor
+
+    shown = h.ctl(server, "app", "update", app["app_id"], "--min-client-challenge-bytes", "1")
+    assert shown["min_client_challenge_bytes"] == 1 and shown["app_id"] == app["app_id"]
+    assert_tokens(mb16, mb16.authenticate(auth_body(p, dev, short)), p)
+    h.ctl(server, "app", "update", app["app_id"], "--min-client-challenge-bytes", "1024")
+    assert_err(mb16.authenticate(auth_body(p, dev, client_challenge(1023))), 400,
+               "invalid_request")
+    assert_tokens(mb16, mb16.authenticate(auth_body(p, dev, client_challenge(1024))), p)
+
+    assert h.ctl(server, "app", "show", h.create_app(server)["app_id"])[
+        "min_client_challenge_bytes"] == 1                # the default
+    for bad in ("0", "1025", "x", ""):
+        proc = h.ctl(server, "app", "update", app["app_id"], "--min-client-challenge-bytes",
+                     bad, check=False)
+        assert proc.returncode == 2, (bad, proc.stderr)
+        proc = h.ctl(server, "app", "create", "--name", "x", "--min-client-challenge-bytes",
+                     bad, check=False)
+        assert proc.returncode == 2, (bad, proc.stderr)
+    proc = h.ctl(server, "app", "update", "app_nope", "--min-client-challenge-bytes", "8",
+                 check=False)
+    assert proc.returncode != 0 and "not_found" in proc.stderr, proc.stderr

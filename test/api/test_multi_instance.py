@@ -481,7 +481,7 @@ def test_sigkill_of_one_instance_loses_nothing_acknowledged(bioauthd):
                     r = sess.post(client.base + "/v1/users", headers=h.bearer(client.ctoken),
                                   json={"username": h.unique_name("k")}, timeout=10)
                     if r.status_code == 201:
-                        acked[name]["users"].append(r.json()["user_id"])
+                        acked[name]["users"].append(r.json()["result"]["user_id"])
                 else:
                     k = n % len(people)
                     r = sess.post(client.base + mb.MB + "/start", headers=h.bearer(client.ctoken),

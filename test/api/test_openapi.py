@@ -10,6 +10,7 @@ methods at column 4), so these checks do not need PyYAML; the whole-document
 checks use PyYAML (python3-yaml) when it is installed.
 """
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -363,8 +364,26 @@ def test_responses_match_documented_schemas(server):
     r = h.create_user(server, mb.ctoken, username=h.unique_name("oa"),
                       password=h.DEFAULT_PASSWORD, expect=None)
     check_response(doc, "POST", "/v1/users", r)
-    user = r.json()
+    user = r.json()["result"]
     check_response(doc, "GET", "/v1/users/{user_id}", h.get_user(server, mb.ctoken, user["user_id"]))
+    full = requests.post(h.url(server, "/v1/users"), headers=h.bearer(mb.ctoken),
+                         timeout=h.HTTP_TIMEOUT, json={
+                             "username": h.unique_name("oafull"),
+                             "email": h.unique_name("oa") + "@example.test",
+                             "phone_number": "+1555%07d" % (time.time_ns() // 1000 % 10**7),
+                             "name": {"first_name": "Ada"}, "external_user_id": "x",
+                             "custom_data": {"a": [1]}})
+    check_response(doc, "POST", "/v1/users", full)
+    check_response(doc, "POST", "/v1/users", requests.post(
+        h.url(server, "/v1/users"), headers=h.bearer(mb.ctoken), timeout=h.HTTP_TIMEOUT,
+        json={"email": full.json()["result"]["email"]["value"]}))                # 409
+    for path in ("/v1/users/username/" + full.json()["result"]["username"],
+                 "/v1/users/email/" + full.json()["result"]["email"]["value"],
+                 "/v1/users/email/nobody%40example.test"):
+        check_response(doc, "GET", "/v1/users/username/{username}" if "username" in path
+                       else "/v1/users/email/{email}",
+                       requests.get(h.url(server, path), headers=h.bearer(mb.ctoken),
+                                    timeout=h.HTTP_TIMEOUT))
     check_response(doc, "GET", "/v1/users/{user_id}", h.get_user(server, mb.ctoken, "nobody-here"))
     r = h.password_login_response(server, mb.ctoken, user["username"], h.DEFAULT_PASSWORD)
     check_response(doc, "POST", "/v1/auth/password/authenticate", r)

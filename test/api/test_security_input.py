@@ -101,7 +101,7 @@ def test_user_id_with_other_characters_is_addressable(env):
         path = "/v1/users/" + urllib.parse.quote(uid, safe="")
         r = requests.get(h.url(env.server, path), headers=h.bearer(env.ctoken),
                          timeout=h.HTTP_TIMEOUT)
-        assert r.status_code == 200 and r.json()["user_id"] == uid, (odd, r.text)
+        assert r.status_code == 200 and r.json()["result"]["user_id"] == uid, (odd, r.text)
         r = requests.delete(h.url(env.server, path), headers=h.bearer(env.ctoken),
                             timeout=h.HTTP_TIMEOUT)
         assert r.status_code == 204, (odd, r.text)

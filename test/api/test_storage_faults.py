@@ -299,7 +299,7 @@ def assert_recovers(world: World) -> None:
                                   f"the fault went: {r.text}")
     r = world.post("/v1/users", {"username": h.unique_name("after")})
     assert r.status_code == 201, f"write after recovery: {r.status_code} {r.text}"
-    world.acked_users.append(r.json()["user_id"])
+    world.acked_users.append(r.json()["result"]["user_id"])
 
 
 def assert_logged_storage_error(srv) -> None:
@@ -510,7 +510,7 @@ def test_full_disk(tmp_path):
                 r = w.post("/v1/users", {"username": h.unique_name("f3")})
                 assert r.status_code in (201, 503), f"{r.status_code} {r.text}"
                 if r.status_code == 201:
-                    w.acked_users.append(r.json()["user_id"])
+                    w.acked_users.append(r.json()["result"]["user_id"])
                 else:
                     assert_not_ready(srv)
                 runs.kill()
@@ -535,7 +535,7 @@ def test_full_disk(tmp_path):
             r = w.post("/v1/users", {"username": h.unique_name("f4")})
             assert r.status_code in (201, 503), f"{r.status_code} {r.text}"
             if r.status_code == 201:
-                w.acked_users.append(r.json()["user_id"])
+                w.acked_users.append(r.json()["result"]["user_id"])
             runs.stop()
             filler.unlink()
             w.srv = runs.start()

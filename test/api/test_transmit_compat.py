@@ -15,6 +15,7 @@ token endpoint, JWKS validation with PyJWT.
 """
 import base64
 import json
+import time
 import urllib.parse
 
 import jwt
@@ -132,7 +133,7 @@ def test_users_password_refresh_session_logout(backend):
     name = h.unique_name("tsuser")
     r = backend.post("/v1/users", {"username": name, "password": h.DEFAULT_PASSWORD})
     assert r.status_code == 201, r.text
-    user_id = r.json()["user_id"]
+    user_id = r.json()["result"]["user_id"]
     r = backend.post("/v1/auth/password/authenticate", {
         "username": name, "password": h.DEFAULT_PASSWORD,
         "claims": {"id_token": {"username": None}}})
@@ -268,14 +269,39 @@ def test_start_by_identifier(server, backend):
         assert r.status_code == 200 and r.json()["challenge"], r.text
     by_id = backend.post("/v1/auth/mobile-biometrics/start", {"user_id": "usr_nobody"})
     want(by_id, 404, "not_found", "system_not_found")
-    for typ in ("user_id", "username"):
+    for ident, typ in (("usr_nobody", "user_id"), ("usr_nobody", "username"),
+                       ("nobody@example.test", "email"), ("not-an-address", "email"),
+                       ("+15550000000", "phone_number"), ("555", "phone_number")):
         r = backend.post("/v1/auth/mobile-biometrics/start",
-                         {"identifier": "usr_nobody", "identifier_type": typ})
-        assert (r.status_code, r.json()) == (by_id.status_code, by_id.json())
-    for typ in ("email", "phone_number", "nickname"):
-        want(backend.post("/v1/auth/mobile-biometrics/start",
-                          {"identifier": "a@example.test", "identifier_type": typ}),
-             400, "invalid_request", "system_invalid_input")
+                         {"identifier": ident, "identifier_type": typ})
+        assert (r.status_code, r.json()) == (by_id.status_code, by_id.json()), (typ, ident)
+    want(backend.post("/v1/auth/mobile-biometrics/start",
+                      {"identifier": "a@example.test", "identifier_type": "nickname"}),
+         400, "invalid_request", "system_invalid_input")
+
+
+def test_start_by_email_and_phone(server, backend):
+    """A user made with Transmit's fields is found by email (in any case)
+    and by phone number: the challenge is that user's, its key signs it."""
+    name = h.unique_name("tsmail")
+    phone = "+1555%07d" % (int(time.time() * 1000) % 10_000_000)
+    r = backend.post("/v1/users", {"email": name + "@Example.test", "phone_number": phone,
+                                   "credentials": {"password": h.DEFAULT_PASSWORD}})
+    assert r.status_code == 201, r.text
+    user_id = r.json()["result"]["user_id"]
+    utoken = h.user_token_ctl(server, user_id, backend.app["client_id"])["access_token"]
+    dev = Device("android", "ec")
+    r = backend.post("/v1/auth/mobile-biometrics/register", dev.register_body(), token=utoken)
+    assert r.status_code == 200, r.text
+    for ident, typ in ((name.upper() + "@example.TEST", "email"), (phone, "phone_number")):
+        r = backend.post("/v1/auth/mobile-biometrics/start",
+                         {"identifier": ident, "identifier_type": typ})
+        assert r.status_code == 200, r.text
+        ch = r.json()["challenge"]
+        r = backend.post("/v1/auth/mobile-biometrics/authenticate", {
+            "user_id": user_id, "key_id": dev.key_id, "challenge": ch,
+            "signature": dev.sign(ch)})
+        want_tokens(backend, r, user_id)
 
 
 # -- relying party with a bare-origin issuer --------------------------------

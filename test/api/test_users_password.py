@@ -82,11 +82,11 @@ def as_epoch(v):
 def test_create_user_generated_id(server, ctoken):
     r = h.create_user(server, ctoken, expect=None)
     assert r.status_code == 201, r.text
-    u = r.json()
+    u = r.json()["result"]
     assert {"user_id", "username", "created_at"} <= set(u), u
     assert isinstance(u["user_id"], str) and len(u["user_id"]) >= 8
     assert u["username"] is None
-    assert abs(as_epoch(u["created_at"]) - time.time()) < 60
+    assert abs(u["created_at"] / 1000 - time.time()) < 60
     assert not {k for k in u if "pass" in k.lower() or "hash" in k.lower()}, u
     other = h.create_user(server, ctoken)
     assert other["user_id"] != u["user_id"]
@@ -101,9 +101,9 @@ def test_create_get_delete_user(server, ctoken, user_id):
 
     r = h.get_user(server, ctoken, uid)
     assert r.status_code == 200, r.text
-    g = r.json()
+    g = r.json()["result"]
     assert g["user_id"] == uid and g["username"] == name, g
-    assert as_epoch(g["created_at"]) == as_epoch(u["created_at"])
+    assert g["created_at"] == u["created_at"]
     assert not {k for k in g if "pass" in k.lower() or "hash" in k.lower()}, g
 
     r = h.delete_user(server, ctoken, uid)
@@ -479,4 +479,4 @@ def test_percent_encoded_user_path(server, ctoken):
     h.create_user(server, ctoken, user_id=uid)
     r = requests.get(h.url(server, "/v1/users/" + urllib.parse.quote(uid, safe="")),
                      headers=h.bearer(ctoken), timeout=h.HTTP_TIMEOUT)
-    assert r.status_code == 200 and r.json()["user_id"] == uid, r.text
+    assert r.status_code == 200 and r.json()["result"]["user_id"] == uid, r.text

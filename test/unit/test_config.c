@@ -131,6 +131,7 @@ test_defaults(void **state)
 	assert_string_equal(r.c.listen_host, "127.0.0.1");
 	assert_int_equal(r.c.listen_port, 8080);
 	assert_string_equal(r.c.issuer, "http://127.0.0.1:8080/oidc");
+	assert_false(r.c.issuer_given);
 	assert_string_equal(r.c.public_url, "http://127.0.0.1:8080");
 	assert_string_equal(r.c.data_dir, "./data");
 	assert_string_equal(r.c.db, "./data/bioauth.db");
@@ -192,6 +193,7 @@ test_precedence(void **state)
 	assert_string_equal(r.c.listen_host, "127.0.0.2");
 	assert_int_equal(r.c.listen_port, 7000);
 	assert_string_equal(r.c.issuer, "https://file.example/oidc");
+	assert_true(r.c.issuer_given);
 	config_clear(&r.c);
 
 	/* environment over file */

@@ -8,6 +8,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "store_testlib.h"
+#include "domain/contact.h"
 
 /* --- model helpers --- */
 
@@ -153,7 +154,128 @@ static void test_app_delete_cascades(void **state)
 	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_ERR_NOT_FOUND);
 }
 
+/* The per-app floor of client-made challenges (default 1, set by
+ * SW_APP_SET_MIN_CHALLENGE, NOT_FOUND for no such app) and the settings
+ * rows (SW_SETTING_SET replaces, setting_get reads). */
+static void test_app_floor_and_settings(void **state)
+{
+	char app[ID_LEN], name[ID_LEN];
+	struct store_write w = {.kind = SW_APP_SET_MIN_CHALLENGE};
+	struct model_app a;
+	char *v = NULL;
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(a.min_client_challenge_bytes, 1);
+	model_app_clear(&a);
+	w.in.app_min_challenge.app_id = app;
+	w.in.app_min_challenge.bytes = 24;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(a.min_client_challenge_bytes, 24);
+	model_app_clear(&a);
+	w.in.app_min_challenge.bytes = 0;
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_REQUEST);
+	w.in.app_min_challenge.bytes = 1025;
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_REQUEST);
+	w.in.app_min_challenge.app_id = "app-that-is-not-there";
+	w.in.app_min_challenge.bytes = 8;
+	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
+
+	uid(name, "setting");
+	assert_int_equal(S->ops->setting_get(S, name, &v), BA_ERR_NOT_FOUND);
+	assert_null(v);
+	memset(&w, 0, sizeof(w));
+	w.kind = SW_SETTING_SET;
+	w.in.setting.name = name;
+	w.in.setting.value = "https://one.example";
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(S->ops->setting_get(S, name, &v), BA_OK);
+	assert_string_equal(v, "https://one.example");
+	free(v);
+	w.in.setting.value = "https://two.example";
+	w.in.setting.now = 42;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(S->ops->setting_get(S, name, &v), BA_OK);
+	assert_string_equal(v, "https://two.example");
+	free(v);
+	w.in.setting.value = NULL;
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_REQUEST);
+}
+
 /* --- users --- */
+
+/* Transmit's user fields round-trip; email (by its lower-case key) and
+ * phone number are unique and looked up. */
+static void test_user_transmit_fields(void **state)
+{
+	char u1[ID_LEN], u2[ID_LEN], local[ID_LEN], email[ID_LEN + 32], upper[ID_LEN + 32],
+	     key[ID_LEN + 32], phone[24];
+	struct store_write w = {.kind = SW_USER_CREATE};
+	struct model_user u;
+
+	(void)state;
+	uid(u1, "tu");
+	uid(u2, "tu");
+	uid(local, "Mail");
+	snprintf(email, sizeof(email), "%s@Example.COM", local);
+	for (size_t i = 0; i <= strlen(email); i++)
+		upper[i] = (char)(email[i] >= 'a' && email[i] <= 'z' ? email[i] - 32 : email[i]);
+	assert_true(contact_email_key(email, key, sizeof(key)));
+	snprintf(phone, sizeof(phone), "+1%010lu", (unsigned long)(atomic_fetch_add(&g_seq, 1) +
+	         (unsigned long)time(NULL) % 1000000000UL));
+	w.in.user.user_id = u1;
+	w.in.user.email = email;
+	w.in.user.phone_number = phone;
+	w.in.user.name = "{\"first_name\":\"Ada\"}";
+	w.in.user.external_user_id = "ext-1";
+	w.in.user.custom_data = "{\"tier\":\"gold\"}";
+	w.in.user.password_force_replace = true;
+	assert_int_equal(wsync(&w), BA_OK);
+
+	assert_int_equal(S->ops->user_get(S, u1, &u), BA_OK);
+	assert_string_equal(u.email, email);
+	assert_false(u.email_verified);
+	assert_string_equal(u.phone_number, phone);
+	assert_false(u.phone_number_verified);
+	assert_string_equal(u.name, "{\"first_name\":\"Ada\"}");
+	assert_string_equal(u.external_user_id, "ext-1");
+	assert_string_equal(u.custom_data, "{\"tier\":\"gold\"}");
+	assert_true(u.password_force_replace);
+	model_user_clear(&u);
+	assert_int_equal(S->ops->user_get_by_email_key(S, key, &u), BA_OK);
+	assert_string_equal(u.user_id, u1);
+	model_user_clear(&u);
+	assert_int_equal(S->ops->user_get_by_email_key(S, email, &u), BA_ERR_NOT_FOUND);
+	assert_int_equal(S->ops->user_get_by_phone(S, phone, &u), BA_OK);
+	assert_string_equal(u.user_id, u1);
+	model_user_clear(&u);
+	assert_int_equal(S->ops->user_get_by_phone(S, "+10000000000", &u), BA_ERR_NOT_FOUND);
+
+	/* the same address in other letters, or the same phone: CONFLICT */
+	w.in.user.user_id = u2;
+	w.in.user.email = upper;
+	w.in.user.phone_number = NULL;
+	assert_int_equal(wsync(&w), BA_ERR_CONFLICT);
+	w.in.user.email = NULL;
+	w.in.user.phone_number = phone;
+	assert_int_equal(wsync(&w), BA_ERR_CONFLICT);
+	/* an address the domain would refuse never reaches the table */
+	w.in.user.email = "no at sign";
+	w.in.user.phone_number = NULL;
+	assert_int_equal(wsync(&w), BA_ERR_INVALID_REQUEST);
+	w.in.user.email = NULL;
+	w.in.user.name = w.in.user.external_user_id = w.in.user.custom_data = NULL;
+	w.in.user.password_force_replace = false;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(S->ops->user_get(S, u2, &u), BA_OK);
+	assert_null(u.email);
+	assert_null(u.phone_number);
+	assert_null(u.name);
+	assert_false(u.password_force_replace);
+	model_user_clear(&u);
+}
 
 static void test_users(void **state)
 {
@@ -570,6 +692,8 @@ int main(void)
 		T(test_apps),
 		T(test_app_delete_cascades),
 		T(test_users),
+		T(test_user_transmit_fields),
+		T(test_app_floor_and_settings),
 		T(test_authenticators),
 		T(test_challenges),
 		T(test_signing_keys),

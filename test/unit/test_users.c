@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "domain/contact.h"
 #include "domain/password.h"
 #include "domain/users.h"
 #include "domain/validate.h"
@@ -212,6 +213,107 @@ test_validate_text(void **state)
 }
 
 static void
+test_contact_formats(void **state)
+{
+	char key[CONTACT_EMAIL_MAX + 1], local[CONTACT_LOCAL_MAX + 2], long_mail[300];
+
+	(void)state;
+	assert_true(contact_email_valid("a@b.co"));
+	assert_true(contact_email_valid("First.Last+tag@Mail.Example-1.com"));
+	assert_true(contact_email_valid("o'hara_!#$%&*=?^`{|}~@x.io"));
+	assert_false(contact_email_valid("no-at.example.com"));
+	assert_false(contact_email_valid("two@@example.com"));
+	assert_false(contact_email_valid("a@b@example.com"));
+	assert_false(contact_email_valid("@example.com"));
+	assert_false(contact_email_valid("a@localhost"));          /* one label */
+	assert_false(contact_email_valid(".a@example.com"));
+	assert_false(contact_email_valid("a.@example.com"));
+	assert_false(contact_email_valid("a..b@example.com"));
+	assert_false(contact_email_valid("a b@example.com"));
+	assert_false(contact_email_valid("a@exa_mple.com"));
+	assert_false(contact_email_valid("a@-example.com"));
+	assert_false(contact_email_valid("a@example-.com"));
+	assert_false(contact_email_valid("a@example..com"));
+	assert_false(contact_email_valid("a@example.com."));
+	assert_false(contact_email_valid("j\xc3\xbcrgen@example.com")); /* ASCII only */
+	assert_false(contact_email_valid("a\"b@example.com"));
+	assert_false(contact_email_valid(NULL));
+	memset(local, 'x', sizeof(local) - 1);
+	local[CONTACT_LOCAL_MAX] = '\0';                           /* 64 bytes: fine */
+	snprintf(long_mail, sizeof(long_mail), "%s@example.com", local);
+	assert_true(contact_email_valid(long_mail));
+	local[CONTACT_LOCAL_MAX] = 'x';                            /* 65 bytes */
+	local[CONTACT_LOCAL_MAX + 1] = '\0';
+	snprintf(long_mail, sizeof(long_mail), "%s@example.com", local);
+	assert_false(contact_email_valid(long_mail));
+	/* 255 bytes in all */
+	snprintf(long_mail, sizeof(long_mail), "a@%.63s.%.63s.%.63s.%.61s", local, local, local, local);
+	assert_int_equal(strlen(long_mail), 255);
+	assert_false(contact_email_valid(long_mail));
+
+	assert_true(contact_email_key("Ada.Lovelace@Example.COM", key, sizeof(key)));
+	assert_string_equal(key, "ada.lovelace@example.com");
+	assert_false(contact_email_key("not an address", key, sizeof(key)));
+	assert_string_equal(key, "");
+	assert_false(contact_email_key("a@b.co", key, 6));          /* no room */
+
+	assert_true(contact_phone_valid("+14155550100"));
+	assert_true(contact_phone_valid("+12"));
+	assert_true(contact_phone_valid("+123456789012345"));      /* 15 digits */
+	assert_false(contact_phone_valid("+1234567890123456"));    /* 16 digits */
+	assert_false(contact_phone_valid("14155550100"));
+	assert_false(contact_phone_valid("+04155550100"));
+	assert_false(contact_phone_valid("+1"));
+	assert_false(contact_phone_valid("+1 415 555 0100"));
+	assert_false(contact_phone_valid("+1-415-555-0100"));
+	assert_false(contact_phone_valid(NULL));
+}
+
+/* users_prepare_new() names the field it refuses; the email and phone
+ * number go into the write as given. */
+static void
+test_prepare_new_fields(void **state)
+{
+	struct users_new n = { .email = "Ada@Example.com", .phone_number = "+442071838750",
+	                       .name = "{\"first_name\":\"Ada\"}", .external_user_id = "crm-7",
+	                       .custom_data = "{}", .force_replace = true };
+	struct store_write w;
+	char msg[160], big[USERS_JSON_MAX + 2];
+
+	(void)state;
+	assert_int_equal(users_prepare_new(&n, &w, msg, sizeof(msg)), BA_OK);
+	assert_string_equal(w.in.user.email, "Ada@Example.com");
+	assert_string_equal(w.in.user.phone_number, "+442071838750");
+	assert_string_equal(w.in.user.external_user_id, "crm-7");
+	assert_true(w.in.user.password_force_replace);
+	assert_null(w.in.user.password_hash);
+	users_write_clear(&w);
+
+	n.email = "ada(at)example.com";
+	assert_int_equal(users_prepare_new(&n, &w, msg, sizeof(msg)), BA_ERR_INVALID_REQUEST);
+	assert_non_null(strstr(msg, "email:"));
+	n.email = NULL;
+	n.phone_number = "020 7183 8750";
+	assert_int_equal(users_prepare_new(&n, &w, msg, sizeof(msg)), BA_ERR_INVALID_REQUEST);
+	assert_non_null(strstr(msg, "phone_number:"));
+	n.phone_number = NULL;
+	n.external_user_id = "tab\there";
+	assert_int_equal(users_prepare_new(&n, &w, msg, sizeof(msg)), BA_ERR_INVALID_REQUEST);
+	assert_non_null(strstr(msg, "external_user_id:"));
+	n.external_user_id = NULL;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n.custom_data = big;
+	assert_int_equal(users_prepare_new(&n, &w, msg, sizeof(msg)), BA_ERR_INVALID_REQUEST);
+	assert_non_null(strstr(msg, "custom_data:"));
+	n.custom_data = NULL;
+	n.name = big;
+	assert_int_equal(users_prepare_new(&n, &w, msg, sizeof(msg)), BA_ERR_INVALID_REQUEST);
+	assert_non_null(strstr(msg, "name:"));
+	assert_int_equal(w.kind, 0);
+}
+
+static void
 test_delete(void **state)
 {
 	struct fixture *f = *state;
@@ -349,6 +451,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_full, setup, teardown),
 		cmocka_unit_test(test_create_validation),
 		cmocka_unit_test(test_validate_text),
+		cmocka_unit_test(test_contact_formats),
+		cmocka_unit_test(test_prepare_new_fields),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_password_timing, setup,

@@ -341,10 +341,12 @@ static int step_create_user(struct demo *d, const char *username, const char *pa
 
 	step_title(d, "create a user (backend; client token)");
 	rc = call(d, "POST", "/v1/users", d->client_token, 0,
-	          json_pack("{s:s, s:s}", "username", username, "password", password), NULL, ok,
-	          ARRAY_LEN(ok), &resp, NULL);
+	          json_pack("{s:s, s:{s:s}}", "username", username, "credentials",
+	                    "password", password), NULL, ok, ARRAY_LEN(ok), &resp, NULL);
+	/* Transmit's Users API shape: the user is the answer's "result". */
 	if (rc == 0)
-		rc = take_string(resp, "user_id", "create user", &d->user_id);
+		rc = take_string(json_object_get(resp, "result"), "user_id", "create user",
+		                 &d->user_id);
 	if (rc == 0) {
 		detail("user_id:", d->user_id);
 		detail("username:", username);
