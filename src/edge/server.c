@@ -73,6 +73,71 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return r;
 }
 
+/* a - b in seconds. */
+static double
+ts_sub(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) +
+	       (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+/* Seconds since `start` on the monotonic clock. */
+static double
+elapsed(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ts_sub(&now, start);
+}
+
+/* The calling thread's CPU time in seconds. */
+static double
+thread_cpu(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Adds `v` seconds to stage `st` of the request (stages that happen more
+ * than once, such as two store writes, add up). */
+static void
+stage_add(struct req *r, enum metrics_stage st, double v)
+{
+	if (v < 0)
+		v = 0;
+	r->stage[st] = r->stage[st] < 0 ? v : r->stage[st] + v;
+}
+
+/* Runs the route's handler or a continuation, adding the thread CPU time
+ * it took to the request's handler stage. */
+static void
+run_timed(struct req *r, cont_fn cont)
+{
+	double c0 = thread_cpu();
+
+	if (cont != NULL)
+		cont(r, r->write, atomic_load(&r->submit_rc));
+	else
+		r->route->handler(r);
+	stage_add(r, MS_HANDLER_CPU, thread_cpu() - c0);
+}
+
+/* Counts the request in bioauth_http_requests_total and its duration so
+ * far, once: when its response is queued, so that a client that has its
+ * answer finds it counted, or at completion if none was queued. */
+static void
+count_request(struct req *r)
+{
+	if (r->counted || r->method == NULL)
+		return;
+	r->counted = true;
+	metrics_observe_request(req_route(r), r->method, r->status,
+	                        elapsed(&r->start));
+}
+
 /* Queues the built response, or drops the connection if building failed. */
 static enum MHD_Result
 queue(struct req *r)
@@ -81,6 +146,8 @@ queue(struct req *r)
 
 	if (r->resp == NULL)
 		return MHD_NO;
+	clock_gettime(CLOCK_MONOTONIC, &r->t_queued);
+	count_request(r);
 	if (r->srv->tls)
 		MHD_add_response_header(r->resp, "Strict-Transport-Security",
 		                        TLS_HSTS);
@@ -150,6 +217,7 @@ after_handler(struct req *r)
 		return queue(r);
 	}
 	/* Suspend first: the done callback may run before submit returns. */
+	clock_gettime(CLOCK_MONOTONIC, &r->t_suspend);
 	atomic_store(&r->phase, PH_SUSPENDED);
 	MHD_suspend_connection(r->conn);
 	if (r->job != NULL) {
@@ -240,12 +308,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct req *r = *con_cls;
 	cont_fn cont;
+	bool ok;
 
 	(void)cls;
 	(void)url;      /* routing uses the raw target kept by on_uri */
 	if (r == NULL)
 		return MHD_NO;  /* on_uri failed to allocate: just close */
 	if (atomic_load(&r->phase) == PH_CREATED) {
+		struct timespec accepted;
+
+		clock_gettime(CLOCK_MONOTONIC, &r->t_first);
+		/* Queue: from the accept for a connection's first request,
+		 * else from the request line (MHD shows no earlier instant). */
+		stage_add(r, MS_QUEUE,
+		          ts_sub(&r->t_first,
+		                 watchdog_first_request(conn, &accepted)
+		                 ? &accepted : &r->start));
 		/* An early error on a request with a body is sent at once (MHD
 		 * then skips the body and closes the connection); on a request
 		 * without one it waits for the last call, keeping the
@@ -269,30 +347,23 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	switch (atomic_load(&r->phase)) {
 	case PH_BODY:
 		watchdog_request_read(conn);
-		if (!req_parse_body(r))
+		ok = req_parse_body(r);
+		stage_add(r, MS_READ_PARSE, elapsed(&r->t_first));
+		if (!ok)
 			return queue(r);
-		r->route->handler(r);
+		run_timed(r, NULL);
 		return after_handler(r);
 	case PH_RESUMED:
+		stage_add(r, MS_STORE_WAIT, elapsed(&r->t_suspend));
 		cont = r->cont;
 		r->cont = NULL;
 		atomic_store(&r->phase, PH_BODY);
-		cont(r, r->write, atomic_load(&r->submit_rc));
+		run_timed(r, cont);
 		return after_handler(r);
 	default:
 		/* Suspended or replied: MHD should not call us; stay put. */
 		return MHD_YES;
 	}
-}
-
-static double
-elapsed(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 /* The request is over (answered, or the connection closed): one access log
@@ -334,8 +405,16 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	                  ? "rejected by the HTTP parser (malformed request "
 	                    "or head too large)" : NULL,
 	          NULL);
+	count_request(r);
+	if (r->t_queued.tv_sec != 0 || r->t_queued.tv_nsec != 0)
+		stage_add(r, MS_REPLY, elapsed(&r->t_queued));
 	if (r->method != NULL)
-		metrics_observe_request(req_route(r), r->method, r->status, secs);
+		metrics_observe_stages(r->route != NULL
+		                       ? (unsigned)(r->route - api_routes)
+		                       : METRICS_STAGE_SLOTS - 1,
+		                       req_route(r),
+		                       r->route != NULL ? r->route->method : NULL,
+		                       r->stage);
 	req_free(r);
 	pthread_mutex_lock(&s->mu);
 	if (s->inflight > 0)
