@@ -31,6 +31,15 @@
 #include "edge/watchdog.h"
 #include "edge/workpool.h"
 
+/* libmicrohttpd's threading model, chosen at build time (CPPFLAGS=
+ * -DEDGE_MHD_MODE=N): 0, a pool of cfg->threads threads each polling its
+ * connections with epoll (the default: docs/PERFORMANCE.md has the side by
+ * side figures); 1, the same pool polling with poll(); 2, one thread per
+ * connection. */
+#ifndef EDGE_MHD_MODE
+#define EDGE_MHD_MODE 0
+#endif
+
 /* A request must arrive within this many connection timeouts (slowloris). */
 #define READ_DEADLINE_FACTOR 4
 /* Password hashes waiting per pool thread before new ones get 429: about
@@ -465,6 +474,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	};
 	char why[512];
 	unsigned flags;
+	unsigned pool_size = (unsigned)(cfg->threads > 1 ? cfg->threads : 0);
 	size_t mem;
 	int r = BA_ERR_INTERNAL;
 
@@ -482,10 +492,17 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 	        MHD_USE_ERROR_LOG;
+#if EDGE_MHD_MODE == 2
+	flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+	pool_size = 0;
+#elif EDGE_MHD_MODE == 1
+	flags |= MHD_USE_POLL;
+#else
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
 		flags |= MHD_USE_EPOLL;
 	else
 		flags |= MHD_USE_POLL;
+#endif
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (cfg->tls_cert != NULL) {
@@ -520,7 +537,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 1 ? cfg->threads : 0),
+		MHD_OPTION_THREAD_POOL_SIZE, pool_size,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
