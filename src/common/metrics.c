@@ -80,7 +80,7 @@ static const char *const stage_labels[] = {
 #define N_STAGE_B (sizeof(stage_bounds) / sizeof(stage_bounds[0]))
 
 static const char *const stage_names[METRICS_N_STAGES] = {
-	"queue", "read_parse", "handler_cpu", "store_wait", "reply",
+	"queue", "read_parse", "handler_cpu", "store_wait", "reply", "accept",
 };
 
 /* Methods are client-chosen strings; anything else is counted as OTHER. */
@@ -423,11 +423,12 @@ render_stages(struct out *o)
 	size_t s, st, i;
 
 	out_printf(o, "# HELP bioauth_http_request_stage_seconds Time of each "
-	           "stage of a request: queue (accepted or request line read "
-	           "to first handler call), read_parse (body read and parsed), "
+	           "stage of a request: queue (request line read to first "
+	           "handler call), read_parse (body read and parsed), "
 	           "handler_cpu (thread CPU of the handler), store_wait "
 	           "(suspended for the store), reply (response queued to "
-	           "request completed).\n"
+	           "request completed), accept (connection accepted to the "
+	           "first handler call of its first request).\n"
 	           "# TYPE bioauth_http_request_stage_seconds histogram\n");
 	for (s = 0; s < METRICS_STAGE_SLOTS; s++) {
 		const struct stage_slot *sl = &stage_slots[s];

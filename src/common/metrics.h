@@ -15,12 +15,14 @@ void metrics_observe_request(const char *route, const char *method,
 void metrics_observe_commit(double seconds, size_t batch);
 /* Stages of one request (server-side), see metrics_observe_stages. */
 enum metrics_stage {
-	MS_QUEUE = 0,     /* accepted (first request of a connection) or request
-	                   * line read -> first handler call */
+	MS_QUEUE = 0,     /* request line read -> first handler call */
 	MS_READ_PARSE,    /* first handler call -> body read and parsed */
 	MS_HANDLER_CPU,   /* thread CPU time of the handler and continuations */
 	MS_STORE_WAIT,    /* connection suspended -> continuation called */
 	MS_REPLY,         /* response queued -> request completed */
+	MS_ACCEPT,        /* connection accepted -> first handler call of its
+	                   * first request (includes the client's own delay
+	                   * before sending it) */
 	METRICS_N_STAGES
 };
 /* Request slots with stage histograms: one per routing-table row, the

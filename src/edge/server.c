@@ -327,12 +327,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		struct timespec accepted;
 
 		clock_gettime(CLOCK_MONOTONIC, &r->t_first);
-		/* Queue: from the accept for a connection's first request,
-		 * else from the request line (MHD shows no earlier instant). */
-		stage_add(r, MS_QUEUE,
-		          ts_sub(&r->t_first,
-		                 watchdog_first_request(conn, &accepted)
-		                 ? &accepted : &r->start));
+		/* Queue: from the request line (MHD shows no earlier instant
+		 * of a request on a kept-alive connection); a connection's
+		 * first request also gets the time since the accept. */
+		stage_add(r, MS_QUEUE, ts_sub(&r->t_first, &r->start));
+		if (watchdog_first_request(conn, &accepted))
+			stage_add(r, MS_ACCEPT, ts_sub(&r->t_first, &accepted));
 		/* An early error on a request with a body is sent at once (MHD
 		 * then skips the body and closes the connection); on a request
 		 * without one it waits for the last call, keeping the

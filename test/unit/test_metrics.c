@@ -39,7 +39,7 @@ sample(const char *text, const char *prefix)
 static void
 test_buckets_and_sum(void **state)
 {
-	double v[METRICS_N_STAGES] = { 0.00005, 0.0002, 0.001, -1, 20 };
+	double v[METRICS_N_STAGES] = { 0.00005, 0.0002, 0.001, -1, 20, -1 };
 	char *text;
 
 	(void)state;
@@ -77,7 +77,7 @@ test_buckets_and_sum(void **state)
 static void
 test_stage_never_seen_is_absent(void **state)
 {
-	double v[METRICS_N_STAGES] = { 0.001, 0.001, 0.001, -1, 0.001 };
+	double v[METRICS_N_STAGES] = { 0.001, 0.001, 0.001, -1, 0.001, -1 };
 	char *text;
 
 	(void)state;
@@ -93,7 +93,7 @@ test_stage_never_seen_is_absent(void **state)
 static void
 test_labels(void **state)
 {
-	double v[METRICS_N_STAGES] = { 0.001, -1, -1, -1, -1 };
+	double v[METRICS_N_STAGES] = { 0.001, -1, -1, -1, -1, -1 };
 	char *text;
 
 	(void)state;
@@ -121,7 +121,7 @@ test_labels(void **state)
 static void *
 hammer(void *arg)
 {
-	double v[METRICS_N_STAGES] = { 0.0001, 0.001, 0.01, 0.1, 1 };
+	double v[METRICS_N_STAGES] = { 0.0001, 0.001, 0.01, 0.1, 1, 0.5 };
 
 	(void)arg;
 	for (int i = 0; i < PER_THREAD; i++)
