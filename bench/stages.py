@@ -3,7 +3,7 @@
 
 Reads scrapes of bioauthd's /metrics taken before and after runs and prints,
 per route and stage of bioauth_http_request_stage_seconds (accept, queue,
-read_parse, handler_cpu, store_wait, reply), how many requests the runs
+read_parse, handler_cpu, store_wait, resume, reply), how many requests the runs
 added, their mean and their p50/p99/p99.9, interpolated within the
 histogram's buckets as Prometheus' histogram_quantile() does (so a
 quantile is only as fine as the bucket it falls in: 50 us ... 10 s).
@@ -20,7 +20,8 @@ import re
 import sys
 
 FAMILY = "bioauth_http_request_stage_seconds"
-STAGES = ("accept", "queue", "read_parse", "handler_cpu", "store_wait", "reply")
+STAGES = ("accept", "queue", "read_parse", "handler_cpu", "store_wait", "resume",
+          "reply")
 LINE = re.compile(r'^' + FAMILY + r'_(bucket|sum)\{route="((?:[^"\\]|\\.)*)",'
                   r'method="([^"]*)",stage="([^"]*)"(?:,le="([^"]*)")?\} (\S+)$')
 

@@ -81,6 +81,7 @@ static const char *const stage_labels[] = {
 
 static const char *const stage_names[METRICS_N_STAGES] = {
 	"queue", "read_parse", "handler_cpu", "store_wait", "reply", "accept",
+	"resume",
 };
 
 /* Methods are client-chosen strings; anything else is counted as OTHER. */
@@ -426,7 +427,8 @@ render_stages(struct out *o)
 	           "stage of a request: queue (request line read to first "
 	           "handler call), read_parse (body read and parsed), "
 	           "handler_cpu (thread CPU of the handler), store_wait "
-	           "(suspended for the store), reply (response queued to "
+	           "(suspended until the store's done callback), resume "
+	           "(done callback to continuation), reply (response queued to "
 	           "request completed), accept (connection accepted to the "
 	           "first handler call of its first request).\n"
 	           "# TYPE bioauth_http_request_stage_seconds histogram\n");

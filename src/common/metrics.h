@@ -18,11 +18,13 @@ enum metrics_stage {
 	MS_QUEUE = 0,     /* request line read -> first handler call */
 	MS_READ_PARSE,    /* first handler call -> body read and parsed */
 	MS_HANDLER_CPU,   /* thread CPU time of the handler and continuations */
-	MS_STORE_WAIT,    /* connection suspended -> continuation called */
+	MS_STORE_WAIT,    /* connection suspended -> the store's (or work
+	                   * pool's) done callback */
 	MS_REPLY,         /* response queued -> request completed */
 	MS_ACCEPT,        /* connection accepted -> first handler call of its
 	                   * first request (includes the client's own delay
 	                   * before sending it) */
+	MS_RESUME,        /* done callback -> continuation called on a worker */
 	METRICS_N_STAGES
 };
 /* Request slots with stage histograms: one per routing-table row, the

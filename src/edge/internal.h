@@ -100,6 +100,7 @@ struct req {
 	 * handler's thread CPU time; stage[] < 0 until the stage happens. */
 	struct timespec t_first;     /* first handler call */
 	struct timespec t_suspend;   /* last suspension for the store */
+	struct timespec t_done;      /* its done callback (store thread) */
 	struct timespec t_queued;    /* response queued */
 	double stage[METRICS_N_STAGES];
 	bool counted;                /* in bioauth_http_requests_total */

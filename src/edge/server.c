@@ -174,6 +174,8 @@ on_store_done(struct store_write *w, int rc, void *arg)
 	struct req *r = arg;
 
 	(void)w;
+	/* Read by the worker after the resume below (MHD's lock orders it). */
+	clock_gettime(CLOCK_MONOTONIC, &r->t_done);
 	atomic_store(&r->submit_rc, rc);
 	atomic_store(&r->phase, PH_RESUMED);
 	atomic_fetch_sub(&r->srv->suspended, 1);
@@ -363,7 +365,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		run_timed(r, NULL);
 		return after_handler(r);
 	case PH_RESUMED:
-		stage_add(r, MS_STORE_WAIT, elapsed(&r->t_suspend));
+		stage_add(r, MS_STORE_WAIT, ts_sub(&r->t_done, &r->t_suspend));
+		stage_add(r, MS_RESUME, elapsed(&r->t_done));
 		cont = r->cont;
 		r->cont = NULL;
 		atomic_store(&r->phase, PH_BODY);

@@ -171,7 +171,8 @@ def test_metrics(bioauthd):
         assert line.startswith("# ") or sample.match(line), line
 
 
-STAGES = ("accept", "queue", "read_parse", "handler_cpu", "store_wait", "reply")
+STAGES = ("accept", "queue", "read_parse", "handler_cpu", "store_wait", "resume",
+          "reply")
 
 
 def stage_counts(text: str, route: str, method: str) -> dict:
@@ -223,7 +224,7 @@ def test_metrics_stages(bioauthd):
     # Each request its stages; the connection's first request also the
     # accept stage (requests opens one connection per call here).
     assert users == {st: 2 for st in STAGES}
-    assert health["store_wait"] == 0
+    assert health["store_wait"] == 0 and health["resume"] == 0
     assert health["queue"] >= 1 and health["handler_cpu"] >= 1
     assert health["read_parse"] >= 1 and health["reply"] >= 1
     # A route never requested has no stage series.

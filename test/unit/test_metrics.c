@@ -39,13 +39,14 @@ sample(const char *text, const char *prefix)
 static void
 test_buckets_and_sum(void **state)
 {
-	double v[METRICS_N_STAGES] = { 0.00005, 0.0002, 0.001, -1, 20, -1 };
+	double v[METRICS_N_STAGES] = { 0.00005, 0.0002, 0.001, -1, 20, -1, -1 };
 	char *text;
 
 	(void)state;
 	metrics_observe_stages(3, "/t/one", "POST", v);
 	v[MS_QUEUE] = 0.003;
 	v[MS_STORE_WAIT] = 0.04;
+	v[MS_RESUME] = 0.0001;
 	metrics_observe_stages(3, "/t/one", "POST", v);
 	text = metrics_render();
 	assert_non_null(text);
@@ -71,13 +72,15 @@ test_buckets_and_sum(void **state)
 	/* The store wait happened once: one observation, not two. */
 	assert_true(sample(text, S "_count{route=\"/t/one\",method=\"POST\","
 	                   "stage=\"store_wait\"}") == 1);
+	assert_true(sample(text, S "_bucket{route=\"/t/one\",method=\"POST\","
+	                   "stage=\"resume\",le=\"0.0001\"}") == 1);
 	free(text);
 }
 
 static void
 test_stage_never_seen_is_absent(void **state)
 {
-	double v[METRICS_N_STAGES] = { 0.001, 0.001, 0.001, -1, 0.001, -1 };
+	double v[METRICS_N_STAGES] = { 0.001, 0.001, 0.001, -1, 0.001, -1, -1 };
 	char *text;
 
 	(void)state;
@@ -93,7 +96,7 @@ test_stage_never_seen_is_absent(void **state)
 static void
 test_labels(void **state)
 {
-	double v[METRICS_N_STAGES] = { 0.001, -1, -1, -1, -1, -1 };
+	double v[METRICS_N_STAGES] = { 0.001, -1, -1, -1, -1, -1, -1 };
 	char *text;
 
 	(void)state;
@@ -121,7 +124,7 @@ test_labels(void **state)
 static void *
 hammer(void *arg)
 {
-	double v[METRICS_N_STAGES] = { 0.0001, 0.001, 0.01, 0.1, 1, 0.5 };
+	double v[METRICS_N_STAGES] = { 0.0001, 0.001, 0.01, 0.1, 1, 0.5, 0.002 };
 
 	(void)arg;
 	for (int i = 0; i < PER_THREAD; i++)
