@@ -55,6 +55,7 @@ struct http_server {
 	bool tls;                   /* HTTPS (tls.c holds the certificate) */
 	struct watchdog *watchdog;  /* read deadline of requests (watchdog.c) */
 	struct workpool *pool;      /* CPU-heavy request work (workpool.c) */
+	struct acceptor *acceptor;  /* listening socket (acceptor.c) */
 };
 
 struct req {

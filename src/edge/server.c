@@ -10,6 +10,8 @@
  * it; MHD processes the resume only after the access handler returns, and
  * then calls it again, where the continuation runs.
  *
+ * Connections are accepted by acceptor.c, which spreads them over the pool.
+ *
  * Shutdown: quiesce (no new connections), answer with Connection: close,
  * wait until the in-flight requests are done (bounded; requests waiting for
  * the store are always waited for, since stopping MHD with a suspended
@@ -26,6 +28,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "edge/acceptor.h"
 #include "edge/internal.h"
 #include "edge/tls.h"
 #include "edge/watchdog.h"
@@ -494,7 +497,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	if (r != BA_OK)
 		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-	        MHD_USE_ERROR_LOG;
+	        MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
 #if EDGE_MHD_MODE == 2
 	flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
 	pool_size = 0;
@@ -533,13 +536,17 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	/* A request may trickle in for a few idle periods, not forever. */
 	if ((r = watchdog_start(READ_DEADLINE_FACTOR * cfg->conn_timeout, &s->watchdog)) != BA_OK)
 		goto out;
+	if ((r = acceptor_open((struct sockaddr *)&ss, sslen, &s->acceptor)) != BA_OK) {
+		log_write(LOG_ERROR, "cannot start the HTTP server",
+		          "listen", cfg->listen_host, NULL);
+		goto out;
+	}
 	if ((r = workpool_start(cfg->threads, WORK_QUEUE_PER_THREAD * (size_t)cfg->threads,
 	                        &s->pool)) != BA_OK)
 		goto out;
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL,
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, pool_size,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
@@ -556,6 +563,10 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 		r = BA_ERR_IO;
 		goto out;
 	}
+	if ((r = acceptor_run(s->acceptor, s->daemon)) != BA_OK) {
+		MHD_stop_daemon(s->daemon);
+		goto out;
+	}
 	atomic_store(&s->starting, false);
 	*out = s;
 	s = NULL;
@@ -566,6 +577,7 @@ out:
 			tls_unload_all();
 		workpool_stop(s->pool);
 		watchdog_stop(s->watchdog);
+		acceptor_free(s->acceptor);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 		free(s);
@@ -595,13 +607,12 @@ wait_idle(struct http_server *s, int seconds)
 void
 http_server_stop(struct http_server *s)
 {
-	MHD_socket fd;
 	char n[32];
 
 	if (s == NULL)
 		return;
 	atomic_store(&s->stopping, true);
-	fd = MHD_quiesce_daemon(s->daemon);
+	acceptor_quiesce(s->acceptor);
 	if (!wait_idle(s, STOP_GRACE_SECONDS)) {
 		snprintf(n, sizeof(n), "%lu", atomic_load(&s->suspended));
 		log_write(LOG_WARN, "shutdown: requests still in flight",
@@ -633,8 +644,7 @@ http_server_stop(struct http_server *s)
 		tls_unload_all();
 	workpool_stop(s->pool);
 	watchdog_stop(s->watchdog);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	acceptor_free(s->acceptor);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
