@@ -622,3 +622,24 @@ def test_shutdown_during_writes_keeps_acknowledged_ones(bioauthd):
     missing = [u for u in done
                if h.get_user(again, token2, u).status_code != 200]
     assert not missing, (len(missing), len(done))
+
+
+def test_listen_address_in_use_is_reported(tmp_path):
+    """bioauthd owns its listening socket (src/edge/acceptor.c): a port
+    another process listens on stops the start with the system's reason in
+    the log, which the test harness and operators rely on."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    port = holder.getsockname()[1]
+    try:
+        p = subprocess.run([str(BIOAUTHD), f"--listen=127.0.0.1:{port}",
+                            f"--data-dir={tmp_path}", f"--db={tmp_path / 'b.db'}",
+                            "--issuer=http://127.0.0.1/oidc"],
+                           capture_output=True, timeout=30, cwd=tmp_path)
+    finally:
+        holder.close()
+    assert p.returncode != 0
+    log = p.stderr.decode()
+    assert "Address already in use" in log
+    assert "cannot start the HTTP server" in log
