@@ -322,8 +322,15 @@ nreq() { wc -l <"$1.meta"; }   # FILE: how many requests gen.py wrote
 # PostgreSQL cluster when one runs, and the machine's load average added.
 # LG_T / LG_WARM override the duration and warm-up.
 lg() {
-	local name=$1 pids=$2 ports=$3 file=$4 c0 c1 d0 d1 db l0 out=${OUTDIR:-$RES}
+	local name=$1 pids=$2 ports=$3 file=$4 c0 c1 d0 d1 db l0 out=${OUTDIR:-$RES} q i stages
+	local -a qs scr=()
 	shift 4
+	IFS=, read -ra qs <<<"$ports"
+	# /metrics around the run: the per-stage breakdown (bench/stages.py);
+	# servers without it (the peers) simply give none.
+	for i in "${!qs[@]}"; do
+		curl -sf "http://127.0.0.1:${qs[$i]}/metrics" >"$out/$name.m$i.before" 2>/dev/null || :
+	done
 	c0=$(cpu_ticks "$pids")
 	d0=$(db_ticks)
 	l0=$(cut -d' ' -f1 /proc/loadavg)
@@ -332,9 +339,18 @@ lg() {
 		>"$out/$name.raw"
 	c1=$(cpu_ticks "$pids")
 	d1=$(db_ticks)
+	for i in "${!qs[@]}"; do
+		q=$out/$name.m$i
+		curl -sf "http://127.0.0.1:${qs[$i]}/metrics" >"$q.after" 2>/dev/null || :
+		[ -s "$q.before" ] && [ -s "$q.after" ] && scr+=("$q.before" "$q.after")
+	done
+	stages='[]'
+	[ ${#scr[@]} -gt 0 ] && stages=$($PY "$B/stages.py" --json "${scr[@]}")
+	rm -f "$out/$name".m*.before "$out/$name".m*.after
 	db=null
 	[ -n "$PG_PM" ] && db=$(awk "BEGIN {printf \"%.3f\", ($d1 - $d0) / $HZ}")
 	jq --argjson cpu "$(awk "BEGIN {printf \"%.3f\", ($c1 - $c0) / $HZ}")" --argjson db "$db" \
+	   --argjson stages "$stages" \
 	   --argjson n "$(awk -F, '{print NF}' <<<"$pids")" --arg l0 "$l0" \
 	   --arg l1 "$(cut -d' ' -f1 /proc/loadavg)" \
 	   '. + {instances: $n, server_cpu_s: $cpu,
@@ -344,7 +360,7 @@ lg() {
 	          db_cpu_ms_per_req: (if .completed > 0 then $db * 1000 / .completed else null end),
 	          total_cpu_ms_per_req: (if .completed > 0 then ($cpu + $db) * 1000 / .completed else null end)}
 	       end)
-	    + {loadavg_before: ($l0|tonumber), loadavg_after: ($l1|tonumber)}' "$out/$name.raw" >"$out/$name.json"
+	    + {loadavg_before: ($l0|tonumber), loadavg_after: ($l1|tonumber), stages: $stages}' "$out/$name.raw" >"$out/$name.json"
 	rm -f "$out/$name.raw"
 	[ -z "${OUTDIR:-}" ] && rm -f "$out/$name.json.samples"
 	log "$(jq -r '"\(.label): \(.throughput_rps) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, status \(.status|tojson), server \(.server_cpu_ms_per_req // 0 | .*1000|round/1000)" + (if .db_cpu_s != null then " + postgres \(.db_cpu_ms_per_req // 0 | .*1000|round/1000)" else "" end) + " ms CPU/req" + (if (.ports|length) > 1 then ", per port \(.completed_per_port|tojson)" else "" end) + (if .completed_in_window == 0 then " (VOID: nothing in the window)" elif .exhausted then " (request file used up)" else "" end)' "$out/$name.json")"

@@ -293,6 +293,29 @@ def main():
     if any(f"{s}_pg_one" in r or f"{s}_pg_two" in r for s in SCALING):
         scaling(r, p)
 
+    # ------------------------------------------------------------ stages
+    # Per-stage server time of each run that scraped bioauthd's /metrics
+    # around it (bench/stages.py rows; run.sh's lg): the routes that carried
+    # at least a tenth of the run's requests.
+    staged = []
+    for name, x in sorted(RESULTS.get(res, {}).items()):
+        if not isinstance(x, dict) or not x.get("stages"):
+            continue
+        floor = 0.1 * (x.get("completed") or 0)
+        for row in x["stages"]:
+            if row["count"] >= floor:
+                staged.append(f"| {name} | {row['method']} {row['route']} | {row['stage']} | "
+                              f"{row['count']:,} | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} | "
+                              f"{row['p999_ms']:.3f} |")
+    if staged:
+        p("Where the server's time went, per stage (bioauth_http_request_stage_seconds "
+          "scraped before and after each run; quantiles within the histogram's buckets):\n")
+        p("| run | route | stage | requests | p50 ms | p99 ms | p99.9 ms |")
+        p("|---|---|---|---|---|---|---|")
+        for line in staged:
+            p(line)
+        p("")
+
     # ------------------------------------------------------------ crypto, memory, population
     if cb:
         p(f"Crypto bound (cryptobound, OpenSSL {cb.get('openssl')}, per CPU-second of one core): "

@@ -8,9 +8,15 @@
  * table patterns, a fixed list of methods, status codes); when a table is
  * full, further series fold into one "overflow" series instead of growing.
  *
+ * The per-stage histograms are taken on every request and stay out of that
+ * mutex: a fixed table indexed by the routing-table row, updated with
+ * relaxed atomic additions (about ten per request), read without stopping
+ * writers (a scrape may see a request's stages partly counted).
+ *
  * Metrics:
  *   bioauth_http_requests_total{route,method,status}        counter
  *   bioauth_http_request_duration_seconds{route}            histogram
+ *   bioauth_http_request_stage_seconds{route,method,stage}  histogram
  *   bioauth_store_commit_duration_seconds                   histogram
  *   bioauth_store_commit_batch_size                         histogram
  *   bioauth_store_commits_total, bioauth_store_writes_total counter
@@ -19,6 +25,8 @@
 #include "common/metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +67,23 @@ static const char *const batch_labels[] = {
 };
 #define N_BATCH (sizeof(batch_bounds) / sizeof(batch_bounds[0]))
 
+/* Stage buckets (seconds): from 50 us (a parse, a handler's CPU) to the
+ * seconds of a stalled request, dense around a millisecond. */
+static const double stage_bounds[] = {
+	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+	0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+};
+static const char *const stage_labels[] = {
+	"5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005",
+	"0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "10",
+};
+#define N_STAGE_B (sizeof(stage_bounds) / sizeof(stage_bounds[0]))
+
+static const char *const stage_names[METRICS_N_STAGES] = {
+	"queue", "read_parse", "handler_cpu", "store_wait", "reply", "accept",
+	"resume",
+};
+
 /* Methods are client-chosen strings; anything else is counted as OTHER. */
 static const char *const methods[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "OTHER",
@@ -82,6 +107,23 @@ struct route_hist {
 	char route[LABEL_MAX];
 	struct hist h;
 };
+
+/* Stage histograms: buckets[N_STAGE_B] is +Inf; the count is their sum. */
+struct stage_hist {
+	atomic_ullong buckets[N_STAGE_B + 1];
+	atomic_ullong sum_ns;
+};
+
+enum { SLOT_EMPTY = 0, SLOT_LABELLING, SLOT_READY };
+
+struct stage_slot {
+	atomic_int state;             /* SLOT_*: labels written once */
+	char route[LABEL_MAX];
+	char method[8];
+	struct stage_hist h[METRICS_N_STAGES];
+};
+
+static struct stage_slot stage_slots[METRICS_STAGE_SLOTS];
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct req_series req_series[MAX_REQ_SERIES];
@@ -193,6 +235,50 @@ metrics_observe_request(const char *route, const char *method,
 	}
 	hist_add(&route_hists[i].h, lat_bounds, N_LAT, seconds);
 	pthread_mutex_unlock(&mu);
+}
+
+/* Labels `slot` on its first use; true once its labels are readable. */
+static bool
+slot_label(struct stage_slot *sl, const char *route, const char *method)
+{
+	int expect = SLOT_EMPTY;
+
+	if (atomic_load_explicit(&sl->state, memory_order_acquire) == SLOT_READY)
+		return true;
+	if (!atomic_compare_exchange_strong(&sl->state, &expect, SLOT_LABELLING))
+		return false;   /* another thread is labelling it right now */
+	route_copy(sl->route, route);
+	snprintf(sl->method, sizeof(sl->method), "%s",
+	         method != NULL ? methods[method_index(method)] : "any");
+	atomic_store_explicit(&sl->state, SLOT_READY, memory_order_release);
+	return true;
+}
+
+void
+metrics_observe_stages(unsigned slot, const char *route, const char *method,
+                       const double secs[METRICS_N_STAGES])
+{
+	struct stage_slot *sl;
+	size_t st, i;
+
+	if (slot >= METRICS_STAGE_SLOTS)
+		return;
+	sl = &stage_slots[slot];
+	if (!slot_label(sl, route, method))
+		return;  /* only while the slot's first request labels it */
+	for (st = 0; st < METRICS_N_STAGES; st++) {
+		double v = secs[st];
+
+		if (!(v >= 0))
+			continue;   /* the stage did not happen (or NaN) */
+		for (i = 0; i < N_STAGE_B && v > stage_bounds[i]; i++)
+			;
+		atomic_fetch_add_explicit(&sl->h[st].buckets[i], 1,
+		                          memory_order_relaxed);
+		atomic_fetch_add_explicit(&sl->h[st].sum_ns,
+		                          v < 1e9 ? (unsigned long long)(v * 1e9) : 0,
+		                          memory_order_relaxed);
+	}
 }
 
 void
@@ -328,6 +414,61 @@ render_hist(struct out *o, const char *name, const char *labels,
 	}
 }
 
+/* Renders the stage histograms of every labelled slot (stages with at
+ * least one observation). The count is the sum of the buckets read, so
+ * +Inf always equals _count even while requests are being counted. */
+static void
+render_stages(struct out *o)
+{
+	char esc[LABEL_MAX * 2 + 16];
+	size_t s, st, i;
+
+	out_printf(o, "# HELP bioauth_http_request_stage_seconds Time of each "
+	           "stage of a request: queue (request line read to first "
+	           "handler call), read_parse (body read and parsed), "
+	           "handler_cpu (thread CPU of the handler), store_wait "
+	           "(suspended until the store's done callback), resume "
+	           "(done callback to continuation), reply (response queued to "
+	           "request completed), accept (connection accepted to the "
+	           "first handler call of its first request).\n"
+	           "# TYPE bioauth_http_request_stage_seconds histogram\n");
+	for (s = 0; s < METRICS_STAGE_SLOTS; s++) {
+		const struct stage_slot *sl = &stage_slots[s];
+
+		if (atomic_load_explicit(&sl->state, memory_order_acquire) != SLOT_READY)
+			continue;
+		label_escape(esc, sizeof(esc), sl->route);
+		for (st = 0; st < METRICS_N_STAGES; st++) {
+			unsigned long long b[N_STAGE_B + 1], cum = 0, sum_ns;
+
+			for (i = 0; i <= N_STAGE_B; i++)
+				b[i] = atomic_load_explicit(&sl->h[st].buckets[i],
+				                            memory_order_relaxed);
+			sum_ns = atomic_load_explicit(&sl->h[st].sum_ns,
+			                              memory_order_relaxed);
+			for (i = 0; i <= N_STAGE_B; i++)
+				cum += b[i];
+			if (cum == 0)
+				continue;
+			cum = 0;
+			for (i = 0; i <= N_STAGE_B; i++) {
+				cum += b[i];
+				out_printf(o, "bioauth_http_request_stage_seconds_bucket"
+				           "{route=\"%s\",method=\"%s\",stage=\"%s\","
+				           "le=\"%s\"} %llu\n", esc, sl->method,
+				           stage_names[st],
+				           i < N_STAGE_B ? stage_labels[i] : "+Inf", cum);
+			}
+			out_printf(o, "bioauth_http_request_stage_seconds_sum"
+			           "{route=\"%s\",method=\"%s\",stage=\"%s\"} %.9g\n",
+			           esc, sl->method, stage_names[st], (double)sum_ns / 1e9);
+			out_printf(o, "bioauth_http_request_stage_seconds_count"
+			           "{route=\"%s\",method=\"%s\",stage=\"%s\"} %llu\n",
+			           esc, sl->method, stage_names[st], cum);
+		}
+	}
+}
+
 char *
 metrics_render(void)
 {
@@ -350,7 +491,7 @@ metrics_render(void)
 	}
 
 	out_printf(&o, "# HELP bioauth_http_request_duration_seconds Time "
-	           "from request start to response completion.\n"
+	           "from request line read to response queued.\n"
 	           "# TYPE bioauth_http_request_duration_seconds histogram\n");
 	for (i = 0; i < n_route_hists; i++) {
 		label_escape(esc, sizeof(esc), route_hists[i].route);
@@ -358,6 +499,8 @@ metrics_render(void)
 		render_hist(&o, "bioauth_http_request_duration_seconds", labels,
 		            &route_hists[i].h, lat_labels, N_LAT);
 	}
+
+	render_stages(&o);
 
 	out_printf(&o, "# HELP bioauth_store_commit_duration_seconds Time "
 	           "of one store commit (including fsync when durable).\n"

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "api/ctx.h"
+#include "common/metrics.h"
 #include "edge/form.h"
 #include "edge/http.h"
 
@@ -54,6 +55,7 @@ struct http_server {
 	bool tls;                   /* HTTPS (tls.c holds the certificate) */
 	struct watchdog *watchdog;  /* read deadline of requests (watchdog.c) */
 	struct workpool *pool;      /* CPU-heavy request work (workpool.c) */
+	struct acceptor *acceptor;  /* listening socket (acceptor.c) */
 };
 
 struct req {
@@ -94,6 +96,15 @@ struct req {
 	void *job_arg;
 	cont_fn cont;
 	_Atomic int submit_rc;
+
+	/* Stage clocks (metrics_observe_stages): CLOCK_MONOTONIC except the
+	 * handler's thread CPU time; stage[] < 0 until the stage happens. */
+	struct timespec t_first;     /* first handler call */
+	struct timespec t_suspend;   /* last suspension for the store */
+	struct timespec t_done;      /* its done callback (store thread) */
+	struct timespec t_queued;    /* response queued */
+	double stage[METRICS_N_STAGES];
+	bool counted;                /* in bioauth_http_requests_total */
 };
 
 /* request.c */

@@ -69,6 +69,8 @@ req_new(struct http_server *srv, struct MHD_Connection *conn, const char *uri)
 		return NULL;
 	}
 	remote_ip(r);
+	for (i = 0; i < METRICS_N_STAGES; i++)
+		r->stage[i] = -1;
 	atomic_store(&r->phase, PH_CREATED);
 	return r;
 }

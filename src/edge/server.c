@@ -10,6 +10,8 @@
  * it; MHD processes the resume only after the access handler returns, and
  * then calls it again, where the continuation runs.
  *
+ * Connections are accepted by acceptor.c, which spreads them over the pool.
+ *
  * Shutdown: quiesce (no new connections), answer with Connection: close,
  * wait until the in-flight requests are done (bounded; requests waiting for
  * the store are always waited for, since stopping MHD with a suspended
@@ -26,10 +28,20 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "edge/acceptor.h"
 #include "edge/internal.h"
 #include "edge/tls.h"
 #include "edge/watchdog.h"
 #include "edge/workpool.h"
+
+/* libmicrohttpd's threading model, chosen at build time (CPPFLAGS=
+ * -DEDGE_MHD_MODE=N): 0, a pool of cfg->threads threads each polling its
+ * connections with epoll (the default: docs/PERFORMANCE.md has the side by
+ * side figures); 1, the same pool polling with poll(); 2, one thread per
+ * connection. */
+#ifndef EDGE_MHD_MODE
+#define EDGE_MHD_MODE 0
+#endif
 
 /* A request must arrive within this many connection timeouts (slowloris). */
 #define READ_DEADLINE_FACTOR 4
@@ -73,6 +85,71 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return r;
 }
 
+/* a - b in seconds. */
+static double
+ts_sub(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) +
+	       (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
+/* Seconds since `start` on the monotonic clock. */
+static double
+elapsed(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ts_sub(&now, start);
+}
+
+/* The calling thread's CPU time in seconds. */
+static double
+thread_cpu(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Adds `v` seconds to stage `st` of the request (stages that happen more
+ * than once, such as two store writes, add up). */
+static void
+stage_add(struct req *r, enum metrics_stage st, double v)
+{
+	if (v < 0)
+		v = 0;
+	r->stage[st] = r->stage[st] < 0 ? v : r->stage[st] + v;
+}
+
+/* Runs the route's handler or a continuation, adding the thread CPU time
+ * it took to the request's handler stage. */
+static void
+run_timed(struct req *r, cont_fn cont)
+{
+	double c0 = thread_cpu();
+
+	if (cont != NULL)
+		cont(r, r->write, atomic_load(&r->submit_rc));
+	else
+		r->route->handler(r);
+	stage_add(r, MS_HANDLER_CPU, thread_cpu() - c0);
+}
+
+/* Counts the request in bioauth_http_requests_total and its duration so
+ * far, once: when its response is queued, so that a client that has its
+ * answer finds it counted, or at completion if none was queued. */
+static void
+count_request(struct req *r)
+{
+	if (r->counted || r->method == NULL)
+		return;
+	r->counted = true;
+	metrics_observe_request(req_route(r), r->method, r->status,
+	                        elapsed(&r->start));
+}
+
 /* Queues the built response, or drops the connection if building failed. */
 static enum MHD_Result
 queue(struct req *r)
@@ -81,6 +158,8 @@ queue(struct req *r)
 
 	if (r->resp == NULL)
 		return MHD_NO;
+	clock_gettime(CLOCK_MONOTONIC, &r->t_queued);
+	count_request(r);
 	if (r->srv->tls)
 		MHD_add_response_header(r->resp, "Strict-Transport-Security",
 		                        TLS_HSTS);
@@ -98,6 +177,8 @@ on_store_done(struct store_write *w, int rc, void *arg)
 	struct req *r = arg;
 
 	(void)w;
+	/* Read by the worker after the resume below (MHD's lock orders it). */
+	clock_gettime(CLOCK_MONOTONIC, &r->t_done);
 	atomic_store(&r->submit_rc, rc);
 	atomic_store(&r->phase, PH_RESUMED);
 	atomic_fetch_sub(&r->srv->suspended, 1);
@@ -150,6 +231,7 @@ after_handler(struct req *r)
 		return queue(r);
 	}
 	/* Suspend first: the done callback may run before submit returns. */
+	clock_gettime(CLOCK_MONOTONIC, &r->t_suspend);
 	atomic_store(&r->phase, PH_SUSPENDED);
 	MHD_suspend_connection(r->conn);
 	if (r->job != NULL) {
@@ -240,12 +322,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct req *r = *con_cls;
 	cont_fn cont;
+	bool ok;
 
 	(void)cls;
 	(void)url;      /* routing uses the raw target kept by on_uri */
 	if (r == NULL)
 		return MHD_NO;  /* on_uri failed to allocate: just close */
 	if (atomic_load(&r->phase) == PH_CREATED) {
+		struct timespec accepted;
+
+		clock_gettime(CLOCK_MONOTONIC, &r->t_first);
+		/* Queue: from the request line (MHD shows no earlier instant
+		 * of a request on a kept-alive connection); a connection's
+		 * first request also gets the time since the accept. */
+		stage_add(r, MS_QUEUE, ts_sub(&r->t_first, &r->start));
+		if (watchdog_first_request(conn, &accepted))
+			stage_add(r, MS_ACCEPT, ts_sub(&r->t_first, &accepted));
 		/* An early error on a request with a body is sent at once (MHD
 		 * then skips the body and closes the connection); on a request
 		 * without one it waits for the last call, keeping the
@@ -269,30 +361,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	switch (atomic_load(&r->phase)) {
 	case PH_BODY:
 		watchdog_request_read(conn);
-		if (!req_parse_body(r))
+		ok = req_parse_body(r);
+		stage_add(r, MS_READ_PARSE, elapsed(&r->t_first));
+		if (!ok)
 			return queue(r);
-		r->route->handler(r);
+		run_timed(r, NULL);
 		return after_handler(r);
 	case PH_RESUMED:
+		stage_add(r, MS_STORE_WAIT, ts_sub(&r->t_done, &r->t_suspend));
+		stage_add(r, MS_RESUME, elapsed(&r->t_done));
 		cont = r->cont;
 		r->cont = NULL;
 		atomic_store(&r->phase, PH_BODY);
-		cont(r, r->write, atomic_load(&r->submit_rc));
+		run_timed(r, cont);
 		return after_handler(r);
 	default:
 		/* Suspended or replied: MHD should not call us; stay put. */
 		return MHD_YES;
 	}
-}
-
-static double
-elapsed(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 /* The request is over (answered, or the connection closed): one access log
@@ -334,8 +420,16 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	                  ? "rejected by the HTTP parser (malformed request "
 	                    "or head too large)" : NULL,
 	          NULL);
+	count_request(r);
+	if (r->t_queued.tv_sec != 0 || r->t_queued.tv_nsec != 0)
+		stage_add(r, MS_REPLY, elapsed(&r->t_queued));
 	if (r->method != NULL)
-		metrics_observe_request(req_route(r), r->method, r->status, secs);
+		metrics_observe_stages(r->route != NULL
+		                       ? (unsigned)(r->route - api_routes)
+		                       : METRICS_STAGE_SLOTS - 1,
+		                       req_route(r),
+		                       r->route != NULL ? r->route->method : NULL,
+		                       r->stage);
 	req_free(r);
 	pthread_mutex_lock(&s->mu);
 	if (s->inflight > 0)
@@ -386,6 +480,7 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	};
 	char why[512];
 	unsigned flags;
+	unsigned pool_size = (unsigned)(cfg->threads > 1 ? cfg->threads : 0);
 	size_t mem;
 	int r = BA_ERR_INTERNAL;
 
@@ -402,11 +497,18 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	if (r != BA_OK)
 		goto out;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-	        MHD_USE_ERROR_LOG;
+	        MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
+#if EDGE_MHD_MODE == 2
+	flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+	pool_size = 0;
+#elif EDGE_MHD_MODE == 1
+	flags |= MHD_USE_POLL;
+#else
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
 		flags |= MHD_USE_EPOLL;
 	else
 		flags |= MHD_USE_POLL;
+#endif
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (cfg->tls_cert != NULL) {
@@ -434,14 +536,18 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	/* A request may trickle in for a few idle periods, not forever. */
 	if ((r = watchdog_start(READ_DEADLINE_FACTOR * cfg->conn_timeout, &s->watchdog)) != BA_OK)
 		goto out;
+	if ((r = acceptor_open((struct sockaddr *)&ss, sslen, &s->acceptor)) != BA_OK) {
+		log_write(LOG_ERROR, "cannot start the HTTP server",
+		          "listen", cfg->listen_host, NULL);
+		goto out;
+	}
 	if ((r = workpool_start(cfg->threads, WORK_QUEUE_PER_THREAD * (size_t)cfg->threads,
 	                        &s->pool)) != BA_OK)
 		goto out;
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL,
 		on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, /* must come first */
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 1 ? cfg->threads : 0),
+		MHD_OPTION_THREAD_POOL_SIZE, pool_size,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
@@ -457,6 +563,10 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 		r = BA_ERR_IO;
 		goto out;
 	}
+	if ((r = acceptor_run(s->acceptor, s->daemon)) != BA_OK) {
+		MHD_stop_daemon(s->daemon);
+		goto out;
+	}
 	atomic_store(&s->starting, false);
 	*out = s;
 	s = NULL;
@@ -467,6 +577,7 @@ out:
 			tls_unload_all();
 		workpool_stop(s->pool);
 		watchdog_stop(s->watchdog);
+		acceptor_free(s->acceptor);
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 		free(s);
@@ -496,13 +607,12 @@ wait_idle(struct http_server *s, int seconds)
 void
 http_server_stop(struct http_server *s)
 {
-	MHD_socket fd;
 	char n[32];
 
 	if (s == NULL)
 		return;
 	atomic_store(&s->stopping, true);
-	fd = MHD_quiesce_daemon(s->daemon);
+	acceptor_quiesce(s->acceptor);
 	if (!wait_idle(s, STOP_GRACE_SECONDS)) {
 		snprintf(n, sizeof(n), "%lu", atomic_load(&s->suspended));
 		log_write(LOG_WARN, "shutdown: requests still in flight",
@@ -534,8 +644,7 @@ http_server_stop(struct http_server *s)
 		tls_unload_all();
 	workpool_stop(s->pool);
 	watchdog_stop(s->watchdog);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	acceptor_free(s->acceptor);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

@@ -23,6 +23,8 @@ struct watched {
 	struct watchdog *w;
 	MHD_socket fd;
 	struct timespec since;   /* when the current request's clock started */
+	struct timespec accepted; /* written once, before the first request */
+	bool first_seen;         /* watchdog_first_request answered true */
 	bool reading;            /* the request is not yet read completely */
 	bool cut;                /* already shut down */
 };
@@ -58,6 +60,19 @@ set_reading(struct MHD_Connection *conn, bool reading)
 	pthread_mutex_unlock(&c->w->mu);
 }
 
+bool
+watchdog_first_request(struct MHD_Connection *conn, struct timespec *accepted)
+{
+	struct watched *c = watched_of(conn);
+
+	/* Only the connection's thread reads or writes these two fields. */
+	if (c == NULL || c->first_seen)
+		return false;
+	c->first_seen = true;
+	*accepted = c->accepted;
+	return true;
+}
+
 void
 watchdog_request_read(struct MHD_Connection *conn)
 {
@@ -86,6 +101,7 @@ watchdog_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 		c->fd = ci->connect_fd;
 		c->reading = true;
 		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		c->accepted = c->since;
 		pthread_mutex_lock(&w->mu);
 		c->next = w->head.next;
 		c->prev = &w->head;

@@ -13,6 +13,8 @@
 #define BIOAUTH_EDGE_WATCHDOG_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
+#include <time.h>
 
 struct watchdog;
 
@@ -26,6 +28,10 @@ void watchdog_notify(void *cls, struct MHD_Connection *conn, void **socket_conte
                      enum MHD_ConnectionNotificationCode code);
 /* The request on `conn` is read completely: its clock stops. */
 void watchdog_request_read(struct MHD_Connection *conn);
+/* True (with its accept time in `accepted`) the first time it is asked for
+ * a connection, i.e. for its first request; false afterwards or when the
+ * connection is not watched. Call on the connection's own thread. */
+bool watchdog_first_request(struct MHD_Connection *conn, struct timespec *accepted);
 /* The response on `conn` is done: the clock of the next request starts. */
 void watchdog_request_done(struct MHD_Connection *conn);
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# bench/ab-auth.sh OLD_BIOAUTHD NEW_BIOAUTHD [ROUNDS] [RATE] - two builds (or
+# two configurations) of bioauthd side by side on authenticate, open loop at
+# RATE requests/s (default 700, about half of this machine's peak), durable,
+# 10,000 registered keys: each side on its own copy of one database, in
+# alternating 5-second rounds (A B B A ...), so both see the same background
+# load. Prints each round's latency from the intended send time (p50, p99,
+# p99.9: no coordinated omission) and the server's CPU per request, then, per
+# side, the per-stage breakdown of the server's time pooled over its rounds
+# (bench/stages.py over /metrics scraped before and after every round).
+# OLD_ARGS / NEW_ARGS add bioauthd options to one side (e.g. NEW_ARGS=
+# "--threads 4"). Needs the bench tools (make -C bench) and jq. Both servers
+# bind 127.0.0.1 on free ports and are stopped by PID; KEEP=DIR keeps the
+# scrapes and loadgen JSON there.
+#
+#   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n '2,17p' "$0"; exit 2; }
+OLD=$1 NEW=$2 ROUNDS=${3:-6} RATE=${4:-700} T=${T:-5}
+B=$(cd "$(dirname "$0")" && pwd)
+LG=$B/work/bin/loadgen
+POP=$B/work/bin/populate
+CTL=$(dirname "$NEW")/bioauthctl
+PY=/usr/bin/python3
+D=$(mktemp -d)
+OUT=${KEEP:-$D/out}
+mkdir -p "$OUT"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait; rm -rf "$D"' EXIT
+
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+start() {   # BIN DB ARGS -> "PID PORT"
+	local port
+	port=$(free_port)
+	# shellcheck disable=SC2086
+	"$1" --listen "127.0.0.1:$port" --db "$2" --issuer http://bioauth.bench/oidc --data-dir "$D" \
+		--log-level error $3 >/dev/null 2>&1 &
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+	echo "$! $port"
+}
+
+KEYS=10000
+"$CTL" --db "$D/old.db" app create --name ab --resource https://api.bench.example \
+	--max-authenticators 1000 >"$D/app.json"
+"$CTL" --db "$D/old.db" signing-key rotate >/dev/null
+"$POP" --db "$D/old.db" --app-id "$(jq -r .app_id "$D/app.json")" --keys $KEYS \
+	--pool-out "$D/pool" >/dev/null
+cp "$D/old.db" "$D/new.db"
+read -r OP OPORT < <(start "$OLD" "$D/old.db" "${OLD_ARGS:-}")
+read -r NP NPORT < <(start "$NEW" "$D/new.db" "${NEW_ARGS:-}")
+PIDS=("$OP" "$NP")   # start ran in a subshell: record the PIDs here
+CT=$(curl -sf -u "$(jq -r .client_id "$D/app.json"):$(jq -r .client_secret "$D/app.json")" \
+	-d grant_type=client_credentials "http://127.0.0.1:$OPORT/oidc/token" | jq -r .access_token)
+# Client-made challenges: the same signed requests serve both databases.
+$PY "$B/gen.py" auth-client --token="$CT" --pool "$D/pool" --keys $KEYS \
+	--count $(( RATE * (T + 2) * ROUNDS + 500 )) --seed 5 --out "$D/auth.req"
+HZ=$(getconf CLK_TCK)
+declare -A off=([old]=0 [new]=0) scr=([old]="" [new]="")
+for r in $(seq "$ROUNDS"); do
+	for side in $( [ $((r % 2)) -eq 1 ] && echo old new || echo new old ); do
+		if [ $side = old ]; then pid=$OP port=$OPORT; else pid=$NP port=$NPORT; fi
+		curl -sf "http://127.0.0.1:$port/metrics" >"$OUT/${side}_r${r}.before"
+		c0=$(ticks "$pid")
+		"$LG" --port "$port" --requests "$D/auth.req" --offset "${off[$side]}" --duration "$T" \
+			--warmup 1 --connections 60 --rate "$RATE" >"$OUT/${side}_r${r}.json"
+		c1=$(ticks "$pid")
+		curl -sf "http://127.0.0.1:$port/metrics" >"$OUT/${side}_r${r}.after"
+		scr[$side]="${scr[$side]} $OUT/${side}_r${r}.before $OUT/${side}_r${r}.after"
+		off[$side]=$(( ${off[$side]} + $(jq .sent "$OUT/${side}_r${r}.json") ))
+		jq -r --arg s "$side" --arg r "$r" --argjson cpu "$(( c1 - c0 ))" --argjson hz "$HZ" \
+			'"\($s) round \($r): \(.throughput_rps|round) req/s, p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) p99.9 \(.latency_ms.p99_9) ms, \($cpu / $hz * 1000 / .completed * 1000 | round / 1000) ms CPU/req, status \(.status|tojson)"' \
+			"$OUT/${side}_r${r}.json"
+	done
+done
+for side in old new; do
+	echo "## $side: stages of authenticate, pooled over $ROUNDS rounds"
+	# shellcheck disable=SC2086
+	$PY "$B/stages.py" ${scr[$side]} --route authenticate
+done
