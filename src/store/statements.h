@@ -1,6 +1,6 @@
 /*
- * statements.h - the one table of the statements the store's write logic
- * runs, with their text per dialect.
+ * statements.h - the one table of the statements the store runs (its
+ * write logic and its reads), with their text per dialect.
  *
  * SQLite numbers parameters ?N, PostgreSQL $N, with the same N: the write
  * logic binds by position and reads columns by position, so both texts of
@@ -26,6 +26,14 @@ enum st_id {
 	ST_REFRESH_INSERT, ST_REFRESH_LOOKUP, ST_REFRESH_MARK, ST_REFRESH_DEL_SESSION,
 	ST_SKEY_LOCK, ST_SKEY_RETIRE, ST_SKEY_INSERT, ST_SKEY_HAS_CURRENT, ST_JTI_INSERT,
 	ST_PURGE_CHAL, ST_PURGE_REFRESH, ST_PURGE_SESSIONS, ST_PURGE_JTI, ST_PURGE_SKEYS,
+	/* reads (read.c); ST_READY: PostgreSQL's readiness check */
+	ST_READY,
+	ST_R_APP_GET, ST_R_APP_GET_BY_CLIENT, ST_R_APP_LIST,
+	ST_R_USER_GET, ST_R_USER_GET_BY_NAME, ST_R_USER_LIST,
+	ST_R_AUTH_GET, ST_R_AUTH_LIST_APP_USER, ST_R_AUTH_LIST_USER, ST_R_AUTH_LIST_APP,
+	ST_R_AUTH_LIST_ALL,
+	ST_R_CHAL_GET, ST_R_REFRESH_GET, ST_R_SKEY_LIST, ST_R_JTI_GET,
+	ST_R_AUDIT_LIST, ST_R_AUDIT_LIST_USER, ST_R_AUDIT_LIST_APP, ST_R_AUDIT_LIST_USER_APP,
 	ST__COUNT
 };
 
