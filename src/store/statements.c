@@ -2,8 +2,10 @@
  * statements.c - the statements of the store, per dialect (statements.h).
  * Where the dialects differ it is said next to the entry.
  *
- * Each entity's column list is written once, here: the reads select it and
- * its row decoder (read.c) reads the columns in this order.
+ * Each entity's column list is written once, here: its insert names it,
+ * the reads select it, and its row decoder (read.c) reads the columns in
+ * this order. A new column goes into the list, the insert's values (and
+ * its bind in write.c) and the decoder.
  */
 #include "store/statements.h"
 
@@ -43,11 +45,9 @@ const struct st_text st_table[ST__COUNT] = {
 	 * PostgreSQL's ON CONFLICT DO NOTHING as "no row inserted" (which
 	 * keeps the transaction usable); the write logic takes either. */
 	S(ST_APP_INSERT,
-	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
-	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
+	  "INSERT INTO apps (" APP_COLS ")"
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
-	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
+	  "INSERT INTO apps (" APP_COLS ")"
 	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING"),
 	S(ST_APP_RES_INSERT,
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES (?1, ?2, ?3)",
@@ -58,10 +58,8 @@ const struct st_text st_table[ST__COUNT] = {
 	  "UPDATE apps SET client_secret_hash = $2 WHERE app_id = $1"),
 
 	S(ST_USER_INSERT,
-	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at)"
-	  " VALUES (?1, ?2, ?3, ?4, ?5)",
-	  "INSERT INTO users (user_id, username, password_hash, created_at, updated_at)"
-	  " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+	  "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+	  "INSERT INTO users (" USER_COLS ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
 	S(ST_USER_DELETE, "DELETE FROM users WHERE user_id = ?1",
 	  "DELETE FROM users WHERE user_id = $1"),
 	S(ST_USER_DEL_AUTHS, "DELETE FROM authenticators WHERE user_id = ?1",
@@ -81,13 +79,9 @@ const struct st_text st_table[ST__COUNT] = {
 	  "SELECT count(*) FROM authenticators WHERE app_id = ?1 AND user_id = ?2",
 	  "SELECT count(*) FROM authenticators WHERE app_id = $1 AND user_id = $2"),
 	S(ST_AUTH_INSERT,
-	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
-	  " os, encryption_type, device_id, display_name, challenge, attestation,"
-	  " created_at, last_used_at, failed_count, locked_until)"
+	  "INSERT INTO authenticators (" AUTH_COLS ")"
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
-	  " os, encryption_type, device_id, display_name, challenge, attestation,"
-	  " created_at, last_used_at, failed_count, locked_until)"
+	  "INSERT INTO authenticators (" AUTH_COLS ")"
 	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 	  " ON CONFLICT DO NOTHING"),
 	S(ST_AUTH_DELETE,
