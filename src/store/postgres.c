@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "store/postgres_internal.h"
+#include "store/read.h"
 #include "store/write.h"
 
 /* PostgreSQL type oids of the columns we read (pg_type.dat). */
@@ -52,10 +53,6 @@
 #define WRITE_ATTEMPTS 4
 #define DEFAULT_BATCH 64
 #define MAX_BATCH 1024
-
-static const struct pg_stmt core_stmts[] = {
-	{ "c_ready", "SELECT current_setting('transaction_read_only') = 'off'" },
-};
 
 /* ---------------------------------------------------------------- params */
 
@@ -214,24 +211,10 @@ int pg_prepare(struct pg_conn *pc, const char *name, const char *sql)
 	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
 }
 
-static int prepare_table(struct pg_conn *pc, const struct pg_stmt *tab, size_t n)
-{
-	int r = BA_OK;
-
-	for (size_t i = 0; r == BA_OK && i < n; i++)
-		r = pg_prepare(pc, tab[i].name, tab[i].sql);
-	return r;
-}
-
 static int prepare_all(struct pg_conn *pc)
 {
-	int r;
+	int r = pg_prepare_writes(pc);
 
-	r = prepare_table(pc, core_stmts, sizeof(core_stmts) / sizeof(core_stmts[0]));
-	if (r == BA_OK)
-		r = prepare_table(pc, pg_read_stmts, pg_read_stmts_n);
-	if (r == BA_OK)
-		r = pg_prepare_writes(pc);
 	if (r == BA_OK)
 		pc->prepared = true;
 	return r;
@@ -400,7 +383,7 @@ int pg_exec_simple(struct pg_conn *pc, const char *sql)
 }
 
 /* Checks out a read connection, waiting while all are busy. */
-static struct pg_conn *reader_get(struct pg_store *s)
+struct pg_conn *pg_reader_get(struct pg_store *s)
 {
 	struct pg_conn *pc = NULL;
 
@@ -421,35 +404,12 @@ static struct pg_conn *reader_get(struct pg_store *s)
 	return pc;
 }
 
-static void reader_put(struct pg_store *s, struct pg_conn *pc)
+void pg_reader_put(struct pg_store *s, struct pg_conn *pc)
 {
 	pthread_mutex_lock(&s->pool_mu);
 	pc->busy = false;
 	pthread_cond_signal(&s->pool_cv);
 	pthread_mutex_unlock(&s->pool_mu);
-}
-
-int pg_read(struct pg_store *s, const struct pg_stmt *st, const struct pg_params *p,
-            PGresult **res)
-{
-	struct pg_conn *pc = reader_get(s);
-	int r = BA_ERR_STORE_UNAVAILABLE;
-
-	*res = NULL;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		bool was_up = pc->c != NULL;
-
-		r = pg_conn_ensure(s, pc);
-		if (r != BA_OK)
-			break;
-		r = pg_exec(pc, st, p, res);
-		/* A connection that died while idle: one retry on a fresh one. */
-		if (r == BA_OK || !was_up || !pg_conn_lost(pc))
-			break;
-		pg_conn_drop(pc);
-	}
-	reader_put(s, pc);
-	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
 }
 
 /* ---------------------------------------------------------------- columns */
@@ -499,20 +459,6 @@ int pg_col_int(const PGresult *r, int row, int col, int64_t *out)
 	return BA_OK;
 }
 
-int pg_col_int32(const PGresult *r, int row, int col, int *out)
-{
-	int64_t v;
-	int rc = pg_col_int(r, row, col, &v);
-
-	*out = 0;
-	if (rc != BA_OK)
-		return rc;
-	if (v < INT32_MIN || v > INT32_MAX)
-		return BA_ERR_INTERNAL;
-	*out = (int)v;
-	return BA_OK;
-}
-
 int pg_col_bool(const PGresult *r, int row, int col, bool *out)
 {
 	*out = false;
@@ -521,16 +467,6 @@ int pg_col_bool(const PGresult *r, int row, int col, bool *out)
 	if (!col_is(r, col, OID_BOOL) || PQgetlength(r, row, col) != 1)
 		return BA_ERR_INTERNAL;
 	*out = PQgetvalue(r, row, col)[0] != 0;
-	return BA_OK;
-}
-
-int pg_col_hash(const PGresult *r, int row, int col, uint8_t out[MODEL_HASH_LEN])
-{
-	memset(out, 0, MODEL_HASH_LEN);
-	if (PQgetisnull(r, row, col) || !col_is(r, col, OID_BYTEA) ||
-	    PQgetlength(r, row, col) != MODEL_HASH_LEN)
-		return BA_ERR_INTERNAL;
-	memcpy(out, PQgetvalue(r, row, col), MODEL_HASH_LEN);
 	return BA_OK;
 }
 
@@ -812,6 +748,7 @@ static void pg_close(struct store *st)
 		PQfinish(s->readers[i].c);
 	free(s->writers);
 	free(s->readers);
+	free(s->reader_tx);
 	if (s->url != NULL) {
 		OPENSSL_cleanse(s->url, strlen(s->url));
 		free(s->url);
@@ -864,7 +801,8 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 	s->url = strdup(url);
 	s->writers = calloc((size_t)s->n_writers, sizeof(*s->writers));
 	s->readers = calloc((size_t)s->n_readers, sizeof(*s->readers));
-	if (s->url == NULL || s->writers == NULL || s->readers == NULL)
+	s->reader_tx = calloc((size_t)s->n_readers, sizeof(*s->reader_tx));
+	if (s->url == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = pg_conn_ensure(s, &s->readers[0]);
@@ -909,19 +847,15 @@ out:
  * standby); fails fast while it is unreachable. */
 static int pg_ready(struct store *st)
 {
-	struct pg_store *s = (struct pg_store *)st;
-	PGresult *res;
-	bool writable = false;
-	int r;
+	struct store_tx *tx = pg_read_get(st);
+	bool row = false, writable = false;
+	int r = tx->ops->run(tx, ST_READY, NULL, &row);
 
-	r = pg_read(s, &core_stmts[0], NULL, &res);
-	if (r != BA_OK)
-		return r;
-	if (PQntuples(res) != 1 || pg_col_bool(res, 0, 0, &writable) != BA_OK)
+	if (r == BA_OK && (!row || tx->ops->col_bool(tx, 0, &writable) != BA_OK))
 		r = BA_ERR_INTERNAL;
-	else if (!writable)
+	else if (r == BA_OK && !writable)
 		r = BA_ERR_STORE_UNAVAILABLE;
-	PQclear(res);
+	pg_read_put(st, tx);
 	return r;
 }
 
@@ -930,13 +864,13 @@ static int pg_ready(struct store *st)
 static int pg_migrate(struct store *st, int *version)
 {
 	struct pg_store *s = (struct pg_store *)st;
-	struct pg_conn *pc = reader_get(s);
+	struct pg_conn *pc = pg_reader_get(s);
 	int v = 0, r;
 
 	r = pg_conn_ensure(s, pc);
 	if (r == BA_OK)
 		r = pg_migrate_conn(pc->c, &v);
-	reader_put(s, pc);
+	pg_reader_put(s, pc);
 	if (version != NULL)
 		*version = v;
 	return r;
@@ -949,21 +883,7 @@ const struct store_ops store_postgres_ops = {
 	.ready = pg_ready,
 	.migrate = pg_migrate,
 	.submit = pg_submit,
-	.app_get = pg_app_get,
-	.app_get_by_client_id = pg_app_get_by_client_id,
-	.app_list = pg_app_list,
-	.user_get = pg_user_get,
-	.user_get_by_username = pg_user_get_by_username,
-	.user_get_by_email_key = pg_user_get_by_email_key,
-	.user_get_by_phone = pg_user_get_by_phone,
-	.user_list = pg_user_list,
-	.authenticator_get = pg_authenticator_get,
-	.authenticator_list = pg_authenticator_list,
-	.challenge_get = pg_challenge_get,
-	.session_get = pg_session_get,
-	.refresh_get = pg_refresh_get,
-	.signing_key_list = pg_signing_key_list,
-	.token_is_revoked = pg_token_is_revoked,
-	.setting_get = pg_setting_get,
-	.audit_list = pg_audit_list,
+	STORE_READ_OPS,
+	.reader_get = pg_read_get,
+	.reader_put = pg_read_put,
 };

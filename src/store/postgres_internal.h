@@ -24,23 +24,17 @@
 #include <libpq-fe.h>
 
 #include "store/store.h"
+#include "store/tx.h"
 
 /* A private return code: the transaction hit a deadlock or serialization
  * failure and may be run again. Never leaves the backend. */
 #define PG_RETRY (-1)
-
-/* Most rows one list read returns (a cap, not a page size). */
-#define PG_LIST_MAX (1u << 20)
 
 /* One prepared statement: its server-side name and SQL text. */
 struct pg_stmt {
 	const char *name;
 	const char *sql;
 };
-
-/* The statements of postgres_read.c (the writes' are in statements.c). */
-extern const struct pg_stmt pg_read_stmts[];
-extern const size_t pg_read_stmts_n;
 
 /* One pooled connection; used by one thread at a time. */
 struct pg_conn {
@@ -49,6 +43,15 @@ struct pg_conn {
 	int backoff_ms;        /* next delay after a failed attempt */
 	bool prepared;         /* every statement is prepared on `c` */
 	bool busy;             /* read pool: checked out */
+};
+
+/* The statement interface (tx.h) on one connection. */
+struct pg_tx {
+	struct store_tx base;      /* must be first */
+	struct pg_conn *pc;
+	struct pg_store *s;        /* set on a read connection: reconnects, retries */
+	PGresult *res;             /* result of the last run(), or NULL */
+	int row;                   /* current row of res */
 };
 
 /* One queued write. */
@@ -89,6 +92,7 @@ struct pg_store {
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
 	struct pg_conn *readers;
+	struct pg_tx *reader_tx;      /* readers[i] lent to read.c as reader_tx[i] */
 	int n_readers;
 };
 
@@ -127,10 +131,9 @@ int pg_exec(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_params
             PGresult **res);
 /* Runs a parameterless statement (BEGIN, COMMIT...) whose rows are ignored. */
 int pg_exec_simple(struct pg_conn *pc, const char *sql);
-/* Runs a read statement on a pooled read connection, retrying once on a
- * fresh connection when the old one turned out to be lost. */
-int pg_read(struct pg_store *s, const struct pg_stmt *st, const struct pg_params *p,
-            PGresult **res);
+/* Read-pool checkout (waits while every reader is busy) and checkin. */
+struct pg_conn *pg_reader_get(struct pg_store *s);
+void pg_reader_put(struct pg_store *s, struct pg_conn *pc);
 /* Maps a failed result (NULL = no result) on `c` to a BA_* code or
  * PG_RETRY; logs unexpected failures with the statement name only. */
 int pg_map_error(PGconn *c, const PGresult *r, const char *what);
@@ -141,9 +144,7 @@ bool pg_conn_lost(const struct pg_conn *pc);
  * BA_ERR_INTERNAL when the column has an unexpected type or size. */
 int pg_col_str(const PGresult *r, int row, int col, char **out);
 int pg_col_int(const PGresult *r, int row, int col, int64_t *out);
-int pg_col_int32(const PGresult *r, int row, int col, int *out);
 int pg_col_bool(const PGresult *r, int row, int col, bool *out);
-int pg_col_hash(const PGresult *r, int row, int col, uint8_t out[MODEL_HASH_LEN]);
 int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len);
 
 /* --- postgres_migrations.c --- */
@@ -154,43 +155,16 @@ int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len
  * than this program knows. Runs on an unprepared connection. */
 int pg_migrate_conn(PGconn *c, int *version);
 
-/* --- postgres_read.c --- */
-
-#define PG_SESSION_COLS \
-	"session_id, app_id, user_id, factors, org_id, client_attributes, " \
-	"created_at, auth_time, expires_at, revoked"
-/* Fills *out from row `row` of a result whose first columns are
- * PG_SESSION_COLS; BA_OK, BA_ERR_NOMEM or BA_ERR_INTERNAL. */
-int pg_row_session(const PGresult *r, int row, struct model_session *out);
-
-int pg_app_get(struct store *s, const char *app_id, struct model_app *out);
-int pg_app_get_by_client_id(struct store *s, const char *client_id, struct model_app *out);
-int pg_app_list(struct store *s, struct model_app **out, size_t *n);
-int pg_user_get(struct store *s, const char *user_id, struct model_user *out);
-int pg_user_get_by_username(struct store *s, const char *username, struct model_user *out);
-int pg_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out);
-int pg_user_get_by_phone(struct store *s, const char *phone, struct model_user *out);
-int pg_user_list(struct store *s, struct model_user **out, size_t *n);
-int pg_authenticator_get(struct store *s, const char *app_id, const char *key_id,
-                         struct model_authenticator *out);
-int pg_authenticator_list(struct store *s, const char *app_id, const char *user_id,
-                          struct model_authenticator **out, size_t *n);
-int pg_challenge_get(struct store *s, const char *challenge, struct model_challenge *out);
-int pg_session_get(struct store *s, const char *session_id, struct model_session *out);
-int pg_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
-int pg_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
-int pg_token_is_revoked(struct store *s, const char *jti, bool *revoked);
-int pg_setting_get(struct store *s, const char *name, char **value);
-int pg_audit_list(struct store *s, const struct store_audit_filter *f,
-                  struct model_audit **out, size_t *n);
-
 /* --- postgres_tx.c --- */
 
 /* Applies one write on `pc` through the shared write logic (write.h),
  * inside a transaction the caller opened; the caller commits on BA_OK or
  * *keep and rolls back otherwise. Fills w->out. */
 int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep);
-/* Prepares the write statements (statements.h) on a new connection. */
+/* Prepares the shared statements (statements.h) on a new connection. */
 int pg_prepare_writes(struct pg_conn *pc);
+/* store_ops.reader_get / reader_put: a pooled read connection. */
+struct store_tx *pg_read_get(struct store *s);
+void pg_read_put(struct store *s, struct store_tx *tx);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * postgres_tx.c - the transaction interface (tx.h) on a PostgreSQL writer
- * connection, and the writers' entry point into the shared write logic.
+ * postgres_tx.c - the statement interface (tx.h) on PostgreSQL
+ * connections: the writers' entry point into the shared write logic, and
+ * the read connections lent to the shared reads (read.c).
  *
  * Every statement of the shared table that has PostgreSQL text is prepared
  * on each connection when it connects (pg_prepare_writes); results come in
@@ -9,15 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/error.h"
 #include "store/postgres_internal.h"
 #include "store/write.h"
-
-struct pg_tx {
-	struct store_tx base;      /* must be first */
-	struct pg_conn *pc;
-	PGresult *res;             /* result of the last run(), or NULL */
-};
 
 static void to_params(const struct tx_binds *b, struct pg_params *p)
 {
@@ -34,6 +31,26 @@ static void to_params(const struct tx_binds *b, struct pg_params *p)
 	}
 }
 
+/* Runs `st` on a read connection (autocommit), retrying once on a fresh
+ * connection when the old one turned out to be lost while idle. */
+static int read_exec(struct pg_tx *x, const struct pg_stmt *st, const struct pg_params *p)
+{
+	int r = BA_ERR_STORE_UNAVAILABLE;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool was_up = x->pc->c != NULL;
+
+		r = pg_conn_ensure(x->s, x->pc);
+		if (r != BA_OK)
+			break;
+		r = pg_exec(x->pc, st, p, &x->res);
+		if (r == BA_OK || !was_up || !pg_conn_lost(x->pc))
+			break;
+		pg_conn_drop(x->pc);
+	}
+	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
+}
+
 static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool *row)
 {
 	struct pg_tx *x = (struct pg_tx *)t;
@@ -43,13 +60,17 @@ static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool
 
 	PQclear(x->res);
 	x->res = NULL;
+	x->row = 0;
 	if (row != NULL)
 		*row = false;
 	if (st.sql == NULL)
 		return BA_OK;
 	if (b != NULL)
 		to_params(b, &p);
-	r = pg_exec(x->pc, &st, b != NULL ? &p : NULL, &x->res);
+	if (x->s != NULL)
+		r = read_exec(x, &st, b != NULL ? &p : NULL);
+	else
+		r = pg_exec(x->pc, &st, b != NULL ? &p : NULL, &x->res);
 	if (r == BA_OK && row != NULL)
 		*row = PQntuples(x->res) > 0;
 	return r;
@@ -64,7 +85,7 @@ static int64_t changes(struct store_tx *t)
 
 static bool has_row(const struct pg_tx *x)
 {
-	return x->res != NULL && PQntuples(x->res) > 0;
+	return x->res != NULL && x->row < PQntuples(x->res);
 }
 
 static int col_int(struct store_tx *t, int col, int64_t *out)
@@ -72,7 +93,7 @@ static int col_int(struct store_tx *t, int col, int64_t *out)
 	struct pg_tx *x = (struct pg_tx *)t;
 
 	*out = 0;
-	return has_row(x) ? pg_col_int(x->res, 0, col, out) : BA_ERR_INTERNAL;
+	return has_row(x) ? pg_col_int(x->res, x->row, col, out) : BA_ERR_INTERNAL;
 }
 
 static int col_bool(struct store_tx *t, int col, bool *out)
@@ -80,7 +101,7 @@ static int col_bool(struct store_tx *t, int col, bool *out)
 	struct pg_tx *x = (struct pg_tx *)t;
 
 	*out = false;
-	return has_row(x) ? pg_col_bool(x->res, 0, col, out) : BA_ERR_INTERNAL;
+	return has_row(x) ? pg_col_bool(x->res, x->row, col, out) : BA_ERR_INTERNAL;
 }
 
 static int col_text(struct store_tx *t, int col, char **out)
@@ -88,7 +109,35 @@ static int col_text(struct store_tx *t, int col, char **out)
 	struct pg_tx *x = (struct pg_tx *)t;
 
 	*out = NULL;
-	return has_row(x) ? pg_col_str(x->res, 0, col, out) : BA_ERR_INTERNAL;
+	return has_row(x) ? pg_col_str(x->res, x->row, col, out) : BA_ERR_INTERNAL;
+}
+
+static int col_blob(struct store_tx *t, int col, uint8_t **out, size_t *len)
+{
+	struct pg_tx *x = (struct pg_tx *)t;
+
+	*out = NULL;
+	*len = 0;
+	return has_row(x) ? pg_col_bytes(x->res, x->row, col, out, len) : BA_ERR_INTERNAL;
+}
+
+static int next(struct store_tx *t, bool *row)
+{
+	struct pg_tx *x = (struct pg_tx *)t;
+
+	if (has_row(x))
+		x->row++;
+	*row = has_row(x);
+	return BA_OK;
+}
+
+/* The result's values are writable memory of ours until PQclear. */
+static void wipe(struct store_tx *t, int col)
+{
+	struct pg_tx *x = (struct pg_tx *)t;
+
+	for (int i = 0; x->res != NULL && i < PQntuples(x->res); i++)
+		OPENSSL_cleanse(PQgetvalue(x->res, i, col), (size_t)PQgetlength(x->res, i, col));
 }
 
 static int savepoint(struct store_tx *t, enum tx_savepoint op)
@@ -104,16 +153,35 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 }
 
 static const struct tx_ops pg_tx_ops = {
-	run, changes, col_int, col_bool, col_text, savepoint,
+	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
 };
 
 int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep)
 {
-	struct pg_tx x = { { &pg_tx_ops }, pc, NULL };
+	struct pg_tx x = { { &pg_tx_ops }, pc, NULL, NULL, 0 };
 	int r = store_apply(&x.base, w, keep);
 
 	PQclear(x.res);
 	return r;
+}
+
+struct store_tx *pg_read_get(struct store *st)
+{
+	struct pg_store *s = (struct pg_store *)st;
+	struct pg_conn *pc = pg_reader_get(s);
+	struct pg_tx *x = &s->reader_tx[pc - s->readers];
+
+	*x = (struct pg_tx){ { &pg_tx_ops }, pc, s, NULL, 0 };
+	return &x->base;
+}
+
+void pg_read_put(struct store *s, struct store_tx *t)
+{
+	struct pg_tx *x = (struct pg_tx *)t;
+
+	PQclear(x->res);
+	x->res = NULL;
+	pg_reader_put((struct pg_store *)s, x->pc);
 }
 
 int pg_prepare_writes(struct pg_conn *pc)

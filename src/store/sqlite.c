@@ -53,6 +53,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "store/sqlite_internal.h"
+#include "store/read.h"
 #include "store/write.h"
 
 #define DEFAULT_POOL 4
@@ -196,16 +197,6 @@ bool sq_col_str(sqlite3_stmt *st, int i, char **out)
 	return *out != NULL;
 }
 
-bool sq_col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
-{
-	const void *b = sqlite3_column_blob(st, i);
-
-	if (b == NULL || (size_t)sqlite3_column_bytes(st, i) != n)
-		return false;
-	memcpy(out, b, n);
-	return true;
-}
-
 /* --- connections --- */
 
 static void conn_close(struct sq_conn *c)
@@ -307,32 +298,11 @@ struct sq_conn *sq_reader_get(struct sq_store *s)
 	return c;
 }
 
-/*
- * Ends the read transaction a read opened with BEGIN, through the reader's
- * prepared ROLLBACK (no parse per read). Should that fail, the connection
- * is brought back to autocommit the slow way: a reader must never keep a
- * snapshot (it would pin the WAL).
- */
-static void read_end(struct sq_conn *c)
-{
-	sqlite3_stmt *st = c->st[SQ_READ_END];
-
-	if (st == NULL &&
-	    sqlite3_prepare_v3(c->db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) == SQLITE_OK)
-		c->st[SQ_READ_END] = st;
-	if (st != NULL) {
-		sqlite3_step(st);
-		sqlite3_reset(st);
-	}
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
 void sq_reader_put(struct sq_store *s, struct sq_conn *c)
 {
 	sq_reset_used(c);
-	if (!sqlite3_get_autocommit(c->db))
-		read_end(c);
+	if (!sqlite3_get_autocommit(c->db))   /* never keep a snapshot: it pins the WAL */
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_lock(&s->pool_mu);
 	s->reader_busy[c - s->readers] = false;
 	pthread_cond_signal(&s->pool_cv);
@@ -798,6 +768,7 @@ static void sq_close(struct store *st)
 	 * and removes the WAL (SQLite does so for the last connection). */
 	conn_close(&s->wconn);
 	free(s->readers);
+	free(s->reader_tx);
 	free(s->reader_busy);
 	pthread_cond_destroy(&s->ck_cv);
 	pthread_mutex_destroy(&s->ck_mu);
@@ -881,8 +852,10 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 	s->w_hard_at = CKPT_HARD_PAGES;
 	s->path = strdup(path);
 	s->readers = calloc((size_t)s->opt.pool_size, sizeof(*s->readers));
+	s->reader_tx = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_tx));
 	s->reader_busy = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_busy));
-	if (s->path == NULL || s->readers == NULL || s->reader_busy == NULL)
+	if (s->path == NULL || s->readers == NULL || s->reader_tx == NULL ||
+	    s->reader_busy == NULL)
 		goto out;
 
 	r = conn_open(&s->wconn, path, &s->opt, CONN_WRITER);
@@ -932,21 +905,7 @@ const struct store_ops store_sqlite_ops = {
 	.ready = sq_ready,
 	.migrate = sq_migrate,
 	.submit = sq_submit,
-	.app_get = sq_app_get,
-	.app_get_by_client_id = sq_app_get_by_client_id,
-	.app_list = sq_app_list,
-	.user_get = sq_user_get,
-	.user_get_by_username = sq_user_get_by_username,
-	.user_get_by_email_key = sq_user_get_by_email_key,
-	.user_get_by_phone = sq_user_get_by_phone,
-	.user_list = sq_user_list,
-	.authenticator_get = sq_authenticator_get,
-	.authenticator_list = sq_authenticator_list,
-	.challenge_get = sq_challenge_get,
-	.session_get = sq_session_get,
-	.refresh_get = sq_refresh_get,
-	.signing_key_list = sq_signing_key_list,
-	.token_is_revoked = sq_token_is_revoked,
-	.setting_get = sq_setting_get,
-	.audit_list = sq_audit_list,
+	STORE_READ_OPS,
+	.reader_get = sq_read_get,
+	.reader_put = sq_read_put,
 };

@@ -6,7 +6,7 @@
  * copies the WAL back into the database file; a small pool of read-only
  * connections serves reads. Every connection caches its prepared statements,
  * indexed by `enum sq_stmt` (the backend's own statements: transactions,
- * schema, reads) and then by `enum st_id` (the shared write statements).
+ * schema) and then by `enum st_id` (the shared statements).
  */
 #ifndef BIOAUTH_STORE_SQLITE_INTERNAL_H
 #define BIOAUTH_STORE_SQLITE_INTERNAL_H
@@ -24,29 +24,17 @@
 #define SQ_KIND_PROBE 0        /* ready(): prove the write path works */
 #define SQ_KIND_MIGRATE 1000   /* migrate(): apply pending migrations */
 
-/* Most rows one list read returns (a cap, not a page size). */
-#define SQ_LIST_MAX (1u << 20)
-
 /* Statement cache slots. Each slot has exactly one SQL text. */
 enum sq_stmt {
 	/* transaction control (writer) */
 	SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
 	SQ_SP_LOGIN, SQ_SP_LOGIN_RELEASE, SQ_SP_LOGIN_ROLLBACK,
-	SQ_READ_BEGIN, SQ_READ_END,
 	/* schema */
 	SQ_VERSION_GET, SQ_VERSION_TABLE_EXISTS, SQ_VERSION_INSERT, SQ_PROBE,
-	/* reads */
-	SQ_APP_GET, SQ_APP_GET_BY_CLIENT, SQ_APP_LIST, SQ_APP_RESOURCES,
-	SQ_USER_GET, SQ_USER_GET_BY_NAME, SQ_USER_LIST,
-	SQ_USER_GET_BY_EMAIL, SQ_USER_GET_BY_PHONE, SQ_SETTING_GET,
-	SQ_AUTH_GET, SQ_AUTH_LIST_APP_USER, SQ_AUTH_LIST_USER, SQ_AUTH_LIST_APP,
-	SQ_AUTH_LIST_ALL,
-	SQ_CHAL_GET, SQ_SESSION_GET, SQ_REFRESH_GET, SQ_SKEY_LIST, SQ_JTI_GET,
-	SQ_AUDIT_LIST, SQ_AUDIT_LIST_USER, SQ_AUDIT_LIST_APP, SQ_AUDIT_LIST_USER_APP,
-	SQ__COUNT   /* the write statements (statements.h) follow: SQ__COUNT + st_id */
+	SQ__COUNT   /* the shared statements (statements.h) follow: SQ__COUNT + st_id */
 };
 
-#include "store/statements.h"
+#include "store/tx.h"
 
 #define SQ_SLOTS (SQ__COUNT + ST__COUNT)
 
@@ -58,6 +46,14 @@ struct sq_conn {
 	uint8_t used[SQ_SLOTS];
 	int used_list[SQ_SLOTS];
 	size_t n_used;
+};
+
+/* The statement interface (tx.h) on one connection. */
+struct sq_tx {
+	struct store_tx base;      /* must be first */
+	struct sq_conn *c;
+	sqlite3_stmt *row;         /* statement positioned on a row, or NULL */
+	int64_t changes;
 };
 
 /* One queued write. */
@@ -109,6 +105,7 @@ struct sq_store {
 	pthread_mutex_t pool_mu;
 	pthread_cond_t pool_cv;
 	struct sq_conn *readers;
+	struct sq_tx *reader_tx;      /* readers[i] lent to read.c as reader_tx[i] */
 	bool *reader_busy;
 	int n_readers;
 };
@@ -137,8 +134,6 @@ int sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n);
 int sq_bind_int64(sqlite3_stmt *st, int i, int64_t v);
 /* Copies column i into *out (NULL when SQL NULL); false on NOMEM. */
 bool sq_col_str(sqlite3_stmt *st, int i, char **out);
-/* Copies a fixed-size blob column; false when its size is not n. */
-bool sq_col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n);
 
 /* --- sqlite_migrations.c --- */
 
@@ -150,32 +145,6 @@ int sq_migrate_apply(struct sq_conn *c, int *version);
 int sq_version_read(struct sq_conn *c, int *version);
 int sq_latest_version(void);
 
-/* --- sqlite_read.c --- */
-
-/* Reads one session by id on `c` (any thread's connection). */
-int sq_session_load(struct sq_conn *c, const char *session_id, struct model_session *out);
-
-int sq_app_get(struct store *s, const char *app_id, struct model_app *out);
-int sq_app_get_by_client_id(struct store *s, const char *client_id, struct model_app *out);
-int sq_app_list(struct store *s, struct model_app **out, size_t *n);
-int sq_user_get(struct store *s, const char *user_id, struct model_user *out);
-int sq_user_get_by_username(struct store *s, const char *username, struct model_user *out);
-int sq_user_list(struct store *s, struct model_user **out, size_t *n);
-int sq_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out);
-int sq_user_get_by_phone(struct store *s, const char *phone, struct model_user *out);
-int sq_authenticator_get(struct store *s, const char *app_id, const char *key_id,
-                         struct model_authenticator *out);
-int sq_authenticator_list(struct store *s, const char *app_id, const char *user_id,
-                          struct model_authenticator **out, size_t *n);
-int sq_challenge_get(struct store *s, const char *challenge, struct model_challenge *out);
-int sq_session_get(struct store *s, const char *session_id, struct model_session *out);
-int sq_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
-int sq_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
-int sq_token_is_revoked(struct store *s, const char *jti, bool *revoked);
-int sq_setting_get(struct store *s, const char *name, char **value);
-int sq_audit_list(struct store *s, const struct store_audit_filter *f,
-                  struct model_audit **out, size_t *n);
-
 /* --- sqlite_tx.c --- */
 
 /* Applies one write (a store_write_kind, SQ_KIND_PROBE or SQ_KIND_MIGRATE)
@@ -183,5 +152,8 @@ int sq_audit_list(struct store *s, const struct store_audit_filter *f,
  * a savepoint the caller releases on BA_OK or *keep and rolls back
  * otherwise. Fills w->out. */
 int sq_apply(struct sq_store *s, struct store_write *w, bool *keep);
+/* store_ops.reader_get / reader_put: a pooled read connection. */
+struct store_tx *sq_read_get(struct store *s);
+void sq_read_put(struct store *s, struct store_tx *tx);
 
 #endif

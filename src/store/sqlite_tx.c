@@ -1,23 +1,18 @@
 /*
- * sqlite_tx.c - the transaction interface (tx.h) on the SQLite writer
- * connection, and the writer's entry point into the shared write logic.
+ * sqlite_tx.c - the statement interface (tx.h) on SQLite connections: the
+ * writer's entry point into the shared write logic, and the read
+ * connections lent to the shared reads (read.c).
  *
  * Statements of the shared table are cached on the connection after the
  * backend's own slots (SQ__COUNT + id) and reset by sq_reset_used().
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/error.h"
 #include "store/sqlite_internal.h"
 #include "store/write.h"
-
-struct sq_tx {
-	struct store_tx base;      /* must be first */
-	struct sq_conn *c;
-	sqlite3_stmt *row;         /* statement positioned on its first row, or NULL */
-	int64_t changes;
-};
 
 static int bind_all(sqlite3_stmt *st, const struct tx_binds *b)
 {
@@ -103,6 +98,49 @@ static int col_text(struct store_tx *t, int col, char **out)
 	return sq_col_str(x->row, col, out) ? BA_OK : BA_ERR_NOMEM;
 }
 
+static int col_blob(struct store_tx *t, int col, uint8_t **out, size_t *len)
+{
+	struct sq_tx *x = (struct sq_tx *)t;
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if (x->row == NULL)
+		return BA_ERR_INTERNAL;
+	n = sqlite3_column_bytes(x->row, col);
+	if (n <= 0)
+		return BA_OK;
+	if ((*out = malloc((size_t)n)) == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(*out, sqlite3_column_blob(x->row, col), (size_t)n);
+	*len = (size_t)n;
+	return BA_OK;
+}
+
+static int next(struct store_tx *t, bool *row)
+{
+	struct sq_tx *x = (struct sq_tx *)t;
+	int r;
+
+	*row = false;
+	if (x->row == NULL)
+		return BA_OK;
+	r = sqlite3_step(x->row);
+	if (r == SQLITE_ROW) {
+		*row = true;
+		return BA_OK;
+	}
+	x->row = NULL;
+	return r == SQLITE_DONE ? BA_OK : sq_conn_err(x->c);
+}
+
+/* SQLite's copy of a value is its own (const) memory: nothing to wipe. */
+static void wipe(struct store_tx *t, int col)
+{
+	(void)t;
+	(void)col;
+}
+
 static int savepoint(struct store_tx *t, enum tx_savepoint op)
 {
 	struct sq_tx *x = (struct sq_tx *)t;
@@ -118,8 +156,23 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 }
 
 static const struct tx_ops sq_tx_ops = {
-	run, changes, col_int, col_bool, col_text, savepoint,
+	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
 };
+
+struct store_tx *sq_read_get(struct store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_conn *c = sq_reader_get(s);
+	struct sq_tx *x = &s->reader_tx[c - s->readers];
+
+	*x = (struct sq_tx){ { &sq_tx_ops }, c, NULL, 0 };
+	return &x->base;
+}
+
+void sq_read_put(struct store *s, struct store_tx *t)
+{
+	sq_reader_put((struct sq_store *)s, ((struct sq_tx *)t)->c);
+}
 
 static int probe(struct sq_conn *c)
 {

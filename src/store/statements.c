@@ -1,12 +1,42 @@
 /*
- * statements.c - the statements of the store's write logic, per dialect
- * (statements.h). Where the dialects differ it is said next to the entry.
+ * statements.c - the statements of the store, per dialect (statements.h).
+ * Where the dialects differ it is said next to the entry.
+ *
+ * Each entity's column list is written once, here: its insert names it,
+ * the reads select it, and its row decoder (read.c) reads the columns in
+ * this order. A new column goes into the list, the insert's values (and
+ * its bind in write.c) and the decoder.
  */
 #include "store/statements.h"
 
+#define APP_COLS \
+	"app_id, name, client_id, client_secret_hash, access_ttl, id_ttl, " \
+	"refresh_ttl, allow_client_challenges, max_authenticators, created_at, " \
+	"attestation_policy, min_client_challenge_bytes"
+#define USER_COLS \
+	"user_id, username, password_hash, created_at, updated_at, email, email_verified, " \
+	"phone_number, phone_number_verified, name, external_user_id, custom_data, " \
+	"password_force_replace"
+/* The columns an authenticator is inserted with; its reads add the
+ * attestation verdict, which registration sets afterwards. */
+#define AUTH_COLS \
+	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type, " \
+	"device_id, display_name, challenge, attestation, created_at, last_used_at, " \
+	"failed_count, locked_until"
+#define AUTH_READ_COLS AUTH_COLS ", attestation_verdict, hwk, appattest_counter"
+#define CHAL_COLS \
+	"challenge, app_id, user_id, device_id, approval_data, created_at, expires_at, consumed"
 #define SESSION_COLS \
 	"session_id, app_id, user_id, factors, org_id, client_attributes, " \
 	"created_at, auth_time, expires_at, revoked"
+#define REFRESH_COLS "hash, session_id, created_at, expires_at, rotated"
+#define SKEY_COLS "kid, alg, private_pem, created_at, retired_at"
+#define AUDIT_COLS \
+	"id, time, event, outcome, reason, app_id, user_id, key_id, client_attributes"
+/* An app and its resources in one statement (one snapshot): one row per
+ * resource, or one with NULL pos and uri when the app has none. */
+#define APP_JOIN \
+	"SELECT " APP_COLS ", pos, uri FROM apps LEFT JOIN app_resources USING (app_id)"
 
 /* Both dialects: the same text but for the parameter marks. */
 #define S(id, sq, pgsql) [id] = { #id, sq, pgsql }
@@ -76,13 +106,9 @@ const struct st_text st_table[ST__COUNT] = {
 	  "SELECT count(*) FROM authenticators WHERE app_id = ?1 AND user_id = ?2",
 	  "SELECT count(*) FROM authenticators WHERE app_id = $1 AND user_id = $2"),
 	S(ST_AUTH_INSERT,
-	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
-	  " os, encryption_type, device_id, display_name, challenge, attestation,"
-	  " created_at, last_used_at, failed_count, locked_until)"
+	  "INSERT INTO authenticators (" AUTH_COLS ")"
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
-	  " os, encryption_type, device_id, display_name, challenge, attestation,"
-	  " created_at, last_used_at, failed_count, locked_until)"
+	  "INSERT INTO authenticators (" AUTH_COLS ")"
 	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 	  " ON CONFLICT DO NOTHING"),
 	S(ST_AUTH_DELETE,
@@ -225,4 +251,73 @@ const struct st_text st_table[ST__COUNT] = {
 	  "INSERT INTO register_challenges (app_id, hash, used_at) VALUES (?1, ?2, ?3)",
 	  "INSERT INTO register_challenges (app_id, hash, used_at) VALUES ($1, $2, $3)"
 	  " ON CONFLICT DO NOTHING"),
+	/* PostgreSQL's ready(): the server accepts writes (not a standby). */
+	S(ST_READY, NULL, "SELECT current_setting('transaction_read_only') = 'off'"),
+
+	/* Reads. Lists are ordered by creation, ties by insertion order:
+	 * SQLite's rowid, PostgreSQL's `seq` column. */
+	S(ST_R_APP_GET, APP_JOIN " WHERE app_id = ?1 ORDER BY pos",
+	  APP_JOIN " WHERE app_id = $1 ORDER BY pos"),
+	S(ST_R_APP_GET_BY_CLIENT, APP_JOIN " WHERE client_id = ?1 ORDER BY pos",
+	  APP_JOIN " WHERE client_id = $1 ORDER BY pos"),
+	S(ST_R_APP_LIST, APP_JOIN " ORDER BY created_at, app_id, pos",
+	  APP_JOIN " ORDER BY created_at, app_id, pos"),
+	S(ST_R_USER_GET, "SELECT " USER_COLS " FROM users WHERE user_id = ?1",
+	  "SELECT " USER_COLS " FROM users WHERE user_id = $1"),
+	S(ST_R_USER_GET_BY_NAME, "SELECT " USER_COLS " FROM users WHERE username = ?1",
+	  "SELECT " USER_COLS " FROM users WHERE username = $1"),
+	S(ST_R_USER_LIST, "SELECT " USER_COLS " FROM users ORDER BY created_at, user_id",
+	  "SELECT " USER_COLS " FROM users ORDER BY created_at, user_id"),
+	/* Transmit's lookups: the key of an email (contact_email_key()), a phone. */
+	S(ST_R_USER_GET_BY_EMAIL_KEY, "SELECT " USER_COLS " FROM users WHERE email_key = ?1",
+	  "SELECT " USER_COLS " FROM users WHERE email_key = $1"),
+	S(ST_R_USER_GET_BY_PHONE, "SELECT " USER_COLS " FROM users WHERE phone_number = ?1",
+	  "SELECT " USER_COLS " FROM users WHERE phone_number = $1"),
+	S(ST_R_SETTING_GET, "SELECT value FROM settings WHERE name = ?1",
+	  "SELECT value FROM settings WHERE name = $1"),
+	S(ST_R_AUTH_GET,
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2",
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = $1 AND public_key_id = $2"),
+	/* One statement per filter, so each uses its index. */
+	S(ST_R_AUTH_LIST_APP_USER,
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = ?1 AND user_id = ?2"
+	  " ORDER BY created_at, rowid",
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = $1 AND user_id = $2"
+	  " ORDER BY created_at, seq"),
+	S(ST_R_AUTH_LIST_USER,
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE user_id = ?1 ORDER BY created_at, rowid",
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE user_id = $1 ORDER BY created_at, seq"),
+	S(ST_R_AUTH_LIST_APP,
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = ?1 ORDER BY created_at, rowid",
+	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = $1 ORDER BY created_at, seq"),
+	S(ST_R_AUTH_LIST_ALL, "SELECT " AUTH_READ_COLS " FROM authenticators ORDER BY created_at, rowid",
+	  "SELECT " AUTH_READ_COLS " FROM authenticators ORDER BY created_at, seq"),
+	S(ST_R_CHAL_GET, "SELECT " CHAL_COLS " FROM challenges WHERE challenge = ?1",
+	  "SELECT " CHAL_COLS " FROM challenges WHERE challenge = $1"),
+	S(ST_R_REFRESH_GET, "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE hash = ?1",
+	  "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE hash = $1"),
+	S(ST_R_SKEY_LIST,
+	  "SELECT " SKEY_COLS " FROM signing_keys ORDER BY created_at DESC, rowid DESC",
+	  "SELECT " SKEY_COLS " FROM signing_keys ORDER BY created_at DESC, seq DESC"),
+	S(ST_R_JTI_GET, "SELECT 1 FROM revoked_tokens WHERE jti = ?1",
+	  "SELECT 1 FROM revoked_tokens WHERE jti = $1"),
+	/* Parameters: since, limit, then user and app when filtered by. */
+	S(ST_R_AUDIT_LIST,
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 ORDER BY id DESC LIMIT ?2",
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= $1 ORDER BY id DESC LIMIT $2"),
+	S(ST_R_AUDIT_LIST_USER,
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 AND user_id = ?3"
+	  " ORDER BY id DESC LIMIT ?2",
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= $1 AND user_id = $3"
+	  " ORDER BY id DESC LIMIT $2"),
+	S(ST_R_AUDIT_LIST_APP,
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 AND app_id = ?3"
+	  " ORDER BY id DESC LIMIT ?2",
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= $1 AND app_id = $3"
+	  " ORDER BY id DESC LIMIT $2"),
+	S(ST_R_AUDIT_LIST_USER_APP,
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 AND user_id = ?3 AND app_id = ?4"
+	  " ORDER BY id DESC LIMIT ?2",
+	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= $1 AND user_id = $3 AND app_id = $4"
+	  " ORDER BY id DESC LIMIT $2"),
 };

@@ -1,6 +1,6 @@
 /*
- * statements.h - the one table of the statements the store's write logic
- * runs, with their text per dialect.
+ * statements.h - the one table of the statements the store runs (its
+ * write logic and its reads), with their text per dialect.
  *
  * SQLite numbers parameters ?N, PostgreSQL $N, with the same N: the write
  * logic binds by position and reads columns by position, so both texts of
@@ -30,6 +30,15 @@ enum st_id {
 	ST_SKEY_RESEAL, ST_SKEY_STATE, ST_SKEY_DELETE,
 	/* key attestation */
 	ST_APP_SET_ATTESTATION, ST_AUTH_SET_ATTESTATION, ST_REG_CHAL_INSERT,
+	/* reads (read.c); ST_READY: PostgreSQL's readiness check */
+	ST_READY,
+	ST_R_APP_GET, ST_R_APP_GET_BY_CLIENT, ST_R_APP_LIST,
+	ST_R_USER_GET, ST_R_USER_GET_BY_NAME, ST_R_USER_LIST,
+	ST_R_AUTH_GET, ST_R_AUTH_LIST_APP_USER, ST_R_AUTH_LIST_USER, ST_R_AUTH_LIST_APP,
+	ST_R_AUTH_LIST_ALL,
+	ST_R_CHAL_GET, ST_R_REFRESH_GET, ST_R_SKEY_LIST, ST_R_JTI_GET,
+	ST_R_AUDIT_LIST, ST_R_AUDIT_LIST_USER, ST_R_AUDIT_LIST_APP, ST_R_AUDIT_LIST_USER_APP,
+	ST_R_USER_GET_BY_EMAIL_KEY, ST_R_USER_GET_BY_PHONE, ST_R_SETTING_GET,
 	ST__COUNT
 };
 

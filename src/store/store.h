@@ -24,10 +24,11 @@
  * concurrent requests - also across several bioauthd processes on one
  * PostgreSQL database - cannot both succeed.
  *
- * The write logic is written once for both backends (write.c,
- * write_login.c) against a narrow transaction interface (tx.h) and one
- * statement table with the text per dialect (statements.c); a backend
- * keeps its connections, pooling, locking, retries and error mapping.
+ * The write logic (write.c, write_login.c) and the reads (read.c) are
+ * written once for both backends against a narrow statement interface
+ * (tx.h) and one statement table with the text per dialect
+ * (statements.c); a backend keeps its connections, pooling, locking,
+ * retries and error mapping.
  *
  * Return codes: BA_OK; BA_ERR_NOT_FOUND; BA_ERR_CONFLICT; BA_ERR_NOMEM;
  * BA_ERR_STORE_UNAVAILABLE (database unreachable, read-only, disk full,
@@ -198,6 +199,8 @@ struct store_write {
 
 typedef void (*store_done_fn)(struct store_write *w, int rc, void *arg);
 
+struct store_tx;
+
 struct store_audit_filter {
 	const char *user_id;   /* NULL = any */
 	const char *app_id;    /* NULL = any */
@@ -247,6 +250,12 @@ struct store_ops {
 	/* Newest first. */
 	int (*audit_list)(struct store *s, const struct store_audit_filter *f,
 	                  struct model_audit **out, size_t *n);
+
+	/* For the shared reads (read.c) only: lends a read connection as the
+	 * statement interface of tx.h (waiting while every one is busy), and
+	 * takes it back. */
+	struct store_tx *(*reader_get)(struct store *s);
+	void (*reader_put)(struct store *s, struct store_tx *tx);
 };
 
 /* A store handle: the backend's table followed by its private state. */

@@ -1,5 +1,5 @@
 /*
- * tx.h - the narrow transaction interface the store's write logic runs on.
+ * tx.h - the narrow interface the store's logic runs statements on.
  *
  * The write kinds of store.h are written once (write.c, write_login.c),
  * against this interface; each backend implements it over its own
@@ -10,9 +10,14 @@
  *
  * Calls run inside the transaction (and savepoint) the backend opened for
  * the write. After run() the columns of the statement's first row, if any,
- * are readable until the next run(); `changes` tells how many rows the last
- * run() changed. Every call returns a BA_* code (PostgreSQL may also return
- * its private retry code, which the write logic passes up untouched).
+ * are readable until the next run(); next() moves to the following row;
+ * `changes` tells how many rows the last run() changed. Every call returns
+ * a BA_* code (PostgreSQL may also return its private retry code, which the
+ * write logic passes up untouched).
+ *
+ * The reads (read.c) run on the same interface over a read connection the
+ * backend lends (store_ops.reader_get); there every statement runs on its
+ * own (autocommit) and the backend retries a lost connection.
  */
 #ifndef BIOAUTH_STORE_TX_H
 #define BIOAUTH_STORE_TX_H
@@ -61,6 +66,14 @@ struct tx_ops {
 	int (*col_bool)(struct store_tx *tx, int col, bool *out);
 	/* A heap copy of a text column into *out (NULL when SQL NULL). */
 	int (*col_text)(struct store_tx *tx, int col, char **out);
+	/* A heap copy of a blob column (NULL and 0 when SQL NULL). */
+	int (*col_blob)(struct store_tx *tx, int col, uint8_t **out, size_t *len);
+	/* Moves to the next row of the last run(); *row tells whether there
+	 * is one. */
+	int (*next)(struct store_tx *tx, bool *row);
+	/* Wipes column `col` of every row of the last run() where the backend
+	 * holds the result in memory of its own (PostgreSQL), for secrets. */
+	void (*wipe)(struct store_tx *tx, int col);
 	/* One nested savepoint ("a write inside the write"). */
 	int (*savepoint)(struct store_tx *tx, enum tx_savepoint op);
 };

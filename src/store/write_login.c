@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "domain/challenges.h"
 #include "domain/sessions.h"
+#include "store/read.h"
 #include "store/write.h"
 
 static bool all_zero(const uint8_t *b, size_t n)
@@ -90,29 +91,13 @@ static int session_load(struct store_tx *tx, enum st_id id, const char *sid,
                         struct model_session *out)
 {
 	struct tx_binds b = { 0 };
-	int64_t factors = 0;
-	bool revoked = false;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	tx_text(&b, sid);
 	if ((r = wr_row(tx, id, &b)) != BA_OK)
 		return r;
-	if ((r = tx->ops->col_text(tx, 0, &out->session_id)) == BA_OK &&
-	    (r = tx->ops->col_text(tx, 1, &out->app_id)) == BA_OK &&
-	    (r = tx->ops->col_text(tx, 2, &out->user_id)) == BA_OK &&
-	    (r = tx->ops->col_int(tx, 3, &factors)) == BA_OK &&
-	    (r = tx->ops->col_text(tx, 4, &out->org_id)) == BA_OK &&
-	    (r = tx->ops->col_text(tx, 5, &out->client_attributes)) == BA_OK &&
-	    (r = tx->ops->col_int(tx, 6, &out->created_at)) == BA_OK &&
-	    (r = tx->ops->col_int(tx, 7, &out->auth_time)) == BA_OK &&
-	    (r = tx->ops->col_int(tx, 8, &out->expires_at)) == BA_OK)
-		r = tx->ops->col_bool(tx, 9, &revoked);
-	out->factors = (unsigned)factors;
-	out->revoked = revoked;
-	if (r != BA_OK)
-		model_session_clear(out);
-	return r;
+	return store_row_session(tx, out);
 }
 
 /* Adds the login's factors (and its org_id / client_attributes when set)
