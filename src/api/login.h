@@ -42,6 +42,7 @@ struct login {
 	const char *fail_message;    /* static text or NULL */
 	struct store *store;         /* for work done off the HTTP workers */
 	const char *password;        /* password login: borrowed from the body */
+	char *password_hash;         /* password login: the hash it verified */
 	char *login_session_id;      /* owned copies of what w borrows */
 	struct model_refresh login_refresh;
 };

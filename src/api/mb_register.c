@@ -188,6 +188,7 @@ api_mb_register(struct req *r)
 	}
 	st->w.kind = SW_AUTHENTICATOR_CREATE;
 	st->w.in.authenticator.max_per_user = st->caller.app.max_authenticators;
+	st->w.in.authenticator.session_id = st->caller.token.sid;   /* still live at commit */
 	st->audit.time = now;
 	st->audit.event = "register";
 	st->audit.outcome = "success";

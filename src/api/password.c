@@ -31,7 +31,8 @@ check_password(void *arg)
 		free(l->username);
 		l->user_id = u.user_id;
 		l->username = u.username;
-		u.user_id = u.username = NULL;
+		l->password_hash = u.password_hash;   /* the commit checks it is still the user's */
+		u.user_id = u.username = u.password_hash = NULL;
 	}
 	model_user_clear(&u);
 	return rc;

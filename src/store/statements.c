@@ -49,6 +49,13 @@ const struct st_text st_table[ST__COUNT] = {
 	  "DELETE FROM sessions WHERE user_id = $1"),
 	S(ST_USER_DEL_CHALS, "DELETE FROM challenges WHERE user_id = ?1",
 	  "DELETE FROM challenges WHERE user_id = $1"),
+	/* The user a write commits rows for must exist when it commits.
+	 * PostgreSQL: the row stays share-locked until commit, so a concurrent
+	 * user deletion (which deletes the user's row first, then the rows
+	 * that name it) either ran before and this finds nothing, or waits and
+	 * then deletes what this write committed. */
+	S(ST_USER_HOLD, "SELECT password_hash FROM users WHERE user_id = ?1",
+	  "SELECT password_hash FROM users WHERE user_id = $1 FOR KEY SHARE"),
 
 	/* PostgreSQL: concurrent registrations of one (app, user) wait here,
 	 * so the key count below stays exact until commit. */

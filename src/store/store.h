@@ -61,10 +61,13 @@ enum store_write_kind {
 	SW_USER_DELETE,          /* user_id: also its authenticators and sessions; NOT_FOUND */
 	SW_AUTHENTICATOR_CREATE, /* CONFLICT if (app, publicKeyId) exists;
 	                            MAX_AUTHENTICATORS if the user already has
-	                            `max_per_user` keys in this app */
+	                            `max_per_user` keys in this app;
+	                            INVALID_TOKEN if the user is gone or
+	                            `session_id` (when set) is not live */
 	SW_AUTHENTICATOR_DELETE, /* (app_id, key_id, user_id); NOT_FOUND if that
 	                            user has no such key in that app */
-	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate */
+	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate,
+	                            NOT_FOUND if the user is gone */
 	SW_AUTH_FAILURE,         /* a failed signature on (app, key): count it and
 	                            lock at `threshold`; out.locked tells */
 	SW_LOGIN,                /* a successful authentication, see below */
@@ -85,6 +88,8 @@ enum store_write_kind {
 
 /*
  * SW_LOGIN applies, atomically, every part that is set:
+ *  - always: user_id must exist, with `password_hash` when that is set
+ *    (else INVALID_CREDENTIALS); no row is committed for a deleted user.
  *  - start_challenge: the /start challenge must exist for app_id and user_id,
  *    be unconsumed (else CHALLENGE_REUSED) and unexpired at `now` (else
  *    CHALLENGE_EXPIRED); it becomes consumed. Unknown or of another user/app:
@@ -118,6 +123,9 @@ struct store_login {
 	const char *existing_session_id;   /* may be NULL */
 	struct model_session session;      /* new session, or factors to add */
 	struct model_refresh refresh;
+	/* The password hash a password login verified (NULL otherwise): the
+	 * user must still have it when the login commits. */
+	const char *password_hash;
 };
 
 /*
@@ -143,7 +151,8 @@ struct store_write {
 		const char *app_id;                            /* APP_DELETE */
 		struct model_user user;                        /* USER_CREATE */
 		const char *user_id;                           /* USER_DELETE */
-		struct { struct model_authenticator a; int max_per_user; } authenticator;
+		struct { struct model_authenticator a; int max_per_user;
+		         const char *session_id; } authenticator;   /* session: may be NULL */
 		struct { const char *app_id, *key_id, *user_id; } authenticator_delete;
 		struct model_challenge challenge;              /* CHALLENGE_CREATE */
 		struct { const char *app_id, *key_id; int64_t now;

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "common/error.h"
+#include "domain/sessions.h"
 #include "store/lockout.h"
 
 int64_t wr_or_now(int64_t t)
@@ -52,6 +55,27 @@ int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b)
 	int r = tx->ops->run(tx, id, b, &row);
 
 	return r == BA_OK && !row ? BA_ERR_NOT_FOUND : r;
+}
+
+int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash)
+{
+	struct tx_binds b = { 0 };
+	char *stored = NULL;
+	size_t n;
+	int r;
+
+	tx_text(&b, user_id);
+	if ((r = wr_row(tx, ST_USER_HOLD, &b)) != BA_OK || password_hash == NULL)
+		return r;
+	if ((r = tx->ops->col_text(tx, 0, &stored)) != BA_OK)
+		return r;
+	n = strlen(password_hash);
+	if (stored == NULL || strlen(stored) != n || CRYPTO_memcmp(stored, password_hash, n) != 0)
+		r = BA_ERR_NOT_FOUND;
+	if (stored != NULL)
+		OPENSSL_cleanse(stored, strlen(stored));
+	free(stored);
+	return r;
 }
 
 /* An audit event as the write logic inserts it (borrowed strings). */
@@ -173,13 +197,42 @@ static int user_delete(struct store_tx *tx, const char *user_id)
 
 /* --- authenticators --- */
 
+/* Session `sid` must be, as this transaction sees it, a live session of
+ * `app_id` and `user_id`: INVALID_TOKEN otherwise. */
+static int session_still_live(struct store_tx *tx, const char *sid, const char *app_id,
+                              const char *user_id, int64_t now)
+{
+	struct model_session s = { 0 };
+	struct tx_binds b = { 0 };
+	bool revoked = false;
+	int r;
+
+	tx_text(&b, sid);
+	r = wr_row(tx, ST_SESSION_GET, &b);
+	if (r == BA_OK &&
+	    (r = tx->ops->col_text(tx, 1, &s.app_id)) == BA_OK &&
+	    (r = tx->ops->col_text(tx, 2, &s.user_id)) == BA_OK &&
+	    (r = tx->ops->col_int(tx, 8, &s.expires_at)) == BA_OK &&
+	    (r = tx->ops->col_bool(tx, 9, &revoked)) == BA_OK) {
+		s.revoked = revoked;
+		if (!sessions_live(&s, app_id, user_id, now))
+			r = BA_ERR_INVALID_TOKEN;
+	}
+	model_session_clear(&s);
+	return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_TOKEN : r;
+}
+
 /*
  * Registers a key: CONFLICT when (app, key id) exists, MAX_AUTHENTICATORS
  * when the user already has `max` (> 0) keys in the app, NOT_FOUND for an
- * unknown app (foreign key). ST_AUTH_LOCK keeps the count exact against
- * concurrent registrations of the same user where transactions overlap.
+ * unknown app (foreign key), INVALID_TOKEN when the user no longer exists
+ * or `session_id` (when set: the session of the caller's token) is no
+ * longer a live session of the user. ST_AUTH_LOCK keeps the count exact
+ * against concurrent registrations of the same user where transactions
+ * overlap.
  */
-static int authenticator_create(struct store_tx *tx, const struct model_authenticator *a, int max)
+static int authenticator_create(struct store_tx *tx, const struct model_authenticator *a, int max,
+                                const char *session_id)
 {
 	struct tx_binds k = { 0 }, p = { 0 };
 	int64_t count = 0;
@@ -188,6 +241,12 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	if (a->app_id == NULL || a->public_key_id == NULL || a->user_id == NULL ||
 	    a->public_key_der == NULL || a->public_key_der_len == 0)
 		return BA_ERR_INVALID_REQUEST;
+	/* the user first: a user deletion locks the user's row first too */
+	if ((r = wr_user_hold(tx, a->user_id, NULL)) != BA_OK)
+		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_TOKEN : r;
+	if (session_id != NULL &&
+	    (r = session_still_live(tx, session_id, a->app_id, a->user_id, wr_or_now(0))) != BA_OK)
+		return r;
 	tx_text(&k, a->app_id);
 	tx_text(&k, a->user_id);
 	if ((r = wr_run(tx, ST_AUTH_LOCK, &k)) != BA_OK)
@@ -288,9 +347,12 @@ out:
 static int challenge_create(struct store_tx *tx, const struct model_challenge *ch)
 {
 	struct tx_binds b = { 0 };
+	int r;
 
 	if (ch->challenge == NULL || ch->app_id == NULL || ch->user_id == NULL)
 		return BA_ERR_INVALID_REQUEST;
+	if ((r = wr_user_hold(tx, ch->user_id, NULL)) != BA_OK)
+		return r;   /* the user is gone: NOT_FOUND, as for an unknown one */
 	tx_text(&b, ch->challenge);
 	tx_text(&b, ch->app_id);
 	tx_text(&b, ch->user_id);
@@ -419,7 +481,8 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	case SW_USER_CREATE: r = user_create(tx, &w->in.user); break;
 	case SW_USER_DELETE: r = user_delete(tx, w->in.user_id); break;
 	case SW_AUTHENTICATOR_CREATE:
-		r = authenticator_create(tx, &w->in.authenticator.a, w->in.authenticator.max_per_user);
+		r = authenticator_create(tx, &w->in.authenticator.a, w->in.authenticator.max_per_user,
+		                         w->in.authenticator.session_id);
 		break;
 	case SW_AUTHENTICATOR_DELETE:
 		r = authenticator_delete(tx, w->in.authenticator_delete.app_id,

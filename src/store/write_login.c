@@ -176,6 +176,9 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 
 	if (l->app_id == NULL || l->user_id == NULL || (l->has_client_challenge && l->key_id == NULL))
 		return BA_ERR_INVALID_REQUEST;
+	/* the user first, as a user deletion locks it first (no deadlock) */
+	if ((r = wr_user_hold(tx, l->user_id, l->password_hash)) != BA_OK)
+		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_CREDENTIALS : r;
 	if (l->start_challenge != NULL && (r = consume_challenge(tx, l)) != BA_OK)
 		return r;
 	/* Lock the key's row before inserting its (key, challenge) pair: on
