@@ -49,7 +49,7 @@ tokens_amr(unsigned factors, const char *names[3])
 		names[n++] = "pwd";
 	if (factors & FACTOR_MOBILE_BIOMETRICS)
 		names[n++] = "mobile_biometrics";
-	if (n == 2)
+	if (n == 2 && (factors & FACTOR_MFA))
 		names[n++] = "mfa";
 	return n;
 }
@@ -226,7 +226,7 @@ take_time(json_t *obj, const char *name, bool required, int64_t *out)
 	return BA_OK;
 }
 
-/* amr must be an array of known factor names; "mfa" is derived, ignored. */
+/* amr must be an array of factor names; unknown names are ignored. */
 static int
 take_amr(json_t *obj, unsigned *factors)
 {
@@ -244,6 +244,8 @@ take_amr(json_t *obj, unsigned *factors)
 			*factors |= FACTOR_PWD;
 		else if (strcmp(s, "mobile_biometrics") == 0)
 			*factors |= FACTOR_MOBILE_BIOMETRICS;
+		else if (strcmp(s, "mfa") == 0)
+			*factors |= FACTOR_MFA;
 	}
 	return BA_OK;
 }

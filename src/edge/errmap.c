@@ -81,6 +81,10 @@ static const struct errmap_entry table[BA_ERR__COUNT] = {
 		"invalid_request", "request header too large" },
 	[BA_ERR_CONFIG] = INTERNAL_ROW,
 	[BA_ERR_IO] = INTERNAL_ROW,
+	[BA_ERR_BIOMETRIC_REQUIRED] = { 403, "biometric_required", "invalid_request",
+		"registering a further key needs a session with a biometric factor" },
+	[BA_ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts", "slow_down",
+		"too many failed attempts; retry later" },
 };
 
 const struct errmap_entry *

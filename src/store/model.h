@@ -20,6 +20,10 @@
 enum model_factor {
 	FACTOR_PWD = 1u << 0,
 	FACTOR_MOBILE_BIOMETRICS = 1u << 1,
+	/* Not a factor: the session's factors were established independently
+	 * of each other (sessions_second_factor(), domain/sessions.h), so
+	 * `amr` may say "mfa". */
+	FACTOR_MFA = 1u << 2,
 };
 
 enum model_key_type {
@@ -38,6 +42,7 @@ struct model_app {
 	int64_t id_ttl;            /* 0 = server default */
 	int64_t refresh_ttl;       /* 0 = server default; also session lifetime */
 	bool allow_client_challenges;
+	bool require_biometric_to_enrol;   /* a further key needs a biometric session */
 	int max_authenticators;    /* per user */
 	int64_t created_at;
 };
@@ -67,6 +72,7 @@ struct model_authenticator {
 	int64_t last_used_at;      /* 0 = never */
 	int failed_count;          /* consecutive failed signatures */
 	int64_t locked_until;      /* 0 = not locked */
+	unsigned enrol_factors;    /* FACTOR_* of the session it was registered from */
 };
 
 /* A challenge issued by /start. */

@@ -140,6 +140,11 @@ static const struct migration migrations[] = {
 	 " client_attributes text);"
 	 "CREATE INDEX audit_user ON audit(user_id, id);"
 	 "CREATE INDEX audit_app ON audit(app_id, id);"},
+	/* Honest mfa (docs/SECURITY.md): the factors of the session a key was
+	 * registered from; the app's rule for registering further keys. */
+	{2,
+	 "ALTER TABLE authenticators ADD COLUMN enrol_factors bigint NOT NULL DEFAULT 0;"
+	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol boolean NOT NULL DEFAULT false;"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

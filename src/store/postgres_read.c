@@ -18,6 +18,7 @@
 #define APP_COLS \
 	"a.app_id, a.name, a.client_id, a.client_secret_hash, a.access_ttl, a.id_ttl," \
 	" a.refresh_ttl, a.allow_client_challenges, a.max_authenticators, a.created_at," \
+	" a.require_biometric_to_enrol," \
 	" r.pos, r.uri FROM apps a LEFT JOIN app_resources r ON r.app_id = a.app_id"
 #define USER_COLS "user_id, username, password_hash, created_at, updated_at"
 #define AUTH_COLS \
@@ -118,12 +119,13 @@ static int rows_app(const PGresult *r, int *row, struct model_app *a)
 	    (rc = pg_col_int(r, first, 6, &a->refresh_ttl)) != BA_OK ||
 	    (rc = pg_col_bool(r, first, 7, &a->allow_client_challenges)) != BA_OK ||
 	    (rc = pg_col_int32(r, first, 8, &a->max_authenticators)) != BA_OK ||
-	    (rc = pg_col_int(r, first, 9, &a->created_at)) != BA_OK)
+	    (rc = pg_col_int(r, first, 9, &a->created_at)) != BA_OK ||
+	    (rc = pg_col_bool(r, first, 10, &a->require_biometric_to_enrol)) != BA_OK)
 		goto fail;
 	for (; *row < n && strcmp(PQgetvalue(r, *row, 0), id) == 0; (*row)++) {
-		if (PQgetisnull(r, *row, 11) || a->n_resources >= MODEL_MAX_RESOURCES)
+		if (PQgetisnull(r, *row, 12) || a->n_resources >= MODEL_MAX_RESOURCES)
 			continue;
-		rc = pg_col_str(r, *row, 11, &a->resources[a->n_resources]);
+		rc = pg_col_str(r, *row, 12, &a->resources[a->n_resources]);
 		if (rc != BA_OK)
 			goto fail;
 		a->n_resources++;

@@ -8,9 +8,10 @@
  * Tables follow PRODUCT.md section 2. Rows that only make sense with their
  * app (authenticators, challenges, sessions, resources) go with it through
  * ON DELETE CASCADE; refresh tokens go with their session. User ids are not
- * foreign keys (user tokens may name users the operator manages elsewhere);
- * deleting a user removes its rows explicitly. The audit log outlives
- * everything it mentions.
+ * foreign keys: deleting a user removes its rows explicitly, and every write
+ * that adds rows for a user checks in its transaction that the user exists
+ * (store/write.c wr_user_hold). The audit log outlives everything it
+ * mentions.
  */
 #include <stddef.h>
 #include <time.h>
@@ -133,6 +134,11 @@ static const struct migration migrations[] = {
 	 "CREATE INDEX audit_app ON audit(app_id, id);"
 	 "CREATE TABLE store_health (id INTEGER PRIMARY KEY, probed_at INTEGER NOT NULL);"
 	 "INSERT INTO store_health VALUES (1, 0);"},
+	/* Honest mfa (docs/SECURITY.md): the factors of the session a key was
+	 * registered from; the app's rule for registering further keys. */
+	{2,
+	 "ALTER TABLE authenticators ADD COLUMN enrol_factors INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol INTEGER NOT NULL DEFAULT 0;"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -17,7 +17,8 @@
 
 #define APP_COLS \
 	"app_id, name, client_id, client_secret_hash, access_ttl, id_ttl, " \
-	"refresh_ttl, allow_client_challenges, max_authenticators, created_at"
+	"refresh_ttl, allow_client_challenges, max_authenticators, created_at, " \
+	"require_biometric_to_enrol"
 #define USER_COLS "user_id, username, password_hash, created_at, updated_at"
 #define AUTH_COLS \
 	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type, " \
@@ -109,6 +110,7 @@ static int row_app(sqlite3_stmt *st, void *elem)
 	a->allow_client_challenges = sqlite3_column_int(st, 7) != 0;
 	a->max_authenticators = sqlite3_column_int(st, 8);
 	a->created_at = sqlite3_column_int64(st, 9);
+	a->require_biometric_to_enrol = sqlite3_column_int(st, 10) != 0;
 	return BA_OK;
 }
 

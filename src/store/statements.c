@@ -23,11 +23,13 @@ const struct st_text st_table[ST__COUNT] = {
 	 * keeps the transaction usable); the write logic takes either. */
 	S(ST_APP_INSERT,
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
-	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
+	  " require_biometric_to_enrol)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
-	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at)"
-	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING"),
+	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
+	  " require_biometric_to_enrol)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"),
 	S(ST_APP_RES_INSERT,
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES (?1, ?2, ?3)",
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES ($1, $2, $3)"),
@@ -69,12 +71,12 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_AUTH_INSERT,
 	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
 	  " os, encryption_type, device_id, display_name, challenge, attestation,"
-	  " created_at, last_used_at, failed_count, locked_until)"
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	  " created_at, last_used_at, failed_count, locked_until, enrol_factors)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
 	  " os, encryption_type, device_id, display_name, challenge, attestation,"
-	  " created_at, last_used_at, failed_count, locked_until)"
-	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+	  " created_at, last_used_at, failed_count, locked_until, enrol_factors)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 	  " ON CONFLICT DO NOTHING"),
 	S(ST_AUTH_DELETE,
 	  "DELETE FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2"
@@ -83,10 +85,10 @@ const struct st_text st_table[ST__COUNT] = {
 	  " AND ($3::text IS NULL OR user_id = $3)"),
 	/* PostgreSQL: the key's row stays locked until commit. */
 	S(ST_AUTH_STATE_GET,
-	  "SELECT user_id, failed_count, locked_until FROM authenticators"
-	  " WHERE app_id = ?1 AND public_key_id = ?2",
-	  "SELECT user_id, failed_count, locked_until FROM authenticators"
-	  " WHERE app_id = $1 AND public_key_id = $2 FOR UPDATE"),
+	  "SELECT user_id, failed_count, locked_until, created_at, enrol_factors"
+	  " FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2",
+	  "SELECT user_id, failed_count, locked_until, created_at, enrol_factors"
+	  " FROM authenticators WHERE app_id = $1 AND public_key_id = $2 FOR UPDATE"),
 	S(ST_AUTH_FAIL_SET,
 	  "UPDATE authenticators SET failed_count = ?3, locked_until = ?4"
 	  " WHERE app_id = ?1 AND public_key_id = ?2",

@@ -63,7 +63,10 @@ enum store_write_kind {
 	                            MAX_AUTHENTICATORS if the user already has
 	                            `max_per_user` keys in this app;
 	                            INVALID_TOKEN if the user is gone or
-	                            `session_id` (when set) is not live */
+	                            `session_id` (when set) is not live;
+	                            BIOMETRIC_REQUIRED if `require_biometric`,
+	                            the user has a key and the session lacks
+	                            the biometric factor */
 	SW_AUTHENTICATOR_DELETE, /* (app_id, key_id, user_id); NOT_FOUND if that
 	                            user has no such key in that app */
 	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate,
@@ -152,7 +155,8 @@ struct store_write {
 		struct model_user user;                        /* USER_CREATE */
 		const char *user_id;                           /* USER_DELETE */
 		struct { struct model_authenticator a; int max_per_user;
-		         const char *session_id; } authenticator;   /* session: may be NULL */
+		         const char *session_id;      /* may be NULL */
+		         bool require_biometric; } authenticator;
 		struct { const char *app_id, *key_id, *user_id; } authenticator_delete;
 		struct model_challenge challenge;              /* CHALLENGE_CREATE */
 		struct { const char *app_id, *key_id; int64_t now;

@@ -136,6 +136,7 @@ static int app_create(struct store_tx *tx, const struct model_app *a)
 	tx_bool(&b, a->allow_client_challenges);
 	tx_int(&b, a->max_authenticators);
 	tx_int(&b, wr_or_now(a->created_at));
+	tx_bool(&b, a->require_biometric_to_enrol);
 	r = wr_insert(tx, ST_APP_INSERT, &b, BA_ERR_CONFLICT);   /* app_id or client_id taken */
 	for (size_t i = 0; r == BA_OK && i < a->n_resources; i++) {
 		struct tx_binds q = { 0 };
@@ -198,10 +199,12 @@ static int user_delete(struct store_tx *tx, const char *user_id)
 /* --- authenticators --- */
 
 /* Session `sid` must be, as this transaction sees it, a live session of
- * `app_id` and `user_id`: INVALID_TOKEN otherwise. */
+ * `app_id` and `user_id`: INVALID_TOKEN otherwise; *factors receives its
+ * factors. */
 static int session_still_live(struct store_tx *tx, const char *sid, const char *app_id,
-                              const char *user_id, int64_t now)
+                              const char *user_id, int64_t now, unsigned *factors)
 {
+	int64_t f = 0;
 	struct model_session s = { 0 };
 	struct tx_binds b = { 0 };
 	bool revoked = false;
@@ -212,9 +215,11 @@ static int session_still_live(struct store_tx *tx, const char *sid, const char *
 	if (r == BA_OK &&
 	    (r = tx->ops->col_text(tx, 1, &s.app_id)) == BA_OK &&
 	    (r = tx->ops->col_text(tx, 2, &s.user_id)) == BA_OK &&
+	    (r = tx->ops->col_int(tx, 3, &f)) == BA_OK &&
 	    (r = tx->ops->col_int(tx, 8, &s.expires_at)) == BA_OK &&
 	    (r = tx->ops->col_bool(tx, 9, &revoked)) == BA_OK) {
 		s.revoked = revoked;
+		*factors = (unsigned)f;
 		if (!sessions_live(&s, app_id, user_id, now))
 			r = BA_ERR_INVALID_TOKEN;
 	}
@@ -227,14 +232,17 @@ static int session_still_live(struct store_tx *tx, const char *sid, const char *
  * when the user already has `max` (> 0) keys in the app, NOT_FOUND for an
  * unknown app (foreign key), INVALID_TOKEN when the user no longer exists
  * or `session_id` (when set: the session of the caller's token) is no
- * longer a live session of the user. ST_AUTH_LOCK keeps the count exact
- * against concurrent registrations of the same user where transactions
- * overlap.
+ * longer a live session of the user. The key records that session's
+ * factors (enrol_factors). With `require_biometric`, a user who already has
+ * a key in the app needs a session holding the biometric factor
+ * (BIOMETRIC_REQUIRED). ST_AUTH_LOCK keeps the count exact against
+ * concurrent registrations of the same user where transactions overlap.
  */
 static int authenticator_create(struct store_tx *tx, const struct model_authenticator *a, int max,
-                                const char *session_id)
+                                const char *session_id, bool require_biometric)
 {
 	struct tx_binds k = { 0 }, p = { 0 };
+	unsigned factors = 0;
 	int64_t count = 0;
 	int r;
 
@@ -245,7 +253,8 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	if ((r = wr_user_hold(tx, a->user_id, NULL)) != BA_OK)
 		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_TOKEN : r;
 	if (session_id != NULL &&
-	    (r = session_still_live(tx, session_id, a->app_id, a->user_id, wr_or_now(0))) != BA_OK)
+	    (r = session_still_live(tx, session_id, a->app_id, a->user_id, wr_or_now(0),
+	                            &factors)) != BA_OK)
 		return r;
 	tx_text(&k, a->app_id);
 	tx_text(&k, a->user_id);
@@ -256,12 +265,14 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	r = wr_row(tx, ST_AUTH_EXISTS, &p);
 	if (r != BA_ERR_NOT_FOUND)
 		return r == BA_OK ? BA_ERR_CONFLICT : r;
-	if (max > 0) {
+	if (max > 0 || require_biometric) {
 		if ((r = wr_row(tx, ST_AUTH_COUNT, &k)) != BA_OK ||
 		    (r = tx->ops->col_int(tx, 0, &count)) != BA_OK)
 			return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
-		if (count >= max)
+		if (max > 0 && count >= max)
 			return BA_ERR_MAX_AUTHENTICATORS;
+		if (require_biometric && count > 0 && !(factors & FACTOR_MOBILE_BIOMETRICS))
+			return BA_ERR_BIOMETRIC_REQUIRED;
 	}
 	memset(&p, 0, sizeof(p));
 	tx_text(&p, a->app_id);
@@ -279,6 +290,7 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	tx_int(&p, a->last_used_at);
 	tx_int(&p, a->failed_count);
 	tx_int(&p, a->locked_until);
+	tx_int(&p, (int64_t)factors);
 	return wr_insert(tx, ST_AUTH_INSERT, &p, BA_ERR_CONFLICT);
 }
 
@@ -482,7 +494,8 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	case SW_USER_DELETE: r = user_delete(tx, w->in.user_id); break;
 	case SW_AUTHENTICATOR_CREATE:
 		r = authenticator_create(tx, &w->in.authenticator.a, w->in.authenticator.max_per_user,
-		                         w->in.authenticator.session_id);
+		                         w->in.authenticator.session_id,
+		                         w->in.authenticator.require_biometric);
 		break;
 	case SW_AUTHENTICATOR_DELETE:
 		r = authenticator_delete(tx, w->in.authenticator_delete.app_id,

@@ -124,7 +124,8 @@ def race(clients) -> None:
     assert survivors == 0, f"survived the deletion over {ROUNDS} rounds: {total}"
 
 
-def test_deletion_races_logins_and_registrations_sqlite(bioauthd):
+def test_deletion_races_logins_and_registrations_one_instance(bioauthd):
+    """SQLite, or PostgreSQL when BIOAUTH_TEST_PG_URL is set."""
     srv = bioauthd()
     app = h.create_app(srv)
     race([mb.MBClient(srv, app)])
