@@ -282,6 +282,7 @@ login_commit(struct req *r, struct login *l)
 	memcpy(in->client_challenge_hash, l->client_challenge_hash, MODEL_HASH_LEN);
 	in->existing_session_id = l->session_id;
 	in->password_hash = l->password_hash;
+	in->password_reset = l->has_password_attempt ? &l->password_attempt : NULL;
 
 	if ((rc = rand_token("ses_", 16, &l->login_session_id)) != BA_OK ||
 	    (rc = api_new_refresh(ctx->cfg, &l->caller.app, now, &l->refresh_token,

@@ -14,6 +14,7 @@
 #include "api/auth.h"
 #include "edge/http.h"
 #include "store/model.h"
+#include "store/store.h"
 
 struct login {
 	struct caller caller;        /* the client token's app */
@@ -43,6 +44,8 @@ struct login {
 	struct store *store;         /* for work done off the HTTP workers */
 	const char *password;        /* password login: borrowed from the body */
 	char *password_hash;         /* password login: the hash it verified */
+	bool has_password_attempt;   /* password login: its attempt was counted */
+	struct store_password_attempt password_attempt;
 	char *login_session_id;      /* owned copies of what w borrows */
 	struct model_refresh login_refresh;
 };

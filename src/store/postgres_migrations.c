@@ -141,10 +141,17 @@ static const struct migration migrations[] = {
 	 "CREATE INDEX audit_user ON audit(user_id, id);"
 	 "CREATE INDEX audit_app ON audit(app_id, id);"},
 	/* Honest mfa (docs/SECURITY.md): the factors of the session a key was
-	 * registered from; the app's rule for registering further keys. */
+	 * registered from; the app's rule for registering further keys.
+	 * Password attempts counted per user and per (user, IP), keyed by a
+	 * hash (domain/password_guard.h). */
 	{2,
 	 "ALTER TABLE authenticators ADD COLUMN enrol_factors bigint NOT NULL DEFAULT 0;"
-	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol boolean NOT NULL DEFAULT false;"},
+	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol boolean NOT NULL DEFAULT false;"
+	 "CREATE TABLE password_attempts ("
+	 " key bytea PRIMARY KEY,"
+	 " failures bigint NOT NULL,"
+	 " last_at bigint NOT NULL);"
+	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

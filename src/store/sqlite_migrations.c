@@ -135,10 +135,17 @@ static const struct migration migrations[] = {
 	 "CREATE TABLE store_health (id INTEGER PRIMARY KEY, probed_at INTEGER NOT NULL);"
 	 "INSERT INTO store_health VALUES (1, 0);"},
 	/* Honest mfa (docs/SECURITY.md): the factors of the session a key was
-	 * registered from; the app's rule for registering further keys. */
+	 * registered from; the app's rule for registering further keys.
+	 * Password attempts counted per user and per (user, IP), keyed by a
+	 * hash (domain/password_guard.h). */
 	{2,
 	 "ALTER TABLE authenticators ADD COLUMN enrol_factors INTEGER NOT NULL DEFAULT 0;"
-	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol INTEGER NOT NULL DEFAULT 0;"},
+	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE TABLE password_attempts ("
+	 " key BLOB PRIMARY KEY NOT NULL,"
+	 " failures INTEGER NOT NULL,"
+	 " last_at INTEGER NOT NULL);"
+	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -196,4 +196,22 @@ const struct st_text st_table[ST__COUNT] = {
 	  "DELETE FROM revoked_tokens WHERE expires_at < $1"),
 	S(ST_PURGE_SKEYS, "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?1",
 	  "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < $1"),
+	/* ?1 is the purge's `before` less PASSWORD_GUARD_FORGET */
+	S(ST_PURGE_PWA, "DELETE FROM password_attempts WHERE last_at < ?1",
+	  "DELETE FROM password_attempts WHERE last_at < $1"),
+
+	/* Password attempts (domain/password_guard.h). PostgreSQL: an existing
+	 * count stays locked until commit, so concurrent attempts of one user
+	 * are counted one after the other; the first attempts of a new key
+	 * meet in the upsert. */
+	S(ST_PWA_GET, "SELECT failures, last_at FROM password_attempts WHERE key = ?1",
+	  "SELECT failures, last_at FROM password_attempts WHERE key = $1 FOR UPDATE"),
+	S(ST_PWA_COUNT,
+	  "INSERT INTO password_attempts (key, failures, last_at) VALUES (?1, 1, ?2)"
+	  " ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
+	  "INSERT INTO password_attempts (key, failures, last_at) VALUES ($1, 1, $2)"
+	  " ON CONFLICT (key) DO UPDATE SET failures = password_attempts.failures + 1,"
+	  " last_at = excluded.last_at"),
+	S(ST_PWA_DELETE, "DELETE FROM password_attempts WHERE key = ?1",
+	  "DELETE FROM password_attempts WHERE key = $1"),
 };

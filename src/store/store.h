@@ -87,12 +87,35 @@ enum store_write_kind {
 	SW_SIGNING_KEY_FIRST,    /* signing_key: insert it unless a current key
 	                            exists (then CONFLICT, nothing written), so
 	                            instances starting together make one key */
+	SW_PASSWORD_ATTEMPT,     /* password_attempt: counts one attempt, or
+	                            TOO_MANY_ATTEMPTS (nothing counted) with
+	                            out.retry_after, see below */
+};
+
+/*
+ * SW_PASSWORD_ATTEMPT: the per-user count (and, with has_ip, the per-(user,
+ * IP) count) of domain/password_guard.h, times in unix milliseconds
+ * (now_ms). When password_guard_wait() of a
+ * count - the user's with max_failures, or with has_ip the (user, IP)
+ * one's with max_failures and the user's with PASSWORD_GUARD_USER_FACTOR
+ * times it - is not 0, the attempt is refused: TOO_MANY_ATTEMPTS,
+ * out.retry_after = the longest wait in whole seconds, rounded up.
+ * Otherwise each count gains one attempt at `now_ms`. A successful login resets them (store_login).
+ */
+struct store_password_attempt {
+	uint8_t user_key[MODEL_HASH_LEN];
+	uint8_t ip_key[MODEL_HASH_LEN];
+	bool has_ip;
+	int64_t now_ms;
+	int max_failures;
+	int64_t max_wait;
 };
 
 /*
  * SW_LOGIN applies, atomically, every part that is set:
  *  - always: user_id must exist, with `password_hash` when that is set
  *    (else INVALID_CREDENTIALS); no row is committed for a deleted user.
+ *  - password_reset: those password attempt counts are deleted.
  *  - start_challenge: the /start challenge must exist for app_id and user_id,
  *    be unconsumed (else CHALLENGE_REUSED) and unexpired at `now` (else
  *    CHALLENGE_EXPIRED); it becomes consumed. Unknown or of another user/app:
@@ -129,6 +152,9 @@ struct store_login {
 	/* The password hash a password login verified (NULL otherwise): the
 	 * user must still have it when the login commits. */
 	const char *password_hash;
+	/* A password login's attempt counts, deleted when it commits (NULL:
+	 * none). */
+	const struct store_password_attempt *password_reset;
 };
 
 /*
@@ -167,6 +193,7 @@ struct store_write {
 		struct model_signing_key signing_key;          /* SIGNING_KEY_ROTATE, _FIRST */
 		struct { const char *jti; int64_t expires_at; } token_revoke;
 		struct { int64_t before; } purge;
+		struct store_password_attempt password_attempt;
 	} in;
 	/* Optional: inserted in the same transaction as the write (for SW_AUDIT,
 	 * the write itself). For SW_AUTH_FAILURE the store adds a "lock" event
@@ -176,6 +203,7 @@ struct store_write {
 		bool locked;                   /* AUTH_FAILURE: key is now locked */
 		int64_t locked_until;
 		bool reuse_detected;           /* REFRESH_ROTATE */
+		int64_t retry_after;           /* PASSWORD_ATTEMPT refused: seconds */
 		struct model_session session;  /* LOGIN, REFRESH_ROTATE; owned, clear it */
 	} out;
 };

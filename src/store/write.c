@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "common/error.h"
+#include "domain/password_guard.h"
 #include "domain/sessions.h"
 #include "store/lockout.h"
 
@@ -432,7 +433,83 @@ static int purge(struct store_tx *tx, int64_t before)
 		tx_int(&b, before);
 		r = wr_run(tx, q[i], &b);
 	}
+	if (r == BA_OK) {
+		struct tx_binds b = { 0 };
+
+		/* attempts are timed in milliseconds */
+		tx_int(&b, before > INT64_MAX / 1000 || before < PASSWORD_GUARD_FORGET ? 0 :
+		       (before - PASSWORD_GUARD_FORGET) * 1000);
+		r = wr_run(tx, ST_PURGE_PWA, &b);
+	}
 	return r;
+}
+
+/* --- password attempts --- */
+
+/* The wait one count `key` imposes at `now` with `threshold` (0 when it
+ * has no row). */
+static int pwa_wait(struct store_tx *tx, const uint8_t *key, const struct store_password_attempt *a,
+                    int threshold, int64_t *wait)
+{
+	struct tx_binds b = { 0 };
+	int64_t failures = 0, last_at = 0;
+	int r;
+
+	*wait = 0;
+	tx_blob(&b, key, MODEL_HASH_LEN);
+	r = wr_row(tx, ST_PWA_GET, &b);
+	if (r == BA_ERR_NOT_FOUND)
+		return BA_OK;
+	if (r != BA_OK || (r = tx->ops->col_int(tx, 0, &failures)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 1, &last_at)) != BA_OK)
+		return r;
+	*wait = password_guard_wait(failures, last_at, a->now_ms, threshold, a->max_wait);
+	return BA_OK;
+}
+
+static int pwa_count(struct store_tx *tx, const uint8_t *key, int64_t now)
+{
+	struct tx_binds b = { 0 };
+
+	tx_blob(&b, key, MODEL_HASH_LEN);
+	tx_int(&b, now);
+	return wr_run(tx, ST_PWA_COUNT, &b);
+}
+
+/* SW_PASSWORD_ATTEMPT, see store.h. */
+static int password_attempt(struct store_tx *tx, struct store_write *w)
+{
+	const struct store_password_attempt *a = &w->in.password_attempt;
+	int user_threshold = a->max_failures;
+	int64_t wu = 0, wi = 0;
+	int r;
+
+	if (a->has_ip)
+		user_threshold = a->max_failures > INT32_MAX / PASSWORD_GUARD_USER_FACTOR ?
+		                 INT32_MAX : a->max_failures * PASSWORD_GUARD_USER_FACTOR;
+	if ((r = pwa_wait(tx, a->user_key, a, user_threshold, &wu)) != BA_OK ||
+	    (a->has_ip && (r = pwa_wait(tx, a->ip_key, a, a->max_failures, &wi)) != BA_OK))
+		return r;
+	if (wu > 0 || wi > 0) {
+		w->out.retry_after = ((wu > wi ? wu : wi) + 999) / 1000;
+		return BA_ERR_TOO_MANY_ATTEMPTS;
+	}
+	if ((r = pwa_count(tx, a->user_key, a->now_ms)) != BA_OK)
+		return r;
+	return a->has_ip ? pwa_count(tx, a->ip_key, a->now_ms) : BA_OK;
+}
+
+int wr_password_reset(struct store_tx *tx, const struct store_password_attempt *a)
+{
+	struct tx_binds b = { 0 };
+	int r;
+
+	tx_blob(&b, a->user_key, MODEL_HASH_LEN);
+	if ((r = wr_run(tx, ST_PWA_DELETE, &b)) != BA_OK || !a->has_ip)
+		return r;
+	memset(&b, 0, sizeof(b));
+	tx_blob(&b, a->ip_key, MODEL_HASH_LEN);
+	return wr_run(tx, ST_PWA_DELETE, &b);
 }
 
 /* --- dispatch --- */
@@ -474,6 +551,7 @@ void store_write_out_reset(struct store_write *w)
 	w->out.locked = false;
 	w->out.locked_until = 0;
 	w->out.reuse_detected = false;
+	w->out.retry_after = 0;
 	if (w->audit != NULL)
 		w->audit->id = 0;
 }
@@ -516,6 +594,11 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 		break;
 	case SW_AUDIT: r = w->audit != NULL ? BA_OK : BA_ERR_INVALID_REQUEST; break;
 	case SW_PURGE: r = purge(tx, w->in.purge.before); break;
+	case SW_PASSWORD_ATTEMPT:
+		r = password_attempt(tx, w);
+		/* refused, it wrote nothing; kept so that out.retry_after stays */
+		*keep = r == BA_ERR_TOO_MANY_ATTEMPTS;
+		break;
 	default: r = BA_ERR_INVALID_REQUEST; break;
 	}
 	/* AUTH_FAILURE inserts its event itself, before its "lock" event */

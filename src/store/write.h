@@ -53,4 +53,7 @@ int wr_login(struct store_tx *tx, struct store_write *w);
 int wr_refresh_rotate(struct store_tx *tx, struct store_write *w);
 int wr_session_revoke(struct store_tx *tx, const char *app_id, const char *session_id);
 
+/* write.c: deletes the password attempt counts of `a` (a successful login). */
+int wr_password_reset(struct store_tx *tx, const struct store_password_attempt *a);
+
 #endif

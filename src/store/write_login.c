@@ -220,6 +220,8 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 	}
 	if (r == BA_OK && !all_zero(l->refresh.hash, MODEL_HASH_LEN))
 		r = sid != NULL ? refresh_insert(tx, &l->refresh, sid, l->now) : BA_ERR_INVALID_REQUEST;
+	if (r == BA_OK && l->password_reset != NULL)
+		r = wr_password_reset(tx, l->password_reset);
 	if (r == BA_OK && sid != NULL)
 		r = session_load(tx, ST_SESSION_GET, sid, &w->out.session);
 	return r;
