@@ -280,6 +280,7 @@ login_commit(struct req *r, struct login *l)
 	in->key_id = l->key_id;
 	in->has_client_challenge = l->has_client_challenge;
 	memcpy(in->client_challenge_hash, l->client_challenge_hash, MODEL_HASH_LEN);
+	memcpy(in->client_challenge_key, l->client_challenge_key, MODEL_HASH_LEN);
 	in->existing_session_id = l->session_id;
 	in->password_hash = l->password_hash;
 	in->password_reset = l->has_password_attempt ? &l->password_attempt : NULL;

@@ -34,6 +34,7 @@ struct login {
 	char *approval_data;         /* its approval data (JSON object text) */
 	bool has_client_challenge;
 	uint8_t client_challenge_hash[MODEL_HASH_LEN];
+	uint8_t client_challenge_key[MODEL_HASH_LEN];   /* SHA-256 of the key's SPKI */
 	/* filled by login_commit */
 	char *refresh_token;
 	struct store_write w;

@@ -91,12 +91,10 @@ static const struct opt options[] = {
 	  "N", "consecutive failed signatures that lock a key" },
 	{ "lockout-duration", T_I64, OFF(lockout_seconds), "900", 1, 365 * DAY,
 	  NULL, "SECONDS", "how long a locked key stays locked" },
-	{ "password-max-failures", T_INT, OFF(password_max_failures), "5", 1, 1000, NULL,
-	  "N", "consecutive failed password logins of a user (per client IP when the "
-	  "backend passes client_attributes.ip_address; 10 x N per user then) after "
-	  "which each further attempt waits 1 s, 2 s, 4 s, ..." },
+	{ "password-max-failures", T_INT, OFF(password_max_failures), "5", 1, 1000000, NULL,
+	  "N", "failed password attempts of a user before each next one waits 1, 2, 4 s..." },
 	{ "password-max-wait", T_I64, OFF(password_max_wait), "900", 1, DAY, NULL,
-	  "SECONDS", "longest such wait between password attempts of a user" },
+	  "SECONDS", "longest wait between password attempts of a user" },
 	{ "max-authenticators", T_INT, OFF(max_authenticators), "10", 1, 1000,
 	  NULL, "N", "default keys per user per app" },
 	{ "clock-leeway", T_I64, OFF(clock_leeway), "30", 0, 3600, NULL,

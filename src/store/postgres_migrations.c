@@ -151,7 +151,15 @@ static const struct migration migrations[] = {
 	 " key bytea PRIMARY KEY,"
 	 " failures bigint NOT NULL,"
 	 " last_at bigint NOT NULL);"
-	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"},
+	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"
+	 /* accepted challenges per app and public key (SHA-256 of its SPKI):
+	  * no foreign key to the key, so the record outlives its deletion */
+	 "CREATE TABLE used_challenges ("
+	 " app_id text NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " key_hash bytea NOT NULL,"
+	 " hash bytea NOT NULL,"
+	 " used_at bigint NOT NULL,"
+	 " PRIMARY KEY (app_id, key_hash, hash));"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -145,7 +145,15 @@ static const struct migration migrations[] = {
 	 " key BLOB PRIMARY KEY NOT NULL,"
 	 " failures INTEGER NOT NULL,"
 	 " last_at INTEGER NOT NULL);"
-	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"},
+	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"
+	 /* accepted challenges per app and public key (SHA-256 of its SPKI):
+	  * no foreign key to the key, so the record outlives its deletion */
+	 "CREATE TABLE used_challenges ("
+	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " key_hash BLOB NOT NULL,"
+	 " hash BLOB NOT NULL,"
+	 " used_at INTEGER NOT NULL,"
+	 " PRIMARY KEY (app_id, key_hash, hash));"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -116,6 +116,12 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_CHAL_STATE,
 	  "SELECT app_id, user_id, consumed, expires_at FROM challenges WHERE challenge = ?1",
 	  "SELECT app_id, user_id, consumed, expires_at FROM challenges WHERE challenge = $1"),
+	/* The same pair keyed by the key's public key instead of its id: it
+	 * outlives the key, and two ids of one public key share it. */
+	S(ST_UC_INSERT,
+	  "INSERT INTO used_challenges (app_id, key_hash, hash, used_at) VALUES (?1, ?2, ?3, ?4)",
+	  "INSERT INTO used_challenges (app_id, key_hash, hash, used_at)"
+	  " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
 	S(ST_CC_INSERT,
 	  "INSERT INTO client_challenges (app_id, key_id, hash, used_at) VALUES (?1, ?2, ?3, ?4)",
 	  "INSERT INTO client_challenges (app_id, key_id, hash, used_at)"

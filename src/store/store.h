@@ -121,7 +121,9 @@ struct store_password_attempt {
  *    CHALLENGE_EXPIRED); it becomes consumed. Unknown or of another user/app:
  *    INVALID_CHALLENGE.
  *  - client_challenge_hash: the (app, key_id, SHA-256 of a client-made
- *    challenge) pair is recorded; CHALLENGE_REUSED if it already was.
+ *    challenge) pair is recorded, and so is (app, client_challenge_key =
+ *    SHA-256 of the key's SPKI, challenge hash), which outlives the key;
+ *    CHALLENGE_REUSED if either already was.
  *  - key_id: the authenticator (app_id, key_id) of user_id must still exist
  *    (else NOT_FOUND) and not be locked at `now` (else KEY_LOCKED); its failure
  *    count is reset and last_used_at = now.
@@ -146,6 +148,7 @@ struct store_login {
 	const char *key_id;                /* may be NULL (password login) */
 	bool has_client_challenge;
 	uint8_t client_challenge_hash[MODEL_HASH_LEN];
+	uint8_t client_challenge_key[MODEL_HASH_LEN];   /* SHA-256 of the key's SPKI */
 	const char *existing_session_id;   /* may be NULL */
 	struct model_session session;      /* new session, or factors to add */
 	struct model_refresh refresh;

@@ -208,6 +208,13 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		r = wr_insert(tx, ST_CC_INSERT, &b, BA_ERR_CHALLENGE_REUSED);   /* unknown key: NOT_FOUND */
 		if (r != BA_OK)
 			return r;
+		memset(&b, 0, sizeof(b));
+		tx_text(&b, l->app_id);
+		tx_blob(&b, l->client_challenge_key, MODEL_HASH_LEN);
+		tx_blob(&b, l->client_challenge_hash, MODEL_HASH_LEN);
+		tx_int(&b, l->now);
+		if ((r = wr_insert(tx, ST_UC_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK)
+			return r;
 	}
 	if (l->existing_session_id != NULL) {
 		sid = l->existing_session_id;
