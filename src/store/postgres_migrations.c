@@ -4,9 +4,11 @@
  * Same entities, keys and cascades as the SQLite schema (sqlite_migrations.c)
  * with PostgreSQL types: text, bytea, bigint, boolean. Rows that only make
  * sense with their app go with it (ON DELETE CASCADE), refresh tokens go with
- * their session and client-made challenges with their key; user ids are not
- * foreign keys, deleting a user removes its rows explicitly; the audit log
- * outlives everything it mentions. `seq` columns give rows an insertion order
+ * their session and client-made challenges with their key (their record per
+ * public key, used_challenges, outlives it); user ids are not foreign keys,
+ * deleting a user removes its rows explicitly and every write adding rows
+ * for a user holds the user's row FOR KEY SHARE (store/write.c
+ * wr_user_hold); the audit log outlives everything it mentions. `seq` columns give rows an insertion order
  * (SQLite's rowid) to break ties of equal timestamps.
  *
  * The applied versions are recorded in `schema_version`. Migrations run
