@@ -37,6 +37,7 @@ login_free(void *p)
 	free(l->start_challenge);
 	free(l->approval_data);
 	secret_free(l->refresh_token);
+	secret_free(l->password_hash);
 	free(l->login_session_id);
 	model_refresh_clear(&l->login_refresh);
 	model_session_clear(&l->w.out.session);
@@ -279,7 +280,10 @@ login_commit(struct req *r, struct login *l)
 	in->key_id = l->key_id;
 	in->has_client_challenge = l->has_client_challenge;
 	memcpy(in->client_challenge_hash, l->client_challenge_hash, MODEL_HASH_LEN);
+	memcpy(in->client_challenge_key, l->client_challenge_key, MODEL_HASH_LEN);
 	in->existing_session_id = l->session_id;
+	in->password_hash = l->password_hash;
+	in->password_reset = l->has_password_attempt ? &l->password_attempt : NULL;
 
 	if ((rc = rand_token("ses_", 16, &l->login_session_id)) != BA_OK ||
 	    (rc = api_new_refresh(ctx->cfg, &l->caller.app, now, &l->refresh_token,

@@ -14,6 +14,7 @@
 #include "api/auth.h"
 #include "edge/http.h"
 #include "store/model.h"
+#include "store/store.h"
 
 struct login {
 	struct caller caller;        /* the client token's app */
@@ -33,6 +34,7 @@ struct login {
 	char *approval_data;         /* its approval data (JSON object text) */
 	bool has_client_challenge;
 	uint8_t client_challenge_hash[MODEL_HASH_LEN];
+	uint8_t client_challenge_key[MODEL_HASH_LEN];   /* SHA-256 of the key's SPKI */
 	/* filled by login_commit */
 	char *refresh_token;
 	struct store_write w;
@@ -42,6 +44,9 @@ struct login {
 	const char *fail_message;    /* static text or NULL */
 	struct store *store;         /* for work done off the HTTP workers */
 	const char *password;        /* password login: borrowed from the body */
+	char *password_hash;         /* password login: the hash it verified */
+	bool has_password_attempt;   /* password login: its attempt was counted */
+	struct store_password_attempt password_attempt;
 	char *login_session_id;      /* owned copies of what w borrows */
 	struct model_refresh login_refresh;
 };

@@ -263,6 +263,7 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 	 * would otherwise pass for a fresh client-made challenge. */
 	l->has_client_challenge = true;
 	sha256(challenge, len, l->client_challenge_hash);
+	sha256(a->public_key_der, a->public_key_der_len, l->client_challenge_key);
 	if (rc == BA_ERR_NOT_FOUND) {
 		if (!l->caller.app.allow_client_challenges) {
 			*why = "unknown challenge; this app accepts only challenges from /start";

@@ -291,6 +291,8 @@ api_mb_register(struct req *r)
 	}
 	st->w.kind = SW_AUTHENTICATOR_CREATE;
 	st->w.in.authenticator.max_per_user = st->caller.app.max_authenticators;
+	st->w.in.authenticator.session_id = st->caller.token.sid;   /* still live at commit */
+	st->w.in.authenticator.require_biometric = st->caller.app.require_biometric_to_enrol;
 	st->audit.time = now;
 	st->audit.event = "register";
 	st->audit.outcome = "success";

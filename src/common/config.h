@@ -40,6 +40,8 @@ struct config {
 	int64_t challenge_max_ttl;/* --challenge-max-ttl, 3600 */
 	int lockout_threshold;    /* --lockout-threshold, 5 */
 	int64_t lockout_seconds;  /* --lockout-duration, 900 */
+	int password_max_failures;   /* --password-max-failures, 5 */
+	int64_t password_max_wait;   /* --password-max-wait, 900 */
 	int max_authenticators;   /* --max-authenticators default per app, 10 */
 	int64_t clock_leeway;     /* --clock-leeway seconds for exp/nbf, 30 */
 	int64_t key_cache_seconds;/* --key-cache-seconds, signing-key cache staleness bound, 5 */

@@ -37,6 +37,8 @@ static const char *const names[BA_ERR__COUNT] = {
 	[BA_ERR_CONFIG] = "invalid_config",
 	[BA_ERR_IO] = "io_error",
 	[BA_ERR_INVALID_ATTESTATION] = "invalid_attestation",
+	[BA_ERR_BIOMETRIC_REQUIRED] = "biometric_required",
+	[BA_ERR_TOO_MANY_ATTEMPTS] = "too_many_attempts",
 };
 
 const char *

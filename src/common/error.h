@@ -44,6 +44,8 @@ enum ba_err {
 	BA_ERR_CONFIG = 31,             /* invalid configuration */
 	BA_ERR_IO = 32,                 /* file read/write failed */
 	BA_ERR_INVALID_ATTESTATION = 33, /* key attestation refused (src/attest) */
+	BA_ERR_BIOMETRIC_REQUIRED = 34, /* app policy: a further key needs a biometric session */
+	BA_ERR_TOO_MANY_ATTEMPTS = 35,  /* password attempts of a user delayed (Retry-After) */
 	BA_ERR__COUNT                   /* keep last */
 };
 

@@ -116,13 +116,14 @@ app_json(const struct model_app *a, const char *secret)
 	for (i = 0; i < a->n_resources && i < MODEL_MAX_RESOURCES; i++)
 		if (json_array_append_new(res, json_string(a->resources[i])) != 0)
 			goto out;
-	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:i, s:i, s:I, s:I, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:b, s:i, s:i, s:I, s:I, s:I, s:I, s:o}",
 	    "app_id", a->app_id,
 	    "client_id", a->client_id,
 	    "client_secret", secret,   /* omitted when NULL */
 	    "name", a->name,
 	    "resources", res,
 	    "allow_client_challenges", a->allow_client_challenges,
+	    "require_biometric_to_enrol", a->require_biometric_to_enrol,
 	    "max_authenticators", a->max_authenticators,
 	    "min_client_challenge_bytes", apps_client_challenge_floor(a),
 	    "access_token_ttl", (json_int_t)a->access_ttl,
@@ -155,6 +156,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	const char *resources[MODEL_MAX_RESOURCES];
 	size_t n = 0;
 	const char *client_challenges = NULL, *max_auth = NULL, *min_challenge = NULL;
+	const char *bio_enrol = NULL;
 	int min_bytes = 1;
 	struct attest_opts ao;
 	const struct ctl_opt opts[] = {
@@ -165,6 +167,9 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		{ "--allow-client-challenges", "BOOL", "accept challenges the backend "
 		  "made itself, not only those of /start (default true)",
 		  &client_challenges, NULL, NULL, 0, NULL },
+		{ "--require-biometric-to-enrol", "BOOL", "a user who already has a key "
+		  "registers another only with a user token whose session holds the "
+		  "mobile_biometrics factor (default false)", &bio_enrol, NULL, NULL, 0, NULL },
 		{ "--max-authenticators", "N", "keys per user in this app (default: "
 		  "the --max-authenticators option)", &max_auth, NULL, NULL, 0, NULL },
 		{ "--min-client-challenge-bytes", "N", "shortest client-made challenge "
@@ -189,6 +194,8 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	if (client_challenges != NULL && strcmp(client_challenges, "true") != 0 &&
 	    strcmp(client_challenges, "false") != 0)
 		return ctl_usage_error(c, "app create: --allow-client-challenges: true or false");
+	if (bio_enrol != NULL && strcmp(bio_enrol, "true") != 0 && strcmp(bio_enrol, "false") != 0)
+		return ctl_usage_error(c, "app create: --require-biometric-to-enrol: true or false");
 	if (max_auth != NULL && ((max = strtol(max_auth, &end, 10)) < 1 || max > 1000 ||
 	                         *end != '\0'))
 		return ctl_usage_error(c, "app create: --max-authenticators: 1-1000");
@@ -211,6 +218,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	w.in.app.min_client_challenge_bytes = min_bytes;
 	w.in.app.attestation_policy = policy;   /* apps_write_clear frees it */
 	policy = NULL;
+	w.in.app.require_biometric_to_enrol = bio_enrol != NULL && strcmp(bio_enrol, "true") == 0;
 	if (ctl_store(c, &s) != BA_OK) {
 		rc = CTL_EXIT_FAIL;
 		goto out;
@@ -413,8 +421,8 @@ out:
 
 const struct ctl_command ctl_app_commands[] = {
 	{ "app", "create", app_create, "--name N [--resource URI]... "
-	  "[--allow-client-challenges BOOL] [--max-authenticators N] "
-	  "[--min-client-challenge-bytes N] "
+	  "[--allow-client-challenges BOOL] [--require-biometric-to-enrol BOOL] "
+	  "[--max-authenticators N] [--min-client-challenge-bytes N] "
 	  "[--attestation none|optional|required] [--attestation-* ...: see app update]",
 	  "Create an app; prints its client_id and client_secret (shown once)." },
 	{ "app", "update", app_update, "APP_ID [--min-client-challenge-bytes N] "

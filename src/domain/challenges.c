@@ -24,7 +24,7 @@ challenges_usable(const struct model_challenge *c, const char *app_id, const cha
 		*why = NULL;
 	if (c->app_id == NULL || c->user_id == NULL || strcmp(c->app_id, app_id) != 0 ||
 	    strcmp(c->user_id, user_id) != 0 ||
-	    (c->device_id != NULL && device_id != NULL && strcmp(c->device_id, device_id) != 0))
+	    (c->device_id != NULL && (device_id == NULL || strcmp(c->device_id, device_id) != 0)))
 		return refuse(BA_ERR_INVALID_CHALLENGE,
 		              "the challenge was issued for another user or device", why);
 	if (c->consumed)

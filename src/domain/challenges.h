@@ -15,9 +15,10 @@
 #include "store/model.h"
 
 /*
- * Whether challenge `c` may be used now by (app_id, user_id) from device
- * `device_id` (NULL = any device; a challenge without device_id fits every
- * device). Returns BA_OK, or, checked in this order:
+ * Whether challenge `c` may be used now by (app_id, user_id) with a key of
+ * device `device_id` (NULL: a key registered without device_id). A challenge
+ * without device_id fits every key; one bound to a device needs a key with
+ * exactly that device_id. Returns BA_OK, or, checked in this order:
  * BA_ERR_INVALID_CHALLENGE (another app, user or device),
  * BA_ERR_CHALLENGE_REUSED (already consumed),
  * BA_ERR_CHALLENGE_EXPIRED (expires_at <= now).

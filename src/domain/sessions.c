@@ -17,3 +17,21 @@ sessions_live(const struct model_session *s, const char *app_id, const char *use
 		return false;
 	return true;
 }
+
+unsigned
+sessions_add_factors(unsigned had, unsigned adding, int64_t session_created,
+                     const struct model_authenticator *key)
+{
+	unsigned out = had | (adding & (FACTOR_PWD | FACTOR_MOBILE_BIOMETRICS | FACTOR_HWK));
+
+	/* a key: independent of a password session only if it predates the
+	 * session or was registered from a biometric session */
+	if ((adding & FACTOR_MOBILE_BIOMETRICS) && (had & FACTOR_PWD) && key != NULL &&
+	    (key->created_at < session_created || (key->enrol_factors & FACTOR_MOBILE_BIOMETRICS)))
+		out |= FACTOR_MFA;
+	/* a password added to a biometric-only session: the backend sets
+	 * passwords, a session cannot */
+	if ((adding & FACTOR_PWD) && (had & FACTOR_MOBILE_BIOMETRICS) && !(had & FACTOR_PWD))
+		out |= FACTOR_MFA;
+	return out;
+}

@@ -49,7 +49,7 @@ tokens_amr(unsigned factors, const char *names[TOKENS_MAX_AMR])
 		names[n++] = "pwd";
 	if (factors & FACTOR_MOBILE_BIOMETRICS)
 		names[n++] = "mobile_biometrics";
-	if (n == 2)
+	if (n == 2 && (factors & FACTOR_MFA))
 		names[n++] = "mfa";
 	if (factors & FACTOR_HWK)
 		names[n++] = "hwk";   /* RFC 8176: proof of possession of a hardware key */
@@ -228,7 +228,7 @@ take_time(json_t *obj, const char *name, bool required, int64_t *out)
 	return BA_OK;
 }
 
-/* amr must be an array of known factor names; "mfa" is derived, ignored. */
+/* amr must be an array of factor names; unknown names are ignored. */
 static int
 take_amr(json_t *obj, unsigned *factors)
 {
@@ -248,6 +248,8 @@ take_amr(json_t *obj, unsigned *factors)
 			*factors |= FACTOR_MOBILE_BIOMETRICS;
 		else if (strcmp(s, "hwk") == 0)
 			*factors |= FACTOR_HWK;
+		else if (strcmp(s, "mfa") == 0)
+			*factors |= FACTOR_MFA;
 	}
 	return BA_OK;
 }

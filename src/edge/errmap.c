@@ -83,6 +83,10 @@ static const struct errmap_entry table[BA_ERR__COUNT] = {
 	[BA_ERR_IO] = INTERNAL_ROW,
 	[BA_ERR_INVALID_ATTESTATION] = { 400, "invalid_attestation", "invalid_request",
 		"key attestation refused" },
+	[BA_ERR_BIOMETRIC_REQUIRED] = { 403, "biometric_required", "invalid_request",
+		"registering a further key needs a session with a biometric factor" },
+	[BA_ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts", "slow_down",
+		"too many failed attempts; retry later" },
 };
 
 const struct errmap_entry *

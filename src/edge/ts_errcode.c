@@ -49,6 +49,8 @@ static const char *const table[BA_ERR__COUNT] = {
 	[BA_ERR_CONFIG] = "system_internal_error",
 	[BA_ERR_IO] = "system_internal_error",
 	[BA_ERR_INVALID_ATTESTATION] = "auth_invalid_attestation",
+	[BA_ERR_BIOMETRIC_REQUIRED] = "auth_biometric_required",
+	[BA_ERR_TOO_MANY_ATTEMPTS] = "auth_too_many_attempts",
 };
 
 const char *

@@ -158,6 +158,7 @@ int model_app_copy(struct model_app *dst, const struct model_app *src)
 	dst->id_ttl = src->id_ttl;
 	dst->refresh_ttl = src->refresh_ttl;
 	dst->allow_client_challenges = src->allow_client_challenges;
+	dst->require_biometric_to_enrol = src->require_biometric_to_enrol;
 	dst->max_authenticators = src->max_authenticators;
 	dst->created_at = src->created_at;
 	r = BA_OK;

@@ -21,6 +21,10 @@ enum model_factor {
 	FACTOR_PWD = 1u << 0,
 	FACTOR_MOBILE_BIOMETRICS = 1u << 1,
 	FACTOR_HWK = 1u << 2,      /* a key attested to live in secure hardware */
+	/* Not a factor: the session's factors were established independently
+	 * of each other (sessions_second_factor(), domain/sessions.h), so
+	 * `amr` may say "mfa". */
+	FACTOR_MFA = 1u << 3,
 };
 
 enum model_key_type {
@@ -39,6 +43,7 @@ struct model_app {
 	int64_t id_ttl;            /* 0 = server default */
 	int64_t refresh_ttl;       /* 0 = server default; also session lifetime */
 	bool allow_client_challenges;
+	bool require_biometric_to_enrol;   /* a further key needs a biometric session */
 	int max_authenticators;    /* per user */
 	int min_client_challenge_bytes; /* floor of client-made challenges,
 	                                   1..1024 (0 reads as 1) */
@@ -88,6 +93,7 @@ struct model_authenticator {
 	int64_t appattest_counter; /* last App Attest assertion counter */
 	uint8_t *appattest_receipt;/* App Attest receipt, written only */
 	size_t appattest_receipt_len;
+	unsigned enrol_factors;    /* FACTOR_* of the session it was registered from */
 };
 
 /* A challenge issued by /start. */

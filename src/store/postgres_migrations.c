@@ -4,9 +4,11 @@
  * Same entities, keys and cascades as the SQLite schema (sqlite_migrations.c)
  * with PostgreSQL types: text, bytea, bigint, boolean. Rows that only make
  * sense with their app go with it (ON DELETE CASCADE), refresh tokens go with
- * their session and client-made challenges with their key; user ids are not
- * foreign keys, deleting a user removes its rows explicitly; the audit log
- * outlives everything it mentions. `seq` columns give rows an insertion order
+ * their session and client-made challenges with their key (their record per
+ * public key, used_challenges, outlives it); user ids are not foreign keys,
+ * deleting a user removes its rows explicitly and every write adding rows
+ * for a user holds the user's row FOR KEY SHARE (store/write.c
+ * wr_user_hold); the audit log outlives everything it mentions. `seq` columns give rows an insertion order
  * (SQLite's rowid) to break ties of equal timestamps.
  *
  * The applied versions are recorded in `schema_version`. Migrations run
@@ -172,6 +174,26 @@ static const struct migration migrations[] = {
 	 " name text PRIMARY KEY,"
 	 " value text NOT NULL,"
 	 " updated_at bigint NOT NULL);"},
+	/* Honest mfa (docs/SECURITY.md): the factors of the session a key was
+	 * registered from; the app's rule for registering further keys.
+	 * Password attempts counted per user and per (user, IP), keyed by a
+	 * hash (domain/password_guard.h). */
+	{4,
+	 "ALTER TABLE authenticators ADD COLUMN enrol_factors bigint NOT NULL DEFAULT 0;"
+	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol boolean NOT NULL DEFAULT false;"
+	 "CREATE TABLE password_attempts ("
+	 " key bytea PRIMARY KEY,"
+	 " failures bigint NOT NULL,"
+	 " last_at bigint NOT NULL);"
+	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"
+	 /* accepted challenges per app and public key (SHA-256 of its SPKI):
+	  * no foreign key to the key, so the record outlives its deletion */
+	 "CREATE TABLE used_challenges ("
+	 " app_id text NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " key_hash bytea NOT NULL,"
+	 " hash bytea NOT NULL,"
+	 " used_at bigint NOT NULL,"
+	 " PRIMARY KEY (app_id, key_hash, hash));"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -60,7 +60,8 @@ static int row_app(struct store_tx *tx, struct model_app *a)
 	    (r = col_int32(tx, 8, &a->max_authenticators)) != BA_OK ||
 	    (r = o->col_int(tx, 9, &a->created_at)) != BA_OK ||
 	    (r = o->col_text(tx, 10, &a->attestation_policy)) != BA_OK ||
-	    (r = col_int32(tx, 11, &a->min_client_challenge_bytes)) != BA_OK)
+	    (r = col_int32(tx, 11, &a->min_client_challenge_bytes)) != BA_OK ||
+	    (r = o->col_bool(tx, 12, &a->require_biometric_to_enrol)) != BA_OK)
 		model_app_clear(a);
 	return r;
 }
@@ -225,7 +226,7 @@ static int rows_app(struct store_tx *tx, struct model_app *a, bool *row)
 	while (r == BA_OK) {
 		char *uri = NULL, *id = NULL;
 
-		r = tx->ops->col_text(tx, 13, &uri);
+		r = tx->ops->col_text(tx, 14, &uri);
 		if (uri != NULL && a->n_resources < MODEL_MAX_RESOURCES)
 			a->resources[a->n_resources++] = uri;
 		else

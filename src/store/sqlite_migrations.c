@@ -8,9 +8,10 @@
  * Tables follow docs/API.md "Model". Rows that only make sense with their
  * app (authenticators, challenges, sessions, resources) go with it through
  * ON DELETE CASCADE; refresh tokens go with their session. User ids are not
- * foreign keys (user tokens may name users the operator manages elsewhere);
- * deleting a user removes its rows explicitly. The audit log outlives
- * everything it mentions.
+ * foreign keys: deleting a user removes its rows explicitly, and every write
+ * that adds rows for a user checks in its transaction that the user exists
+ * (store/write.c wr_user_hold). The audit log outlives everything it
+ * mentions.
  */
 #include <stddef.h>
 #include <time.h>
@@ -167,6 +168,26 @@ static const struct migration migrations[] = {
 	 " name TEXT PRIMARY KEY NOT NULL,"
 	 " value TEXT NOT NULL,"
 	 " updated_at INTEGER NOT NULL);"},
+	/* Honest mfa (docs/SECURITY.md): the factors of the session a key was
+	 * registered from; the app's rule for registering further keys.
+	 * Password attempts counted per user and per (user, IP), keyed by a
+	 * hash (domain/password_guard.h). */
+	{4,
+	 "ALTER TABLE authenticators ADD COLUMN enrol_factors INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE apps ADD COLUMN require_biometric_to_enrol INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE TABLE password_attempts ("
+	 " key BLOB PRIMARY KEY NOT NULL,"
+	 " failures INTEGER NOT NULL,"
+	 " last_at INTEGER NOT NULL);"
+	 "CREATE INDEX password_attempts_last ON password_attempts(last_at);"
+	 /* accepted challenges per app and public key (SHA-256 of its SPKI):
+	  * no foreign key to the key, so the record outlives its deletion */
+	 "CREATE TABLE used_challenges ("
+	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " key_hash BLOB NOT NULL,"
+	 " hash BLOB NOT NULL,"
+	 " used_at INTEGER NOT NULL,"
+	 " PRIMARY KEY (app_id, key_hash, hash));"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

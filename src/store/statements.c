@@ -12,13 +12,13 @@
 #define APP_COLS \
 	"app_id, name, client_id, client_secret_hash, access_ttl, id_ttl, " \
 	"refresh_ttl, allow_client_challenges, max_authenticators, created_at, " \
-	"attestation_policy, min_client_challenge_bytes"
+	"attestation_policy, min_client_challenge_bytes, require_biometric_to_enrol"
 #define USER_COLS \
 	"user_id, username, password_hash, created_at, updated_at, email, email_verified, " \
 	"phone_number, phone_number_verified, name, external_user_id, custom_data, " \
 	"password_force_replace"
-/* The columns an authenticator is inserted with; its reads add the
- * attestation verdict, which registration sets afterwards. */
+/* The columns the reads of an app, a user and an authenticator decode
+ * (read.c, in this order); the inserts name their own. */
 #define AUTH_COLS \
 	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type, " \
 	"device_id, display_name, challenge, attestation, created_at, last_used_at, " \
@@ -54,12 +54,12 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_APP_INSERT,
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
 	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
-	  " min_client_challenge_bytes)"
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	  " min_client_challenge_bytes, require_biometric_to_enrol)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
 	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
-	  " min_client_challenge_bytes)"
-	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"),
+	  " min_client_challenge_bytes, require_biometric_to_enrol)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"),
 	S(ST_APP_RES_INSERT,
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES (?1, ?2, ?3)",
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES ($1, $2, $3)"),
@@ -95,6 +95,13 @@ const struct st_text st_table[ST__COUNT] = {
 	  "DELETE FROM sessions WHERE user_id = $1"),
 	S(ST_USER_DEL_CHALS, "DELETE FROM challenges WHERE user_id = ?1",
 	  "DELETE FROM challenges WHERE user_id = $1"),
+	/* The user a write commits rows for must exist when it commits.
+	 * PostgreSQL: the row stays share-locked until commit, so a concurrent
+	 * user deletion (which deletes the user's row first, then the rows
+	 * that name it) either ran before and this finds nothing, or waits and
+	 * then deletes what this write committed. */
+	S(ST_USER_HOLD, "SELECT password_hash FROM users WHERE user_id = ?1",
+	  "SELECT password_hash FROM users WHERE user_id = $1 FOR KEY SHARE"),
 
 	/* PostgreSQL: concurrent registrations of one (app, user) wait here,
 	 * so the key count below stays exact until commit. */
@@ -106,10 +113,14 @@ const struct st_text st_table[ST__COUNT] = {
 	  "SELECT count(*) FROM authenticators WHERE app_id = ?1 AND user_id = ?2",
 	  "SELECT count(*) FROM authenticators WHERE app_id = $1 AND user_id = $2"),
 	S(ST_AUTH_INSERT,
-	  "INSERT INTO authenticators (" AUTH_COLS ")"
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-	  "INSERT INTO authenticators (" AUTH_COLS ")"
-	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
+	  " os, encryption_type, device_id, display_name, challenge, attestation,"
+	  " created_at, last_used_at, failed_count, locked_until, enrol_factors)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
+	  " os, encryption_type, device_id, display_name, challenge, attestation,"
+	  " created_at, last_used_at, failed_count, locked_until, enrol_factors)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 	  " ON CONFLICT DO NOTHING"),
 	S(ST_AUTH_DELETE,
 	  "DELETE FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2"
@@ -118,10 +129,10 @@ const struct st_text st_table[ST__COUNT] = {
 	  " AND ($3::text IS NULL OR user_id = $3)"),
 	/* PostgreSQL: the key's row stays locked until commit. */
 	S(ST_AUTH_STATE_GET,
-	  "SELECT user_id, failed_count, locked_until FROM authenticators"
-	  " WHERE app_id = ?1 AND public_key_id = ?2",
-	  "SELECT user_id, failed_count, locked_until FROM authenticators"
-	  " WHERE app_id = $1 AND public_key_id = $2 FOR UPDATE"),
+	  "SELECT user_id, failed_count, locked_until, created_at, enrol_factors"
+	  " FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2",
+	  "SELECT user_id, failed_count, locked_until, created_at, enrol_factors"
+	  " FROM authenticators WHERE app_id = $1 AND public_key_id = $2 FOR UPDATE"),
 	S(ST_AUTH_FAIL_SET,
 	  "UPDATE authenticators SET failed_count = ?3, locked_until = ?4"
 	  " WHERE app_id = ?1 AND public_key_id = ?2",
@@ -149,6 +160,12 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_CHAL_STATE,
 	  "SELECT app_id, user_id, consumed, expires_at FROM challenges WHERE challenge = ?1",
 	  "SELECT app_id, user_id, consumed, expires_at FROM challenges WHERE challenge = $1"),
+	/* The same pair keyed by the key's public key instead of its id: it
+	 * outlives the key, and two ids of one public key share it. */
+	S(ST_UC_INSERT,
+	  "INSERT INTO used_challenges (app_id, key_hash, hash, used_at) VALUES (?1, ?2, ?3, ?4)",
+	  "INSERT INTO used_challenges (app_id, key_hash, hash, used_at)"
+	  " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
 	S(ST_CC_INSERT,
 	  "INSERT INTO client_challenges (app_id, key_id, hash, used_at) VALUES (?1, ?2, ?3, ?4)",
 	  "INSERT INTO client_challenges (app_id, key_id, hash, used_at)"
@@ -320,4 +337,23 @@ const struct st_text st_table[ST__COUNT] = {
 	  " ORDER BY id DESC LIMIT ?2",
 	  "SELECT " AUDIT_COLS " FROM audit WHERE time >= $1 AND user_id = $3 AND app_id = $4"
 	  " ORDER BY id DESC LIMIT $2"),
+
+	/* ?1 is the purge's `before` less PASSWORD_GUARD_FORGET */
+	S(ST_PURGE_PWA, "DELETE FROM password_attempts WHERE last_at < ?1",
+	  "DELETE FROM password_attempts WHERE last_at < $1"),
+
+	/* Password attempts (domain/password_guard.h). PostgreSQL: an existing
+	 * count stays locked until commit, so concurrent attempts of one user
+	 * are counted one after the other; the first attempts of a new key
+	 * meet in the upsert. */
+	S(ST_PWA_GET, "SELECT failures, last_at FROM password_attempts WHERE key = ?1",
+	  "SELECT failures, last_at FROM password_attempts WHERE key = $1 FOR UPDATE"),
+	S(ST_PWA_COUNT,
+	  "INSERT INTO password_attempts (key, failures, last_at) VALUES (?1, 1, ?2)"
+	  " ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
+	  "INSERT INTO password_attempts (key, failures, last_at) VALUES ($1, 1, $2)"
+	  " ON CONFLICT (key) DO UPDATE SET failures = password_attempts.failures + 1,"
+	  " last_at = excluded.last_at"),
+	S(ST_PWA_DELETE, "DELETE FROM password_attempts WHERE key = ?1",
+	  "DELETE FROM password_attempts WHERE key = $1"),
 };

@@ -67,10 +67,15 @@ enum store_write_kind {
 	                            `challenge_hash` set, the register challenge
 	                            is single-use per app (else CHALLENGE_REUSED)
 	                            and a /start challenge of the user with
-	                            that text is consumed */
+	                            that text is consumed; INVALID_TOKEN if the
+	                            user is gone or `session_id` (when set) is
+	                            not live; BIOMETRIC_REQUIRED if
+	                            `require_biometric`, the user has a key and
+	                            the session lacks the biometric factor */
 	SW_AUTHENTICATOR_DELETE, /* (app_id, key_id, user_id); NOT_FOUND if that
 	                            user has no such key in that app */
-	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate */
+	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate,
+	                            NOT_FOUND if the user is gone */
 	SW_AUTH_FAILURE,         /* a failed signature on (app, key): count it and
 	                            lock at `threshold`; out.locked tells */
 	SW_LOGIN,                /* a successful authentication, see below */
@@ -102,6 +107,28 @@ enum store_write_kind {
 	                            client-made challenges; NOT_FOUND */
 	SW_SETTING_SET,          /* (name, value, now): insert or replace one
 	                            setting of the deployment (STORE_SETTING_*) */
+	SW_PASSWORD_ATTEMPT,     /* password_attempt: counts one attempt, or
+	                            TOO_MANY_ATTEMPTS (nothing counted) with
+	                            out.retry_after, see below */
+};
+
+/*
+ * SW_PASSWORD_ATTEMPT: the per-user count (and, with has_ip, the per-(user,
+ * IP) count) of domain/password_guard.h, times in unix milliseconds
+ * (now_ms). When password_guard_wait() of a
+ * count - the user's with max_failures, or with has_ip the (user, IP)
+ * one's with max_failures and the user's with PASSWORD_GUARD_USER_FACTOR
+ * times it - is not 0, the attempt is refused: TOO_MANY_ATTEMPTS,
+ * out.retry_after = the longest wait in whole seconds, rounded up.
+ * Otherwise each count gains one attempt at `now_ms`. A successful login resets them (store_login).
+ */
+struct store_password_attempt {
+	uint8_t user_key[MODEL_HASH_LEN];
+	uint8_t ip_key[MODEL_HASH_LEN];
+	bool has_ip;
+	int64_t now_ms;
+	int max_failures;
+	int64_t max_wait;
 };
 
 /* Names of the settings rows. */
@@ -109,12 +136,17 @@ enum store_write_kind {
 
 /*
  * SW_LOGIN applies, atomically, every part that is set:
+ *  - always: user_id must exist, with `password_hash` when that is set
+ *    (else INVALID_CREDENTIALS); no row is committed for a deleted user.
+ *  - password_reset: those password attempt counts are deleted.
  *  - start_challenge: the /start challenge must exist for app_id and user_id,
  *    be unconsumed (else CHALLENGE_REUSED) and unexpired at `now` (else
  *    CHALLENGE_EXPIRED); it becomes consumed. Unknown or of another user/app:
  *    INVALID_CHALLENGE.
  *  - client_challenge_hash: the (app, key_id, SHA-256 of a client-made
- *    challenge) pair is recorded; CHALLENGE_REUSED if it already was.
+ *    challenge) pair is recorded, and so is (app, client_challenge_key =
+ *    SHA-256 of the key's SPKI, challenge hash), which outlives the key;
+ *    CHALLENGE_REUSED if either already was.
  *  - key_id: the authenticator (app_id, key_id) of user_id must still exist
  *    (else NOT_FOUND) and not be locked at `now` (else KEY_LOCKED); its failure
  *    count is reset and last_used_at = now.
@@ -139,9 +171,16 @@ struct store_login {
 	const char *key_id;                /* may be NULL (password login) */
 	bool has_client_challenge;
 	uint8_t client_challenge_hash[MODEL_HASH_LEN];
+	uint8_t client_challenge_key[MODEL_HASH_LEN];   /* SHA-256 of the key's SPKI */
 	const char *existing_session_id;   /* may be NULL */
 	struct model_session session;      /* new session, or factors to add */
 	struct model_refresh refresh;
+	/* The password hash a password login verified (NULL otherwise): the
+	 * user must still have it when the login commits. */
+	const char *password_hash;
+	/* A password login's attempt counts, deleted when it commits (NULL:
+	 * none). */
+	const struct store_password_attempt *password_reset;
 };
 
 /*
@@ -168,7 +207,9 @@ struct store_write {
 		struct model_user user;                        /* USER_CREATE */
 		const char *user_id;                           /* USER_DELETE */
 		struct { struct model_authenticator a; int max_per_user;
-		         const uint8_t *challenge_hash; } authenticator;  /* hash: SHA-256 or NULL */
+		         const uint8_t *challenge_hash; /* SHA-256 or NULL */
+		         const char *session_id;      /* may be NULL */
+		         bool require_biometric; } authenticator;
 		struct { const char *app_id, *policy; } app_attestation;
 		struct { const char *app_id, *key_id, *user_id; } authenticator_delete;
 		struct model_challenge challenge;              /* CHALLENGE_CREATE */
@@ -183,6 +224,7 @@ struct store_write {
 		struct { int64_t before; } purge;
 		struct { const char *app_id; int bytes; } app_min_challenge;
 		struct { const char *name, *value; int64_t now; } setting;
+		struct store_password_attempt password_attempt;
 	} in;
 	/* Optional: inserted in the same transaction as the write (for SW_AUDIT,
 	 * the write itself). For SW_AUTH_FAILURE the store adds a "lock" event
@@ -193,6 +235,7 @@ struct store_write {
 		int64_t locked_until;
 		bool reuse_detected;           /* REFRESH_ROTATE */
 		bool key_replaced;             /* SIGNING_KEY_REVOKE: `next` is current */
+		int64_t retry_after;           /* PASSWORD_ATTEMPT refused: seconds */
 		struct model_session session;  /* LOGIN, REFRESH_ROTATE; owned, clear it */
 	} out;
 };

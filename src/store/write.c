@@ -15,8 +15,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "common/error.h"
 #include "domain/contact.h"
+#include "domain/password_guard.h"
+#include "domain/sessions.h"
 #include "store/lockout.h"
 
 int64_t wr_or_now(int64_t t)
@@ -53,6 +57,27 @@ int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b)
 	int r = tx->ops->run(tx, id, b, &row);
 
 	return r == BA_OK && !row ? BA_ERR_NOT_FOUND : r;
+}
+
+int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash)
+{
+	struct tx_binds b = { 0 };
+	char *stored = NULL;
+	size_t n;
+	int r;
+
+	tx_text(&b, user_id);
+	if ((r = wr_row(tx, ST_USER_HOLD, &b)) != BA_OK || password_hash == NULL)
+		return r;
+	if ((r = tx->ops->col_text(tx, 0, &stored)) != BA_OK)
+		return r;
+	n = strlen(password_hash);
+	if (stored == NULL || strlen(stored) != n || CRYPTO_memcmp(stored, password_hash, n) != 0)
+		r = BA_ERR_NOT_FOUND;
+	if (stored != NULL)
+		OPENSSL_cleanse(stored, strlen(stored));
+	free(stored);
+	return r;
 }
 
 /* An audit event as the write logic inserts it (borrowed strings). */
@@ -125,6 +150,7 @@ static int app_create(struct store_tx *tx, const struct model_app *a)
 	tx_int(&b, a->max_authenticators);
 	tx_int(&b, wr_or_now(a->created_at));
 	tx_int(&b, a->min_client_challenge_bytes > 0 ? a->min_client_challenge_bytes : 1);
+	tx_bool(&b, a->require_biometric_to_enrol);
 	r = wr_insert(tx, ST_APP_INSERT, &b, BA_ERR_CONFLICT);   /* app_id or client_id taken */
 	for (size_t i = 0; r == BA_OK && i < a->n_resources; i++) {
 		struct tx_binds q = { 0 };
@@ -226,10 +252,44 @@ static int user_delete(struct store_tx *tx, const char *user_id)
 
 /* --- authenticators --- */
 
+/* Session `sid` must be, as this transaction sees it, a live session of
+ * `app_id` and `user_id`: INVALID_TOKEN otherwise; *factors receives its
+ * factors. */
+static int session_still_live(struct store_tx *tx, const char *sid, const char *app_id,
+                              const char *user_id, int64_t now, unsigned *factors)
+{
+	int64_t f = 0;
+	struct model_session s = { 0 };
+	struct tx_binds b = { 0 };
+	bool revoked = false;
+	int r;
+
+	tx_text(&b, sid);
+	r = wr_row(tx, ST_SESSION_GET, &b);
+	if (r == BA_OK &&
+	    (r = tx->ops->col_text(tx, 1, &s.app_id)) == BA_OK &&
+	    (r = tx->ops->col_text(tx, 2, &s.user_id)) == BA_OK &&
+	    (r = tx->ops->col_int(tx, 3, &f)) == BA_OK &&
+	    (r = tx->ops->col_int(tx, 8, &s.expires_at)) == BA_OK &&
+	    (r = tx->ops->col_bool(tx, 9, &revoked)) == BA_OK) {
+		s.revoked = revoked;
+		*factors = (unsigned)f;
+		if (!sessions_live(&s, app_id, user_id, now))
+			r = BA_ERR_INVALID_TOKEN;
+	}
+	model_session_clear(&s);
+	return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_TOKEN : r;
+}
+
 /*
  * Registers a key: CONFLICT when (app, key id) exists, MAX_AUTHENTICATORS
  * when the user already has `max` (> 0) keys in the app, NOT_FOUND for an
- * unknown app (foreign key). ST_AUTH_LOCK keeps the count exact against
+ * unknown app (foreign key), INVALID_TOKEN when the user no longer exists
+ * or `session_id` (when set: the session of the caller's token) is no
+ * longer a live session of the user. The key records that session's
+ * factors (enrol_factors). With `require_biometric`, a user who already has
+ * a key in the app needs a session holding the biometric factor
+ * (BIOMETRIC_REQUIRED). ST_AUTH_LOCK keeps the count exact against
  * concurrent registrations of the same user where transactions overlap.
  */
 /* Stores the attestation verdict and App Attest state of a new key. */
@@ -292,15 +352,24 @@ static int register_challenge_use(struct store_tx *tx, const struct model_authen
 }
 
 static int authenticator_create(struct store_tx *tx, const struct model_authenticator *a, int max,
-                                const uint8_t *chal_hash)
+                                const uint8_t *chal_hash, const char *session_id,
+                                bool require_biometric)
 {
 	struct tx_binds k = { 0 }, p = { 0 };
+	unsigned factors = 0;
 	int64_t count = 0;
 	int r;
 
 	if (a->app_id == NULL || a->public_key_id == NULL || a->user_id == NULL ||
 	    a->public_key_der == NULL || a->public_key_der_len == 0)
 		return BA_ERR_INVALID_REQUEST;
+	/* the user first: a user deletion locks the user's row first too */
+	if ((r = wr_user_hold(tx, a->user_id, NULL)) != BA_OK)
+		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_TOKEN : r;
+	if (session_id != NULL &&
+	    (r = session_still_live(tx, session_id, a->app_id, a->user_id, wr_or_now(0),
+	                            &factors)) != BA_OK)
+		return r;
 	tx_text(&k, a->app_id);
 	tx_text(&k, a->user_id);
 	if ((r = wr_run(tx, ST_AUTH_LOCK, &k)) != BA_OK)
@@ -310,12 +379,14 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	r = wr_row(tx, ST_AUTH_EXISTS, &p);
 	if (r != BA_ERR_NOT_FOUND)
 		return r == BA_OK ? BA_ERR_CONFLICT : r;
-	if (max > 0) {
+	if (max > 0 || require_biometric) {
 		if ((r = wr_row(tx, ST_AUTH_COUNT, &k)) != BA_OK ||
 		    (r = tx->ops->col_int(tx, 0, &count)) != BA_OK)
 			return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
-		if (count >= max)
+		if (max > 0 && count >= max)
 			return BA_ERR_MAX_AUTHENTICATORS;
+		if (require_biometric && count > 0 && !(factors & FACTOR_MOBILE_BIOMETRICS))
+			return BA_ERR_BIOMETRIC_REQUIRED;
 	}
 	memset(&p, 0, sizeof(p));
 	tx_text(&p, a->app_id);
@@ -333,6 +404,7 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	tx_int(&p, a->last_used_at);
 	tx_int(&p, a->failed_count);
 	tx_int(&p, a->locked_until);
+	tx_int(&p, (int64_t)factors);
 	if ((r = wr_insert(tx, ST_AUTH_INSERT, &p, BA_ERR_CONFLICT)) != BA_OK)
 		return r;
 	if (chal_hash != NULL && (r = register_challenge_use(tx, a, chal_hash)) != BA_OK)
@@ -405,9 +477,12 @@ out:
 static int challenge_create(struct store_tx *tx, const struct model_challenge *ch)
 {
 	struct tx_binds b = { 0 };
+	int r;
 
 	if (ch->challenge == NULL || ch->app_id == NULL || ch->user_id == NULL)
 		return BA_ERR_INVALID_REQUEST;
+	if ((r = wr_user_hold(tx, ch->user_id, NULL)) != BA_OK)
+		return r;   /* the user is gone: NOT_FOUND, as for an unknown one */
 	tx_text(&b, ch->challenge);
 	tx_text(&b, ch->app_id);
 	tx_text(&b, ch->user_id);
@@ -516,7 +591,83 @@ static int purge(struct store_tx *tx, int64_t before)
 		tx_int(&b, before);
 		r = wr_run(tx, q[i], &b);
 	}
+	if (r == BA_OK) {
+		struct tx_binds b = { 0 };
+
+		/* attempts are timed in milliseconds */
+		tx_int(&b, before > INT64_MAX / 1000 || before < PASSWORD_GUARD_FORGET ? 0 :
+		       (before - PASSWORD_GUARD_FORGET) * 1000);
+		r = wr_run(tx, ST_PURGE_PWA, &b);
+	}
 	return r;
+}
+
+/* --- password attempts --- */
+
+/* The wait one count `key` imposes at `now` with `threshold` (0 when it
+ * has no row). */
+static int pwa_wait(struct store_tx *tx, const uint8_t *key, const struct store_password_attempt *a,
+                    int threshold, int64_t *wait)
+{
+	struct tx_binds b = { 0 };
+	int64_t failures = 0, last_at = 0;
+	int r;
+
+	*wait = 0;
+	tx_blob(&b, key, MODEL_HASH_LEN);
+	r = wr_row(tx, ST_PWA_GET, &b);
+	if (r == BA_ERR_NOT_FOUND)
+		return BA_OK;
+	if (r != BA_OK || (r = tx->ops->col_int(tx, 0, &failures)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 1, &last_at)) != BA_OK)
+		return r;
+	*wait = password_guard_wait(failures, last_at, a->now_ms, threshold, a->max_wait);
+	return BA_OK;
+}
+
+static int pwa_count(struct store_tx *tx, const uint8_t *key, int64_t now)
+{
+	struct tx_binds b = { 0 };
+
+	tx_blob(&b, key, MODEL_HASH_LEN);
+	tx_int(&b, now);
+	return wr_run(tx, ST_PWA_COUNT, &b);
+}
+
+/* SW_PASSWORD_ATTEMPT, see store.h. */
+static int password_attempt(struct store_tx *tx, struct store_write *w)
+{
+	const struct store_password_attempt *a = &w->in.password_attempt;
+	int user_threshold = a->max_failures;
+	int64_t wu = 0, wi = 0;
+	int r;
+
+	if (a->has_ip)
+		user_threshold = a->max_failures > INT32_MAX / PASSWORD_GUARD_USER_FACTOR ?
+		                 INT32_MAX : a->max_failures * PASSWORD_GUARD_USER_FACTOR;
+	if ((r = pwa_wait(tx, a->user_key, a, user_threshold, &wu)) != BA_OK ||
+	    (a->has_ip && (r = pwa_wait(tx, a->ip_key, a, a->max_failures, &wi)) != BA_OK))
+		return r;
+	if (wu > 0 || wi > 0) {
+		w->out.retry_after = ((wu > wi ? wu : wi) + 999) / 1000;
+		return BA_ERR_TOO_MANY_ATTEMPTS;
+	}
+	if ((r = pwa_count(tx, a->user_key, a->now_ms)) != BA_OK)
+		return r;
+	return a->has_ip ? pwa_count(tx, a->ip_key, a->now_ms) : BA_OK;
+}
+
+int wr_password_reset(struct store_tx *tx, const struct store_password_attempt *a)
+{
+	struct tx_binds b = { 0 };
+	int r;
+
+	tx_blob(&b, a->user_key, MODEL_HASH_LEN);
+	if ((r = wr_run(tx, ST_PWA_DELETE, &b)) != BA_OK || !a->has_ip)
+		return r;
+	memset(&b, 0, sizeof(b));
+	tx_blob(&b, a->ip_key, MODEL_HASH_LEN);
+	return wr_run(tx, ST_PWA_DELETE, &b);
 }
 
 /* --- dispatch --- */
@@ -559,6 +710,7 @@ void store_write_out_reset(struct store_write *w)
 	w->out.locked_until = 0;
 	w->out.reuse_detected = false;
 	w->out.key_replaced = false;
+	w->out.retry_after = 0;
 	if (w->audit != NULL)
 		w->audit->id = 0;
 }
@@ -579,7 +731,9 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	case SW_USER_DELETE: r = user_delete(tx, w->in.user_id); break;
 	case SW_AUTHENTICATOR_CREATE:
 		r = authenticator_create(tx, &w->in.authenticator.a, w->in.authenticator.max_per_user,
-		                         w->in.authenticator.challenge_hash);
+		                         w->in.authenticator.challenge_hash,
+		                         w->in.authenticator.session_id,
+		                         w->in.authenticator.require_biometric);
 		break;
 	case SW_AUTHENTICATOR_DELETE:
 		r = authenticator_delete(tx, w->in.authenticator_delete.app_id,
@@ -607,6 +761,11 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	case SW_PURGE: r = purge(tx, w->in.purge.before); break;
 	case SW_APP_SET_MIN_CHALLENGE: r = app_set_min_challenge(tx, w); break;
 	case SW_SETTING_SET: r = setting_set(tx, w); break;
+	case SW_PASSWORD_ATTEMPT:
+		r = password_attempt(tx, w);
+		/* refused, it wrote nothing; kept so that out.retry_after stays */
+		*keep = r == BA_ERR_TOO_MANY_ATTEMPTS;
+		break;
 	default: r = BA_ERR_INVALID_REQUEST; break;
 	}
 	/* AUTH_FAILURE inserts its event itself, before its "lock" event */

@@ -41,10 +41,19 @@ int wr_run(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
 int wr_changed(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
 int wr_insert(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken);
 int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
+/* The user a write commits rows for must exist (NOT_FOUND otherwise) and,
+ * when `password_hash` is set, still have that password hash (the one a
+ * login verified: a user deleted and re-created, or whose password changed
+ * since, is NOT_FOUND). Where transactions overlap the user's row stays
+ * share-locked until commit, so a user deletion cannot pass in between. */
+int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash);
 
 /* write_login.c: the write kinds of logins, sessions and refresh tokens. */
 int wr_login(struct store_tx *tx, struct store_write *w);
 int wr_refresh_rotate(struct store_tx *tx, struct store_write *w);
 int wr_session_revoke(struct store_tx *tx, const char *app_id, const char *session_id);
+
+/* write.c: deletes the password attempt counts of `a` (a successful login). */
+int wr_password_reset(struct store_tx *tx, const struct store_password_attempt *a);
 
 #endif

@@ -58,20 +58,25 @@ static int consume_challenge(struct store_tx *tx, const struct store_login *l)
 }
 
 /* Checks the key of a login (locking its row where the dialect locks) and
- * records its successful use: NOT_FOUND unless user_id's, KEY_LOCKED. */
-static int login_key(struct store_tx *tx, const struct store_login *l)
+ * records its successful use: NOT_FOUND unless user_id's, KEY_LOCKED.
+ * key->created_at and key->enrol_factors receive the key's. */
+static int login_key(struct store_tx *tx, const struct store_login *l,
+                     struct model_authenticator *key)
 {
 	struct tx_binds b = { 0 };
 	char *owner = NULL;
-	int64_t locked_until = 0;
+	int64_t locked_until = 0, enrol = 0;
 	int r;
 
 	tx_text(&b, l->app_id);
 	tx_text(&b, l->key_id);
 	if ((r = wr_row(tx, ST_AUTH_STATE_GET, &b)) != BA_OK ||
 	    (r = tx->ops->col_text(tx, 0, &owner)) != BA_OK ||
-	    (r = tx->ops->col_int(tx, 2, &locked_until)) != BA_OK)
+	    (r = tx->ops->col_int(tx, 2, &locked_until)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 3, &key->created_at)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 4, &enrol)) != BA_OK)
 		goto out;
+	key->enrol_factors = (unsigned)enrol;
 	if (owner == NULL || strcmp(owner, l->user_id) != 0)
 		r = BA_ERR_NOT_FOUND;
 	else if (locked_until > l->now)
@@ -101,22 +106,28 @@ static int session_load(struct store_tx *tx, enum st_id id, const char *sid,
 }
 
 /* Adds the login's factors (and its org_id / client_attributes when set)
- * to a live session of the same app and user; NOT_FOUND otherwise. */
-static int session_extend(struct store_tx *tx, const struct store_login *l)
+ * to a live session of the same app and user; NOT_FOUND otherwise. Whether
+ * the session then holds independent factors (FACTOR_MFA) is the domain's
+ * rule, told the login's key (`key`, NULL for none). */
+static int session_extend(struct store_tx *tx, const struct store_login *l,
+                          const struct model_authenticator *key)
 {
 	struct model_session cur;
 	struct tx_binds b = { 0 };
+	unsigned factors = 0;
 	int r = session_load(tx, ST_SESSION_LOCK, l->existing_session_id, &cur);
 
 	if (r != BA_OK)
 		return r;
 	if (!sessions_live(&cur, l->app_id, l->user_id, l->now))
 		r = BA_ERR_NOT_FOUND;
+	else
+		factors = sessions_add_factors(cur.factors, l->session.factors, cur.created_at, key);
 	model_session_clear(&cur);
 	if (r != BA_OK)
 		return r;
 	tx_text(&b, l->existing_session_id);
-	tx_int(&b, (int64_t)l->session.factors);
+	tx_int(&b, (int64_t)factors);
 	tx_int(&b, l->now);
 	tx_text(&b, l->session.org_id);
 	tx_text(&b, l->session.client_attributes);
@@ -131,7 +142,7 @@ static int session_insert(struct store_tx *tx, const struct store_login *l)
 	tx_text(&b, s->session_id);
 	tx_text(&b, l->app_id);
 	tx_text(&b, l->user_id);
-	tx_int(&b, (int64_t)s->factors);
+	tx_int(&b, (int64_t)(s->factors & ~(unsigned)FACTOR_MFA));   /* one login: one factor */
 	tx_text(&b, s->org_id);
 	tx_text(&b, s->client_attributes);
 	tx_int(&b, s->created_at != 0 ? s->created_at : l->now);
@@ -156,17 +167,21 @@ static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
 int wr_login(struct store_tx *tx, struct store_write *w)
 {
 	const struct store_login *l = &w->in.login;
+	struct model_authenticator key = { 0 };
 	const char *sid = NULL;
 	int r;
 
 	if (l->app_id == NULL || l->user_id == NULL || (l->has_client_challenge && l->key_id == NULL))
 		return BA_ERR_INVALID_REQUEST;
+	/* the user first, as a user deletion locks it first (no deadlock) */
+	if ((r = wr_user_hold(tx, l->user_id, l->password_hash)) != BA_OK)
+		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_CREDENTIALS : r;
 	if (l->start_challenge != NULL && (r = consume_challenge(tx, l)) != BA_OK)
 		return r;
 	/* Lock the key's row before inserting its (key, challenge) pair: on
 	 * PostgreSQL the pair's foreign key would share-lock the row first, and
 	 * two logins of one key upgrading share locks to FOR UPDATE deadlock. */
-	if (l->key_id != NULL && (r = login_key(tx, l)) != BA_OK)
+	if (l->key_id != NULL && (r = login_key(tx, l, &key)) != BA_OK)
 		return r;
 	if (l->has_client_challenge) {
 		struct tx_binds b = { 0 };
@@ -178,10 +193,17 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		r = wr_insert(tx, ST_CC_INSERT, &b, BA_ERR_CHALLENGE_REUSED);   /* unknown key: NOT_FOUND */
 		if (r != BA_OK)
 			return r;
+		memset(&b, 0, sizeof(b));
+		tx_text(&b, l->app_id);
+		tx_blob(&b, l->client_challenge_key, MODEL_HASH_LEN);
+		tx_blob(&b, l->client_challenge_hash, MODEL_HASH_LEN);
+		tx_int(&b, l->now);
+		if ((r = wr_insert(tx, ST_UC_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK)
+			return r;
 	}
 	if (l->existing_session_id != NULL) {
 		sid = l->existing_session_id;
-		r = session_extend(tx, l);
+		r = session_extend(tx, l, l->key_id != NULL ? &key : NULL);
 	} else if (l->session.session_id != NULL) {
 		sid = l->session.session_id;
 		r = session_insert(tx, l);
@@ -190,6 +212,8 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 	}
 	if (r == BA_OK && !all_zero(l->refresh.hash, MODEL_HASH_LEN))
 		r = sid != NULL ? refresh_insert(tx, &l->refresh, sid, l->now) : BA_ERR_INVALID_REQUEST;
+	if (r == BA_OK && l->password_reset != NULL)
+		r = wr_password_reset(tx, l->password_reset);
 	if (r == BA_OK && sid != NULL)
 		r = session_load(tx, ST_SESSION_GET, sid, &w->out.session);
 	return r;

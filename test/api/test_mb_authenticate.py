@@ -163,18 +163,21 @@ def test_refresh_token_of_biometric_session_works(mb, alice):
 # --- MFA ---------------------------------------------------------------------
 
 def test_mfa_with_password_session(mb):
-    """session_id of the user's password session: the same session gains the
-    factor; amr then holds pwd, mobile_biometrics and mfa."""
+    """session_id of the user's password session and a key registered
+    before that session: the same session gains the factor; amr then holds
+    pwd, mobile_biometrics and mfa."""
     alice = Person(mb, password=True)
     dev = Device("ios", "ec")
     enroll(mb, alice, dev)
-    r = login(mb, alice, dev, session_id=alice.session_id)
+    time.sleep(1.1)   # times are whole seconds: the session comes after the key
+    pw = h.password_login(mb.server, mb.ctoken, alice.username, alice.password)
+    r = login(mb, alice, dev, session_id=pw["session_id"])
     body, at, it = assert_tokens(mb, r, alice)
-    assert body["session_id"] == alice.session_id, body
+    assert body["session_id"] == pw["session_id"], body
     for claims in (at, it):
         assert set(claims["amr"]) == {"pwd", "mobile_biometrics", "mfa"}, claims
     # the password-only tokens said pwd alone
-    pat = h.verify_jwt(mb.server, alice.login["access_token"])
+    pat = h.verify_jwt(mb.server, pw["access_token"])
     assert pat["amr"] == ["pwd"], pat
 
 

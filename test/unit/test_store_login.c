@@ -346,8 +346,8 @@ static void test_login_start_challenge(void **state)
 
 static void test_login_client_challenge(void **state)
 {
-	char app[ID_LEN], user[ID_LEN], k1[ID_LEN], k2[ID_LEN], sid[ID_LEN];
-	uint8_t h[MODEL_HASH_LEN];
+	char app[ID_LEN], user[ID_LEN], k1[ID_LEN], k2[ID_LEN], k3[ID_LEN], sid[ID_LEN];
+	uint8_t h[MODEL_HASH_LEN], spki1[MODEL_HASH_LEN], spki2[MODEL_HASH_LEN];
 	struct store_write w;
 	int64_t now = time(NULL);
 
@@ -356,12 +356,16 @@ static void test_login_client_challenge(void **state)
 	mk_user(user);
 	assert_int_equal(mk_key(app, user, k1, 10, now), BA_OK);
 	assert_int_equal(mk_key(app, user, k2, 10, now), BA_OK);
+	assert_int_equal(mk_key(app, user, k3, 10, now), BA_OK);
 	rand_hash(h);
+	rand_hash(spki1);
+	rand_hash(spki2);
 	for (int i = 0; i < 2; i++) {
 		login_init(&w, app, user, sid, NULL, now);
 		w.in.login.key_id = k1;
 		w.in.login.has_client_challenge = true;
 		memcpy(w.in.login.client_challenge_hash, h, MODEL_HASH_LEN);
+		memcpy(w.in.login.client_challenge_key, spki1, MODEL_HASH_LEN);
 		assert_int_equal(wsync(&w), i == 0 ? BA_OK : BA_ERR_CHALLENGE_REUSED);
 		model_session_clear(&w.out.session);
 	}
@@ -370,7 +374,16 @@ static void test_login_client_challenge(void **state)
 	w.in.login.key_id = k2;
 	w.in.login.has_client_challenge = true;
 	memcpy(w.in.login.client_challenge_hash, h, MODEL_HASH_LEN);
+	memcpy(w.in.login.client_challenge_key, spki2, MODEL_HASH_LEN);
 	assert_int_equal(wsync(&w), BA_OK);
+	model_session_clear(&w.out.session);
+	/* ... unless it has the same public key (SPKI hash) under another id */
+	login_init(&w, app, user, sid, NULL, now);
+	w.in.login.key_id = k3;
+	w.in.login.has_client_challenge = true;
+	memcpy(w.in.login.client_challenge_hash, h, MODEL_HASH_LEN);
+	memcpy(w.in.login.client_challenge_key, spki1, MODEL_HASH_LEN);
+	assert_int_equal(wsync(&w), BA_ERR_CHALLENGE_REUSED);
 	model_session_clear(&w.out.session);
 }
 
