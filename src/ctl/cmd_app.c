@@ -187,8 +187,6 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	memset(&ao, 0, sizeof(ao));
 	if ((rc = ctl_parse(c, cmd, argc, argv, opts, NULL, 0)) != CTL_CONTINUE)
 		return rc;
-	if ((r = attest_opts_policy(c, "app create", &ao, &policy)) != BA_OK)
-		return r == BA_ERR_INVALID_REQUEST ? CTL_EXIT_USAGE : ctl_fail(c, r, "app create");
 	if (name == NULL)
 		return ctl_usage_error(c, "app create: --name is required");
 	if (client_challenges != NULL && strcmp(client_challenges, "true") != 0 &&
@@ -201,6 +199,9 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return ctl_usage_error(c, "app create: --max-authenticators: 1-1000");
 	if (min_challenge != NULL && !parse_min_challenge(min_challenge, &min_bytes))
 		return ctl_usage_error(c, "app create: --min-client-challenge-bytes: 1-1024");
+	/* last of the checks: the policy text is allocated */
+	if ((r = attest_opts_policy(c, "app create", &ao, &policy)) != BA_OK)
+		return r == BA_ERR_INVALID_REQUEST ? CTL_EXIT_USAGE : ctl_fail(c, r, "app create");
 	if ((r = apps_prepare_create(name, resources, n, &c->cfg, &w,
 	    &secret)) != BA_OK) {
 		rc = r == BA_ERR_INVALID_REQUEST ?

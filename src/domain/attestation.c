@@ -197,7 +197,7 @@ struct attestation_ctx {
 
 /* Rereads the revocation list when its file changed since the last read.
  * A file that vanished or no longer parses keeps the previous list (with a
- * log line). */
+ * log line). Nothing to do without --attestation-revocation-list. */
 static void
 revocation_refresh(struct attestation_ctx *a)
 {
@@ -206,6 +206,8 @@ revocation_refresh(struct attestation_ctx *a)
 	char *text = NULL;
 	size_t len = 0;
 
+	if (a->revocation_path == NULL)
+		return;
 	pthread_mutex_lock(&a->reload_lock);
 	if (stat(a->revocation_path, &st) != 0 ||
 	    (st.st_mtim.tv_sec == a->revocation_mtime.tv_sec &&

@@ -4,7 +4,7 @@
  *
  * Life of a request (server.c drives it):
  *   1. uri callback: req_new() as soon as MHD has read the request line.
- *   2. first access-handler call (headers read): edge_begin() checks the
+ *   2. first access-handler call (headers read): begin() checks the
  *      head size, the path and route (router.c), Content-Length against the
  *      body limit and the Content-Type; any failure is replied at once.
  *   3. body chunks: req_body_append() (capped).

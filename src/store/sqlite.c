@@ -2,7 +2,7 @@
  * sqlite.c - the SQLite store backend: connections, the writer thread with
  * group commit, the read pool, open/close/ready/migrate.
  *
- * Writes: store_submit() appends to a queue. One writer thread owns the only
+ * Writes: sq_submit() (ops->submit) appends to a queue. One writer thread owns the only
  * read-write connection; it takes every queued write (up to max_batch), runs
  * BEGIN IMMEDIATE, applies each write inside its own SAVEPOINT (a failing
  * write is rolled back alone and gets its own rc), COMMITs once (one fsync

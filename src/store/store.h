@@ -9,7 +9,7 @@
  * Reads are synchronous and may be called from any thread at once.
  *
  * Writes are described by a `struct store_write` (a tagged union of the
- * domain's state changes) and submitted asynchronously: store_submit() queues
+ * domain's state changes) and submitted asynchronously: ops->submit() queues
  * the write and returns at once; the backend later calls `done` exactly once,
  * from one of its own threads, after the write is durable (committed and
  * fsync'd when durability is on) or has failed. Each write is atomic: all of

@@ -15,7 +15,7 @@
 #include "store/store.h"
 #include "store/tx.h"
 
-/* Most writes a backend holds queued; store_submit() beyond it answers
+/* Most writes a backend holds queued; a submit beyond it answers
  * BA_ERR_STORE_UNAVAILABLE. */
 #define STORE_MAX_QUEUE 100000
 

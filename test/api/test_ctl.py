@@ -25,8 +25,11 @@ SECRET_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 
 def run(db, *args, stdin=None, opts=()):
-    """Runs bioauthctl --db DB [opts] ARGS; returns the CompletedProcess."""
+    """Runs bioauthctl --db DB [opts] ARGS; returns the CompletedProcess.
+    On PostgreSQL the session's secrets file is passed, as h.ctl does."""
     argv = [str(h.BIOAUTHCTL), "--db", str(db), *opts, *args]
+    if h.is_postgres_url(h.db_path(db)):
+        argv[3:3] = ["--secrets-file", h.pg_secrets_file()]
     return subprocess.run(argv, input=stdin, capture_output=True, text=True,
                           timeout=60, env=ENV)
 
