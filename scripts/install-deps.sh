@@ -13,11 +13,16 @@ PACKAGES=(
 # Extra groups, selected by arguments: "postgres" adds a server for the
 # PostgreSQL backend tests, "ci" the tools of the CI-only passes (valgrind;
 # chattr and setpriv for the storage-fault tests; lintian for the package;
-# npm for the redocly lint of docs/openapi.yaml).
+# npm for the redocly lint of docs/openapi.yaml, from Debian only when the
+# machine has no npm: Debian's npm conflicts with a Node.js installed from
+# elsewhere, which already brings its own npm).
 for extra in "$@"; do
   case "$extra" in
     postgres) PACKAGES+=(postgresql) ;;
-    ci) PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev lintian npm) ;;
+    ci)
+      PACKAGES+=(valgrind e2fsprogs util-linux libclang-rt-14-dev lintian)
+      command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+      ;;
     *) echo "install-deps: unknown group '$extra'" >&2; exit 2 ;;
   esac
 done
