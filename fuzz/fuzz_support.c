@@ -21,7 +21,7 @@
 #include "crypto/pubkey.h"
 #include "edge/internal.h"
 #include "domain/tokens.h"
-#include "store/model.h"
+#include "domain/model.h"
 #include "store/store.h"
 #include "fuzz_common.h"
 

@@ -13,7 +13,7 @@
 
 #include "domain/tokens.h"
 #include "edge/http.h"
-#include "store/model.h"
+#include "domain/model.h"
 
 struct caller {
 	struct model_app app;        /* the token's (or client's) app */

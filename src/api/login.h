@@ -13,7 +13,7 @@
 
 #include "api/auth.h"
 #include "edge/http.h"
-#include "store/model.h"
+#include "domain/model.h"
 #include "store/store.h"
 
 struct login {

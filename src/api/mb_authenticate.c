@@ -18,6 +18,7 @@
 #include "api/login.h"
 #include "api/mobile_biometrics.h"
 #include "common/error.h"
+#include "crypto/digest.h"
 #include "crypto/pubkey.h"
 #include "crypto/rand.h"
 #include "domain/apps.h"

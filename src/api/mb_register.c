@@ -13,9 +13,9 @@
 #include "api/input.h"
 #include "api/mobile_biometrics.h"
 #include "common/error.h"
+#include "crypto/digest.h"
 #include "crypto/encoding.h"
 #include "crypto/pubkey.h"
-#include "crypto/rand.h"
 #include "domain/attestation.h"
 #include "edge/errmap.h"
 

@@ -15,7 +15,7 @@
 #include "api/tokens_reply.h"
 #include "common/error.h"
 #include "common/secret.h"
-#include "crypto/rand.h"
+#include "crypto/digest.h"
 #include "domain/apps.h"
 #include "domain/keyring.h"
 #include "domain/sessions.h"

@@ -11,6 +11,7 @@
 #include "api/ctx.h"
 #include "common/error.h"
 #include "common/secret.h"
+#include "crypto/digest.h"
 #include "crypto/rand.h"
 #include "domain/keyring.h"
 

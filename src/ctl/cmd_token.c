@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "crypto/digest.h"
 #include "crypto/rand.h"
 #include "ctl/ctl.h"
 #include "domain/keyring.h"

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/secret.h"
+#include "crypto/digest.h"
 #include "crypto/rand.h"
 #include "domain/validate.h"
 

@@ -17,7 +17,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/secret.h"
-#include "crypto/rand.h"
+#include "crypto/digest.h"
 #include "domain/apps.h"
 #include "domain/validate.h"
 
