@@ -119,7 +119,7 @@ find_start_user(struct req *r, const struct start_in *in, struct model_user *u)
 	const char *type = in->identifier_type;
 
 	if (in->user_id != NULL && in->identifier == NULL && type == NULL)
-		return store->ops->user_get(store, in->user_id, u);
+		return store_user_get(store, in->user_id, u);
 	if (in->user_id != NULL) {
 		req_reply_error(r, BA_ERR_INVALID_REQUEST,
 		                "user_id: give either user_id or identifier, not both");
@@ -135,13 +135,13 @@ find_start_user(struct req *r, const struct start_in *in, struct model_user *u)
 		return BA_ERR_INVALID_REQUEST;
 	}
 	if (strcmp(type, "user_id") == 0)
-		return store->ops->user_get(store, in->identifier, u);
+		return store_user_get(store, in->identifier, u);
 	if (strcmp(type, "username") == 0)
-		return store->ops->user_get_by_username(store, in->identifier, u);
+		return store_user_get_by_username(store, in->identifier, u);
 	if (strcmp(type, "email") == 0)
 		return users_get_by_email(store, in->identifier, u);
 	if (strcmp(type, "phone_number") == 0)
-		return store->ops->user_get_by_phone(store, in->identifier, u);
+		return store_user_get_by_phone(store, in->identifier, u);
 	req_reply_error(r, BA_ERR_INVALID_REQUEST,
 	                "identifier_type: must be one of user_id, username, email, phone_number");
 	return BA_ERR_INVALID_REQUEST;
@@ -256,7 +256,7 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 {
 	struct model_challenge c = {0};
 	size_t len = strlen(challenge);
-	int rc = ctx->store->ops->challenge_get(ctx->store, challenge, &c);
+	int rc = store_challenge_get(ctx->store, challenge, &c);
 
 	*why = NULL;
 	/* Every accepted (key, challenge) pair is recorded, /start challenges
@@ -301,7 +301,7 @@ load_username(struct bioauth_ctx *ctx, struct login *l)
 
 	if (!(l->claims & CLAIM_USERNAME))
 		return BA_OK;
-	rc = ctx->store->ops->user_get(ctx->store, l->user_id, &u);
+	rc = store_user_get(ctx->store, l->user_id, &u);
 	if (rc == BA_OK) {
 		l->username = u.username;
 		u.username = NULL;
@@ -343,7 +343,7 @@ api_mb_authenticate(struct req *r)
 	l->factor = FACTOR_MOBILE_BIOMETRICS;
 
 	/* Unknown key, another user's key and another app's key look the same. */
-	rc = ctx->store->ops->authenticator_get(ctx->store, l->caller.app.app_id, in.key_id, &a);
+	rc = store_authenticator_get(ctx->store, l->caller.app.app_id, in.key_id, &a);
 	if (rc == BA_OK && strcmp(a.user_id, in.user_id) != 0)
 		rc = BA_ERR_NOT_FOUND;
 	if (rc == BA_ERR_NOT_FOUND) {

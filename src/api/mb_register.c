@@ -400,7 +400,7 @@ api_mb_list(struct req *r)
 
 	if (!api_require_bearer(r, TOKEN_CLIENT, &c))
 		return;
-	rc = ctx->store->ops->authenticator_list(ctx->store, c.app.app_id, req_param(r, 0), &list, &n);
+	rc = store_authenticator_list(ctx->store, c.app.app_id, req_param(r, 0), &list, &n);
 	caller_clear(&c);
 	if (rc != BA_OK) {
 		req_reply_error(r, rc, NULL);

@@ -243,7 +243,7 @@ after_handler(struct req *r)
 			on_job_done(rc, r);      /* not queued: resume ourselves */
 		return MHD_YES;
 	}
-	rc = st->ops->submit(st, r->write, on_store_done, r);
+	rc = store_submit(st, r->write, on_store_done, r);
 	if (rc != BA_OK)
 		on_store_done(r->write, rc, r);  /* not queued: resume ourselves */
 	return MHD_YES;

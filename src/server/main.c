@@ -372,7 +372,7 @@ main(int argc, char **argv)
 	snprintf(threads, sizeof(threads), "%d", cfg.threads);
 	log_write(LOG_INFO, "bioauthd started", "listen", listen,
 	          "tls", cfg.tls_cert != NULL ? "on" : "off",
-	          "issuer", cfg.issuer, "storage", store->ops->name,
+	          "issuer", cfg.issuer, "storage", store_backend_name(store),
 	          "durable", cfg.durable ? "true" : "false",
 	          "threads", threads, NULL);
 
