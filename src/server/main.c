@@ -361,7 +361,7 @@ main(int argc, char **argv)
 
 	if (maintenance_start(store, &cfg, keys, &maint) != BA_OK)
 		goto out;
-	rc = http_server_start(&ctx, &srv);
+	rc = http_server_start(&cfg, store, &ctx, &srv);
 	if (rc != BA_OK)
 		goto out;
 
