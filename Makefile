@@ -44,7 +44,7 @@ endif
 
 MAN8 = $(BUILD)/man/bioauthd.8 $(BUILD)/man/bioauthctl.8
 
-.PHONY: all test unit api run clean install-deps install man deb check-unit openapi-lint
+.PHONY: all test unit api run clean install-deps install man deb check-unit openapi-lint check-layers
 # Keep objects make would otherwise delete as intermediates (test objects).
 .SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN) $(MAN8)
@@ -99,7 +99,11 @@ PREFIX ?= /usr/local
 
 test: install-deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit api openapi-lint
+	@$(MAKE) --no-print-directory check-layers unit api openapi-lint
+
+# The include graph of src/ against docs/ARCHITECTURE.md's layers.
+check-layers:
+	@scripts/check-layers.sh
 
 # docs/openapi.yaml against Redocly's recommended rules (skipped without npm).
 openapi-lint:
