@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "edge/http.h"
 #include "domain/model.h"
 #include "store/store.h"

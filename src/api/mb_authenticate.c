@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/input.h"
 #include "api/login.h"
@@ -235,12 +235,12 @@ record_bad_signature(struct req *r, struct login *l)
 
 	login_set_audit(l, "failure", BA_ERR_INVALID_SIGNATURE);
 	memset(&l->w, 0, sizeof(l->w));
-	l->w.kind = SW_AUTH_FAILURE;
-	l->w.in.auth_failure.app_id = l->caller.app.app_id;
-	l->w.in.auth_failure.key_id = l->key_id;
-	l->w.in.auth_failure.now = l->audit.time;
-	l->w.in.auth_failure.threshold = cfg->lockout_threshold;
-	l->w.in.auth_failure.lock_seconds = cfg->lockout_seconds;
+	l->w.kind = SW_SIGNATURE_FAILURE;
+	l->w.in.signature_failure.app_id = l->caller.app.app_id;
+	l->w.in.signature_failure.key_id = l->key_id;
+	l->w.in.signature_failure.now = l->audit.time;
+	l->w.in.signature_failure.threshold = cfg->lockout_threshold;
+	l->w.in.signature_failure.lock_seconds = cfg->lockout_seconds;
 	l->w.audit = &l->audit;
 	req_submit(r, &l->w, failure_done);
 }

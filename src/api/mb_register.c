@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/input.h"
 #include "api/mobile_biometrics.h"

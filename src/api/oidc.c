@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/tokens_reply.h"
 #include "common/error.h"

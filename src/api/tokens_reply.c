@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "common/error.h"
 #include "common/secret.h"

@@ -78,7 +78,7 @@ enum store_write_kind {
 	                            user has no such key in that app */
 	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate,
 	                            NOT_FOUND if the user is gone */
-	SW_AUTH_FAILURE,         /* a failed signature on (app, key): count it and
+	SW_SIGNATURE_FAILURE,    /* a failed signature on (app, key): count it and
 	                            lock at `threshold`; out.locked tells */
 	SW_LOGIN,                /* a successful authentication, see below */
 	SW_REFRESH_ROTATE,       /* exchange a refresh token, see below */
@@ -216,7 +216,7 @@ struct store_write {
 		struct { const char *app_id, *key_id, *user_id; } authenticator_delete;
 		struct model_challenge challenge;              /* CHALLENGE_CREATE */
 		struct { const char *app_id, *key_id; int64_t now;
-		         int threshold; int64_t lock_seconds; } auth_failure;
+		         int threshold; int64_t lock_seconds; } signature_failure;
 		struct store_login login;
 		struct store_refresh_rotate refresh;
 		struct { const char *app_id, *session_id; } session_revoke;
@@ -229,7 +229,7 @@ struct store_write {
 		struct store_password_attempt password_attempt;
 	} in;
 	/* Optional: inserted in the same transaction as the write (for SW_AUDIT,
-	 * the write itself). For SW_AUTH_FAILURE the store adds a "lock" event
+	 * the write itself). For SW_SIGNATURE_FAILURE the store adds a "lock" event
 	 * when the key becomes locked. */
 	struct model_audit *audit;
 	struct {

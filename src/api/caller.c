@@ -1,7 +1,8 @@
 /*
- * auth.c - bearer-token and client authentication of requests.
+ * caller.c - caller authentication: who is calling, by bearer token or
+ * by OAuth client credentials (caller.h).
  */
-#include "api/auth.h"
+#include "api/caller.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
