@@ -1,4 +1,5 @@
-# bioauth build. `make` builds everything into $(BUILD); `make test` runs the
+# bioauth build. `make` builds everything into $(BUILD); `make test` checks
+# the include graph against docs/ARCHITECTURE.md (check-layers), runs the
 # unit tests (cmocka) and the black-box API tests (pytest); `make run` starts
 # bioauthd for a quick start. CC=clang and SAN=1 (ASan+UBSan) are supported.
 
