@@ -1,4 +1,5 @@
-# bioauth build. `make` builds everything into $(BUILD); `make test` runs the
+# bioauth build. `make` builds everything into $(BUILD); `make test` checks
+# the include graph against docs/ARCHITECTURE.md (check-layers), runs the
 # unit tests (cmocka) and the black-box API tests (pytest); `make run` starts
 # bioauthd for a quick start. CC=clang and SAN=1 (ASan+UBSan) are supported.
 
@@ -44,7 +45,7 @@ endif
 
 MAN8 = $(BUILD)/man/bioauthd.8 $(BUILD)/man/bioauthctl.8
 
-.PHONY: all test unit api run clean install-deps install man deb check-unit openapi-lint
+.PHONY: all test unit api run clean install-deps install man deb check-unit openapi-lint check-layers
 # Keep objects make would otherwise delete as intermediates (test objects).
 .SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN) $(MAN8)
@@ -99,7 +100,11 @@ PREFIX ?= /usr/local
 
 test: install-deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit api openapi-lint
+	@$(MAKE) --no-print-directory check-layers unit api openapi-lint
+
+# The include graph of src/ against docs/ARCHITECTURE.md's layers.
+check-layers:
+	@scripts/check-layers.sh
 
 # docs/openapi.yaml against Redocly's recommended rules (skipped without npm).
 openapi-lint:

@@ -149,7 +149,7 @@ one_authenticate(struct keys *K)
 	es256_sign(K->signer_sign, id_input, sizeof(id_input), sig, &n);
 }
 
-/* rand.c's sha256(): one EVP_Digest with the digest fetched once. */
+/* digest.c's sha256(): one EVP_Digest with the digest fetched once. */
 static void
 digest(struct keys *K, const unsigned char *data, size_t len)
 {

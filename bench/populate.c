@@ -29,7 +29,7 @@
 #include <time.h>
 
 #include "common/error.h"
-#include "store/model.h"
+#include "domain/model.h"
 #include "store/store.h"
 
 #define WINDOW 16384             /* writes in flight at most */

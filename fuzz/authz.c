@@ -1,8 +1,8 @@
 /*
- * authz.c - fuzzes the Authorization header parsing of src/api/auth.c.
+ * authz.c - fuzzes the Authorization header parsing of src/api/caller.c.
  *
- * bearer_token() and parse_basic() are static in auth.c, so this harness
- * compiles auth.c itself into its own object (#include below): the code
+ * bearer_token() and parse_basic() are static in caller.c, so this harness
+ * compiles caller.c itself into its own object (#include below): the code
  * fuzzed is the server's, unchanged. (auth.o from the library is then never
  * linked: this object defines all of its symbols.)
  *
@@ -14,7 +14,7 @@
  *  - parse_basic(): accepted credentials equal what b64_decode_any and
  *    form_decode_component give for the two halves of the payload.
  */
-#include "../src/api/auth.c"
+#include "../src/api/caller.c"
 
 #include "common/secret.h"
 #include "fuzz_common.h"

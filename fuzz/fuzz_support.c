@@ -21,7 +21,7 @@
 #include "crypto/pubkey.h"
 #include "edge/internal.h"
 #include "domain/tokens.h"
-#include "store/model.h"
+#include "domain/model.h"
 #include "store/store.h"
 #include "fuzz_common.h"
 
@@ -260,6 +260,7 @@ fuzz_req_new(const char *method, const char *path)
 	if (r == NULL)
 		abort();
 	sup_ctx.cfg = fuzz_config();
+	sup_srv.cfg = sup_ctx.cfg;
 	sup_srv.ctx = &sup_ctx;
 	r->srv = &sup_srv;
 	snprintf(r->id, sizeof(r->id), "fuzz");

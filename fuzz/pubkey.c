@@ -20,8 +20,8 @@
 
 #include "common/error.h"
 #include "crypto/encoding.h"
+#include "crypto/keytype.h"
 #include "crypto/pubkey.h"
-#include "store/model.h"
 #include "fuzz_common.h"
 
 /* Parses `text` and checks it yields exactly `der` (harness-side check,

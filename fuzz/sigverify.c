@@ -26,8 +26,8 @@
 #include "common/error.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
+#include "crypto/keytype.h"
 #include "crypto/pubkey.h"
-#include "store/model.h"
 #include "fuzz_common.h"
 
 struct sv_key {

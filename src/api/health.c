@@ -21,7 +21,7 @@ void
 api_readyz(struct req *r)
 {
 	struct store *st = req_ctx(r)->store;
-	int rc = st != NULL ? st->ops->ready(st) : BA_ERR_STORE_UNAVAILABLE;
+	int rc = st != NULL ? store_ready(st) : BA_ERR_STORE_UNAVAILABLE;
 
 	if (rc != BA_OK) {
 		log_write(LOG_WARN, "not ready", "req_id", req_id(r),

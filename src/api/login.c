@@ -247,7 +247,7 @@ static int
 check_existing_session(struct bioauth_ctx *ctx, const struct login *l, int64_t now)
 {
 	struct model_session s = {0};
-	int rc = ctx->store->ops->session_get(ctx->store, l->session_id, &s);
+	int rc = store_session_get(ctx->store, l->session_id, &s);
 
 	if (rc == BA_OK && !sessions_live(&s, l->caller.app.app_id, l->user_id, now))
 		rc = BA_ERR_NOT_FOUND;

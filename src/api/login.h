@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "edge/http.h"
-#include "store/model.h"
+#include "domain/model.h"
 #include "store/store.h"
 
 struct login {

@@ -12,12 +12,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/input.h"
 #include "api/login.h"
 #include "api/mobile_biometrics.h"
 #include "common/error.h"
+#include "crypto/digest.h"
 #include "crypto/pubkey.h"
 #include "crypto/rand.h"
 #include "domain/apps.h"
@@ -118,7 +119,7 @@ find_start_user(struct req *r, const struct start_in *in, struct model_user *u)
 	const char *type = in->identifier_type;
 
 	if (in->user_id != NULL && in->identifier == NULL && type == NULL)
-		return store->ops->user_get(store, in->user_id, u);
+		return store_user_get(store, in->user_id, u);
 	if (in->user_id != NULL) {
 		req_reply_error(r, BA_ERR_INVALID_REQUEST,
 		                "user_id: give either user_id or identifier, not both");
@@ -134,13 +135,13 @@ find_start_user(struct req *r, const struct start_in *in, struct model_user *u)
 		return BA_ERR_INVALID_REQUEST;
 	}
 	if (strcmp(type, "user_id") == 0)
-		return store->ops->user_get(store, in->identifier, u);
+		return store_user_get(store, in->identifier, u);
 	if (strcmp(type, "username") == 0)
-		return store->ops->user_get_by_username(store, in->identifier, u);
+		return store_user_get_by_username(store, in->identifier, u);
 	if (strcmp(type, "email") == 0)
 		return users_get_by_email(store, in->identifier, u);
 	if (strcmp(type, "phone_number") == 0)
-		return store->ops->user_get_by_phone(store, in->identifier, u);
+		return store_user_get_by_phone(store, in->identifier, u);
 	req_reply_error(r, BA_ERR_INVALID_REQUEST,
 	                "identifier_type: must be one of user_id, username, email, phone_number");
 	return BA_ERR_INVALID_REQUEST;
@@ -234,12 +235,12 @@ record_bad_signature(struct req *r, struct login *l)
 
 	login_set_audit(l, "failure", BA_ERR_INVALID_SIGNATURE);
 	memset(&l->w, 0, sizeof(l->w));
-	l->w.kind = SW_AUTH_FAILURE;
-	l->w.in.auth_failure.app_id = l->caller.app.app_id;
-	l->w.in.auth_failure.key_id = l->key_id;
-	l->w.in.auth_failure.now = l->audit.time;
-	l->w.in.auth_failure.threshold = cfg->lockout_threshold;
-	l->w.in.auth_failure.lock_seconds = cfg->lockout_seconds;
+	l->w.kind = SW_SIGNATURE_FAILURE;
+	l->w.in.signature_failure.app_id = l->caller.app.app_id;
+	l->w.in.signature_failure.key_id = l->key_id;
+	l->w.in.signature_failure.now = l->audit.time;
+	l->w.in.signature_failure.threshold = cfg->lockout_threshold;
+	l->w.in.signature_failure.lock_seconds = cfg->lockout_seconds;
 	l->w.audit = &l->audit;
 	req_submit(r, &l->w, failure_done);
 }
@@ -255,7 +256,7 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 {
 	struct model_challenge c = {0};
 	size_t len = strlen(challenge);
-	int rc = ctx->store->ops->challenge_get(ctx->store, challenge, &c);
+	int rc = store_challenge_get(ctx->store, challenge, &c);
 
 	*why = NULL;
 	/* Every accepted (key, challenge) pair is recorded, /start challenges
@@ -300,7 +301,7 @@ load_username(struct bioauth_ctx *ctx, struct login *l)
 
 	if (!(l->claims & CLAIM_USERNAME))
 		return BA_OK;
-	rc = ctx->store->ops->user_get(ctx->store, l->user_id, &u);
+	rc = store_user_get(ctx->store, l->user_id, &u);
 	if (rc == BA_OK) {
 		l->username = u.username;
 		u.username = NULL;
@@ -342,7 +343,7 @@ api_mb_authenticate(struct req *r)
 	l->factor = FACTOR_MOBILE_BIOMETRICS;
 
 	/* Unknown key, another user's key and another app's key look the same. */
-	rc = ctx->store->ops->authenticator_get(ctx->store, l->caller.app.app_id, in.key_id, &a);
+	rc = store_authenticator_get(ctx->store, l->caller.app.app_id, in.key_id, &a);
 	if (rc == BA_OK && strcmp(a.user_id, in.user_id) != 0)
 		rc = BA_ERR_NOT_FOUND;
 	if (rc == BA_ERR_NOT_FOUND) {

@@ -8,14 +8,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/input.h"
 #include "api/mobile_biometrics.h"
 #include "common/error.h"
+#include "crypto/digest.h"
 #include "crypto/encoding.h"
 #include "crypto/pubkey.h"
-#include "crypto/rand.h"
 #include "domain/attestation.h"
 #include "edge/errmap.h"
 
@@ -400,7 +400,7 @@ api_mb_list(struct req *r)
 
 	if (!api_require_bearer(r, TOKEN_CLIENT, &c))
 		return;
-	rc = ctx->store->ops->authenticator_list(ctx->store, c.app.app_id, req_param(r, 0), &list, &n);
+	rc = store_authenticator_list(ctx->store, c.app.app_id, req_param(r, 0), &list, &n);
 	caller_clear(&c);
 	if (rc != BA_OK) {
 		req_reply_error(r, rc, NULL);

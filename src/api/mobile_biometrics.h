@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "edge/http.h"
-#include "store/model.h"
+#include "domain/model.h"
 
 void api_mb_start(struct req *r);          /* POST   /v1/auth/mobile-biometrics/start */
 void api_mb_register(struct req *r);       /* POST   /v1/auth/mobile-biometrics/register */

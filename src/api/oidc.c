@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/tokens_reply.h"
 #include "common/error.h"
 #include "common/secret.h"
-#include "crypto/rand.h"
+#include "crypto/digest.h"
 #include "domain/apps.h"
 #include "domain/keyring.h"
 #include "domain/sessions.h"
@@ -165,9 +165,9 @@ introspect_access(struct bioauth_ctx *ctx, const struct caller *c, const char *t
 	if (rc != BA_OK)
 		return NULL;
 	live = strcmp(t.app_id, c->app.app_id) == 0 &&
-	       ctx->store->ops->token_is_revoked(ctx->store, t.jti, &revoked) == BA_OK && !revoked;
+	       store_token_is_revoked(ctx->store, t.jti, &revoked) == BA_OK && !revoked;
 	if (live && t.kind == TOKEN_USER)
-		live = ctx->store->ops->session_get(ctx->store, t.sid, &s) == BA_OK &&
+		live = store_session_get(ctx->store, t.sid, &s) == BA_OK &&
 		       sessions_live(&s, NULL, NULL, now);
 	if (live) {
 		out = json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
@@ -192,10 +192,10 @@ introspect_refresh(struct bioauth_ctx *ctx, const struct caller *c, const char *
 	json_t *out = NULL;
 
 	sha256(token, strlen(token), hash);
-	if (ctx->store->ops->refresh_get(ctx->store, hash, &rt) != BA_OK)
+	if (store_refresh_get(ctx->store, hash, &rt) != BA_OK)
 		return NULL;
 	if (!rt.rotated && rt.expires_at > now &&
-	    ctx->store->ops->session_get(ctx->store, rt.session_id, &s) == BA_OK &&
+	    store_session_get(ctx->store, rt.session_id, &s) == BA_OK &&
 	    sessions_live(&s, c->app.app_id, NULL, now))
 		out = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
 		                "active", 1, "sub", s.user_id, "client_id", c->app.client_id,
@@ -298,8 +298,8 @@ plan_revocation(struct bioauth_ctx *ctx, const struct caller *c, const char *tok
 		bool mine = false;
 
 		sha256(token, strlen(token), hash);
-		if (ctx->store->ops->refresh_get(ctx->store, hash, &rt) == BA_OK &&
-		    ctx->store->ops->session_get(ctx->store, rt.session_id, &s) == BA_OK &&
+		if (store_refresh_get(ctx->store, hash, &rt) == BA_OK &&
+		    store_session_get(ctx->store, rt.session_id, &s) == BA_OK &&
 		    strcmp(s.app_id, c->app.app_id) == 0) {
 			mine = true;
 			st->session_id = s.session_id;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/input.h"
 #include "api/login.h"
@@ -122,12 +122,12 @@ api_session_authenticate(struct req *r)
 	if (!api_require_bearer(r, TOKEN_CLIENT, &l->caller) ||
 	    !api_decode(r, fields, 1, &in) || !login_parse_options(r, req_json(r), l))
 		return;
-	rc = ctx->store->ops->session_get(ctx->store, in.session_id, &s);
+	rc = store_session_get(ctx->store, in.session_id, &s);
 	if (rc == BA_OK && (s.revoked || s.expires_at <= (int64_t)time(NULL) ||
 	                    strcmp(s.app_id, l->caller.app.app_id) != 0))
 		rc = BA_ERR_NOT_FOUND;
 	if (rc == BA_OK)
-		rc = ctx->store->ops->user_get(ctx->store, s.user_id, &u);
+		rc = store_user_get(ctx->store, s.user_id, &u);
 	if (rc != BA_OK) {
 		req_reply_error(r, rc, NULL);
 		goto out;

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "common/error.h"
 #include "common/secret.h"
+#include "crypto/digest.h"
 #include "crypto/rand.h"
 #include "domain/keyring.h"
 

@@ -10,7 +10,7 @@
 
 #include "domain/tokens.h"
 #include "edge/http.h"
-#include "store/model.h"
+#include "domain/model.h"
 
 enum reply_shape {
 	SHAPE_V1,     /* {access_token,id_token,refresh_token,token_type,expires_in,session_id} */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/auth.h"
+#include "api/caller.h"
 #include "api/ctx.h"
 #include "api/input.h"
 #include "common/error.h"
@@ -317,13 +317,13 @@ reply_lookup(struct req *r, user_lookup_fn find)
 void
 api_user_get(struct req *r)
 {
-	reply_lookup(r, req_ctx(r)->store->ops->user_get);
+	reply_lookup(r, store_user_get);
 }
 
 void
 api_user_get_by_username(struct req *r)
 {
-	reply_lookup(r, req_ctx(r)->store->ops->user_get_by_username);
+	reply_lookup(r, store_user_get_by_username);
 }
 
 void

@@ -25,9 +25,9 @@
 #include "common/error.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
+#include "crypto/keytype.h"
 #include "crypto/pubkey.h"
 #include "crypto/sigctx.h"
-#include "store/model.h"
 
 #define ES256_SIG_LEN 64
 #define ED25519_SIG_LEN 64

@@ -46,8 +46,8 @@
 
 #include "common/error.h"
 #include "crypto/encoding.h"
+#include "crypto/keytype.h"
 #include "crypto/sigctx.h"
-#include "store/model.h"
 
 #define P256_POINT_LEN 65
 #define RSA_MIN_BITS 2048

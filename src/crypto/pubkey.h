@@ -25,7 +25,7 @@
 struct sigctx_set;
 
 struct pubkey {
-	int key_type;      /* KEY_TYPE_EC or KEY_TYPE_RSA (store/model.h) */
+	int key_type;      /* KEY_TYPE_EC or KEY_TYPE_RSA (crypto/keytype.h) */
 	EVP_PKEY *pkey;
 	uint8_t *der;      /* normalised DER SubjectPublicKeyInfo, malloc'd */
 	size_t der_len;

@@ -19,10 +19,10 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "crypto/digest.h"
+#include "crypto/keytype.h"
 #include "crypto/pubkey.h"
-#include "crypto/rand.h"
 #include "crypto/sigctx.h"
-#include "store/model.h"
 
 #define SLOTS 4096          /* a few MiB at most (a P-256 entry: the key and
                              * ~1 KiB of prepared contexts) */

@@ -43,8 +43,8 @@
 #include "common/error.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
+#include "crypto/keytype.h"
 #include "crypto/sigctx.h"
-#include "store/model.h"
 
 #define P256_RAW_SIG_LEN 64
 /* Longest signature (RSA-4096 is 512 bytes) and its base64 text. */

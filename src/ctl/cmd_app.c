@@ -249,7 +249,7 @@ app_list(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = s->ops->app_list(s, &apps, &n)) != BA_OK)
+	if ((r = store_app_list(s, &apps, &n)) != BA_OK)
 		return ctl_fail(c, r, "app list");
 	if ((arr = json_array()) != NULL) {
 		for (i = 0; i < n; i++) {
@@ -277,7 +277,7 @@ app_show(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = s->ops->app_get(s, app_id, &a)) != BA_OK)
+	if ((r = store_app_get(s, app_id, &a)) != BA_OK)
 		return ctl_fail(c, r, "app %s", app_id);
 	rc = ctl_print(c, app_json(&a, NULL));
 	model_app_clear(&a);
@@ -332,7 +332,7 @@ app_rotate_secret(struct ctl *c, const struct ctl_command *cmd, int argc,
 		goto out;
 	}
 	/* For the client_id of the output; the secret is already replaced. */
-	if ((r = s->ops->app_get(s, app_id, &a)) != BA_OK) {
+	if ((r = store_app_get(s, app_id, &a)) != BA_OK) {
 		rc = ctl_fail(c, r, "app %s: secret rotated, but reading it back "
 		    "failed", app_id);
 		goto out;
@@ -409,7 +409,7 @@ app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((r = s->ops->app_get(s, app_id, &a)) != BA_OK) {
+	if ((r = store_app_get(s, app_id, &a)) != BA_OK) {
 		rc = ctl_fail(c, r, "app %s: updated, but reading it back failed", app_id);
 		goto out;
 	}

@@ -66,7 +66,7 @@ audit(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	f.app_id = app;
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = s->ops->audit_list(s, &f, &ev, &n)) != BA_OK)
+	if ((r = store_audit_list(s, &f, &ev, &n)) != BA_OK)
 		return ctl_fail(c, r, "audit");
 	arr = json_array();
 	for (size_t i = 0; arr != NULL && i < n; i++) {

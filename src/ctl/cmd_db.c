@@ -16,7 +16,7 @@ db_migrate(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = s->ops->migrate(s, &version)) != BA_OK)
+	if ((r = store_migrate(s, &version)) != BA_OK)
 		return ctl_fail(c, r, "db migrate");
 	return ctl_print(c, json_pack("{s:i}", "version", version));
 }

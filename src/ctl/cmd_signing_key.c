@@ -159,7 +159,7 @@ key_list(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = s->ops->signing_key_list(s, &keys, &n)) != BA_OK)
+	if ((r = store_signing_key_list(s, &keys, &n)) != BA_OK)
 		return ctl_fail(c, r, "signing-key list");
 	arr = json_array();
 	for (size_t i = 0; arr != NULL && i < n; i++) {

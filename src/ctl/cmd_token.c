@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "crypto/digest.h"
 #include "crypto/rand.h"
 #include "ctl/ctl.h"
 #include "domain/keyring.h"
@@ -127,11 +128,11 @@ user_token(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		rc = ctl_fail(c, r, "user token: the issuer recorded by bioauthd");
 		goto out;
 	}
-	if ((r = s->ops->app_get_by_client_id(s, client_id, &app)) != BA_OK) {
+	if ((r = store_app_get_by_client_id(s, client_id, &app)) != BA_OK) {
 		rc = ctl_fail(c, r, "user token: app with client_id %s", client_id);
 		goto out;
 	}
-	if ((r = s->ops->user_get(s, user_id, &user)) != BA_OK) {
+	if ((r = store_user_get(s, user_id, &user)) != BA_OK) {
 		rc = ctl_fail(c, r, "user token: user %s", user_id);
 		goto out;
 	}

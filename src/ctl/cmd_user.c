@@ -118,7 +118,7 @@ user_list(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = s->ops->user_list(s, &users, &n)) != BA_OK)
+	if ((r = store_user_list(s, &users, &n)) != BA_OK)
 		return ctl_fail(c, r, "user list");
 	if ((arr = json_array()) != NULL) {
 		for (i = 0; i < n; i++) {
@@ -146,7 +146,7 @@ user_show(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		return rc;
 	if (ctl_store(c, &s) != BA_OK)
 		return CTL_EXIT_FAIL;
-	if ((r = s->ops->user_get(s, user_id, &u)) != BA_OK)
+	if ((r = store_user_get(s, user_id, &u)) != BA_OK)
 		return ctl_fail(c, r, "user %s", user_id);
 	rc = ctl_print(c, user_json(&u));
 	model_user_clear(&u);

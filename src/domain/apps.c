@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/secret.h"
+#include "crypto/digest.h"
 #include "crypto/rand.h"
 #include "domain/validate.h"
 
@@ -189,7 +190,7 @@ apps_authenticate(struct store *store, const char *client_id,
 	    strnlen(client_id, APPS_CLIENT_ID_MAX + 1) > APPS_CLIENT_ID_MAX) {
 		secret_ok = false;  /* no such client can exist: skip lookup */
 	} else {
-		r = store->ops->app_get_by_client_id(store, client_id, out);
+		r = store_app_get_by_client_id(store, client_id, out);
 		if (r == BA_OK) {
 			found = true;
 			expected = out->client_secret_hash;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "common/config.h"
-#include "store/model.h"
+#include "domain/model.h"
 #include "store/store.h"
 
 #define APPS_NAME_MAX 128           /* bytes */

@@ -28,7 +28,7 @@
 
 #include "attest/attest.h"
 #include "common/config.h"
-#include "store/model.h"
+#include "domain/model.h"
 
 #define ATTESTATION_MAX_APP_IDS 16
 

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "store/model.h"
+#include "domain/model.h"
 
 /*
  * Whether challenge `c` may be used now by (app_id, user_id) with a key of

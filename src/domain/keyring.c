@@ -150,7 +150,7 @@ load_keyset(struct keyring *kr, struct keyset **out, bool *have_signer, bool str
 	int r;
 
 	*have_signer = false;
-	if ((r = kr->store->ops->signing_key_list(kr->store, &rows, &n)) != BA_OK)
+	if ((r = store_signing_key_list(kr->store, &rows, &n)) != BA_OK)
 		goto out;
 	r = BA_ERR_NOMEM;
 	if ((ks = calloc(1, sizeof(*ks))) == NULL ||
@@ -307,7 +307,7 @@ reseal_all(struct store *s, const struct seal_keys *sk, bool rewrap, size_t *cou
 	int r;
 
 	*count = 0;
-	if ((r = s->ops->signing_key_list(s, &rows, &n)) != BA_OK)
+	if ((r = store_signing_key_list(s, &rows, &n)) != BA_OK)
 		return r;
 	for (size_t i = 0; r == BA_OK && i < n; i++) {
 		bool done = false;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto/rand.h"
+#include "crypto/digest.h"
 
 int64_t
 password_guard_wait(int64_t failures, int64_t last_ms, int64_t now_ms, int threshold,

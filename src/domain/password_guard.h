@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/model.h"
+#include "domain/model.h"
 
 /* The per-user threshold is this many times --password-max-failures when
  * the attempts carry the client's IP address. */

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store/model.h"
+#include "domain/model.h"
 
 /*
  * True when `s` is live at `now`: not revoked and not expired

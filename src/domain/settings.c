@@ -36,5 +36,5 @@ settings_record_issuer(struct store *store, const char *issuer, int64_t now)
 int
 settings_served_issuer(struct store *store, char **out)
 {
-	return store->ops->setting_get(store, STORE_SETTING_ISSUER, out);
+	return store_setting_get(store, STORE_SETTING_ISSUER, out);
 }

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "crypto/rand.h"
+#include "crypto/digest.h"
 
 #define WAYS TOKEN_CACHE_WAYS
 #define SETS (TOKEN_CACHE_ENTRIES / WAYS)

@@ -16,7 +16,7 @@
 
 #include "common/config.h"
 #include "domain/keyring.h"
-#include "store/model.h"
+#include "domain/model.h"
 
 enum token_kind { TOKEN_CLIENT = 1, TOKEN_USER = 2 };
 

@@ -145,7 +145,7 @@ users_get_by_email(struct store *store, const char *email, struct model_user *ou
 	memset(out, 0, sizeof(*out));
 	if (!contact_email_key(email, key, sizeof(key)))
 		return BA_ERR_NOT_FOUND;
-	return store->ops->user_get_by_email_key(store, key, out);
+	return store_user_get_by_email_key(store, key, out);
 }
 
 int
@@ -174,7 +174,7 @@ users_check_password(struct store *store, const char *username,
 		r = password_verify_dummy(password);
 		goto out;
 	}
-	r = store->ops->user_get_by_username(store, username, out);
+	r = store_user_get_by_username(store, username, out);
 	if (r == BA_ERR_NOT_FOUND) {
 		r = password_verify_dummy(password);
 		goto out;

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "store/model.h"
+#include "domain/model.h"
 #include "store/store.h"
 
 #define USERS_ID_MAX 256        /* bytes, user_id and username */

@@ -4,11 +4,11 @@
  * a row only together with docs and tests.
  *
  * Status policy (docs/API.md "HTTP API"): 400 bad input; 401 missing/invalid
- * bearer token, failed signature, wrong credentials, failed client auth;
- * 403 valid token of the wrong kind or of another app, or a request the
- * app's policy refuses; 404 unknown user/key/route; 405; 409 duplicate;
- * 413; 415; 429 key locked or rate limited; 500 internal (a generic message
- * only: details go to the log); 503 storage unavailable.
+ * bearer token, failed signature, wrong credentials, failed client
+ * authentication; 403 valid token of the wrong kind or of another app, or a
+ * request the app's policy refuses; 404 unknown user/key/route; 405; 409
+ * duplicate; 413; 415; 429 key locked or rate limited; 500 internal (a
+ * generic message only: details go to the log); 503 storage unavailable.
  */
 #include "edge/errmap.h"
 

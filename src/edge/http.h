@@ -24,8 +24,9 @@
 
 #include "store/store.h"
 
+struct config;
 struct req;
-struct bioauth_ctx;
+struct bioauth_ctx;   /* the handlers' context (src/api/ctx.h), opaque here */
 
 typedef void (*handler_fn)(struct req *r);
 typedef void (*cont_fn)(struct req *r, struct store_write *w, int rc);
@@ -99,8 +100,11 @@ void req_defer(struct req *r, int (*fn)(void *arg), void *arg, cont_fn cont);
 
 /* --- server --- */
 struct http_server;
-/* Starts listening per ctx->cfg; BA_OK or an error with a log line. */
-int http_server_start(struct bioauth_ctx *ctx, struct http_server **out);
+/* Starts listening per cfg; BA_OK or an error with a log line. Writes the
+ * handlers submit go to `store`; `ctx` is what req_ctx() hands them (the
+ * edge never looks inside it: struct bioauth_ctx is src/api/ctx.h's). */
+int http_server_start(const struct config *cfg, struct store *store, struct bioauth_ctx *ctx,
+                      struct http_server **out);
 /* Stops accepting, lets in-flight requests (and their commits) finish. */
 void http_server_stop(struct http_server *s);
 

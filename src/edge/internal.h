@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "api/ctx.h"
+#include "common/config.h"
 #include "common/metrics.h"
 #include "edge/form.h"
 #include "edge/http.h"
@@ -43,7 +43,9 @@ enum req_phase {
 };
 
 struct http_server {
-	struct bioauth_ctx *ctx;
+	const struct config *cfg;
+	struct store *store;        /* where req_submit() sends writes */
+	struct bioauth_ctx *ctx;    /* the handlers' context, opaque here */
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

@@ -267,7 +267,7 @@ media_type_is(const char *ct, const char *want)
 bool
 req_check_head(struct req *r)
 {
-	const struct config *cfg = r->srv->ctx->cfg;
+	const struct config *cfg = r->srv->cfg;
 	struct head_scan h = { 0 };
 	const char *cl, *ct;
 
@@ -349,7 +349,7 @@ req_check_head(struct req *r)
 bool
 req_body_append(struct req *r, const char *data, size_t len)
 {
-	size_t limit = r->srv->ctx->cfg->body_limit;
+	size_t limit = r->srv->cfg->body_limit;
 
 	if (r->body_over || r->route == NULL || r->route->body == BODY_NONE) {
 		/* Dropped, but still counted against the limit. A chunked body
@@ -410,7 +410,7 @@ req_parse_body(struct req *r)
 			break;
 		}
 		rc = json_in_parse(r->body, r->body_len,
-		                   r->srv->ctx->cfg->json_max_depth, &r->json,
+		                   r->srv->cfg->json_max_depth, &r->json,
 		                   msg, sizeof(msg));
 		break;
 	case BODY_FORM:

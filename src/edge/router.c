@@ -151,7 +151,7 @@ static bool
 is_issuer_discovery(const struct req *r, const char *path)
 {
 	static const char wk[] = "/.well-known/openid-configuration";
-	const char *iss = r->srv->ctx->cfg->issuer, *p;
+	const char *iss = r->srv->cfg->issuer, *p;
 	size_t n;
 
 	p = strstr(iss, "://");

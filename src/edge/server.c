@@ -199,7 +199,7 @@ on_job_done(int rc, void *arg)
 static enum MHD_Result
 after_handler(struct req *r)
 {
-	struct store *st = r->srv->ctx->store;
+	struct store *st = r->srv->store;
 	int rc;
 
 	if (r->replied) {
@@ -243,7 +243,7 @@ after_handler(struct req *r)
 			on_job_done(rc, r);      /* not queued: resume ourselves */
 		return MHD_YES;
 	}
-	rc = st->ops->submit(st, r->write, on_store_done, r);
+	rc = store_submit(st, r->write, on_store_done, r);
 	if (rc != BA_OK)
 		on_store_done(r->write, rc, r);  /* not queued: resume ourselves */
 	return MHD_YES;
@@ -465,9 +465,9 @@ resolve(const struct config *cfg, struct sockaddr_storage *ss,
 }
 
 int
-http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
+http_server_start(const struct config *cfg, struct store *store, struct bioauth_ctx *ctx,
+                  struct http_server **out)
 {
-	const struct config *cfg = ctx->cfg;
 	struct http_server *s;
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
@@ -488,6 +488,8 @@ http_server_start(struct bioauth_ctx *ctx, struct http_server **out)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return BA_ERR_NOMEM;
+	s->cfg = cfg;
+	s->store = store;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);

@@ -32,7 +32,7 @@ file_is_current(struct store *s, const char *path)
 	if (private_file_read(path, DEMO_FILE_MAX, &text, &len) == BA_OK)
 		doc = json_loadb(text, len, 0, NULL);
 	client_id = json_string_value(json_object_get(doc, "client_id"));
-	ok = client_id != NULL && s->ops->app_get_by_client_id(s, client_id, &app) == BA_OK;
+	ok = client_id != NULL && store_app_get_by_client_id(s, client_id, &app) == BA_OK;
 	model_app_clear(&app);
 	json_decref(doc);
 	secret_free(text);

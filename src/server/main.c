@@ -361,7 +361,7 @@ main(int argc, char **argv)
 
 	if (maintenance_start(store, &cfg, keys, &maint) != BA_OK)
 		goto out;
-	rc = http_server_start(&ctx, &srv);
+	rc = http_server_start(&cfg, store, &ctx, &srv);
 	if (rc != BA_OK)
 		goto out;
 
@@ -372,7 +372,7 @@ main(int argc, char **argv)
 	snprintf(threads, sizeof(threads), "%d", cfg.threads);
 	log_write(LOG_INFO, "bioauthd started", "listen", listen,
 	          "tls", cfg.tls_cert != NULL ? "on" : "off",
-	          "issuer", cfg.issuer, "storage", store->ops->name,
+	          "issuer", cfg.issuer, "storage", store_backend_name(store),
 	          "durable", cfg.durable ? "true" : "false",
 	          "threads", threads, NULL);
 

@@ -69,7 +69,7 @@ rotate_if_due(struct maintenance *m)
 
 	if (m->cfg->signing_key_rotate_days <= 0)
 		return;
-	if ((rc = m->store->ops->signing_key_list(m->store, &keys, &n)) != BA_OK) {
+	if ((rc = store_signing_key_list(m->store, &keys, &n)) != BA_OK) {
 		log_write(LOG_WARN, "signing key rotation: cannot list keys",
 		          "error", ba_strerror(rc), NULL);
 		return;

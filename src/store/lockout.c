@@ -1,5 +1,5 @@
 /*
- * lockout.c - the lockout rule after a failed authentication (lockout.h).
+ * lockout.c - the lockout rule after a failed signature (lockout.h).
  */
 #include <limits.h>
 #include <string.h>

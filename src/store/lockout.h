@@ -1,5 +1,5 @@
 /*
- * lockout.h - what a failed authentication does to a key's lock state.
+ * lockout.h - what a failed signature does to an authenticator's lock state.
  *
  * The store's write logic (write.c, for both backends) counts failed
  * signatures per authenticator and locks the key at the app's threshold: it
@@ -21,7 +21,7 @@ struct lockout {
 };
 
 /*
- * Decides the outcome of one failed authentication of a key whose stored
+ * Decides the outcome of one failed signature of a key whose stored
  * state is (failed_count, locked_until), at time `now`:
  *  - a key locked at `now` (locked_until > now) stays as it is: nothing to
  *    store, locked, no lock event (the failure itself is still audited);

@@ -89,7 +89,7 @@ static int row_user(struct store_tx *tx, void *elem)
 	return r;
 }
 
-static int row_auth(struct store_tx *tx, void *elem)
+static int row_authenticator(struct store_tx *tx, void *elem)
 {
 	const struct tx_ops *o = tx->ops;
 	struct model_authenticator *a = elem;
@@ -319,7 +319,7 @@ static int get_list(struct store *s, enum st_id id, const struct tx_binds *b, si
 }
 
 static void clear_user(void *p) { model_user_clear(p); }
-static void clear_auth(void *p) { model_authenticator_clear(p); }
+static void clear_authenticator(void *p) { model_authenticator_clear(p); }
 static void clear_skey(void *p) { model_signing_key_clear(p); }
 static void clear_audit(void *p) { model_audit_clear(p); }
 
@@ -453,7 +453,7 @@ int store_read_authenticator_get(struct store *s, const char *app_id, const char
 		return BA_ERR_NOT_FOUND;
 	tx_text(&b, app_id);
 	tx_text(&b, key_id);
-	return get_one(s, ST_R_AUTH_GET, &b, row_auth, out, sizeof(*out));
+	return get_one(s, ST_R_AUTHENTICATOR_GET, &b, row_authenticator, out, sizeof(*out));
 }
 
 /* The keys of `user_id` (NULL = every user) in `app_id` (NULL = every
@@ -467,18 +467,18 @@ int store_read_authenticator_list(struct store *s, const char *app_id, const cha
 	int r;
 
 	if (app_id != NULL && user_id != NULL)
-		id = ST_R_AUTH_LIST_APP_USER;
+		id = ST_R_AUTHENTICATOR_LIST_APP_USER;
 	else if (user_id != NULL)
-		id = ST_R_AUTH_LIST_USER;
+		id = ST_R_AUTHENTICATOR_LIST_USER;
 	else if (app_id != NULL)
-		id = ST_R_AUTH_LIST_APP;
+		id = ST_R_AUTHENTICATOR_LIST_APP;
 	else
-		id = ST_R_AUTH_LIST_ALL;
+		id = ST_R_AUTHENTICATOR_LIST_ALL;
 	if (app_id != NULL)
 		tx_text(&b, app_id);
 	if (user_id != NULL)
 		tx_text(&b, user_id);
-	r = get_list(s, id, &b, sizeof(**out), row_auth, clear_auth, -1, &arr, n);
+	r = get_list(s, id, &b, sizeof(**out), row_authenticator, clear_authenticator, -1, &arr, n);
 	*out = arr;
 	return r;
 }

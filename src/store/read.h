@@ -5,7 +5,7 @@
  * (statements.h) on a read connection the backend lends through
  * store_ops.reader_get / reader_put, with the transaction interface of
  * tx.h, and decodes the rows with one decoder per entity. Results are
- * owned by the caller (model.h's clear functions, store_free_*()).
+ * owned by the caller (domain/model.h's clear functions, store_free_*()).
  */
 #ifndef BIOAUTH_STORE_READ_H
 #define BIOAUTH_STORE_READ_H

@@ -19,11 +19,12 @@
 	"password_force_replace"
 /* The columns the reads of an app, a user and an authenticator decode
  * (read.c, in this order); the inserts name their own. */
-#define AUTH_COLS \
+#define AUTHENTICATOR_COLS \
 	"app_id, public_key_id, user_id, key_type, public_key, os, encryption_type, " \
 	"device_id, display_name, challenge, attestation, created_at, last_used_at, " \
 	"failed_count, locked_until"
-#define AUTH_READ_COLS AUTH_COLS ", attestation_verdict, hwk, appattest_counter"
+#define AUTHENTICATOR_READ_COLS \
+	AUTHENTICATOR_COLS ", attestation_verdict, hwk, appattest_counter"
 #define CHAL_COLS \
 	"challenge, app_id, user_id, device_id, approval_data, created_at, expires_at, consumed"
 #define SESSION_COLS \
@@ -89,7 +90,7 @@ const struct st_text st_table[ST__COUNT] = {
 	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"),
 	S(ST_USER_DELETE, "DELETE FROM users WHERE user_id = ?1",
 	  "DELETE FROM users WHERE user_id = $1"),
-	S(ST_USER_DEL_AUTHS, "DELETE FROM authenticators WHERE user_id = ?1",
+	S(ST_USER_DEL_AUTHENTICATORS, "DELETE FROM authenticators WHERE user_id = ?1",
 	  "DELETE FROM authenticators WHERE user_id = $1"),
 	S(ST_USER_DEL_SESSIONS, "DELETE FROM sessions WHERE user_id = ?1",
 	  "DELETE FROM sessions WHERE user_id = $1"),
@@ -105,14 +106,14 @@ const struct st_text st_table[ST__COUNT] = {
 
 	/* PostgreSQL: concurrent registrations of one (app, user) wait here,
 	 * so the key count below stays exact until commit. */
-	S(ST_AUTH_LOCK, NULL, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))"),
-	S(ST_AUTH_EXISTS,
+	S(ST_AUTHENTICATOR_LOCK, NULL, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))"),
+	S(ST_AUTHENTICATOR_EXISTS,
 	  "SELECT 1 FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2",
 	  "SELECT 1 FROM authenticators WHERE app_id = $1 AND public_key_id = $2"),
-	S(ST_AUTH_COUNT,
+	S(ST_AUTHENTICATOR_COUNT,
 	  "SELECT count(*) FROM authenticators WHERE app_id = ?1 AND user_id = ?2",
 	  "SELECT count(*) FROM authenticators WHERE app_id = $1 AND user_id = $2"),
-	S(ST_AUTH_INSERT,
+	S(ST_AUTHENTICATOR_INSERT,
 	  "INSERT INTO authenticators (app_id, public_key_id, user_id, key_type, public_key,"
 	  " os, encryption_type, device_id, display_name, challenge, attestation,"
 	  " created_at, last_used_at, failed_count, locked_until, enrol_factors)"
@@ -122,23 +123,23 @@ const struct st_text st_table[ST__COUNT] = {
 	  " created_at, last_used_at, failed_count, locked_until, enrol_factors)"
 	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 	  " ON CONFLICT DO NOTHING"),
-	S(ST_AUTH_DELETE,
+	S(ST_AUTHENTICATOR_DELETE,
 	  "DELETE FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2"
 	  " AND (?3 IS NULL OR user_id = ?3)",
 	  "DELETE FROM authenticators WHERE app_id = $1 AND public_key_id = $2"
 	  " AND ($3::text IS NULL OR user_id = $3)"),
 	/* PostgreSQL: the key's row stays locked until commit. */
-	S(ST_AUTH_STATE_GET,
+	S(ST_AUTHENTICATOR_STATE_GET,
 	  "SELECT user_id, failed_count, locked_until, created_at, enrol_factors"
 	  " FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2",
 	  "SELECT user_id, failed_count, locked_until, created_at, enrol_factors"
 	  " FROM authenticators WHERE app_id = $1 AND public_key_id = $2 FOR UPDATE"),
-	S(ST_AUTH_FAIL_SET,
+	S(ST_AUTHENTICATOR_FAIL_SET,
 	  "UPDATE authenticators SET failed_count = ?3, locked_until = ?4"
 	  " WHERE app_id = ?1 AND public_key_id = ?2",
 	  "UPDATE authenticators SET failed_count = $3, locked_until = $4"
 	  " WHERE app_id = $1 AND public_key_id = $2"),
-	S(ST_AUTH_SUCCESS_SET,
+	S(ST_AUTHENTICATOR_SUCCESS_SET,
 	  "UPDATE authenticators SET failed_count = 0, locked_until = 0, last_used_at = ?3"
 	  " WHERE app_id = ?1 AND public_key_id = ?2",
 	  "UPDATE authenticators SET failed_count = 0, locked_until = 0, last_used_at = $3"
@@ -257,7 +258,7 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_APP_SET_ATTESTATION,
 	  "UPDATE apps SET attestation_policy = ?2 WHERE app_id = ?1",
 	  "UPDATE apps SET attestation_policy = $2 WHERE app_id = $1"),
-	S(ST_AUTH_SET_ATTESTATION,
+	S(ST_AUTHENTICATOR_SET_ATTESTATION,
 	  "UPDATE authenticators SET attestation_verdict = ?3, hwk = ?4, appattest_key = ?5,"
 	  " appattest_counter = ?6, appattest_receipt = ?7"
 	  " WHERE app_id = ?1 AND public_key_id = ?2",
@@ -292,23 +293,30 @@ const struct st_text st_table[ST__COUNT] = {
 	  "SELECT " USER_COLS " FROM users WHERE phone_number = $1"),
 	S(ST_R_SETTING_GET, "SELECT value FROM settings WHERE name = ?1",
 	  "SELECT value FROM settings WHERE name = $1"),
-	S(ST_R_AUTH_GET,
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = ?1 AND public_key_id = ?2",
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = $1 AND public_key_id = $2"),
+	S(ST_R_AUTHENTICATOR_GET,
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = ?1"
+	  " AND public_key_id = ?2",
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = $1"
+	  " AND public_key_id = $2"),
 	/* One statement per filter, so each uses its index. */
-	S(ST_R_AUTH_LIST_APP_USER,
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = ?1 AND user_id = ?2"
+	S(ST_R_AUTHENTICATOR_LIST_APP_USER,
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = ?1 AND user_id = ?2"
 	  " ORDER BY created_at, rowid",
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = $1 AND user_id = $2"
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = $1 AND user_id = $2"
 	  " ORDER BY created_at, seq"),
-	S(ST_R_AUTH_LIST_USER,
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE user_id = ?1 ORDER BY created_at, rowid",
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE user_id = $1 ORDER BY created_at, seq"),
-	S(ST_R_AUTH_LIST_APP,
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = ?1 ORDER BY created_at, rowid",
-	  "SELECT " AUTH_READ_COLS " FROM authenticators WHERE app_id = $1 ORDER BY created_at, seq"),
-	S(ST_R_AUTH_LIST_ALL, "SELECT " AUTH_READ_COLS " FROM authenticators ORDER BY created_at, rowid",
-	  "SELECT " AUTH_READ_COLS " FROM authenticators ORDER BY created_at, seq"),
+	S(ST_R_AUTHENTICATOR_LIST_USER,
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE user_id = ?1"
+	  " ORDER BY created_at, rowid",
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE user_id = $1"
+	  " ORDER BY created_at, seq"),
+	S(ST_R_AUTHENTICATOR_LIST_APP,
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = ?1"
+	  " ORDER BY created_at, rowid",
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = $1"
+	  " ORDER BY created_at, seq"),
+	S(ST_R_AUTHENTICATOR_LIST_ALL,
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators ORDER BY created_at, rowid",
+	  "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators ORDER BY created_at, seq"),
 	S(ST_R_CHAL_GET, "SELECT " CHAL_COLS " FROM challenges WHERE challenge = ?1",
 	  "SELECT " CHAL_COLS " FROM challenges WHERE challenge = $1"),
 	S(ST_R_REFRESH_GET, "SELECT " REFRESH_COLS " FROM refresh_tokens WHERE hash = ?1",

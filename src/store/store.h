@@ -4,12 +4,14 @@
  * Everything above this header is free of SQL. A backend (sqlite.c,
  * postgres.c) fills a `struct store_ops` table; store_open() picks one from
  * the database URL: "postgres://" or "postgresql://" selects PostgreSQL,
- * anything else is a SQLite file path.
+ * anything else is a SQLite file path. The layers above call the store
+ * through the typed store_*() functions below (store_session_get(),
+ * store_submit(), ...), never through the table.
  *
  * Reads are synchronous and may be called from any thread at once.
  *
  * Writes are described by a `struct store_write` (a tagged union of the
- * domain's state changes) and submitted asynchronously: ops->submit() queues
+ * domain's state changes) and submitted asynchronously: store_submit() queues
  * the write and returns at once; the backend later calls `done` exactly once,
  * from one of its own threads, after the write is durable (committed and
  * fsync'd when durability is on) or has failed. Each write is atomic: all of
@@ -43,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/model.h"
+#include "domain/model.h"
 
 struct store;
 
@@ -76,7 +78,7 @@ enum store_write_kind {
 	                            user has no such key in that app */
 	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate,
 	                            NOT_FOUND if the user is gone */
-	SW_AUTH_FAILURE,         /* a failed signature on (app, key): count it and
+	SW_SIGNATURE_FAILURE,    /* a failed signature on (app, key): count it and
 	                            lock at `threshold`; out.locked tells */
 	SW_LOGIN,                /* a successful authentication, see below */
 	SW_REFRESH_ROTATE,       /* exchange a refresh token, see below */
@@ -214,7 +216,7 @@ struct store_write {
 		struct { const char *app_id, *key_id, *user_id; } authenticator_delete;
 		struct model_challenge challenge;              /* CHALLENGE_CREATE */
 		struct { const char *app_id, *key_id; int64_t now;
-		         int threshold; int64_t lock_seconds; } auth_failure;
+		         int threshold; int64_t lock_seconds; } signature_failure;
 		struct store_login login;
 		struct store_refresh_rotate refresh;
 		struct { const char *app_id, *session_id; } session_revoke;
@@ -227,7 +229,7 @@ struct store_write {
 		struct store_password_attempt password_attempt;
 	} in;
 	/* Optional: inserted in the same transaction as the write (for SW_AUDIT,
-	 * the write itself). For SW_AUTH_FAILURE the store adds a "lock" event
+	 * the write itself). For SW_SIGNATURE_FAILURE the store adds a "lock" event
 	 * when the key becomes locked. */
 	struct model_audit *audit;
 	struct {
@@ -315,6 +317,37 @@ void store_close(struct store *s);
 
 /* Submits `w` and blocks until it is done; returns its rc. */
 int store_write_sync(struct store *s, struct store_write *w);
+
+/*
+ * The calls the layers above make (src/edge, src/api, src/domain, src/ctl,
+ * src/server): one typed function per operation of `store_ops`, each
+ * calling s's backend, with the contract written at the operation above.
+ * Nothing outside src/store reaches into s->ops.
+ */
+const char *store_backend_name(const struct store *s);  /* "sqlite", "postgres" */
+int store_ready(struct store *s);
+int store_migrate(struct store *s, int *version);
+int store_submit(struct store *s, struct store_write *w, store_done_fn done, void *arg);
+int store_app_get(struct store *s, const char *app_id, struct model_app *out);
+int store_app_get_by_client_id(struct store *s, const char *client_id, struct model_app *out);
+int store_app_list(struct store *s, struct model_app **out, size_t *n);
+int store_user_get(struct store *s, const char *user_id, struct model_user *out);
+int store_user_get_by_username(struct store *s, const char *username, struct model_user *out);
+int store_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out);
+int store_user_get_by_phone(struct store *s, const char *phone, struct model_user *out);
+int store_user_list(struct store *s, struct model_user **out, size_t *n);
+int store_authenticator_get(struct store *s, const char *app_id, const char *key_id,
+                            struct model_authenticator *out);
+int store_authenticator_list(struct store *s, const char *app_id, const char *user_id,
+                             struct model_authenticator **out, size_t *n);
+int store_challenge_get(struct store *s, const char *challenge, struct model_challenge *out);
+int store_session_get(struct store *s, const char *session_id, struct model_session *out);
+int store_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
+int store_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
+int store_token_is_revoked(struct store *s, const char *jti, bool *revoked);
+int store_setting_get(struct store *s, const char *name, char **value);
+int store_audit_list(struct store *s, const struct store_audit_filter *f,
+                     struct model_audit **out, size_t *n);
 
 /* Frees arrays returned by the list reads (clearing every element). */
 void store_free_apps(struct model_app *a, size_t n);

@@ -242,7 +242,8 @@ static int user_create(struct store_tx *tx, const struct model_user *u)
  * tokens) and challenges in every app. */
 static int user_delete(struct store_tx *tx, const char *user_id)
 {
-	static const enum st_id also[] = { ST_USER_DEL_AUTHS, ST_USER_DEL_SESSIONS, ST_USER_DEL_CHALS };
+	static const enum st_id also[] = { ST_USER_DEL_AUTHENTICATORS, ST_USER_DEL_SESSIONS,
+	                                   ST_USER_DEL_CHALS };
 	int r = by_text(tx, ST_USER_DELETE, user_id, true);
 
 	for (size_t i = 0; r == BA_OK && i < sizeof(also) / sizeof(also[0]); i++)
@@ -289,7 +290,7 @@ static int session_still_live(struct store_tx *tx, const char *sid, const char *
  * longer a live session of the user. The key records that session's
  * factors (enrol_factors). With `require_biometric`, a user who already has
  * a key in the app needs a session holding the biometric factor
- * (BIOMETRIC_REQUIRED). ST_AUTH_LOCK keeps the count exact against
+ * (BIOMETRIC_REQUIRED). ST_AUTHENTICATOR_LOCK keeps the count exact against
  * concurrent registrations of the same user where transactions overlap.
  */
 /* Stores the attestation verdict and App Attest state of a new key. */
@@ -306,7 +307,7 @@ static int authenticator_set_attestation(struct store_tx *tx, const struct model
 	tx_blob(&b, a->appattest_key, a->appattest_key_len);
 	tx_int(&b, a->appattest_counter);
 	tx_blob(&b, a->appattest_receipt, a->appattest_receipt_len);
-	return wr_changed(tx, ST_AUTH_SET_ATTESTATION, &b);
+	return wr_changed(tx, ST_AUTHENTICATOR_SET_ATTESTATION, &b);
 }
 
 /*
@@ -372,15 +373,15 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 		return r;
 	tx_text(&k, a->app_id);
 	tx_text(&k, a->user_id);
-	if ((r = wr_run(tx, ST_AUTH_LOCK, &k)) != BA_OK)
+	if ((r = wr_run(tx, ST_AUTHENTICATOR_LOCK, &k)) != BA_OK)
 		return r;
 	tx_text(&p, a->app_id);
 	tx_text(&p, a->public_key_id);
-	r = wr_row(tx, ST_AUTH_EXISTS, &p);
+	r = wr_row(tx, ST_AUTHENTICATOR_EXISTS, &p);
 	if (r != BA_ERR_NOT_FOUND)
 		return r == BA_OK ? BA_ERR_CONFLICT : r;
 	if (max > 0 || require_biometric) {
-		if ((r = wr_row(tx, ST_AUTH_COUNT, &k)) != BA_OK ||
+		if ((r = wr_row(tx, ST_AUTHENTICATOR_COUNT, &k)) != BA_OK ||
 		    (r = tx->ops->col_int(tx, 0, &count)) != BA_OK)
 			return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
 		if (max > 0 && count >= max)
@@ -405,7 +406,7 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	tx_int(&p, a->failed_count);
 	tx_int(&p, a->locked_until);
 	tx_int(&p, (int64_t)factors);
-	if ((r = wr_insert(tx, ST_AUTH_INSERT, &p, BA_ERR_CONFLICT)) != BA_OK)
+	if ((r = wr_insert(tx, ST_AUTHENTICATOR_INSERT, &p, BA_ERR_CONFLICT)) != BA_OK)
 		return r;
 	if (chal_hash != NULL && (r = register_challenge_use(tx, a, chal_hash)) != BA_OK)
 		return r;
@@ -420,7 +421,7 @@ static int authenticator_delete(struct store_tx *tx, const char *app_id, const c
 	tx_text(&b, app_id);
 	tx_text(&b, key_id);
 	tx_text(&b, user_id);
-	return wr_changed(tx, ST_AUTH_DELETE, &b);
+	return wr_changed(tx, ST_AUTHENTICATOR_DELETE, &b);
 }
 
 /*
@@ -428,10 +429,10 @@ static int authenticator_delete(struct store_tx *tx, const char *app_id, const c
  * lockout_after_failure() decides, and records w->audit; when this failure
  * locked the key, a "lock" audit event (outcome "success") follows it.
  */
-static int auth_failure(struct store_tx *tx, struct store_write *w)
+static int signature_failure(struct store_tx *tx, struct store_write *w)
 {
-	const char *app_id = w->in.auth_failure.app_id, *key_id = w->in.auth_failure.key_id;
-	int64_t now = wr_or_now(w->in.auth_failure.now), locked_until = 0, failed = 0;
+	const char *app_id = w->in.signature_failure.app_id, *key_id = w->in.signature_failure.key_id;
+	int64_t now = wr_or_now(w->in.signature_failure.now), locked_until = 0, failed = 0;
 	struct tx_binds b = { 0 };
 	char *user = NULL;
 	struct lockout lo;
@@ -439,13 +440,13 @@ static int auth_failure(struct store_tx *tx, struct store_write *w)
 
 	tx_text(&b, app_id);
 	tx_text(&b, key_id);
-	if ((r = wr_row(tx, ST_AUTH_STATE_GET, &b)) != BA_OK ||
+	if ((r = wr_row(tx, ST_AUTHENTICATOR_STATE_GET, &b)) != BA_OK ||
 	    (r = tx->ops->col_text(tx, 0, &user)) != BA_OK ||
 	    (r = tx->ops->col_int(tx, 1, &failed)) != BA_OK ||
 	    (r = tx->ops->col_int(tx, 2, &locked_until)) != BA_OK)
 		goto out;
-	lockout_after_failure((int)failed, locked_until, now, w->in.auth_failure.threshold,
-	                      w->in.auth_failure.lock_seconds, &lo);
+	lockout_after_failure((int)failed, locked_until, now, w->in.signature_failure.threshold,
+	                      w->in.signature_failure.lock_seconds, &lo);
 	w->out.locked = lo.locked;
 	w->out.locked_until = lo.locked ? lo.locked_until : 0;
 	if (w->audit != NULL) {
@@ -467,7 +468,7 @@ static int auth_failure(struct store_tx *tx, struct store_write *w)
 	if (lo.store) {
 		tx_int(&b, lo.failed_count);
 		tx_int(&b, lo.locked_until);
-		r = wr_run(tx, ST_AUTH_FAIL_SET, &b);
+		r = wr_run(tx, ST_AUTHENTICATOR_FAIL_SET, &b);
 	}
 out:
 	free(user);
@@ -741,7 +742,7 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 		                         w->in.authenticator_delete.user_id);
 		break;
 	case SW_CHALLENGE_CREATE: r = challenge_create(tx, &w->in.challenge); break;
-	case SW_AUTH_FAILURE: r = auth_failure(tx, w); break;
+	case SW_SIGNATURE_FAILURE: r = signature_failure(tx, w); break;
 	case SW_LOGIN: r = login(tx, w, keep); break;
 	case SW_REFRESH_ROTATE: r = wr_refresh_rotate(tx, w); break;
 	case SW_SESSION_REVOKE:
@@ -769,7 +770,7 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 	default: r = BA_ERR_INVALID_REQUEST; break;
 	}
 	/* AUTH_FAILURE inserts its event itself, before its "lock" event */
-	if (r == BA_OK && w->audit != NULL && w->kind != SW_AUTH_FAILURE) {
+	if (r == BA_OK && w->audit != NULL && w->kind != SW_SIGNATURE_FAILURE) {
 		struct audit_view v = audit_view_of(w->audit);
 
 		r = audit_insert(tx, &v, &w->audit->id);

@@ -70,7 +70,7 @@ static int login_key(struct store_tx *tx, const struct store_login *l,
 
 	tx_text(&b, l->app_id);
 	tx_text(&b, l->key_id);
-	if ((r = wr_row(tx, ST_AUTH_STATE_GET, &b)) != BA_OK ||
+	if ((r = wr_row(tx, ST_AUTHENTICATOR_STATE_GET, &b)) != BA_OK ||
 	    (r = tx->ops->col_text(tx, 0, &owner)) != BA_OK ||
 	    (r = tx->ops->col_int(tx, 2, &locked_until)) != BA_OK ||
 	    (r = tx->ops->col_int(tx, 3, &key->created_at)) != BA_OK ||
@@ -84,7 +84,7 @@ static int login_key(struct store_tx *tx, const struct store_login *l,
 	if (r != BA_OK)
 		goto out;
 	tx_int(&b, l->now);
-	r = wr_run(tx, ST_AUTH_SUCCESS_SET, &b);
+	r = wr_run(tx, ST_AUTHENTICATOR_SUCCESS_SET, &b);
 out:
 	free(owner);
 	return r;

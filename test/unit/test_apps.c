@@ -17,7 +17,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/secret.h"
-#include "crypto/rand.h"
+#include "crypto/digest.h"
 #include "domain/apps.h"
 #include "domain/validate.h"
 
@@ -77,7 +77,7 @@ create_app(struct fixture *f, const char *name, const char *const *res,
 	assert_int_equal(apps_prepare_create(name, res, n, &f->cfg, &w, secret),
 	    BA_OK);
 	assert_int_equal(store_write_sync(f->store, &w), BA_OK);
-	assert_int_equal(f->store->ops->app_get(f->store, w.in.app.app_id, a),
+	assert_int_equal(store_app_get(f->store, w.in.app.app_id, a),
 	    BA_OK);
 	apps_write_clear(&w);
 }
@@ -357,7 +357,7 @@ test_delete(void **state)
 	assert_int_equal(apps_prepare_delete(a.app_id, &w), BA_OK);
 	assert_int_equal(store_write_sync(f->store, &w), BA_OK);
 	apps_write_clear(&w);
-	assert_int_equal(f->store->ops->app_get(f->store, a.app_id, &got),
+	assert_int_equal(store_app_get(f->store, a.app_id, &got),
 	    BA_ERR_NOT_FOUND);
 	assert_int_equal(apps_authenticate(f->store, a.client_id, secret, &got),
 	    BA_ERR_INVALID_CLIENT);

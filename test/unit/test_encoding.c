@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "crypto/digest.h"
 #include "crypto/encoding.h"
 #include "crypto/rand.h"
 

@@ -24,8 +24,8 @@
 
 #include "common/error.h"
 #include "crypto/encoding.h"
+#include "crypto/keytype.h"
 #include "crypto/pubkey.h"
-#include "store/model.h"
 
 struct buf {
 	uint8_t *p;

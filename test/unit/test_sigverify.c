@@ -54,8 +54,8 @@
 #include "common/error.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
+#include "crypto/keytype.h"
 #include "crypto/pubkey.h"
-#include "store/model.h"
 
 #define WP_DIR "test/vectors/wycheproof/"
 

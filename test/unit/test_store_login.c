@@ -12,7 +12,7 @@
 
 /* --- failures, lockout --- */
 
-static void test_auth_failure_lock(void **state)
+static void test_signature_failure_lock(void **state)
 {
 	char app[ID_LEN], user[ID_LEN], key[ID_LEN], sid[ID_LEN], other[ID_LEN];
 	struct model_audit ev = {.event = "authenticate", .outcome = "failure",
@@ -30,12 +30,12 @@ static void test_auth_failure_lock(void **state)
 	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
 	for (int i = 1; i <= 3; i++) {
 		memset(&w, 0, sizeof(w));
-		w.kind = SW_AUTH_FAILURE;
-		w.in.auth_failure.app_id = app;
-		w.in.auth_failure.key_id = key;
-		w.in.auth_failure.now = now;
-		w.in.auth_failure.threshold = 3;
-		w.in.auth_failure.lock_seconds = 60;
+		w.kind = SW_SIGNATURE_FAILURE;
+		w.in.signature_failure.app_id = app;
+		w.in.signature_failure.key_id = key;
+		w.in.signature_failure.now = now;
+		w.in.signature_failure.threshold = 3;
+		w.in.signature_failure.lock_seconds = 60;
 		ev.app_id = app;
 		ev.user_id = user;
 		ev.key_id = key;
@@ -89,12 +89,12 @@ static void test_auth_failure_lock(void **state)
 
 	/* unknown key */
 	memset(&w, 0, sizeof(w));
-	w.kind = SW_AUTH_FAILURE;
-	w.in.auth_failure.app_id = app;
+	w.kind = SW_SIGNATURE_FAILURE;
+	w.in.signature_failure.app_id = app;
 	uid(other, "key");
-	w.in.auth_failure.key_id = other;
-	w.in.auth_failure.now = now;
-	w.in.auth_failure.threshold = 3;
+	w.in.signature_failure.key_id = other;
+	w.in.signature_failure.now = now;
+	w.in.signature_failure.threshold = 3;
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
 }
 
@@ -161,7 +161,7 @@ static void test_lockout_rule(void **state)
 	assert_int_equal(lo.locked_until, 1000);
 }
 
-/* One SW_AUTH_FAILURE on (app, key) at `now`; returns its rc. */
+/* One SW_SIGNATURE_FAILURE on (app, key) at `now`; returns its rc. */
 static int fail_once(const char *app, const char *user, const char *key, int64_t now,
                      int threshold, int64_t lock_seconds, struct store_write *w)
 {
@@ -175,12 +175,12 @@ static int fail_once(const char *app, const char *user, const char *key, int64_t
 	ev.user_id = (char *)(uintptr_t)user;
 	ev.key_id = (char *)(uintptr_t)key;
 	memset(w, 0, sizeof(*w));
-	w->kind = SW_AUTH_FAILURE;
-	w->in.auth_failure.app_id = app;
-	w->in.auth_failure.key_id = key;
-	w->in.auth_failure.now = now;
-	w->in.auth_failure.threshold = threshold;
-	w->in.auth_failure.lock_seconds = lock_seconds;
+	w->kind = SW_SIGNATURE_FAILURE;
+	w->in.signature_failure.app_id = app;
+	w->in.signature_failure.key_id = key;
+	w->in.signature_failure.now = now;
+	w->in.signature_failure.threshold = threshold;
+	w->in.signature_failure.lock_seconds = lock_seconds;
 	w->audit = &ev;
 	return wsync(w);
 }
@@ -214,7 +214,7 @@ static void expect_key(const char *app, const char *key, int failed, int64_t loc
  * lock event, the lock end stays); once the lock ends, counting starts again
  * from zero and the next threshold locks again. Threshold 0 never locks.
  */
-static void test_auth_failure_while_locked(void **state)
+static void test_signature_failure_while_locked(void **state)
 {
 	char app[ID_LEN], user[ID_LEN], key[ID_LEN], key2[ID_LEN];
 	struct store_write w;
@@ -612,8 +612,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lockout_rule),
-		T(test_auth_failure_lock),
-		T(test_auth_failure_while_locked),
+		T(test_signature_failure_lock),
+		T(test_signature_failure_while_locked),
 		T(test_login_start_challenge),
 		T(test_login_refused_one_commit),
 		T(test_login_client_challenge),

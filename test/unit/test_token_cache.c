@@ -26,7 +26,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "crypto/rand.h"
+#include "crypto/digest.h"
 #include "domain/keyring.h"
 #include "domain/token_cache.h"
 #include "domain/tokens.h"

@@ -110,7 +110,7 @@ test_create_generated(void **state)
 	id = strdup(w.in.user.user_id);
 	users_write_clear(&w);
 	assert_int_equal(w.kind, 0);
-	assert_int_equal(f->store->ops->user_get(f->store, id, &u), BA_OK);
+	assert_int_equal(store_user_get(f->store, id, &u), BA_OK);
 	assert_string_equal(u.user_id, id);
 	assert_null(u.username);
 	assert_null(u.password_hash);
@@ -135,7 +135,7 @@ test_create_full(void **state)
 	    BA_OK);
 	assert_int_equal(store_write_sync(f->store, &w), BA_OK);
 	users_write_clear(&w);
-	assert_int_equal(f->store->ops->user_get_by_username(f->store, "alice", &u),
+	assert_int_equal(store_user_get_by_username(f->store, "alice", &u),
 	    BA_OK);
 	assert_string_equal(u.user_id, "alice-id");
 	model_user_clear(&u);
@@ -325,7 +325,7 @@ test_delete(void **state)
 	assert_int_equal(users_prepare_delete(id, &w), BA_OK);
 	assert_int_equal(store_write_sync(f->store, &w), BA_OK);
 	users_write_clear(&w);
-	assert_int_equal(f->store->ops->user_get(f->store, id, &u),
+	assert_int_equal(store_user_get(f->store, id, &u),
 	    BA_ERR_NOT_FOUND);
 	assert_int_equal(users_check_password(f->store, "bob", "pw", &u),
 	    BA_ERR_INVALID_CREDENTIALS);

@@ -1,23 +1,25 @@
 /*
- * auth.h - who is calling: bearer tokens for the /v1 API and client
- * authentication for the /oidc endpoints.
+ * caller.h - caller authentication, who is calling: a bearer token for the
+ * /v1 API, the OAuth client's credentials for the /oidc endpoints. (The
+ * user's authentication - a signature by one of their authenticators, a
+ * password - is the handlers' business: mb_authenticate.c, password.c.)
  *
  * Both functions reply to the request themselves when they fail (with the
  * status and error body the error catalogue documents) and return false; the
  * handler then just returns.
  */
-#ifndef BIOAUTH_API_AUTH_H
-#define BIOAUTH_API_AUTH_H
+#ifndef BIOAUTH_API_CALLER_H
+#define BIOAUTH_API_CALLER_H
 
 #include <stdbool.h>
 
 #include "domain/tokens.h"
 #include "edge/http.h"
-#include "store/model.h"
+#include "domain/model.h"
 
 struct caller {
 	struct model_app app;        /* the token's (or client's) app */
-	struct token_claims token;   /* bearer claims; zeroed for client auth */
+	struct token_claims token;   /* bearer claims; zeroed for a client */
 };
 
 void caller_clear(struct caller *c);

@@ -6,12 +6,14 @@
  * `_clear` function that frees its members (and wipes secret ones) and leaves
  * it zeroed, so a cleared struct can be reused. Times are Unix seconds.
  */
-#ifndef BIOAUTH_STORE_MODEL_H
-#define BIOAUTH_STORE_MODEL_H
+#ifndef BIOAUTH_DOMAIN_MODEL_H
+#define BIOAUTH_DOMAIN_MODEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "crypto/keytype.h"    /* enum key_type */
 
 #define MODEL_HASH_LEN 32          /* SHA-256 */
 #define MODEL_MAX_RESOURCES 16
@@ -25,11 +27,6 @@ enum model_factor {
 	 * of each other (sessions_second_factor(), domain/sessions.h), so
 	 * `amr` may say "mfa". */
 	FACTOR_MFA = 1u << 3,
-};
-
-enum model_key_type {
-	KEY_TYPE_EC = 1,   /* EC P-256 */
-	KEY_TYPE_RSA = 2,  /* RSA 2048-4096 */
 };
 
 struct model_app {
@@ -72,7 +69,7 @@ struct model_authenticator {
 	char *app_id;
 	char *public_key_id;       /* unique per app */
 	char *user_id;
-	int key_type;              /* enum model_key_type */
+	int key_type;              /* enum key_type */
 	uint8_t *public_key_der;   /* normalised DER SubjectPublicKeyInfo */
 	size_t public_key_der_len;
 	char *os;

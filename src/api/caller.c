@@ -1,7 +1,8 @@
 /*
- * auth.c - bearer-token and client authentication of requests.
+ * caller.c - caller authentication: who is calling, by bearer token or
+ * by OAuth client credentials (caller.h).
  */
-#include "api/auth.h"
+#include "api/caller.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ static int
 check_session(struct bioauth_ctx *ctx, const struct token_claims *t, int64_t now)
 {
 	struct model_session s = {0};
-	int r = ctx->store->ops->session_get(ctx->store, t->sid, &s);
+	int r = store_session_get(ctx->store, t->sid, &s);
 
 	if (r == BA_ERR_NOT_FOUND)
 		return BA_ERR_INVALID_TOKEN;
@@ -140,12 +141,12 @@ api_require_bearer(struct req *r, enum token_kind want, struct caller *out)
 	if (rc != BA_OK)
 		return deny_token(r, "the access token is invalid or expired");
 
-	rc = ctx->store->ops->app_get(ctx->store, out->token.app_id, &out->app);
+	rc = store_app_get(ctx->store, out->token.app_id, &out->app);
 	if (rc == BA_ERR_NOT_FOUND ||
 	    (rc == BA_OK && (strcmp(out->app.client_id, out->token.client_id) != 0 ||
 	                     !audience_ok(ctx->cfg, &out->app, out->token.aud))))
 		rc = BA_ERR_INVALID_TOKEN;
-	if (rc == BA_OK && (rc = ctx->store->ops->token_is_revoked(ctx->store, out->token.jti, &revoked)) == BA_OK && revoked)
+	if (rc == BA_OK && (rc = store_token_is_revoked(ctx->store, out->token.jti, &revoked)) == BA_OK && revoked)
 		rc = BA_ERR_INVALID_TOKEN;
 	if (rc == BA_OK && out->token.kind == TOKEN_USER)
 		rc = check_session(ctx, &out->token, now);

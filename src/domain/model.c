@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 #include "common/secret.h"
-#include "store/model.h"
+#include "domain/model.h"
 
 void model_app_clear(struct model_app *a)
 {
