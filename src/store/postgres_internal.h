@@ -2,11 +2,11 @@
  * postgres_internal.h - shared state of the PostgreSQL backend (postgres*.c
  * only).
  *
- * The store holds a pool of libpq connections: a few belong to writer
- * threads, which take a share of the queued writes and run them in one
- * transaction, each write under its own savepoint (group commit: one WAL
- * flush for the batch, and PostgreSQL shares flushes among the writers'
- * concurrent commits too); the rest serve reads, checked out one at a time. Every connection prepares every
+ * The store holds a pool of libpq connections: a few belong to the writer
+ * threads of the shared write queue (queue.h), which take a share of the
+ * queued writes and run them in one transaction, each write under its own
+ * savepoint (group commit: one WAL flush for the batch, and PostgreSQL
+ * shares flushes among the writers' concurrent commits too); the rest serve reads, checked out one at a time. Every connection prepares every
  * statement of the tables below when it connects. A connection that fails is
  * re-established on its next use, with a bounded backoff between attempts so
  * that requests fail fast (BA_ERR_STORE_UNAVAILABLE) while the server is
@@ -23,12 +23,14 @@
 
 #include <libpq-fe.h>
 
+#include "store/queue.h"
 #include "store/store.h"
 #include "store/tx.h"
 
 /* A private return code: the transaction hit a deadlock or serialization
- * failure and may be run again. Never leaves the backend. */
-#define PG_RETRY (-1)
+ * failure and may be run again (the write queue's QUEUE_RETRY). Never
+ * leaves the backend. */
+#define PG_RETRY QUEUE_RETRY
 
 /* One prepared statement: its server-side name and SQL text. */
 struct pg_stmt {
@@ -54,21 +56,10 @@ struct pg_tx {
 	int row;                   /* current row of res */
 };
 
-/* One queued write. */
-struct pg_job {
-	struct store_write *w;
-	store_done_fn done;
-	void *arg;
-	int rc;
-	struct pg_job *next;
-};
-
+/* A writer thread's context in the write queue: its connection. */
 struct pg_writer {
 	struct pg_store *s;
-	pthread_t thread;
-	bool started;
 	struct pg_conn conn;
-	struct pg_job **batch;        /* room for max_batch jobs */
 };
 
 struct pg_store {
@@ -78,13 +69,8 @@ struct pg_store {
 	bool schema_ready;            /* migrations ran: statements can be prepared */
 	atomic_bool down;             /* a failed connect was logged, no success since */
 
-	/* write queue, guarded by q_mu */
-	pthread_mutex_t q_mu;
-	pthread_cond_t q_cv;
-	struct pg_job *head, *tail;
-	size_t queued;
-	size_t max_batch;             /* most writes one transaction takes */
-	bool stopping;
+	/* writes: the queue and one context per writer thread */
+	struct store_queue *q;
 	struct pg_writer *writers;
 	int n_writers;
 

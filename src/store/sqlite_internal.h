@@ -12,6 +12,7 @@
 #define BIOAUTH_STORE_SQLITE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,15 +57,6 @@ struct sq_tx {
 	int64_t changes;
 };
 
-/* One queued write. */
-struct sq_item {
-	struct store_write *w;
-	store_done_fn done;
-	void *arg;
-	int rc;
-	struct sq_item *next;
-};
-
 struct sq_store {
 	struct store base;            /* must be first */
 	char *path;
@@ -84,22 +76,12 @@ struct sq_store {
 	bool ck_wake;                 /* a checkpoint is due now */
 	bool ck_stopping;
 
-	/* writer: everything below `mu` is guarded by it */
-	struct sq_conn wconn;         /* owned by the writer thread once started */
+	/* writer: the queue's one writer thread owns wconn once started */
+	struct store_queue *q;
+	struct sq_conn wconn;
 	int w_frames;                 /* WAL frames after wconn's last commit (its thread) */
 	int w_hard_at;                /* WAL frames at which the writer empties the WAL */
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;            /* signals the writer: work or stop */
-	struct sq_item *head, *tail;
-	size_t queued;
-	bool stopping;
-	bool fault;                   /* write path failed with a storage fault */
-	bool probe_inflight;
-	struct store_write probe;     /* SQ_KIND_PROBE, submitted by ready() */
-	double last_write;            /* monotonic time the writer last ran a batch */
-	int version;                  /* schema version after the last migration */
+	atomic_int version;           /* schema version after the last migration */
 
 	/* read pool */
 	pthread_mutex_t pool_mu;
@@ -149,8 +131,7 @@ int sq_latest_version(void);
 
 /* Applies one write (a store_write_kind, SQ_KIND_PROBE or SQ_KIND_MIGRATE)
  * on the writer connection through the shared write logic (write.h), inside
- * a savepoint the caller releases on BA_OK or *keep and rolls back
- * otherwise. Fills w->out. */
+ * the transaction of the shared write queue (queue.h). Fills w->out. */
 int sq_apply(struct sq_store *s, struct store_write *w, bool *keep);
 /* store_ops.reader_get / reader_put: a pooled read connection. */
 struct store_tx *sq_read_get(struct store *s);

@@ -193,9 +193,7 @@ static int migrate(struct sq_store *s)
 	int version = 0;
 	int r = sq_migrate_apply(&s->wconn, &version);
 
-	pthread_mutex_lock(&s->mu);
-	s->version = version;
-	pthread_mutex_unlock(&s->mu);
+	atomic_store(&s->version, version);
 	return r;
 }
 
