@@ -26,7 +26,6 @@
  * next transaction; a lost connection fails the writes of its transaction
  * and the rest of the batch runs again on a fresh one (queue.h).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,72 +50,8 @@
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 2000
-#define DEFAULT_POOL 4
-#define DEFAULT_LOCK_TIMEOUT_MS 5000
-#define MAX_POOL 256
-#define DEFAULT_BATCH 64
-#define MAX_BATCH 1024
-
-/* ---------------------------------------------------------------- params */
-
-/* Reserves the next parameter slot; -1 (and overflow set) when full. */
-static int param_slot(struct pg_params *p)
-{
-	if (p->n >= PG_MAX_PARAMS) {
-		p->overflow = true;
-		return -1;
-	}
-	return p->n++;
-}
-
-void pgp_text(struct pg_params *p, const char *s)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	p->v[i] = s;
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_int(struct pg_params *p, int64_t v)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, v);
-	p->v[i] = p->num[i];
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_bool(struct pg_params *p, bool v)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	p->v[i] = v ? "t" : "f";
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_bytes(struct pg_params *p, const uint8_t *b, size_t n)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	if (n > (size_t)INT32_MAX) {
-		p->overflow = true;
-		return;
-	}
-	p->v[i] = (const char *)b;
-	p->len[i] = (int)n;
-	p->fmt[i] = 1;
-}
+/* pool_size: every connection, half of them writers */
+static const struct store_limits limits = { 4, 256, 64, 1024 };
 
 /* ----------------------------------------------------------- connections */
 
@@ -194,11 +129,8 @@ static PGconn *conn_open(const struct pg_store *s, char *err, size_t cap)
 static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 {
 	char sql[160];
-	int lock_ms = s->opt.busy_timeout_ms > 0 ? s->opt.busy_timeout_ms
-	                                         : DEFAULT_LOCK_TIMEOUT_MS;
-
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; SET synchronous_commit = %s",
-	         lock_ms, s->opt.durable ? "on" : "off");
+	         s->opt.busy_timeout_ms, s->opt.durable ? "on" : "off");
 	return pg_exec_simple(pc, sql);
 }
 
@@ -342,33 +274,6 @@ int pg_map_error(PGconn *c, const PGresult *r, const char *what)
 	return BA_ERR_INTERNAL;
 }
 
-int pg_exec(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_params *p,
-            PGresult **res)
-{
-	PGresult *r;
-	ExecStatusType t;
-	int rc;
-
-	*res = NULL;
-	if (p != NULL && p->overflow) {
-		log_write(LOG_ERROR, "store: too many parameters", "stmt", st->name, NULL);
-		return BA_ERR_INTERNAL;
-	}
-	if (pc->c == NULL)
-		return BA_ERR_STORE_UNAVAILABLE;
-	r = PQexecPrepared(pc->c, st->name, p != NULL ? p->n : 0,
-	                   p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
-	                   p != NULL ? p->fmt : NULL, 1);
-	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (t == PGRES_TUPLES_OK || t == PGRES_COMMAND_OK) {
-		*res = r;
-		return BA_OK;
-	}
-	rc = pg_map_error(pc->c, r, st->name);
-	PQclear(r);
-	return rc;
-}
-
 int pg_exec_simple(struct pg_conn *pc, const char *sql)
 {
 	PGresult *r;
@@ -388,31 +293,12 @@ int pg_exec_simple(struct pg_conn *pc, const char *sql)
 /* Checks out a read connection, waiting while all are busy. */
 struct pg_conn *pg_reader_get(struct pg_store *s)
 {
-	struct pg_conn *pc = NULL;
-
-	pthread_mutex_lock(&s->pool_mu);
-	for (;;) {
-		for (int i = 0; i < s->n_readers; i++) {
-			if (!s->readers[i].busy) {
-				pc = &s->readers[i];
-				break;
-			}
-		}
-		if (pc != NULL)
-			break;
-		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-	}
-	pc->busy = true;
-	pthread_mutex_unlock(&s->pool_mu);
-	return pc;
+	return &s->readers[store_pool_get(&s->pool)];
 }
 
 void pg_reader_put(struct pg_store *s, struct pg_conn *pc)
 {
-	pthread_mutex_lock(&s->pool_mu);
-	pc->busy = false;
-	pthread_cond_signal(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mu);
+	store_pool_put(&s->pool, (int)(pc - s->readers));
 }
 
 /* ---------------------------------------------------------------- columns */
@@ -608,8 +494,7 @@ static void pg_close(struct store *st)
 		OPENSSL_cleanse(s->url, strlen(s->url));
 		free(s->url);
 	}
-	pthread_cond_destroy(&s->pool_cv);
-	pthread_mutex_destroy(&s->pool_mu);
+	store_pool_destroy(&s->pool);
 	free(s);
 }
 
@@ -632,29 +517,18 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 		return BA_ERR_NOMEM;
 	s->base.ops = &store_postgres_ops;
 	atomic_init(&s->down, false);
-	pthread_mutex_init(&s->pool_mu, NULL);
-	pthread_cond_init(&s->pool_cv, NULL);
-	if (opt != NULL) {
-		s->opt = *opt;
-	} else {
-		s->opt.durable = true;
-		s->opt.pool_size = DEFAULT_POOL;
-	}
-	pool = s->opt.pool_size > 0 ? s->opt.pool_size : DEFAULT_POOL;
-	if (pool > MAX_POOL)
-		pool = MAX_POOL;
+	store_options_fill(&s->opt, opt, &limits);
+	pool = s->opt.pool_size;
 	s->n_writers = pool / 2 > 0 ? pool / 2 : 1;
 	s->n_readers = pool - s->n_writers > 0 ? pool - s->n_writers : 1;
-	s->opt.max_batch = s->opt.max_batch > 0 ? s->opt.max_batch : DEFAULT_BATCH;
-	if (s->opt.max_batch > MAX_BATCH)
-		s->opt.max_batch = MAX_BATCH;
 
 	s->url = strdup(url);
 	s->q = store_queue_new(&pg_queue_ops, (size_t)s->opt.max_batch);
 	s->writers = calloc((size_t)s->n_writers, sizeof(*s->writers));
 	s->readers = calloc((size_t)s->n_readers, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->n_readers, sizeof(*s->reader_tx));
-	if (s->url == NULL || s->q == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
+	if (store_pool_init(&s->pool, s->n_readers) != BA_OK || s->url == NULL ||
+	    s->q == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = pg_conn_ensure(s, &s->readers[0]);

@@ -23,6 +23,7 @@
 
 #include <libpq-fe.h>
 
+#include "store/backend.h"
 #include "store/queue.h"
 #include "store/store.h"
 #include "store/tx.h"
@@ -32,19 +33,12 @@
  * leaves the backend. */
 #define PG_RETRY QUEUE_RETRY
 
-/* One prepared statement: its server-side name and SQL text. */
-struct pg_stmt {
-	const char *name;
-	const char *sql;
-};
-
 /* One pooled connection; used by one thread at a time. */
 struct pg_conn {
 	PGconn *c;
 	int64_t retry_at_ms;   /* no reconnect attempt before (monotonic ms) */
 	int backoff_ms;        /* next delay after a failed attempt */
 	bool prepared;         /* every statement is prepared on `c` */
-	bool busy;             /* read pool: checked out */
 };
 
 /* The statement interface (tx.h) on one connection. */
@@ -74,30 +68,12 @@ struct pg_store {
 	struct pg_writer *writers;
 	int n_writers;
 
-	/* read pool, guarded by pool_mu */
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
+	/* read pool */
+	struct store_pool pool;
 	struct pg_conn *readers;
 	struct pg_tx *reader_tx;      /* readers[i] lent to read.c as reader_tx[i] */
 	int n_readers;
 };
-
-/* Bound parameters of one statement: strings and integers go as text,
- * bytea in binary. A NULL string is SQL NULL. */
-#define PG_MAX_PARAMS 20
-struct pg_params {
-	int n;
-	bool overflow;
-	const char *v[PG_MAX_PARAMS];
-	int len[PG_MAX_PARAMS];
-	int fmt[PG_MAX_PARAMS];
-	char num[PG_MAX_PARAMS][24];
-};
-
-void pgp_text(struct pg_params *p, const char *s);
-void pgp_int(struct pg_params *p, int64_t v);
-void pgp_bool(struct pg_params *p, bool v);
-void pgp_bytes(struct pg_params *p, const uint8_t *b, size_t n);
 
 /* --- postgres.c: connections, execution, errors --- */
 
@@ -110,11 +86,6 @@ int pg_prepare(struct pg_conn *pc, const char *name, const char *sql);
 /* Forgets a connection that failed so the next pg_conn_ensure() reconnects
  * at once. */
 void pg_conn_drop(struct pg_conn *pc);
-/* Runs prepared statement `st` with `p` (NULL = none) on `pc`, results in
- * binary format. On BA_OK *res holds the result (PQclear it); otherwise the
- * failure is mapped (pg_map_error) and *res is NULL. */
-int pg_exec(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_params *p,
-            PGresult **res);
 /* Runs a parameterless statement (BEGIN, COMMIT...) whose rows are ignored. */
 int pg_exec_simple(struct pg_conn *pc, const char *sql);
 /* Read-pool checkout (waits while every reader is busy) and checkin. */

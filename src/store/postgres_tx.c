@@ -7,33 +7,87 @@
  * on each connection when it connects (pg_prepare_writes); results come in
  * binary format and are read with the pg_col_* readers.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "store/postgres_internal.h"
 #include "store/write.h"
 
-static void to_params(const struct tx_binds *b, struct pg_params *p)
+/* The most parameters of one statement; strings and integers go as text,
+ * bytea in binary. */
+struct params {
+	const char *v[TX_MAX_BINDS];
+	int len[TX_MAX_BINDS];
+	int fmt[TX_MAX_BINDS];
+	char num[TX_MAX_BINDS][24];
+};
+
+static int to_params(const struct tx_binds *b, struct params *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->overflow = b->overflow;
+	if (b->overflow)
+		return BA_ERR_INTERNAL;
 	for (int i = 0; i < b->n; i++) {
+		p->v[i] = NULL;
+		p->len[i] = 0;
+		p->fmt[i] = 0;
 		switch (b->v[i].type) {
-		case TX_NULL: pgp_text(p, NULL); break;
-		case TX_TEXT: pgp_text(p, b->v[i].text); break;
-		case TX_INT: pgp_int(p, b->v[i].i); break;
-		case TX_BOOL: pgp_bool(p, b->v[i].i != 0); break;
-		case TX_BLOB: pgp_bytes(p, b->v[i].blob, b->v[i].len); break;
+		case TX_NULL: break;
+		case TX_TEXT: p->v[i] = b->v[i].text; break;
+		case TX_INT:
+			snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, b->v[i].i);
+			p->v[i] = p->num[i];
+			break;
+		case TX_BOOL: p->v[i] = b->v[i].i != 0 ? "t" : "f"; break;
+		case TX_BLOB:
+			if (b->v[i].len > (size_t)INT32_MAX)
+				return BA_ERR_INTERNAL;
+			p->v[i] = b->v[i].blob;
+			p->len[i] = (int)b->v[i].len;
+			p->fmt[i] = 1;
+			break;
 		}
 	}
+	return BA_OK;
 }
 
-/* Runs `st` on a read connection (autocommit), retrying once on a fresh
+/* Runs prepared statement `id` with `b` (NULL = none) on `pc`, results in
+ * binary format. On BA_OK *res holds the result (PQclear it); otherwise
+ * the failure is mapped (pg_map_error) and *res is NULL. */
+static int exec(struct pg_conn *pc, enum st_id id, const struct tx_binds *b, PGresult **res)
+{
+	struct params p;
+	PGresult *r;
+	ExecStatusType t;
+	int n = b != NULL ? b->n : 0, rc;
+
+	*res = NULL;
+	if (b != NULL && to_params(b, &p) != BA_OK) {
+		log_write(LOG_ERROR, "store: bad parameters", "stmt", st_table[id].name, NULL);
+		return BA_ERR_INTERNAL;
+	}
+	if (pc->c == NULL)
+		return BA_ERR_STORE_UNAVAILABLE;
+	r = PQexecPrepared(pc->c, st_table[id].name, n, n > 0 ? p.v : NULL, n > 0 ? p.len : NULL,
+	                   n > 0 ? p.fmt : NULL, 1);
+	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (t == PGRES_TUPLES_OK || t == PGRES_COMMAND_OK) {
+		*res = r;
+		return BA_OK;
+	}
+	rc = pg_map_error(pc->c, r, st_table[id].name);
+	PQclear(r);
+	return rc;
+}
+
+/* Runs `id` on a read connection (autocommit), retrying once on a fresh
  * connection when the old one turned out to be lost while idle. */
-static int read_exec(struct pg_tx *x, const struct pg_stmt *st, const struct pg_params *p)
+static int read_exec(struct pg_tx *x, enum st_id id, const struct tx_binds *b)
 {
 	int r = BA_ERR_STORE_UNAVAILABLE;
 
@@ -43,7 +97,7 @@ static int read_exec(struct pg_tx *x, const struct pg_stmt *st, const struct pg_
 		r = pg_conn_ensure(x->s, x->pc);
 		if (r != BA_OK)
 			break;
-		r = pg_exec(x->pc, st, p, &x->res);
+		r = exec(x->pc, id, b, &x->res);
 		if (r == BA_OK || !was_up || !pg_conn_lost(x->pc))
 			break;
 		pg_conn_drop(x->pc);
@@ -54,8 +108,6 @@ static int read_exec(struct pg_tx *x, const struct pg_stmt *st, const struct pg_
 static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool *row)
 {
 	struct pg_tx *x = (struct pg_tx *)t;
-	struct pg_stmt st = { st_table[id].name, st_table[id].pg };
-	struct pg_params p;
 	int r;
 
 	PQclear(x->res);
@@ -63,14 +115,12 @@ static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool
 	x->row = 0;
 	if (row != NULL)
 		*row = false;
-	if (st.sql == NULL)
+	if (st_table[id].pg == NULL)
 		return BA_OK;
-	if (b != NULL)
-		to_params(b, &p);
 	if (x->s != NULL)
-		r = read_exec(x, &st, b != NULL ? &p : NULL);
+		r = read_exec(x, id, b);
 	else
-		r = pg_exec(x->pc, &st, b != NULL ? &p : NULL, &x->res);
+		r = exec(x->pc, id, b, &x->res);
 	if (r == BA_OK && row != NULL)
 		*row = PQntuples(x->res) > 0;
 	return r;

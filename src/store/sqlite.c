@@ -58,10 +58,8 @@
 #include "store/read.h"
 #include "store/write.h"
 
-#define DEFAULT_POOL 4
-#define DEFAULT_BUSY_MS 5000
-#define DEFAULT_BATCH 256
-#define MAX_POOL 64
+/* pool_size: read connections; max_batch: unbounded but by the queue */
+static const struct store_limits limits = { 4, 64, 256, STORE_MAX_QUEUE };
 
 /* Checkpoint policy (see the comment at the top). */
 #define CKPT_PAGES 4000                 /* about 16 MiB of WAL with 4 KiB pages */
@@ -159,46 +157,6 @@ int sq_exec(struct sq_conn *c, enum sq_stmt id, const char *sql)
 	return rc == SQLITE_DONE ? BA_OK : sq_conn_err(c);
 }
 
-int sq_bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	int rc = v == NULL ? sqlite3_bind_null(st, i)
-	                   : sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-
-	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
-}
-
-int sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
-{
-	int rc;
-
-	if (v == NULL)
-		rc = sqlite3_bind_null(st, i);
-	else
-		rc = sqlite3_bind_blob64(st, i, v, (sqlite3_uint64)n, SQLITE_STATIC);
-	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
-}
-
-int sq_bind_int64(sqlite3_stmt *st, int i, int64_t v)
-{
-	int rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v);
-
-	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
-}
-
-bool sq_col_str(sqlite3_stmt *st, int i, char **out)
-{
-	const unsigned char *t;
-
-	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return true;
-	t = sqlite3_column_text(st, i);
-	if (t == NULL)
-		return false;
-	*out = strdup((const char *)t);
-	return *out != NULL;
-}
-
 /* --- connections --- */
 
 static void conn_close(struct sq_conn *c)
@@ -281,23 +239,7 @@ out:
 
 struct sq_conn *sq_reader_get(struct sq_store *s)
 {
-	struct sq_conn *c = NULL;
-
-	pthread_mutex_lock(&s->pool_mu);
-	for (;;) {
-		for (int i = 0; i < s->n_readers; i++) {
-			if (!s->reader_busy[i]) {
-				s->reader_busy[i] = true;
-				c = &s->readers[i];
-				break;
-			}
-		}
-		if (c != NULL)
-			break;
-		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-	}
-	pthread_mutex_unlock(&s->pool_mu);
-	return c;
+	return &s->readers[store_pool_get(&s->pool)];
 }
 
 void sq_reader_put(struct sq_store *s, struct sq_conn *c)
@@ -305,10 +247,7 @@ void sq_reader_put(struct sq_store *s, struct sq_conn *c)
 	sq_reset_used(c);
 	if (!sqlite3_get_autocommit(c->db))   /* never keep a snapshot: it pins the WAL */
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	pthread_mutex_lock(&s->pool_mu);
-	s->reader_busy[c - s->readers] = false;
-	pthread_cond_signal(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mu);
+	store_pool_put(&s->pool, (int)(c - s->readers));
 }
 
 /* --- the checkpointer --- */
@@ -664,12 +603,10 @@ static void sq_close(struct store *st)
 	conn_close(&s->wconn);
 	free(s->readers);
 	free(s->reader_tx);
-	free(s->reader_busy);
 	pthread_cond_destroy(&s->ck_cv);
 	pthread_mutex_destroy(&s->ck_mu);
 	pthread_mutex_destroy(&s->ck_run);
-	pthread_cond_destroy(&s->pool_cv);
-	pthread_mutex_destroy(&s->pool_mu);
+	store_pool_destroy(&s->pool);
 	free(s->path);
 	free(s);
 }
@@ -698,24 +635,6 @@ out:
 	return r;
 }
 
-static void fill_options(struct store_options *o, const struct store_options *in)
-{
-	if (in != NULL) {
-		*o = *in;
-	} else {
-		memset(o, 0, sizeof(*o));
-		o->durable = true;
-	}
-	if (o->pool_size <= 0)
-		o->pool_size = DEFAULT_POOL;
-	if (o->pool_size > MAX_POOL)
-		o->pool_size = MAX_POOL;
-	if (o->busy_timeout_ms <= 0)
-		o->busy_timeout_ms = DEFAULT_BUSY_MS;
-	if (o->max_batch <= 0)
-		o->max_batch = DEFAULT_BATCH;
-}
-
 /*
  * Opens (creating if missing) the SQLite database at `path`, migrates it,
  * opens the read pool and starts the writer. BA_ERR_STORE_UNAVAILABLE when
@@ -732,9 +651,7 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 	if (s == NULL)
 		return BA_ERR_NOMEM;
 	s->base.ops = &store_sqlite_ops;
-	fill_options(&s->opt, opt);
-	pthread_mutex_init(&s->pool_mu, NULL);
-	pthread_cond_init(&s->pool_cv, NULL);
+	store_options_fill(&s->opt, opt, &limits);
 	pthread_mutex_init(&s->ck_mu, NULL);
 	pthread_cond_init(&s->ck_cv, NULL);
 	pthread_mutex_init(&s->ck_run, NULL);
@@ -745,9 +662,8 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 	s->q = store_queue_new(&sq_queue_ops, (size_t)s->opt.max_batch);
 	s->readers = calloc((size_t)s->opt.pool_size, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_tx));
-	s->reader_busy = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_busy));
-	if (s->path == NULL || s->q == NULL || s->readers == NULL || s->reader_tx == NULL ||
-	    s->reader_busy == NULL)
+	if (store_pool_init(&s->pool, s->opt.pool_size) != BA_OK || s->path == NULL ||
+	    s->q == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = conn_open(&s->wconn, path, &s->opt, CONN_WRITER);

@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "store/backend.h"
 #include "store/store.h"
 
 /* Internal write kinds, outside enum store_write_kind's range. */
@@ -84,11 +85,9 @@ struct sq_store {
 	atomic_int version;           /* schema version after the last migration */
 
 	/* read pool */
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
+	struct store_pool pool;
 	struct sq_conn *readers;
 	struct sq_tx *reader_tx;      /* readers[i] lent to read.c as reader_tx[i] */
-	bool *reader_busy;
 	int n_readers;
 };
 
@@ -110,12 +109,6 @@ int sq_conn_err(const struct sq_conn *c);
 struct sq_conn *sq_reader_get(struct sq_store *s);
 void sq_reader_put(struct sq_store *s, struct sq_conn *c);
 
-/* Binding and column helpers (bind: NULL strings bind SQL NULL). */
-int sq_bind_text(sqlite3_stmt *st, int i, const char *v);
-int sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n);
-int sq_bind_int64(sqlite3_stmt *st, int i, int64_t v);
-/* Copies column i into *out (NULL when SQL NULL); false on NOMEM. */
-bool sq_col_str(sqlite3_stmt *st, int i, char **out);
 
 /* --- sqlite_migrations.c --- */
 

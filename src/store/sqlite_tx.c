@@ -14,24 +14,28 @@
 #include "store/sqlite_internal.h"
 #include "store/write.h"
 
+/* Binds `b` to `st` (NULL = nothing); the values stay the caller's. */
 static int bind_all(sqlite3_stmt *st, const struct tx_binds *b)
 {
-	int r = BA_OK;
+	int rc = SQLITE_OK;
 
 	if (b == NULL)
 		return BA_OK;
 	if (b->overflow)
 		return BA_ERR_INTERNAL;
-	for (int i = 0; r == BA_OK && i < b->n; i++) {
+	for (int i = 0; rc == SQLITE_OK && i < b->n; i++) {
 		switch (b->v[i].type) {
-		case TX_NULL: r = sq_bind_text(st, i + 1, NULL); break;
-		case TX_TEXT: r = sq_bind_text(st, i + 1, b->v[i].text); break;
+		case TX_NULL: rc = sqlite3_bind_null(st, i + 1); break;
+		case TX_TEXT: rc = sqlite3_bind_text(st, i + 1, b->v[i].text, -1, SQLITE_STATIC); break;
 		case TX_INT:
-		case TX_BOOL: r = sq_bind_int64(st, i + 1, b->v[i].i); break;
-		case TX_BLOB: r = sq_bind_blob(st, i + 1, b->v[i].blob, b->v[i].len); break;
+		case TX_BOOL: rc = sqlite3_bind_int64(st, i + 1, (sqlite3_int64)b->v[i].i); break;
+		case TX_BLOB:
+			rc = sqlite3_bind_blob64(st, i + 1, b->v[i].blob, (sqlite3_uint64)b->v[i].len,
+			                         SQLITE_STATIC);
+			break;
 		}
 	}
-	return r;
+	return sq_err(rc);
 }
 
 static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool *row)
@@ -91,11 +95,17 @@ static int col_bool(struct store_tx *t, int col, bool *out)
 static int col_text(struct store_tx *t, int col, char **out)
 {
 	struct sq_tx *x = (struct sq_tx *)t;
+	const unsigned char *v;
 
 	*out = NULL;
 	if (x->row == NULL)
 		return BA_ERR_INTERNAL;
-	return sq_col_str(x->row, col, out) ? BA_OK : BA_ERR_NOMEM;
+	if (sqlite3_column_type(x->row, col) == SQLITE_NULL)
+		return BA_OK;
+	if ((v = sqlite3_column_text(x->row, col)) == NULL)
+		return BA_ERR_NOMEM;
+	*out = strdup((const char *)v);
+	return *out != NULL ? BA_OK : BA_ERR_NOMEM;
 }
 
 static int col_blob(struct store_tx *t, int col, uint8_t **out, size_t *len)
@@ -181,7 +191,7 @@ static int probe(struct sq_conn *c)
 
 	if (st == NULL)
 		return sq_conn_err(c);
-	sq_bind_int64(st, 1, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
 		return sq_conn_err(c);
