@@ -40,14 +40,6 @@
 #include "store/read.h"
 #include "store/write.h"
 
-/* PostgreSQL type oids of the columns we read (pg_type.dat). */
-#define OID_BOOL 16
-#define OID_BYTEA 17
-#define OID_INT8 20
-#define OID_INT4 23
-#define OID_TEXT 25
-#define OID_VARCHAR 1043
-
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 2000
 /* pool_size: every connection, half of them writers */
@@ -290,94 +282,6 @@ int pg_exec_simple(struct pg_conn *pc, const char *sql)
 	return rc;
 }
 
-/* Checks out a read connection, waiting while all are busy. */
-struct pg_conn *pg_reader_get(struct pg_store *s)
-{
-	return &s->readers[store_pool_get(&s->pool)];
-}
-
-void pg_reader_put(struct pg_store *s, struct pg_conn *pc)
-{
-	store_pool_put(&s->pool, (int)(pc - s->readers));
-}
-
-/* ---------------------------------------------------------------- columns */
-
-static bool col_is(const PGresult *r, int col, unsigned oid)
-{
-	return PQftype(r, col) == oid;
-}
-
-int pg_col_str(const PGresult *r, int row, int col, char **out)
-{
-	int n;
-
-	*out = NULL;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	if (!col_is(r, col, OID_TEXT) && !col_is(r, col, OID_VARCHAR))
-		return BA_ERR_INTERNAL;
-	n = PQgetlength(r, row, col);
-	*out = malloc((size_t)n + 1);
-	if (*out == NULL)
-		return BA_ERR_NOMEM;
-	memcpy(*out, PQgetvalue(r, row, col), (size_t)n);
-	(*out)[n] = '\0';
-	return BA_OK;
-}
-
-int pg_col_int(const PGresult *r, int row, int col, int64_t *out)
-{
-	const unsigned char *v;
-	uint64_t u = 0;
-	int n;
-
-	*out = 0;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	n = PQgetlength(r, row, col);
-	if (!((col_is(r, col, OID_INT8) && n == 8) || (col_is(r, col, OID_INT4) && n == 4)))
-		return BA_ERR_INTERNAL;
-	v = (const unsigned char *)PQgetvalue(r, row, col);
-	for (int i = 0; i < n; i++)
-		u = (u << 8) | v[i];
-	if (n == 4)
-		*out = (int32_t)(uint32_t)u;
-	else
-		*out = (int64_t)u;
-	return BA_OK;
-}
-
-int pg_col_bool(const PGresult *r, int row, int col, bool *out)
-{
-	*out = false;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	if (!col_is(r, col, OID_BOOL) || PQgetlength(r, row, col) != 1)
-		return BA_ERR_INTERNAL;
-	*out = PQgetvalue(r, row, col)[0] != 0;
-	return BA_OK;
-}
-
-int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len)
-{
-	int n;
-
-	*out = NULL;
-	*len = 0;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	if (!col_is(r, col, OID_BYTEA))
-		return BA_ERR_INTERNAL;
-	n = PQgetlength(r, row, col);
-	*out = malloc(n > 0 ? (size_t)n : 1);
-	if (*out == NULL)
-		return BA_ERR_NOMEM;
-	memcpy(*out, PQgetvalue(r, row, col), (size_t)n);
-	*len = (size_t)n;
-	return BA_OK;
-}
-
 /* ------------------------------------------- writes: the queue's steps */
 
 /* BEGIN on the writer's connection. A connection found dead at BEGIN is
@@ -456,15 +360,10 @@ static int w_failure(void *arg, int why)
 	return why;
 }
 
+/* A lost connection fails its transaction's writes; the rest of the batch
+ * runs again on a fresh one. */
 static const struct store_queue_ops pg_queue_ops = {
-	.begin = w_begin,
-	.apply = w_apply,
-	.savepoint = w_savepoint,
-	.broken = w_broken,
-	.commit = w_commit,
-	.rollback = w_rollback,
-	.failure = w_failure,
-	.whole_batch_fails = false,
+	w_begin, w_apply, w_savepoint, w_broken, w_commit, w_rollback, w_failure, NULL, false,
 };
 
 static int pg_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
@@ -580,14 +479,14 @@ static int pg_ready(struct store *st)
  * connection and reports the schema version. */
 static int pg_migrate(struct store *st, int *version)
 {
-	struct pg_store *s = (struct pg_store *)st;
-	struct pg_conn *pc = pg_reader_get(s);
+	struct store_tx *tx = pg_read_get(st);
+	struct pg_conn *pc = ((struct pg_tx *)tx)->pc;
 	int v = 0, r;
 
-	r = pg_conn_ensure(s, pc);
+	r = pg_conn_ensure((struct pg_store *)st, pc);
 	if (r == BA_OK)
 		r = pg_migrate_conn(pc->c, &v);
-	pg_reader_put(s, pc);
+	pg_read_put(st, tx);
 	if (version != NULL)
 		*version = v;
 	return r;

@@ -88,21 +88,12 @@ int pg_prepare(struct pg_conn *pc, const char *name, const char *sql);
 void pg_conn_drop(struct pg_conn *pc);
 /* Runs a parameterless statement (BEGIN, COMMIT...) whose rows are ignored. */
 int pg_exec_simple(struct pg_conn *pc, const char *sql);
-/* Read-pool checkout (waits while every reader is busy) and checkin. */
-struct pg_conn *pg_reader_get(struct pg_store *s);
-void pg_reader_put(struct pg_store *s, struct pg_conn *pc);
 /* Maps a failed result (NULL = no result) on `c` to a BA_* code or
  * PG_RETRY; logs unexpected failures with the statement name only. */
 int pg_map_error(PGconn *c, const PGresult *r, const char *what);
 /* True when the code says the connection itself was lost. */
 bool pg_conn_lost(const struct pg_conn *pc);
 
-/* Column readers for binary results. They return BA_OK, BA_ERR_NOMEM, or
- * BA_ERR_INTERNAL when the column has an unexpected type or size. */
-int pg_col_str(const PGresult *r, int row, int col, char **out);
-int pg_col_int(const PGresult *r, int row, int col, int64_t *out);
-int pg_col_bool(const PGresult *r, int row, int col, bool *out);
-int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len);
 
 /* --- postgres_migrations.c --- */
 

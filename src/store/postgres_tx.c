@@ -5,7 +5,7 @@
  *
  * Every statement of the shared table that has PostgreSQL text is prepared
  * on each connection when it connects (pg_prepare_writes); results come in
- * binary format and are read with the pg_col_* readers.
+ * binary format and are read by type.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,6 +18,14 @@
 #include "common/log.h"
 #include "store/postgres_internal.h"
 #include "store/write.h"
+
+/* PostgreSQL type oids of the columns we read (pg_type.dat). */
+#define OID_BOOL 16
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_INT4 23
+#define OID_TEXT 25
+#define OID_VARCHAR 1043
 
 /* The most parameters of one statement; strings and integers go as text,
  * bytea in binary. */
@@ -138,37 +146,87 @@ static bool has_row(const struct pg_tx *x)
 	return x->res != NULL && x->row < PQntuples(x->res);
 }
 
+/*
+ * Column `col` of the current row (results are binary): *v points at its
+ * value and *n holds its length, *v NULL when SQL NULL. BA_ERR_INTERNAL
+ * without a row, or when the column's type is neither `oid` nor `oid2`.
+ */
+static int col_raw(const struct pg_tx *x, int col, Oid oid, Oid oid2, const char **v, int *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (!has_row(x))
+		return BA_ERR_INTERNAL;
+	if (PQgetisnull(x->res, x->row, col))
+		return BA_OK;
+	if (PQftype(x->res, col) != oid && PQftype(x->res, col) != oid2)
+		return BA_ERR_INTERNAL;
+	*v = PQgetvalue(x->res, x->row, col);
+	*n = PQgetlength(x->res, x->row, col);
+	return BA_OK;
+}
+
+/* int8 or int4, big-endian. */
 static int col_int(struct store_tx *t, int col, int64_t *out)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	uint64_t u = 0;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_INT8, OID_INT4, &v, &n);
 
 	*out = 0;
-	return has_row(x) ? pg_col_int(x->res, x->row, col, out) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if (n != 8 && n != 4)
+		return BA_ERR_INTERNAL;
+	for (int i = 0; i < n; i++)
+		u = (u << 8) | (unsigned char)v[i];
+	*out = n == 4 ? (int32_t)(uint32_t)u : (int64_t)u;
+	return BA_OK;
 }
 
 static int col_bool(struct store_tx *t, int col, bool *out)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_BOOL, OID_BOOL, &v, &n);
 
 	*out = false;
-	return has_row(x) ? pg_col_bool(x->res, x->row, col, out) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if (n != 1)
+		return BA_ERR_INTERNAL;
+	*out = v[0] != 0;
+	return BA_OK;
 }
 
 static int col_text(struct store_tx *t, int col, char **out)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_TEXT, OID_VARCHAR, &v, &n);
 
 	*out = NULL;
-	return has_row(x) ? pg_col_str(x->res, x->row, col, out) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if ((*out = malloc((size_t)n + 1)) == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(*out, v, (size_t)n);
+	(*out)[n] = '\0';
+	return BA_OK;
 }
 
 static int col_blob(struct store_tx *t, int col, uint8_t **out, size_t *len)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_BYTEA, OID_BYTEA, &v, &n);
 
 	*out = NULL;
 	*len = 0;
-	return has_row(x) ? pg_col_bytes(x->res, x->row, col, out, len) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if ((*out = malloc(n > 0 ? (size_t)n : 1)) == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(*out, v, (size_t)n);
+	*len = (size_t)n;
+	return BA_OK;
 }
 
 static int next(struct store_tx *t, bool *row)
@@ -218,20 +276,20 @@ int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep)
 struct store_tx *pg_read_get(struct store *st)
 {
 	struct pg_store *s = (struct pg_store *)st;
-	struct pg_conn *pc = pg_reader_get(s);
-	struct pg_tx *x = &s->reader_tx[pc - s->readers];
+	int i = store_pool_get(&s->pool);
 
-	*x = (struct pg_tx){ { &pg_tx_ops }, pc, s, NULL, 0 };
-	return &x->base;
+	s->reader_tx[i] = (struct pg_tx){ { &pg_tx_ops }, &s->readers[i], s, NULL, 0 };
+	return &s->reader_tx[i].base;
 }
 
-void pg_read_put(struct store *s, struct store_tx *t)
+void pg_read_put(struct store *st, struct store_tx *t)
 {
+	struct pg_store *s = (struct pg_store *)st;
 	struct pg_tx *x = (struct pg_tx *)t;
 
 	PQclear(x->res);
 	x->res = NULL;
-	pg_reader_put((struct pg_store *)s, x->pc);
+	store_pool_put(&s->pool, (int)(x - s->reader_tx));
 }
 
 int pg_prepare_writes(struct pg_conn *pc)

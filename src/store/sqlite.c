@@ -237,19 +237,6 @@ out:
 	return r;
 }
 
-struct sq_conn *sq_reader_get(struct sq_store *s)
-{
-	return &s->readers[store_pool_get(&s->pool)];
-}
-
-void sq_reader_put(struct sq_store *s, struct sq_conn *c)
-{
-	sq_reset_used(c);
-	if (!sqlite3_get_autocommit(c->db))   /* never keep a snapshot: it pins the WAL */
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	store_pool_put(&s->pool, (int)(c - s->readers));
-}
-
 /* --- the checkpointer --- */
 
 /*
@@ -524,16 +511,11 @@ static void w_after_batch(void *arg)
 	wal_catch_up(arg);
 }
 
+/* A broken transaction (a full disk, an I/O error) fails its whole batch;
+ * the WAL is caught up after each batch. */
 static const struct store_queue_ops sq_queue_ops = {
-	.begin = w_begin,
-	.apply = w_apply,
-	.savepoint = w_savepoint,
-	.broken = w_broken,
-	.commit = w_commit,
-	.rollback = w_rollback,
-	.failure = w_failure,
-	.after_batch = w_after_batch,
-	.whole_batch_fails = true,
+	w_begin, w_apply, w_savepoint, w_broken, w_commit, w_rollback, w_failure, w_after_batch,
+	true,
 };
 
 static int sq_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
@@ -555,11 +537,11 @@ static int sq_submit(struct store *st, struct store_write *w, store_done_fn done
 static int sq_ready(struct store *st)
 {
 	struct sq_store *s = (struct sq_store *)st;
-	struct sq_conn *c = sq_reader_get(s);
+	struct store_tx *tx = sq_read_get(st);
 	int version = 0;
-	int r = sq_version_read(c, &version);
+	int r = sq_version_read(((struct sq_tx *)tx)->c, &version);
 
-	sq_reader_put(s, c);
+	sq_read_put(st, tx);
 	if (r != BA_OK)
 		return r == BA_ERR_NOMEM ? r : BA_ERR_STORE_UNAVAILABLE;
 	return store_queue_health(s->q, SQ_KIND_PROBE, PROBE_IDLE_SECONDS);

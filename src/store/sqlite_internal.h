@@ -105,9 +105,6 @@ void sq_reset_used(struct sq_conn *c);
 int sq_exec(struct sq_conn *c, enum sq_stmt id, const char *sql);
 /* The BA_* code for the last failure on `c`. */
 int sq_conn_err(const struct sq_conn *c);
-/* Reader checkout/checkin (blocks while every reader is busy). */
-struct sq_conn *sq_reader_get(struct sq_store *s);
-void sq_reader_put(struct sq_store *s, struct sq_conn *c);
 
 
 /* --- sqlite_migrations.c --- */

@@ -172,16 +172,21 @@ static const struct tx_ops sq_tx_ops = {
 struct store_tx *sq_read_get(struct store *st)
 {
 	struct sq_store *s = (struct sq_store *)st;
-	struct sq_conn *c = sq_reader_get(s);
-	struct sq_tx *x = &s->reader_tx[c - s->readers];
+	int i = store_pool_get(&s->pool);
 
-	*x = (struct sq_tx){ { &sq_tx_ops }, c, NULL, 0 };
-	return &x->base;
+	s->reader_tx[i] = (struct sq_tx){ { &sq_tx_ops }, &s->readers[i], NULL, 0 };
+	return &s->reader_tx[i].base;
 }
 
-void sq_read_put(struct store *s, struct store_tx *t)
+void sq_read_put(struct store *st, struct store_tx *t)
 {
-	sq_reader_put((struct sq_store *)s, ((struct sq_tx *)t)->c);
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_conn *c = ((struct sq_tx *)t)->c;
+
+	sq_reset_used(c);
+	if (!sqlite3_get_autocommit(c->db))   /* never keep a snapshot: it pins the WAL */
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	store_pool_put(&s->pool, (int)(c - s->readers));
 }
 
 static int probe(struct sq_conn *c)
