@@ -303,22 +303,22 @@ static int w_begin(void *arg)
 	}
 }
 
-static int w_apply(void *arg, struct store_write *w, bool *keep)
+static struct store_tx *w_tx(void *arg)
 {
-	return pg_apply(&((struct pg_writer *)arg)->conn, w, keep);
+	struct pg_writer *wr = arg;
+
+	return pg_tx_on(&wr->tx, &wr->conn);
 }
 
-static int w_savepoint(void *arg, enum tx_savepoint op)
+/* Applies one write through the shared write logic (write.h). */
+static int w_apply(void *arg, struct store_write *w, bool *keep)
 {
-	struct pg_conn *pc = &((struct pg_writer *)arg)->conn;
+	struct pg_writer *wr = arg;
+	int r = store_apply(w_tx(wr), w, keep);
 
-	switch (op) {
-	case TX_SP_BEGIN: return pg_exec_simple(pc, "SAVEPOINT w");
-	case TX_SP_RELEASE: return pg_exec_simple(pc, "RELEASE SAVEPOINT w");
-	case TX_SP_ROLLBACK:
-		return pg_exec_simple(pc, "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w");
-	}
-	return BA_ERR_INTERNAL;
+	PQclear(wr->tx.res);
+	wr->tx.res = NULL;
+	return r;
 }
 
 static bool w_broken(void *arg)
@@ -363,7 +363,7 @@ static int w_failure(void *arg, int why)
 /* A lost connection fails its transaction's writes; the rest of the batch
  * runs again on a fresh one. */
 static const struct store_queue_ops pg_queue_ops = {
-	w_begin, w_apply, w_savepoint, w_broken, w_commit, w_rollback, w_failure, NULL, false,
+	w_begin, w_apply, w_tx, w_broken, w_commit, w_rollback, w_failure, NULL, false,
 };
 
 static int pg_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)

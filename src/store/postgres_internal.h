@@ -54,6 +54,7 @@ struct pg_tx {
 struct pg_writer {
 	struct pg_store *s;
 	struct pg_conn conn;
+	struct pg_tx tx;           /* the statement interface on conn */
 };
 
 struct pg_store {
@@ -105,12 +106,10 @@ int pg_migrate_conn(PGconn *c, int *version);
 
 /* --- postgres_tx.c --- */
 
-/* Applies one write on `pc` through the shared write logic (write.h),
- * inside a transaction the caller opened; the caller commits on BA_OK or
- * *keep and rolls back otherwise. Fills w->out. */
-int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep);
 /* Prepares the shared statements (statements.h) on a new connection. */
 int pg_prepare_writes(struct pg_conn *pc);
+/* Makes `x` the statement interface on writer connection `pc`; returns it. */
+struct store_tx *pg_tx_on(struct pg_tx *x, struct pg_conn *pc);
 /* store_ops.reader_get / reader_put: a pooled read connection. */
 struct store_tx *pg_read_get(struct store *s);
 void pg_read_put(struct store *s, struct store_tx *tx);

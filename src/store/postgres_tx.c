@@ -253,9 +253,10 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 	struct pg_tx *x = (struct pg_tx *)t;
 
 	switch (op) {
-	case TX_SP_BEGIN: return pg_exec_simple(x->pc, "SAVEPOINT login");
-	case TX_SP_RELEASE: return pg_exec_simple(x->pc, "RELEASE SAVEPOINT login");
-	case TX_SP_ROLLBACK: return pg_exec_simple(x->pc, "ROLLBACK TO SAVEPOINT login");
+	case TX_SP_BEGIN: return pg_exec_simple(x->pc, "SAVEPOINT w");
+	case TX_SP_RELEASE: return pg_exec_simple(x->pc, "RELEASE SAVEPOINT w");
+	case TX_SP_ROLLBACK:
+		return pg_exec_simple(x->pc, "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w");
 	}
 	return BA_ERR_INTERNAL;
 }
@@ -264,13 +265,10 @@ static const struct tx_ops pg_tx_ops = {
 	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
 };
 
-int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep)
+struct store_tx *pg_tx_on(struct pg_tx *x, struct pg_conn *pc)
 {
-	struct pg_tx x = { { &pg_tx_ops }, pc, NULL, NULL, 0 };
-	int r = store_apply(&x.base, w, keep);
-
-	PQclear(x.res);
-	return r;
+	*x = (struct pg_tx){ { &pg_tx_ops }, pc, NULL, NULL, 0 };
+	return &x->base;
 }
 
 struct store_tx *pg_read_get(struct store *st)
@@ -278,7 +276,8 @@ struct store_tx *pg_read_get(struct store *st)
 	struct pg_store *s = (struct pg_store *)st;
 	int i = store_pool_get(&s->pool);
 
-	s->reader_tx[i] = (struct pg_tx){ { &pg_tx_ops }, &s->readers[i], s, NULL, 0 };
+	pg_tx_on(&s->reader_tx[i], &s->readers[i]);
+	s->reader_tx[i].s = s;   /* a read connection: reconnects, retries */
 	return &s->reader_tx[i].base;
 }
 

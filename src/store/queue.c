@@ -77,6 +77,7 @@ static void fail_jobs(struct job **jobs, size_t from, size_t to, int rc)
 static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job **jobs, size_t n,
                       bool *wrote)
 {
+	struct store_tx *tx = ops->tx(ctx);
 	bool batch = n > 1;
 	double t0 = mono_now();
 	size_t ran;
@@ -91,7 +92,7 @@ static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job *
 		bool keep = false;
 
 		j->kept = false;
-		if (batch && (r = ops->savepoint(ctx, TX_SP_BEGIN)) != BA_OK) {
+		if (batch && (r = tx->ops->savepoint(tx, TX_SP_BEGIN)) != BA_OK) {
 			j->rc = r;
 			ran++;
 			goto broken;
@@ -104,7 +105,7 @@ static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job *
 			goto broken;
 		}
 		if (batch &&
-		    (r = ops->savepoint(ctx, j->kept ? TX_SP_RELEASE : TX_SP_ROLLBACK)) != BA_OK) {
+		    (r = tx->ops->savepoint(tx, j->kept ? TX_SP_RELEASE : TX_SP_ROLLBACK)) != BA_OK) {
 			ran++;
 			goto broken;
 		}

@@ -56,9 +56,9 @@ struct store_queue_ops {
 	/* Applies `w` (a store_write_kind or a private kind of the backend)
 	 * inside the transaction; *keep as store_apply() (write.h). */
 	int (*apply)(void *wr, struct store_write *w, bool *keep);
-	/* The per-write savepoint: TX_SP_BEGIN sets it, TX_SP_RELEASE
-	 * releases it, TX_SP_ROLLBACK undoes the write and releases it. */
-	int (*savepoint)(void *wr, enum tx_savepoint op);
+	/* The writer's statement interface, whose savepoint() the queue
+	 * sets per write of a batch. */
+	struct store_tx *(*tx)(void *wr);
 	/* True when the transaction is gone: the connection was lost or the
 	 * database rolled it back on its own. */
 	bool (*broken)(void *wr);

@@ -480,19 +480,11 @@ static int w_apply(void *arg, struct store_write *w, bool *keep)
 	return r;
 }
 
-static int w_savepoint(void *arg, enum tx_savepoint op)
+static struct store_tx *w_tx(void *arg)
 {
-	struct sq_conn *c = &((struct sq_store *)arg)->wconn;
-	int r;
+	struct sq_store *s = arg;
 
-	switch (op) {
-	case TX_SP_BEGIN: return sq_exec(c, SQ_SAVEPOINT, "SAVEPOINT w");
-	case TX_SP_RELEASE: return sq_exec(c, SQ_RELEASE, "RELEASE w");
-	case TX_SP_ROLLBACK:
-		r = sq_exec(c, SQ_ROLLBACK_TO, "ROLLBACK TO w");
-		return r == BA_OK ? sq_exec(c, SQ_RELEASE, "RELEASE w") : r;
-	}
-	return BA_ERR_INTERNAL;
+	return sq_tx_on(&s->wtx, &s->wconn);
 }
 
 /* SQLite rolled the whole transaction back (a full disk, an I/O error). */
@@ -514,7 +506,7 @@ static void w_after_batch(void *arg)
 /* A broken transaction (a full disk, an I/O error) fails its whole batch;
  * the WAL is caught up after each batch. */
 static const struct store_queue_ops sq_queue_ops = {
-	w_begin, w_apply, w_savepoint, w_broken, w_commit, w_rollback, w_failure, w_after_batch,
+	w_begin, w_apply, w_tx, w_broken, w_commit, w_rollback, w_failure, w_after_batch,
 	true,
 };
 

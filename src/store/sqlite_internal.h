@@ -30,7 +30,6 @@
 enum sq_stmt {
 	/* transaction control (writer) */
 	SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
-	SQ_SP_LOGIN, SQ_SP_LOGIN_RELEASE, SQ_SP_LOGIN_ROLLBACK,
 	/* schema */
 	SQ_VERSION_GET, SQ_VERSION_TABLE_EXISTS, SQ_VERSION_INSERT, SQ_PROBE,
 	SQ__COUNT   /* the shared statements (statements.h) follow: SQ__COUNT + st_id */
@@ -80,6 +79,7 @@ struct sq_store {
 	/* writer: the queue's one writer thread owns wconn once started */
 	struct store_queue *q;
 	struct sq_conn wconn;
+	struct sq_tx wtx;             /* the statement interface on wconn */
 	int w_frames;                 /* WAL frames after wconn's last commit (its thread) */
 	int w_hard_at;                /* WAL frames at which the writer empties the WAL */
 	atomic_int version;           /* schema version after the last migration */
@@ -123,6 +123,8 @@ int sq_latest_version(void);
  * on the writer connection through the shared write logic (write.h), inside
  * the transaction of the shared write queue (queue.h). Fills w->out. */
 int sq_apply(struct sq_store *s, struct store_write *w, bool *keep);
+/* Makes `x` the statement interface on `c`; returns it. */
+struct store_tx *sq_tx_on(struct sq_tx *x, struct sq_conn *c);
 /* store_ops.reader_get / reader_put: a pooled read connection. */
 struct store_tx *sq_read_get(struct store *s);
 void sq_read_put(struct store *s, struct store_tx *tx);

@@ -154,13 +154,16 @@ static void wipe(struct store_tx *t, int col)
 static int savepoint(struct store_tx *t, enum tx_savepoint op)
 {
 	struct sq_tx *x = (struct sq_tx *)t;
+	int r;
 
 	x->row = NULL;
 	sq_reset_used(x->c);   /* no statement stays pending across it */
 	switch (op) {
-	case TX_SP_BEGIN: return sq_exec(x->c, SQ_SP_LOGIN, "SAVEPOINT login");
-	case TX_SP_RELEASE: return sq_exec(x->c, SQ_SP_LOGIN_RELEASE, "RELEASE login");
-	case TX_SP_ROLLBACK: return sq_exec(x->c, SQ_SP_LOGIN_ROLLBACK, "ROLLBACK TO login");
+	case TX_SP_BEGIN: return sq_exec(x->c, SQ_SAVEPOINT, "SAVEPOINT w");
+	case TX_SP_RELEASE: return sq_exec(x->c, SQ_RELEASE, "RELEASE w");
+	case TX_SP_ROLLBACK:
+		r = sq_exec(x->c, SQ_ROLLBACK_TO, "ROLLBACK TO w");
+		return r == BA_OK ? sq_exec(x->c, SQ_RELEASE, "RELEASE w") : r;
 	}
 	return BA_ERR_INTERNAL;
 }
@@ -169,13 +172,18 @@ static const struct tx_ops sq_tx_ops = {
 	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
 };
 
+struct store_tx *sq_tx_on(struct sq_tx *x, struct sq_conn *c)
+{
+	*x = (struct sq_tx){ { &sq_tx_ops }, c, NULL, 0 };
+	return &x->base;
+}
+
 struct store_tx *sq_read_get(struct store *st)
 {
 	struct sq_store *s = (struct sq_store *)st;
 	int i = store_pool_get(&s->pool);
 
-	s->reader_tx[i] = (struct sq_tx){ { &sq_tx_ops }, &s->readers[i], NULL, 0 };
-	return &s->reader_tx[i].base;
+	return sq_tx_on(&s->reader_tx[i], &s->readers[i]);
 }
 
 void sq_read_put(struct store *st, struct store_tx *t)
@@ -214,12 +222,10 @@ static int migrate(struct sq_store *s)
 
 int sq_apply(struct sq_store *s, struct store_write *w, bool *keep)
 {
-	struct sq_tx x = { { &sq_tx_ops }, &s->wconn, NULL, 0 };
-
 	*keep = false;
 	if ((int)w->kind == SQ_KIND_PROBE)
 		return probe(&s->wconn);
 	if ((int)w->kind == SQ_KIND_MIGRATE)
 		return migrate(s);
-	return store_apply(&x.base, w, keep);
+	return store_apply(sq_tx_on(&s->wtx, &s->wconn), w, keep);
 }
