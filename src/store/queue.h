@@ -1,35 +1,24 @@
 /*
- * queue.h - the write queue both backends share: a bounded queue of
- * submitted writes, writer threads that take them in batches, one
- * transaction per batch with a savepoint per write (group commit), and the
- * done callbacks after the commit.
- *
- * The loop is written once (queue.c); a backend supplies the steps that
- * touch its connection (struct store_queue_ops) and one context per writer
- * thread (its connection, or the store that owns it).
- *
- * A writer takes its share of the queue - everything queued divided among
- * the writers, at most max_batch - and settles it transaction after
- * transaction until every write has its code:
+ * queue.h - the write queue of both backends (queue.c): a bounded queue of
+ * submitted writes; writer threads each take their share (what is queued
+ * divided among the writers, at most max_batch) and settle it transaction
+ * after transaction until every write has its code:
  *  - begin; a failed begin fails every write of the batch with its code;
- *  - each write through `apply`, under its own savepoint when the batch has
- *    several (released when the write succeeded or kept what it wrote,
- *    rolled back otherwise), so one failing write does not fail the others;
- *  - one commit. A lone write that failed is rolled back instead.
- * A write answering QUEUE_RETRY (a deadlock or serialization failure) ends
- * the transaction early: the writes before it commit, it and the rest run
- * again in the next one; so do all of them when the commit answers
- * QUEUE_RETRY. A write that finds no transaction to run in after
- * QUEUE_ATTEMPTS tries fails with BA_ERR_STORE_UNAVAILABLE.
- * When the transaction breaks (the connection is lost, the database rolled
- * it back, a savepoint or the commit fails) nothing of it stays: its writes
- * that had succeeded fail with `failure`'s code; the writes after it fail
- * with that code too (`whole_batch_fails`, SQLite) or run again in a new
- * transaction (PostgreSQL: on a fresh connection).
- *
- * The queue also keeps the write path's health: a batch in which a write
- * failed with BA_ERR_STORE_UNAVAILABLE marks it faulty, one that committed
- * something marks it healthy (store_queue_health()).
+ *  - each write under its own savepoint when the batch has several
+ *    (released when the write succeeded or kept what it wrote, rolled back
+ *    otherwise), so one failing write does not fail the others;
+ *  - one commit (a lone write that failed is rolled back instead), then
+ *    the done callbacks.
+ * A write answering QUEUE_RETRY (deadlock, serialization failure) ends the
+ * transaction early: the writes before it commit, it and the rest run in
+ * the next one; all of them do when the commit answers QUEUE_RETRY. A
+ * write left unsettled QUEUE_ATTEMPTS times fails STORE_UNAVAILABLE. When
+ * the transaction breaks (connection lost, rolled back by the database, a
+ * savepoint or the commit failed) its writes that had succeeded fail with
+ * `failure`'s code; the writes after it fail too (`whole_batch_fails`,
+ * SQLite) or run in a new transaction (PostgreSQL: on a fresh connection).
+ * A backend supplies the steps on its connection (store_queue_ops) and a
+ * context per writer thread.
  */
 #ifndef BIOAUTH_STORE_QUEUE_H
 #define BIOAUTH_STORE_QUEUE_H
