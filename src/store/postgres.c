@@ -121,30 +121,32 @@ static PGconn *conn_open(const struct pg_store *s, char *err, size_t cap)
 static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 {
 	char sql[160];
+
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; SET synchronous_commit = %s",
 	         s->opt.busy_timeout_ms, s->opt.durable ? "on" : "off");
 	return pg_exec_simple(pc, sql);
 }
 
-/* Prepares every statement of `tab` on `pc`. */
-int pg_prepare(struct pg_conn *pc, const char *name, const char *sql)
-{
-	PGresult *res = PQprepare(pc->c, name, sql, 0, NULL);
-	int r = BA_OK;
-
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_map_error(pc->c, res, name);
-	PQclear(res);
-	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
-}
-
+/* Prepares every statement of the shared table (statements.h) that has
+ * PostgreSQL text on `pc`: BA_OK or the mapped error (a retryable failure
+ * counts as BA_ERR_STORE_UNAVAILABLE). */
 static int prepare_all(struct pg_conn *pc)
 {
-	int r = pg_prepare_writes(pc);
+	int r = BA_OK;
 
+	for (size_t i = 0; r == BA_OK && i < ST__COUNT; i++) {
+		PGresult *res;
+
+		if (st_table[i].pg == NULL)
+			continue;
+		res = PQprepare(pc->c, st_table[i].name, st_table[i].pg, 0, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = pg_map_error(pc->c, res, st_table[i].name);
+		PQclear(res);
+	}
 	if (r == BA_OK)
 		pc->prepared = true;
-	return r;
+	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
 }
 
 void pg_conn_drop(struct pg_conn *pc)

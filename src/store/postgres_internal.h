@@ -81,9 +81,6 @@ struct pg_store {
 /* Makes `pc` usable, reconnecting when it is down and its backoff passed.
  * BA_OK or BA_ERR_STORE_UNAVAILABLE. */
 int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc);
-/* Prepares statement `sql` as `name` on `pc`: BA_OK or the mapped error
- * (a retryable failure counts as BA_ERR_STORE_UNAVAILABLE). */
-int pg_prepare(struct pg_conn *pc, const char *name, const char *sql);
 /* Forgets a connection that failed so the next pg_conn_ensure() reconnects
  * at once. */
 void pg_conn_drop(struct pg_conn *pc);
@@ -95,7 +92,6 @@ int pg_map_error(PGconn *c, const PGresult *r, const char *what);
 /* True when the code says the connection itself was lost. */
 bool pg_conn_lost(const struct pg_conn *pc);
 
-
 /* --- postgres_migrations.c --- */
 
 /* Brings the schema to the newest version under a session advisory lock, so
@@ -106,8 +102,6 @@ int pg_migrate_conn(PGconn *c, int *version);
 
 /* --- postgres_tx.c --- */
 
-/* Prepares the shared statements (statements.h) on a new connection. */
-int pg_prepare_writes(struct pg_conn *pc);
 /* Makes `x` the statement interface on writer connection `pc`; returns it. */
 struct store_tx *pg_tx_on(struct pg_tx *x, struct pg_conn *pc);
 /* store_ops.reader_get / reader_put: a pooled read connection. */

@@ -4,7 +4,7 @@
  * the read connections lent to the shared reads (read.c).
  *
  * Every statement of the shared table that has PostgreSQL text is prepared
- * on each connection when it connects (pg_prepare_writes); results come in
+ * on each connection when it connects (postgres.c); results come in
  * binary format and are read by type.
  */
 #include <inttypes.h>
@@ -289,15 +289,4 @@ void pg_read_put(struct store *st, struct store_tx *t)
 	PQclear(x->res);
 	x->res = NULL;
 	store_pool_put(&s->pool, (int)(x - s->reader_tx));
-}
-
-int pg_prepare_writes(struct pg_conn *pc)
-{
-	int r = BA_OK;
-
-	for (size_t i = 0; r == BA_OK && i < ST__COUNT; i++) {
-		if (st_table[i].pg != NULL)
-			r = pg_prepare(pc, st_table[i].name, st_table[i].pg);
-	}
-	return r;
 }
