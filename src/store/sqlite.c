@@ -6,7 +6,8 @@
  * Writes: the shared write queue (queue.h) with one writer thread, which
  * owns the only read-write connection; it takes every queued write (up to
  * max_batch), runs BEGIN IMMEDIATE, applies each write inside its own
- * SAVEPOINT (a failing write is rolled back alone and gets its own rc),
+ * SAVEPOINT when there are several (a failing write is rolled back alone
+ * and gets its own rc),
  * COMMITs once (one fsync for the whole batch with synchronous=FULL), and
  * only then calls the done callbacks. If the transaction as a whole fails,
  * every write of the batch fails with the storage error.
