@@ -7,9 +7,8 @@
  * owns the only read-write connection; it takes every queued write (up to
  * max_batch), runs BEGIN IMMEDIATE, applies each write inside its own
  * SAVEPOINT when there are several (a failing write is rolled back alone
- * and gets its own rc),
- * COMMITs once (one fsync for the whole batch with synchronous=FULL), and
- * only then calls the done callbacks. If the transaction as a whole fails,
+ * and gets its own rc), COMMITs once (one fsync for the whole batch with
+ * synchronous=FULL), and only then calls the done callbacks. If the transaction as a whole fails,
  * every write of the batch fails with the storage error.
  *
  * Checkpoints: no commit runs one (wal_autocheckpoint=0), so a commit costs
