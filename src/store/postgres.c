@@ -1,16 +1,17 @@
 /*
  * postgres.c - the PostgreSQL store backend: connection pool, reconnects,
- * statement execution, error mapping and the writer threads.
+ * statement execution, error mapping and the steps the shared write queue
+ * (queue.h) runs on a writer's connection.
  *
  * The URL ("postgres://user:pass@host:port/db?..." or "postgresql://...") is
  * handed to libpq as a connection URI, so the usual PG* environment variables
  * fill what it leaves out. Of opt->pool_size connections (default 4), half
  * (at least one) belong to writer threads and the rest (at least one) serve
- * reads. A writer takes a share of the queued writes (at most
- * opt->max_batch, default 64) and runs them in one transaction, each under
- * its own savepoint, so that one failing write is undone alone while the
- * batch shares one COMMIT and one WAL flush (group commit, as in the SQLite
- * backend); PostgreSQL also groups the flushes of the writers' concurrent
+ * reads. A writer of the shared queue takes a share of the queued writes
+ * (at most opt->max_batch, default 64) and runs them in one transaction,
+ * each under its own savepoint, so that one failing write is undone alone
+ * while the batch shares one COMMIT and one WAL flush (group commit, as in
+ * the SQLite backend); PostgreSQL also groups the flushes of the writers' concurrent
  * commits, and of other bioauthd instances'. Within one batch writes apply
  * in submission order; writes taken by different writers, submitted without
  * waiting for each other's `done`, may commit in any order.
@@ -20,9 +21,11 @@
  * each use in between fails at once with BA_ERR_STORE_UNAVAILABLE. A write
  * whose transaction fails is rolled back by the server, so nothing is ever
  * half-applied; a write whose COMMIT got no answer is reported unavailable
- * (it may or may not have committed, but entirely or not at all).
+ * (it may or may not have committed, but entirely or not at all). A
+ * deadlock or serialization failure (PG_RETRY) runs the write again in the
+ * next transaction; a lost connection fails the writes of its transaction
+ * and the rest of the batch runs again on a fresh one (queue.h).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,83 +40,10 @@
 #include "store/read.h"
 #include "store/write.h"
 
-/* PostgreSQL type oids of the columns we read (pg_type.dat). */
-#define OID_BOOL 16
-#define OID_BYTEA 17
-#define OID_INT8 20
-#define OID_INT4 23
-#define OID_TEXT 25
-#define OID_VARCHAR 1043
-
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 2000
-#define DEFAULT_POOL 4
-#define DEFAULT_LOCK_TIMEOUT_MS 5000
-#define MAX_POOL 256
-#define WRITE_ATTEMPTS 4
-#define DEFAULT_BATCH 64
-#define MAX_BATCH 1024
-
-/* ---------------------------------------------------------------- params */
-
-/* Reserves the next parameter slot; -1 (and overflow set) when full. */
-static int param_slot(struct pg_params *p)
-{
-	if (p->n >= PG_MAX_PARAMS) {
-		p->overflow = true;
-		return -1;
-	}
-	return p->n++;
-}
-
-void pgp_text(struct pg_params *p, const char *s)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	p->v[i] = s;
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_int(struct pg_params *p, int64_t v)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, v);
-	p->v[i] = p->num[i];
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_bool(struct pg_params *p, bool v)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	p->v[i] = v ? "t" : "f";
-	p->len[i] = 0;
-	p->fmt[i] = 0;
-}
-
-void pgp_bytes(struct pg_params *p, const uint8_t *b, size_t n)
-{
-	int i = param_slot(p);
-
-	if (i < 0)
-		return;
-	if (n > (size_t)INT32_MAX) {
-		p->overflow = true;
-		return;
-	}
-	p->v[i] = (const char *)b;
-	p->len[i] = (int)n;
-	p->fmt[i] = 1;
-}
+/* pool_size: every connection, half of them writers */
+static const struct store_limits limits = { 4, 256, 64, 1024 };
 
 /* ----------------------------------------------------------- connections */
 
@@ -191,33 +121,32 @@ static PGconn *conn_open(const struct pg_store *s, char *err, size_t cap)
 static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 {
 	char sql[160];
-	int lock_ms = s->opt.busy_timeout_ms > 0 ? s->opt.busy_timeout_ms
-	                                         : DEFAULT_LOCK_TIMEOUT_MS;
 
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; SET synchronous_commit = %s",
-	         lock_ms, s->opt.durable ? "on" : "off");
+	         s->opt.busy_timeout_ms, s->opt.durable ? "on" : "off");
 	return pg_exec_simple(pc, sql);
 }
 
-/* Prepares every statement of `tab` on `pc`. */
-int pg_prepare(struct pg_conn *pc, const char *name, const char *sql)
-{
-	PGresult *res = PQprepare(pc->c, name, sql, 0, NULL);
-	int r = BA_OK;
-
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_map_error(pc->c, res, name);
-	PQclear(res);
-	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
-}
-
+/* Prepares every statement of the shared table (statements.h) that has
+ * PostgreSQL text on `pc`: BA_OK or the mapped error (a retryable failure
+ * counts as BA_ERR_STORE_UNAVAILABLE). */
 static int prepare_all(struct pg_conn *pc)
 {
-	int r = pg_prepare_writes(pc);
+	int r = BA_OK;
 
+	for (size_t i = 0; r == BA_OK && i < ST__COUNT; i++) {
+		PGresult *res;
+
+		if (st_table[i].pg == NULL)
+			continue;
+		res = PQprepare(pc->c, st_table[i].name, st_table[i].pg, 0, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = pg_map_error(pc->c, res, st_table[i].name);
+		PQclear(res);
+	}
 	if (r == BA_OK)
 		pc->prepared = true;
-	return r;
+	return r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
 }
 
 void pg_conn_drop(struct pg_conn *pc)
@@ -339,33 +268,6 @@ int pg_map_error(PGconn *c, const PGresult *r, const char *what)
 	return BA_ERR_INTERNAL;
 }
 
-int pg_exec(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_params *p,
-            PGresult **res)
-{
-	PGresult *r;
-	ExecStatusType t;
-	int rc;
-
-	*res = NULL;
-	if (p != NULL && p->overflow) {
-		log_write(LOG_ERROR, "store: too many parameters", "stmt", st->name, NULL);
-		return BA_ERR_INTERNAL;
-	}
-	if (pc->c == NULL)
-		return BA_ERR_STORE_UNAVAILABLE;
-	r = PQexecPrepared(pc->c, st->name, p != NULL ? p->n : 0,
-	                   p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
-	                   p != NULL ? p->fmt : NULL, 1);
-	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (t == PGRES_TUPLES_OK || t == PGRES_COMMAND_OK) {
-		*res = r;
-		return BA_OK;
-	}
-	rc = pg_map_error(pc->c, r, st->name);
-	PQclear(r);
-	return rc;
-}
-
 int pg_exec_simple(struct pg_conn *pc, const char *sql)
 {
 	PGresult *r;
@@ -382,127 +284,55 @@ int pg_exec_simple(struct pg_conn *pc, const char *sql)
 	return rc;
 }
 
-/* Checks out a read connection, waiting while all are busy. */
-struct pg_conn *pg_reader_get(struct pg_store *s)
-{
-	struct pg_conn *pc = NULL;
+/* ------------------------------------------- writes: the queue's steps */
 
-	pthread_mutex_lock(&s->pool_mu);
-	for (;;) {
-		for (int i = 0; i < s->n_readers; i++) {
-			if (!s->readers[i].busy) {
-				pc = &s->readers[i];
-				break;
-			}
-		}
-		if (pc != NULL)
-			break;
-		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+/* BEGIN on the writer's connection. A connection found dead at BEGIN is
+ * replaced once, since nothing was sent on it yet. */
+static int w_begin(void *arg)
+{
+	struct pg_writer *wr = arg;
+	struct pg_conn *pc = &wr->conn;
+
+	for (int attempt = 0;; attempt++) {
+		bool was_up = pc->c != NULL;
+		int r = pg_conn_ensure(wr->s, pc);
+
+		if (r == BA_OK)
+			r = pg_exec_simple(pc, "BEGIN");
+		if (r == BA_OK || !(was_up && attempt == 0 && pg_conn_lost(pc)))
+			return r;
+		pg_conn_drop(pc);
 	}
-	pc->busy = true;
-	pthread_mutex_unlock(&s->pool_mu);
-	return pc;
 }
 
-void pg_reader_put(struct pg_store *s, struct pg_conn *pc)
+static struct store_tx *w_tx(void *arg)
 {
-	pthread_mutex_lock(&s->pool_mu);
-	pc->busy = false;
-	pthread_cond_signal(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mu);
+	struct pg_writer *wr = arg;
+
+	return pg_tx_on(&wr->tx, &wr->conn);
 }
 
-/* ---------------------------------------------------------------- columns */
-
-static bool col_is(const PGresult *r, int col, unsigned oid)
+/* Applies one write through the shared write logic (write.h). */
+static int w_apply(void *arg, struct store_write *w, bool *keep)
 {
-	return PQftype(r, col) == oid;
+	struct pg_writer *wr = arg;
+	int r = store_apply(w_tx(wr), w, keep);
+
+	PQclear(wr->tx.res);
+	wr->tx.res = NULL;
+	return r;
 }
 
-int pg_col_str(const PGresult *r, int row, int col, char **out)
+static bool w_broken(void *arg)
 {
-	int n;
-
-	*out = NULL;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	if (!col_is(r, col, OID_TEXT) && !col_is(r, col, OID_VARCHAR))
-		return BA_ERR_INTERNAL;
-	n = PQgetlength(r, row, col);
-	*out = malloc((size_t)n + 1);
-	if (*out == NULL)
-		return BA_ERR_NOMEM;
-	memcpy(*out, PQgetvalue(r, row, col), (size_t)n);
-	(*out)[n] = '\0';
-	return BA_OK;
-}
-
-int pg_col_int(const PGresult *r, int row, int col, int64_t *out)
-{
-	const unsigned char *v;
-	uint64_t u = 0;
-	int n;
-
-	*out = 0;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	n = PQgetlength(r, row, col);
-	if (!((col_is(r, col, OID_INT8) && n == 8) || (col_is(r, col, OID_INT4) && n == 4)))
-		return BA_ERR_INTERNAL;
-	v = (const unsigned char *)PQgetvalue(r, row, col);
-	for (int i = 0; i < n; i++)
-		u = (u << 8) | v[i];
-	if (n == 4)
-		*out = (int32_t)(uint32_t)u;
-	else
-		*out = (int64_t)u;
-	return BA_OK;
-}
-
-int pg_col_bool(const PGresult *r, int row, int col, bool *out)
-{
-	*out = false;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	if (!col_is(r, col, OID_BOOL) || PQgetlength(r, row, col) != 1)
-		return BA_ERR_INTERNAL;
-	*out = PQgetvalue(r, row, col)[0] != 0;
-	return BA_OK;
-}
-
-int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len)
-{
-	int n;
-
-	*out = NULL;
-	*len = 0;
-	if (PQgetisnull(r, row, col))
-		return BA_OK;
-	if (!col_is(r, col, OID_BYTEA))
-		return BA_ERR_INTERNAL;
-	n = PQgetlength(r, row, col);
-	*out = malloc(n > 0 ? (size_t)n : 1);
-	if (*out == NULL)
-		return BA_ERR_NOMEM;
-	memcpy(*out, PQgetvalue(r, row, col), (size_t)n);
-	*len = (size_t)n;
-	return BA_OK;
-}
-
-/* ----------------------------------------------------------------- writes */
-
-static double elapsed(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	return pg_conn_lost(&((struct pg_writer *)arg)->conn);
 }
 
 /* COMMIT, checking that the server really committed (an aborted
  * transaction answers COMMIT with ROLLBACK). */
-static int commit(struct pg_conn *pc)
+static int w_commit(void *arg)
 {
+	struct pg_conn *pc = &((struct pg_writer *)arg)->conn;
 	PGresult *r = PQexec(pc->c, "COMMIT");
 	int rc = BA_OK;
 
@@ -514,214 +344,33 @@ static int commit(struct pg_conn *pc)
 	return rc;
 }
 
-/*
- * Runs one job inside the open transaction. In a batch of several jobs it
- * runs under a savepoint, so its failure undoes its own changes only.
- * Returns the job's code; sets *fatal when the transaction as a whole is
- * lost (connection gone, savepoint commands failed).
- */
-static int run_job(struct pg_conn *pc, struct store_write *w, bool savepoint, bool *fatal,
-                   bool *keep)
+/* A lost connection took its transaction along: nothing to roll back. */
+static void w_rollback(void *arg)
 {
-	int r, rr = BA_OK;
+	struct pg_conn *pc = &((struct pg_writer *)arg)->conn;
 
-	*fatal = false;
-	*keep = false;
-	store_write_out_reset(w);
-	if (savepoint && (r = pg_exec_simple(pc, "SAVEPOINT w")) != BA_OK) {
-		*fatal = true;
-		return r;
-	}
-	r = pg_apply(pc, w, keep);
-	if (savepoint && !pg_conn_lost(pc))
-		rr = pg_exec_simple(pc, r == BA_OK || *keep ? "RELEASE SAVEPOINT w"
-		                                   : "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w");
-	if (pg_conn_lost(pc) || rr != BA_OK) {
-		*fatal = true;
-		if (r == BA_OK)
-			r = pg_conn_lost(pc) ? BA_ERR_STORE_UNAVAILABLE : rr;
-	}
-	if (r != BA_OK && !*keep)
-		store_write_out_reset(w);
-	return r;
-}
-
-/*
- * Runs jobs[0..n) in one transaction on the writer connection `pc` (group
- * commit: one COMMIT, one WAL flush, for all of them) and sets each job's
- * rc. A connection found dead at BEGIN is replaced once, since nothing was
- * sent on it yet. Returns how many jobs it settled: normally n; fewer when
- * job k hit a deadlock or serialization failure, in which case the jobs
- * before k are committed and k.. are left for a new transaction (0: run the
- * same jobs again). When the transaction is lost, every job that had
- * succeeded in it fails with the transaction's error; nothing half-applied
- * remains.
- */
-static size_t run_txn(struct pg_store *s, struct pg_conn *pc, struct pg_job **jobs, size_t n)
-{
-	bool batch = n > 1, fatal = false, keep = false;
-	struct timespec t0;
-	size_t ran = 0;
-	int r;
-
-	for (int attempt = 0;; attempt++) {
-		bool was_up = pc->c != NULL;
-
-		r = pg_conn_ensure(s, pc);
-		if (r == BA_OK)
-			r = pg_exec_simple(pc, "BEGIN");
-		if (r == BA_OK)
-			break;
-		if (!(was_up && attempt == 0 && pg_conn_lost(pc))) {
-			for (size_t i = 0; i < n; i++) {
-				store_write_out_reset(jobs[i]->w);
-				jobs[i]->rc = r == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : r;
-			}
-			return n;
-		}
-		pg_conn_drop(pc);
-	}
-	for (ran = 0; ran < n; ran++) {
-		r = run_job(pc, jobs[ran]->w, batch, &fatal, &keep);
-		jobs[ran]->rc = r;
-		if (fatal) {
-			ran++;
-			r = BA_ERR_INTERNAL;   /* unless the connection is gone, below */
-			goto lost;
-		}
-		if (r == PG_RETRY)
-			break;
-	}
-	if (!batch && r != BA_OK && !keep) {
-		/* a single job that failed: nothing to commit */
+	if (!pg_conn_lost(pc))
 		(void)pg_exec_simple(pc, "ROLLBACK");
-		return r == PG_RETRY ? 0 : 1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = commit(pc);
-	if (r == BA_OK) {
-		if (ran > 0)
-			metrics_observe_commit(elapsed(&t0), ran);
-		return ran;
-	}
-	if (r == PG_RETRY) {
-		/* refused at commit (serialization): run them all again */
-		for (size_t i = 0; i < ran; i++)
-			store_write_out_reset(jobs[i]->w);
-		return 0;
-	}
-lost:
-	/* `r` is why the transaction failed: it becomes the code of its jobs
-	 * that had succeeded */
-	if (pg_conn_lost(pc))
-		r = BA_ERR_STORE_UNAVAILABLE;
-	else
-		(void)pg_exec_simple(pc, "ROLLBACK");
-	for (size_t i = 0; i < ran; i++) {
-		if (jobs[i]->rc == BA_OK || jobs[i]->rc == PG_RETRY) {
-			jobs[i]->rc = r;
-			store_write_out_reset(jobs[i]->w);
-		}
-	}
-	return ran;
 }
 
-/* Runs a writer's batch to the end: transaction after transaction until
- * every job has its rc. A job that keeps hitting deadlocks or
- * serialization failures fails with STORE_UNAVAILABLE after a few tries. */
-static void run_jobs(struct pg_store *s, struct pg_conn *pc, struct pg_job **jobs, size_t n)
+/* The code of the writes of a broken transaction: unavailable when the
+ * connection is gone, else why it broke. */
+static int w_failure(void *arg, int why)
 {
-	size_t start = 0;
-	int stuck = 0;
-
-	while (start < n) {
-		size_t k = run_txn(s, pc, jobs + start, n - start);
-
-		if (k == 0 && ++stuck >= WRITE_ATTEMPTS) {
-			store_write_out_reset(jobs[start]->w);
-			jobs[start]->rc = BA_ERR_STORE_UNAVAILABLE;
-			k = 1;
-		}
-		if (k > 0)
-			stuck = 0;
-		start += k;
-	}
+	if (pg_conn_lost(&((struct pg_writer *)arg)->conn) || why == PG_RETRY)
+		return BA_ERR_STORE_UNAVAILABLE;
+	return why;
 }
 
-/*
- * A writer thread: takes a share of the queued writes (up to max_batch),
- * runs them in one transaction, then calls each one's `done`; until the
- * store stops and the queue is empty.
- */
-static void *writer_main(void *arg)
-{
-	struct pg_writer *wr = arg;
-	struct pg_store *s = wr->s;
-
-	pthread_mutex_lock(&s->q_mu);
-	for (;;) {
-		size_t n = 0, share;
-
-		while (s->head == NULL && !s->stopping)
-			pthread_cond_wait(&s->q_cv, &s->q_mu);
-		if (s->head == NULL)
-			break;
-		/* leave some for the other writers so their round trips overlap */
-		share = (s->queued + (size_t)s->n_writers - 1) / (size_t)s->n_writers;
-		if (share > s->max_batch)
-			share = s->max_batch;
-		while (n < share && s->head != NULL) {
-			wr->batch[n++] = s->head;
-			s->head = s->head->next;
-		}
-		if (s->head == NULL)
-			s->tail = NULL;
-		s->queued -= n;
-		pthread_mutex_unlock(&s->q_mu);
-
-		run_jobs(s, &wr->conn, wr->batch, n);
-		for (size_t i = 0; i < n; i++) {
-			struct pg_job *job = wr->batch[i];
-
-			job->done(job->w, job->rc, job->arg);
-			free(job);
-		}
-
-		pthread_mutex_lock(&s->q_mu);
-	}
-	pthread_mutex_unlock(&s->q_mu);
-	return NULL;
-}
+/* A lost connection fails its transaction's writes; the rest of the batch
+ * runs again on a fresh one. */
+static const struct store_queue_ops pg_queue_ops = {
+	w_begin, w_apply, w_tx, w_broken, w_commit, w_rollback, w_failure, NULL, false,
+};
 
 static int pg_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
 {
-	struct pg_store *s = (struct pg_store *)st;
-	struct pg_job *job;
-
-	if (w == NULL || done == NULL)
-		return BA_ERR_INVALID_REQUEST;
-	job = calloc(1, sizeof(*job));
-	if (job == NULL)
-		return BA_ERR_NOMEM;
-	job->w = w;
-	job->done = done;
-	job->arg = arg;
-
-	pthread_mutex_lock(&s->q_mu);
-	if (s->stopping || s->queued >= STORE_MAX_QUEUE) {
-		pthread_mutex_unlock(&s->q_mu);
-		free(job);
-		return BA_ERR_STORE_UNAVAILABLE;
-	}
-	if (s->tail != NULL)
-		s->tail->next = job;
-	else
-		s->head = job;
-	s->tail = job;
-	s->queued++;
-	pthread_cond_signal(&s->q_cv);
-	pthread_mutex_unlock(&s->q_mu);
-	return BA_OK;
+	return store_queue_submit(((struct pg_store *)st)->q, w, done, arg);
 }
 
 /* ----------------------------------------------------------- open, close */
@@ -734,16 +383,9 @@ static void pg_close(struct store *st)
 
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->q_mu);
-	s->stopping = true;
-	pthread_cond_broadcast(&s->q_cv);
-	pthread_mutex_unlock(&s->q_mu);
-	for (int i = 0; i < s->n_writers; i++) {
-		if (s->writers[i].started)
-			pthread_join(s->writers[i].thread, NULL);
+	store_queue_free(s->q);
+	for (int i = 0; s->writers != NULL && i < s->n_writers; i++)
 		PQfinish(s->writers[i].conn.c);
-		free(s->writers[i].batch);
-	}
 	for (int i = 0; i < s->n_readers; i++)
 		PQfinish(s->readers[i].c);
 	free(s->writers);
@@ -753,10 +395,7 @@ static void pg_close(struct store *st)
 		OPENSSL_cleanse(s->url, strlen(s->url));
 		free(s->url);
 	}
-	pthread_cond_destroy(&s->pool_cv);
-	pthread_mutex_destroy(&s->pool_mu);
-	pthread_cond_destroy(&s->q_cv);
-	pthread_mutex_destroy(&s->q_mu);
+	store_pool_destroy(&s->pool);
 	free(s);
 }
 
@@ -779,30 +418,18 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 		return BA_ERR_NOMEM;
 	s->base.ops = &store_postgres_ops;
 	atomic_init(&s->down, false);
-	pthread_mutex_init(&s->q_mu, NULL);
-	pthread_cond_init(&s->q_cv, NULL);
-	pthread_mutex_init(&s->pool_mu, NULL);
-	pthread_cond_init(&s->pool_cv, NULL);
-	if (opt != NULL) {
-		s->opt = *opt;
-	} else {
-		s->opt.durable = true;
-		s->opt.pool_size = DEFAULT_POOL;
-	}
-	pool = s->opt.pool_size > 0 ? s->opt.pool_size : DEFAULT_POOL;
-	if (pool > MAX_POOL)
-		pool = MAX_POOL;
+	store_options_fill(&s->opt, opt, &limits);
+	pool = s->opt.pool_size;
 	s->n_writers = pool / 2 > 0 ? pool / 2 : 1;
 	s->n_readers = pool - s->n_writers > 0 ? pool - s->n_writers : 1;
-	s->max_batch = s->opt.max_batch > 0 ? (size_t)s->opt.max_batch : DEFAULT_BATCH;
-	if (s->max_batch > MAX_BATCH)
-		s->max_batch = MAX_BATCH;
 
 	s->url = strdup(url);
+	s->q = store_queue_new(&pg_queue_ops, (size_t)s->opt.max_batch);
 	s->writers = calloc((size_t)s->n_writers, sizeof(*s->writers));
 	s->readers = calloc((size_t)s->n_readers, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->n_readers, sizeof(*s->reader_tx));
-	if (s->url == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
+	if (store_pool_init(&s->pool, s->n_readers) != BA_OK || s->url == NULL ||
+	    s->q == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = pg_conn_ensure(s, &s->readers[0]);
@@ -819,22 +446,13 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 	}
 	for (int i = 0; i < s->n_writers; i++) {
 		s->writers[i].s = s;
-		s->writers[i].batch = calloc(s->max_batch, sizeof(*s->writers[i].batch));
-		if (s->writers[i].batch == NULL) {
-			r = BA_ERR_NOMEM;
-			goto out;
-		}
 		r = pg_conn_ensure(s, &s->writers[i].conn);
 		if (r != BA_OK)
 			goto out;
 	}
-	for (int i = 0; i < s->n_writers; i++) {
-		if (pthread_create(&s->writers[i].thread, NULL, writer_main, &s->writers[i]) != 0) {
-			r = BA_ERR_INTERNAL;
-			goto out;
-		}
-		s->writers[i].started = true;
-	}
+	r = store_queue_start(s->q, s->writers, sizeof(*s->writers), s->n_writers);
+	if (r != BA_OK)
+		goto out;
 	*out = &s->base;
 	s = NULL;
 	r = BA_OK;
@@ -863,14 +481,14 @@ static int pg_ready(struct store *st)
  * connection and reports the schema version. */
 static int pg_migrate(struct store *st, int *version)
 {
-	struct pg_store *s = (struct pg_store *)st;
-	struct pg_conn *pc = pg_reader_get(s);
+	struct store_tx *tx = pg_read_get(st);
+	struct pg_conn *pc = ((struct pg_tx *)tx)->pc;
 	int v = 0, r;
 
-	r = pg_conn_ensure(s, pc);
+	r = pg_conn_ensure((struct pg_store *)st, pc);
 	if (r == BA_OK)
 		r = pg_migrate_conn(pc->c, &v);
-	pg_reader_put(s, pc);
+	pg_read_put(st, tx);
 	if (version != NULL)
 		*version = v;
 	return r;

@@ -2,11 +2,11 @@
  * postgres_internal.h - shared state of the PostgreSQL backend (postgres*.c
  * only).
  *
- * The store holds a pool of libpq connections: a few belong to writer
- * threads, which take a share of the queued writes and run them in one
- * transaction, each write under its own savepoint (group commit: one WAL
- * flush for the batch, and PostgreSQL shares flushes among the writers'
- * concurrent commits too); the rest serve reads, checked out one at a time. Every connection prepares every
+ * The store holds a pool of libpq connections: a few belong to the writer
+ * threads of the shared write queue (queue.h), which take a share of the
+ * queued writes and run them in one transaction, each write under its own
+ * savepoint (group commit: one WAL flush for the batch, and PostgreSQL
+ * shares flushes among the writers' concurrent commits too); the rest serve reads, checked out one at a time. Every connection prepares every
  * statement of the tables below when it connects. A connection that fails is
  * re-established on its next use, with a bounded backoff between attempts so
  * that requests fail fast (BA_ERR_STORE_UNAVAILABLE) while the server is
@@ -23,18 +23,15 @@
 
 #include <libpq-fe.h>
 
+#include "store/backend.h"
+#include "store/queue.h"
 #include "store/store.h"
 #include "store/tx.h"
 
 /* A private return code: the transaction hit a deadlock or serialization
- * failure and may be run again. Never leaves the backend. */
-#define PG_RETRY (-1)
-
-/* One prepared statement: its server-side name and SQL text. */
-struct pg_stmt {
-	const char *name;
-	const char *sql;
-};
+ * failure and may be run again (the write queue's QUEUE_RETRY). Never
+ * leaves the backend. */
+#define PG_RETRY QUEUE_RETRY
 
 /* One pooled connection; used by one thread at a time. */
 struct pg_conn {
@@ -42,7 +39,6 @@ struct pg_conn {
 	int64_t retry_at_ms;   /* no reconnect attempt before (monotonic ms) */
 	int backoff_ms;        /* next delay after a failed attempt */
 	bool prepared;         /* every statement is prepared on `c` */
-	bool busy;             /* read pool: checked out */
 };
 
 /* The statement interface (tx.h) on one connection. */
@@ -54,21 +50,11 @@ struct pg_tx {
 	int row;                   /* current row of res */
 };
 
-/* One queued write. */
-struct pg_job {
-	struct store_write *w;
-	store_done_fn done;
-	void *arg;
-	int rc;
-	struct pg_job *next;
-};
-
+/* A writer thread's context in the write queue: its connection. */
 struct pg_writer {
 	struct pg_store *s;
-	pthread_t thread;
-	bool started;
 	struct pg_conn conn;
-	struct pg_job **batch;        /* room for max_batch jobs */
+	struct pg_tx tx;           /* the statement interface on conn */
 };
 
 struct pg_store {
@@ -78,74 +64,33 @@ struct pg_store {
 	bool schema_ready;            /* migrations ran: statements can be prepared */
 	atomic_bool down;             /* a failed connect was logged, no success since */
 
-	/* write queue, guarded by q_mu */
-	pthread_mutex_t q_mu;
-	pthread_cond_t q_cv;
-	struct pg_job *head, *tail;
-	size_t queued;
-	size_t max_batch;             /* most writes one transaction takes */
-	bool stopping;
+	/* writes: the queue and one context per writer thread */
+	struct store_queue *q;
 	struct pg_writer *writers;
 	int n_writers;
 
-	/* read pool, guarded by pool_mu */
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
+	/* read pool */
+	struct store_pool pool;
 	struct pg_conn *readers;
 	struct pg_tx *reader_tx;      /* readers[i] lent to read.c as reader_tx[i] */
 	int n_readers;
 };
-
-/* Bound parameters of one statement: strings and integers go as text,
- * bytea in binary. A NULL string is SQL NULL. */
-#define PG_MAX_PARAMS 20
-struct pg_params {
-	int n;
-	bool overflow;
-	const char *v[PG_MAX_PARAMS];
-	int len[PG_MAX_PARAMS];
-	int fmt[PG_MAX_PARAMS];
-	char num[PG_MAX_PARAMS][24];
-};
-
-void pgp_text(struct pg_params *p, const char *s);
-void pgp_int(struct pg_params *p, int64_t v);
-void pgp_bool(struct pg_params *p, bool v);
-void pgp_bytes(struct pg_params *p, const uint8_t *b, size_t n);
 
 /* --- postgres.c: connections, execution, errors --- */
 
 /* Makes `pc` usable, reconnecting when it is down and its backoff passed.
  * BA_OK or BA_ERR_STORE_UNAVAILABLE. */
 int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc);
-/* Prepares statement `sql` as `name` on `pc`: BA_OK or the mapped error
- * (a retryable failure counts as BA_ERR_STORE_UNAVAILABLE). */
-int pg_prepare(struct pg_conn *pc, const char *name, const char *sql);
 /* Forgets a connection that failed so the next pg_conn_ensure() reconnects
  * at once. */
 void pg_conn_drop(struct pg_conn *pc);
-/* Runs prepared statement `st` with `p` (NULL = none) on `pc`, results in
- * binary format. On BA_OK *res holds the result (PQclear it); otherwise the
- * failure is mapped (pg_map_error) and *res is NULL. */
-int pg_exec(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_params *p,
-            PGresult **res);
 /* Runs a parameterless statement (BEGIN, COMMIT...) whose rows are ignored. */
 int pg_exec_simple(struct pg_conn *pc, const char *sql);
-/* Read-pool checkout (waits while every reader is busy) and checkin. */
-struct pg_conn *pg_reader_get(struct pg_store *s);
-void pg_reader_put(struct pg_store *s, struct pg_conn *pc);
 /* Maps a failed result (NULL = no result) on `c` to a BA_* code or
  * PG_RETRY; logs unexpected failures with the statement name only. */
 int pg_map_error(PGconn *c, const PGresult *r, const char *what);
 /* True when the code says the connection itself was lost. */
 bool pg_conn_lost(const struct pg_conn *pc);
-
-/* Column readers for binary results. They return BA_OK, BA_ERR_NOMEM, or
- * BA_ERR_INTERNAL when the column has an unexpected type or size. */
-int pg_col_str(const PGresult *r, int row, int col, char **out);
-int pg_col_int(const PGresult *r, int row, int col, int64_t *out);
-int pg_col_bool(const PGresult *r, int row, int col, bool *out);
-int pg_col_bytes(const PGresult *r, int row, int col, uint8_t **out, size_t *len);
 
 /* --- postgres_migrations.c --- */
 
@@ -157,12 +102,8 @@ int pg_migrate_conn(PGconn *c, int *version);
 
 /* --- postgres_tx.c --- */
 
-/* Applies one write on `pc` through the shared write logic (write.h),
- * inside a transaction the caller opened; the caller commits on BA_OK or
- * *keep and rolls back otherwise. Fills w->out. */
-int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep);
-/* Prepares the shared statements (statements.h) on a new connection. */
-int pg_prepare_writes(struct pg_conn *pc);
+/* Makes `x` the statement interface on writer connection `pc`; returns it. */
+struct store_tx *pg_tx_on(struct pg_tx *x, struct pg_conn *pc);
 /* store_ops.reader_get / reader_put: a pooled read connection. */
 struct store_tx *pg_read_get(struct store *s);
 void pg_read_put(struct store *s, struct store_tx *tx);

@@ -4,36 +4,98 @@
  * the read connections lent to the shared reads (read.c).
  *
  * Every statement of the shared table that has PostgreSQL text is prepared
- * on each connection when it connects (pg_prepare_writes); results come in
- * binary format and are read with the pg_col_* readers.
+ * on each connection when it connects (postgres.c); results come in
+ * binary format and are read by type.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "store/postgres_internal.h"
 #include "store/write.h"
 
-static void to_params(const struct tx_binds *b, struct pg_params *p)
+/* PostgreSQL type oids of the columns we read (pg_type.dat). */
+#define OID_BOOL 16
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_INT4 23
+#define OID_TEXT 25
+#define OID_VARCHAR 1043
+
+/* The most parameters of one statement; strings and integers go as text,
+ * bytea in binary. */
+struct params {
+	const char *v[TX_MAX_BINDS];
+	int len[TX_MAX_BINDS];
+	int fmt[TX_MAX_BINDS];
+	char num[TX_MAX_BINDS][24];
+};
+
+static int to_params(const struct tx_binds *b, struct params *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->overflow = b->overflow;
+	if (b->overflow)
+		return BA_ERR_INTERNAL;
 	for (int i = 0; i < b->n; i++) {
+		p->v[i] = NULL;
+		p->len[i] = 0;
+		p->fmt[i] = 0;
 		switch (b->v[i].type) {
-		case TX_NULL: pgp_text(p, NULL); break;
-		case TX_TEXT: pgp_text(p, b->v[i].text); break;
-		case TX_INT: pgp_int(p, b->v[i].i); break;
-		case TX_BOOL: pgp_bool(p, b->v[i].i != 0); break;
-		case TX_BLOB: pgp_bytes(p, b->v[i].blob, b->v[i].len); break;
+		case TX_NULL: break;
+		case TX_TEXT: p->v[i] = b->v[i].text; break;
+		case TX_INT:
+			snprintf(p->num[i], sizeof(p->num[i]), "%" PRId64, b->v[i].i);
+			p->v[i] = p->num[i];
+			break;
+		case TX_BOOL: p->v[i] = b->v[i].i != 0 ? "t" : "f"; break;
+		case TX_BLOB:
+			if (b->v[i].len > (size_t)INT32_MAX)
+				return BA_ERR_INTERNAL;
+			p->v[i] = b->v[i].blob;
+			p->len[i] = (int)b->v[i].len;
+			p->fmt[i] = 1;
+			break;
 		}
 	}
+	return BA_OK;
 }
 
-/* Runs `st` on a read connection (autocommit), retrying once on a fresh
+/* Runs prepared statement `id` with `b` (NULL = none) on `pc`, results in
+ * binary format. On BA_OK *res holds the result (PQclear it); otherwise
+ * the failure is mapped (pg_map_error) and *res is NULL. */
+static int exec(struct pg_conn *pc, enum st_id id, const struct tx_binds *b, PGresult **res)
+{
+	struct params p;
+	PGresult *r;
+	ExecStatusType t;
+	int n = b != NULL ? b->n : 0, rc;
+
+	*res = NULL;
+	if (b != NULL && to_params(b, &p) != BA_OK) {
+		log_write(LOG_ERROR, "store: bad parameters", "stmt", st_table[id].name, NULL);
+		return BA_ERR_INTERNAL;
+	}
+	if (pc->c == NULL)
+		return BA_ERR_STORE_UNAVAILABLE;
+	r = PQexecPrepared(pc->c, st_table[id].name, n, n > 0 ? p.v : NULL, n > 0 ? p.len : NULL,
+	                   n > 0 ? p.fmt : NULL, 1);
+	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (t == PGRES_TUPLES_OK || t == PGRES_COMMAND_OK) {
+		*res = r;
+		return BA_OK;
+	}
+	rc = pg_map_error(pc->c, r, st_table[id].name);
+	PQclear(r);
+	return rc;
+}
+
+/* Runs `id` on a read connection (autocommit), retrying once on a fresh
  * connection when the old one turned out to be lost while idle. */
-static int read_exec(struct pg_tx *x, const struct pg_stmt *st, const struct pg_params *p)
+static int read_exec(struct pg_tx *x, enum st_id id, const struct tx_binds *b)
 {
 	int r = BA_ERR_STORE_UNAVAILABLE;
 
@@ -43,7 +105,7 @@ static int read_exec(struct pg_tx *x, const struct pg_stmt *st, const struct pg_
 		r = pg_conn_ensure(x->s, x->pc);
 		if (r != BA_OK)
 			break;
-		r = pg_exec(x->pc, st, p, &x->res);
+		r = exec(x->pc, id, b, &x->res);
 		if (r == BA_OK || !was_up || !pg_conn_lost(x->pc))
 			break;
 		pg_conn_drop(x->pc);
@@ -54,8 +116,6 @@ static int read_exec(struct pg_tx *x, const struct pg_stmt *st, const struct pg_
 static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool *row)
 {
 	struct pg_tx *x = (struct pg_tx *)t;
-	struct pg_stmt st = { st_table[id].name, st_table[id].pg };
-	struct pg_params p;
 	int r;
 
 	PQclear(x->res);
@@ -63,14 +123,12 @@ static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool
 	x->row = 0;
 	if (row != NULL)
 		*row = false;
-	if (st.sql == NULL)
+	if (st_table[id].pg == NULL)
 		return BA_OK;
-	if (b != NULL)
-		to_params(b, &p);
 	if (x->s != NULL)
-		r = read_exec(x, &st, b != NULL ? &p : NULL);
+		r = read_exec(x, id, b);
 	else
-		r = pg_exec(x->pc, &st, b != NULL ? &p : NULL, &x->res);
+		r = exec(x->pc, id, b, &x->res);
 	if (r == BA_OK && row != NULL)
 		*row = PQntuples(x->res) > 0;
 	return r;
@@ -88,37 +146,87 @@ static bool has_row(const struct pg_tx *x)
 	return x->res != NULL && x->row < PQntuples(x->res);
 }
 
+/*
+ * Column `col` of the current row (results are binary): *v points at its
+ * value and *n holds its length, *v NULL when SQL NULL. BA_ERR_INTERNAL
+ * without a row, or when the column's type is neither `oid` nor `oid2`.
+ */
+static int col_raw(const struct pg_tx *x, int col, Oid oid, Oid oid2, const char **v, int *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (!has_row(x))
+		return BA_ERR_INTERNAL;
+	if (PQgetisnull(x->res, x->row, col))
+		return BA_OK;
+	if (PQftype(x->res, col) != oid && PQftype(x->res, col) != oid2)
+		return BA_ERR_INTERNAL;
+	*v = PQgetvalue(x->res, x->row, col);
+	*n = PQgetlength(x->res, x->row, col);
+	return BA_OK;
+}
+
+/* int8 or int4, big-endian. */
 static int col_int(struct store_tx *t, int col, int64_t *out)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	uint64_t u = 0;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_INT8, OID_INT4, &v, &n);
 
 	*out = 0;
-	return has_row(x) ? pg_col_int(x->res, x->row, col, out) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if (n != 8 && n != 4)
+		return BA_ERR_INTERNAL;
+	for (int i = 0; i < n; i++)
+		u = (u << 8) | (unsigned char)v[i];
+	*out = n == 4 ? (int32_t)(uint32_t)u : (int64_t)u;
+	return BA_OK;
 }
 
 static int col_bool(struct store_tx *t, int col, bool *out)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_BOOL, OID_BOOL, &v, &n);
 
 	*out = false;
-	return has_row(x) ? pg_col_bool(x->res, x->row, col, out) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if (n != 1)
+		return BA_ERR_INTERNAL;
+	*out = v[0] != 0;
+	return BA_OK;
 }
 
 static int col_text(struct store_tx *t, int col, char **out)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_TEXT, OID_VARCHAR, &v, &n);
 
 	*out = NULL;
-	return has_row(x) ? pg_col_str(x->res, x->row, col, out) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if ((*out = malloc((size_t)n + 1)) == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(*out, v, (size_t)n);
+	(*out)[n] = '\0';
+	return BA_OK;
 }
 
 static int col_blob(struct store_tx *t, int col, uint8_t **out, size_t *len)
 {
-	struct pg_tx *x = (struct pg_tx *)t;
+	const char *v;
+	int n, r = col_raw((struct pg_tx *)t, col, OID_BYTEA, OID_BYTEA, &v, &n);
 
 	*out = NULL;
 	*len = 0;
-	return has_row(x) ? pg_col_bytes(x->res, x->row, col, out, len) : BA_ERR_INTERNAL;
+	if (r != BA_OK || v == NULL)
+		return r;
+	if ((*out = malloc(n > 0 ? (size_t)n : 1)) == NULL)
+		return BA_ERR_NOMEM;
+	memcpy(*out, v, (size_t)n);
+	*len = (size_t)n;
+	return BA_OK;
 }
 
 static int next(struct store_tx *t, bool *row)
@@ -145,9 +253,10 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 	struct pg_tx *x = (struct pg_tx *)t;
 
 	switch (op) {
-	case TX_SP_BEGIN: return pg_exec_simple(x->pc, "SAVEPOINT login");
-	case TX_SP_RELEASE: return pg_exec_simple(x->pc, "RELEASE SAVEPOINT login");
-	case TX_SP_ROLLBACK: return pg_exec_simple(x->pc, "ROLLBACK TO SAVEPOINT login");
+	case TX_SP_BEGIN: return pg_exec_simple(x->pc, "SAVEPOINT w");
+	case TX_SP_RELEASE: return pg_exec_simple(x->pc, "RELEASE SAVEPOINT w");
+	case TX_SP_ROLLBACK:
+		return pg_exec_simple(x->pc, "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w");
 	}
 	return BA_ERR_INTERNAL;
 }
@@ -156,41 +265,28 @@ static const struct tx_ops pg_tx_ops = {
 	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
 };
 
-int pg_apply(struct pg_conn *pc, struct store_write *w, bool *keep)
+struct store_tx *pg_tx_on(struct pg_tx *x, struct pg_conn *pc)
 {
-	struct pg_tx x = { { &pg_tx_ops }, pc, NULL, NULL, 0 };
-	int r = store_apply(&x.base, w, keep);
-
-	PQclear(x.res);
-	return r;
+	*x = (struct pg_tx){ { &pg_tx_ops }, pc, NULL, NULL, 0 };
+	return &x->base;
 }
 
 struct store_tx *pg_read_get(struct store *st)
 {
 	struct pg_store *s = (struct pg_store *)st;
-	struct pg_conn *pc = pg_reader_get(s);
-	struct pg_tx *x = &s->reader_tx[pc - s->readers];
+	int i = store_pool_get(&s->pool);
 
-	*x = (struct pg_tx){ { &pg_tx_ops }, pc, s, NULL, 0 };
-	return &x->base;
+	pg_tx_on(&s->reader_tx[i], &s->readers[i]);
+	s->reader_tx[i].s = s;   /* a read connection: reconnects, retries */
+	return &s->reader_tx[i].base;
 }
 
-void pg_read_put(struct store *s, struct store_tx *t)
+void pg_read_put(struct store *st, struct store_tx *t)
 {
+	struct pg_store *s = (struct pg_store *)st;
 	struct pg_tx *x = (struct pg_tx *)t;
 
 	PQclear(x->res);
 	x->res = NULL;
-	pg_reader_put((struct pg_store *)s, x->pc);
-}
-
-int pg_prepare_writes(struct pg_conn *pc)
-{
-	int r = BA_OK;
-
-	for (size_t i = 0; r == BA_OK && i < ST__COUNT; i++) {
-		if (st_table[i].pg != NULL)
-			r = pg_prepare(pc, st_table[i].name, st_table[i].pg);
-	}
-	return r;
+	store_pool_put(&s->pool, (int)(x - s->reader_tx));
 }

@@ -1,14 +1,15 @@
 /*
- * sqlite.c - the SQLite store backend: connections, the writer thread with
- * group commit, the read pool, open/close/ready/migrate.
+ * sqlite.c - the SQLite store backend: connections, the steps of the
+ * shared write queue, the checkpointer, the read pool, open/close/ready/
+ * migrate.
  *
- * Writes: sq_submit() (ops->submit) appends to a queue. One writer thread owns the only
- * read-write connection; it takes every queued write (up to max_batch), runs
- * BEGIN IMMEDIATE, applies each write inside its own SAVEPOINT (a failing
- * write is rolled back alone and gets its own rc), COMMITs once (one fsync
- * for the whole batch with synchronous=FULL), and only then calls the done
- * callbacks. If the transaction as a whole fails, every write of the batch
- * fails with the storage error.
+ * Writes: the shared write queue (queue.h) with one writer thread, which
+ * owns the only read-write connection; it takes every queued write (up to
+ * max_batch), runs BEGIN IMMEDIATE, applies each write inside its own
+ * SAVEPOINT when there are several (a failing write is rolled back alone
+ * and gets its own rc), COMMITs once (one fsync for the whole batch with
+ * synchronous=FULL), and only then calls the done callbacks. If the transaction as a whole fails,
+ * every write of the batch fails with the storage error.
  *
  * Checkpoints: no commit runs one (wal_autocheckpoint=0), so a commit costs
  * its WAL append and fsync only.
@@ -52,14 +53,13 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "store/queue.h"
 #include "store/sqlite_internal.h"
 #include "store/read.h"
 #include "store/write.h"
 
-#define DEFAULT_POOL 4
-#define DEFAULT_BUSY_MS 5000
-#define DEFAULT_BATCH 256
-#define MAX_POOL 64
+/* pool_size: read connections; max_batch: unbounded but by the queue */
+static const struct store_limits limits = { 4, 64, 256, STORE_MAX_QUEUE };
 
 /* Checkpoint policy (see the comment at the top). */
 #define CKPT_PAGES 4000                 /* about 16 MiB of WAL with 4 KiB pages */
@@ -157,46 +157,6 @@ int sq_exec(struct sq_conn *c, enum sq_stmt id, const char *sql)
 	return rc == SQLITE_DONE ? BA_OK : sq_conn_err(c);
 }
 
-int sq_bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	int rc = v == NULL ? sqlite3_bind_null(st, i)
-	                   : sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-
-	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
-}
-
-int sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
-{
-	int rc;
-
-	if (v == NULL)
-		rc = sqlite3_bind_null(st, i);
-	else
-		rc = sqlite3_bind_blob64(st, i, v, (sqlite3_uint64)n, SQLITE_STATIC);
-	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
-}
-
-int sq_bind_int64(sqlite3_stmt *st, int i, int64_t v)
-{
-	int rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v);
-
-	return rc == SQLITE_OK ? BA_OK : sq_err(rc);
-}
-
-bool sq_col_str(sqlite3_stmt *st, int i, char **out)
-{
-	const unsigned char *t;
-
-	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return true;
-	t = sqlite3_column_text(st, i);
-	if (t == NULL)
-		return false;
-	*out = strdup((const char *)t);
-	return *out != NULL;
-}
-
 /* --- connections --- */
 
 static void conn_close(struct sq_conn *c)
@@ -275,46 +235,6 @@ out:
 	if (r != BA_OK)
 		conn_close(c);
 	return r;
-}
-
-struct sq_conn *sq_reader_get(struct sq_store *s)
-{
-	struct sq_conn *c = NULL;
-
-	pthread_mutex_lock(&s->pool_mu);
-	for (;;) {
-		for (int i = 0; i < s->n_readers; i++) {
-			if (!s->reader_busy[i]) {
-				s->reader_busy[i] = true;
-				c = &s->readers[i];
-				break;
-			}
-		}
-		if (c != NULL)
-			break;
-		pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-	}
-	pthread_mutex_unlock(&s->pool_mu);
-	return c;
-}
-
-void sq_reader_put(struct sq_store *s, struct sq_conn *c)
-{
-	sq_reset_used(c);
-	if (!sqlite3_get_autocommit(c->db))   /* never keep a snapshot: it pins the WAL */
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	pthread_mutex_lock(&s->pool_mu);
-	s->reader_busy[c - s->readers] = false;
-	pthread_cond_signal(&s->pool_cv);
-	pthread_mutex_unlock(&s->pool_mu);
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* --- the checkpointer --- */
@@ -440,42 +360,6 @@ static void *checkpointer_main(void *arg)
 	return NULL;
 }
 
-/* --- the writer --- */
-
-/*
- * Applies item `it` in its own savepoint. Returns BA_OK when the enclosing
- * transaction is still usable (it->rc tells the write's own result), or the
- * storage error that broke the transaction.
- */
-static int apply_one(struct sq_store *s, struct sq_item *it, bool *wrote)
-{
-	struct sq_conn *c = &s->wconn;
-	bool keep = false;
-	int r;
-
-	r = sq_exec(c, SQ_SAVEPOINT, "SAVEPOINT w");
-	if (r != BA_OK)
-		return r;
-	it->rc = sq_apply(s, it->w, &keep);
-	sq_reset_used(c);
-	if (sqlite3_get_autocommit(c->db)) /* SQLite rolled everything back */
-		return it->rc == BA_OK || it->rc == BA_ERR_STORE_UNAVAILABLE ?
-		       BA_ERR_STORE_UNAVAILABLE : it->rc;
-	if (it->rc == BA_OK || keep) {
-		*wrote = true;
-		return sq_exec(c, SQ_RELEASE, "RELEASE w");
-	}
-	if ((it->rc == BA_ERR_STORE_UNAVAILABLE || it->rc == BA_ERR_INTERNAL) &&
-	    (int)it->w->kind != SQ_KIND_PROBE)
-		log_write(LOG_ERROR, "sqlite write failed", "error", ba_strerror(it->rc),
-		          "detail", sqlite3_errmsg(c->db), NULL);
-	store_write_out_reset(it->w);
-	r = sq_exec(c, SQ_ROLLBACK_TO, "ROLLBACK TO w");
-	if (r == BA_OK)
-		r = sq_exec(c, SQ_RELEASE, "RELEASE w");
-	return r;
-}
-
 /*
  * SQLite opens the writer connection read-only, silently, when the file was
  * not writable at the time; that connection never writes again. Once the
@@ -543,148 +427,95 @@ static void wal_catch_up(struct sq_store *s)
 	s->w_frames = 0;   /* until the next commit tells */
 }
 
-/*
- * Runs one batch as one transaction, then reports every write. A storage
- * fault in any write marks the store unhealthy for ready(); a commit that
- * wrote something marks it healthy again.
- */
-static void run_batch(struct sq_store *s, struct sq_item *batch, size_t n)
-{
-	struct sq_conn *c = &s->wconn;
-	double t0 = mono_now();
-	bool wrote = false, fault = false;
-	int tx;
+/* --- the writer: the steps of the shared write queue (queue.h) --- */
 
-	reopen_if_readonly(s);
-	tx = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
-
-	for (struct sq_item *it = batch; it != NULL && tx == BA_OK; it = it->next)
-		tx = apply_one(s, it, &wrote);
-	if (tx == BA_OK) {
-		tx = sq_exec(c, SQ_COMMIT, "COMMIT");
-		if (tx == BA_OK)
-			metrics_observe_commit(mono_now() - t0, n);
-	}
-	if (tx != BA_OK) {
-		if (!sqlite3_get_autocommit(c->db))
-			sq_exec(c, SQ_ROLLBACK, "ROLLBACK");
-		if (tx != BA_ERR_STORE_UNAVAILABLE && tx != BA_ERR_NOMEM)
-			tx = BA_ERR_INTERNAL;
-		log_write(LOG_ERROR, "sqlite batch failed", "error", ba_strerror(tx),
-		          "detail", sqlite3_errmsg(c->db), NULL);
-		for (struct sq_item *it = batch; it != NULL; it = it->next) {
-			it->rc = tx;
-			store_write_out_reset(it->w);
-		}
-		wrote = false;
-		fault = tx == BA_ERR_STORE_UNAVAILABLE;
-	}
-	for (struct sq_item *it = batch; it != NULL; it = it->next)
-		fault = fault || it->rc == BA_ERR_STORE_UNAVAILABLE;
-	pthread_mutex_lock(&s->mu);
-	if (fault)
-		s->fault = true;
-	else if (wrote)
-		s->fault = false;
-	s->last_write = mono_now();
-	pthread_mutex_unlock(&s->mu);
-
-	while (batch != NULL) {
-		struct sq_item *next = batch->next;
-
-		batch->done(batch->w, batch->rc, batch->arg);
-		free(batch);
-		batch = next;
-	}
-	wal_catch_up(s);
-}
-
-/* The writer thread: batches until stopped and the queue is empty. */
-static void *writer_main(void *arg)
+/* Rolls back the writer's transaction unless SQLite already did. */
+static void w_rollback(void *arg)
 {
 	struct sq_store *s = arg;
-	size_t max = (size_t)s->opt.max_batch;
 
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		struct sq_item *batch, *last;
-		size_t n = 1;
-
-		while (s->head == NULL && !s->stopping)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->head == NULL)
-			break;
-		batch = last = s->head;
-		while (n < max && last->next != NULL) {
-			last = last->next;
-			n++;
-		}
-		s->head = last->next;
-		if (s->head == NULL)
-			s->tail = NULL;
-		last->next = NULL;
-		s->queued -= n;
-		pthread_mutex_unlock(&s->mu);
-		run_batch(s, batch, n);
-		pthread_mutex_lock(&s->mu);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	if (!sqlite3_get_autocommit(s->wconn.db))
+		sq_exec(&s->wconn, SQ_ROLLBACK, "ROLLBACK");
 }
 
-/* Queues one write; caller holds s->mu. */
-static int enqueue_locked(struct sq_store *s, struct store_write *w, store_done_fn done, void *arg)
+/* The code of every write of a failed transaction: a storage fault or
+ * NOMEM as it is, anything else INTERNAL; logged. */
+static int w_failure(void *arg, int why)
 {
-	struct sq_item *it;
+	struct sq_store *s = arg;
 
-	if (s->stopping || s->queued >= STORE_MAX_QUEUE)
-		return BA_ERR_STORE_UNAVAILABLE;
-	it = calloc(1, sizeof(*it));
-	if (it == NULL)
-		return BA_ERR_NOMEM;
-	it->w = w;
-	it->done = done;
-	it->arg = arg;
-	if (s->tail != NULL)
-		s->tail->next = it;
-	else
-		s->head = it;
-	s->tail = it;
-	s->queued++;
-	pthread_cond_signal(&s->cv);
-	return BA_OK;
+	if (why != BA_ERR_STORE_UNAVAILABLE && why != BA_ERR_NOMEM)
+		why = BA_ERR_INTERNAL;
+	log_write(LOG_ERROR, "sqlite batch failed", "error", ba_strerror(why),
+	          "detail", sqlite3_errmsg(s->wconn.db), NULL);
+	return why;
 }
 
-/*
- * Queues `w`; `done` runs later on the writer thread exactly once. When this
- * returns an error (store closing, queue full, no memory) done is not called.
- * `w` (and what it points to) must stay valid until done.
- */
-static int sq_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
+/* BEGIN IMMEDIATE, on a connection reopened first when it was read-only. */
+static int w_begin(void *arg)
 {
-	struct sq_store *s = (struct sq_store *)st;
+	struct sq_store *s = arg;
 	int r;
 
-	if (w == NULL || done == NULL)
-		return BA_ERR_INVALID_REQUEST;
-	pthread_mutex_lock(&s->mu);
-	r = enqueue_locked(s, w, done, arg);
-	pthread_mutex_unlock(&s->mu);
+	reopen_if_readonly(s);
+	r = sq_exec(&s->wconn, SQ_BEGIN, "BEGIN IMMEDIATE");
+	if (r == BA_OK)
+		return r;
+	w_rollback(s);
+	return w_failure(s, r);
+}
+
+/* Applies one write; a storage fault or internal failure of a client's
+ * write (not of the probe) is logged with SQLite's message. */
+static int w_apply(void *arg, struct store_write *w, bool *keep)
+{
+	struct sq_store *s = arg;
+	int r = sq_apply(s, w, keep);
+
+	sq_reset_used(&s->wconn);
+	if ((r == BA_ERR_STORE_UNAVAILABLE || r == BA_ERR_INTERNAL) && !*keep &&
+	    (int)w->kind != SQ_KIND_PROBE && !sqlite3_get_autocommit(s->wconn.db))
+		log_write(LOG_ERROR, "sqlite write failed", "error", ba_strerror(r),
+		          "detail", sqlite3_errmsg(s->wconn.db), NULL);
 	return r;
 }
 
-/* --- open, close, ready, migrate --- */
-
-static void probe_done(struct store_write *w, int rc, void *arg)
+static struct store_tx *w_tx(void *arg)
 {
 	struct sq_store *s = arg;
 
-	(void)w;
-	(void)rc;
-	pthread_mutex_lock(&s->mu);
-	s->probe_inflight = false;
-	pthread_mutex_unlock(&s->mu);
+	return sq_tx_on(&s->wtx, &s->wconn);
 }
+
+/* SQLite rolled the whole transaction back (a full disk, an I/O error). */
+static bool w_broken(void *arg)
+{
+	return sqlite3_get_autocommit(((struct sq_store *)arg)->wconn.db) != 0;
+}
+
+static int w_commit(void *arg)
+{
+	return sq_exec(&((struct sq_store *)arg)->wconn, SQ_COMMIT, "COMMIT");
+}
+
+static void w_after_batch(void *arg)
+{
+	wal_catch_up(arg);
+}
+
+/* A broken transaction (a full disk, an I/O error) fails its whole batch;
+ * the WAL is caught up after each batch. */
+static const struct store_queue_ops sq_queue_ops = {
+	w_begin, w_apply, w_tx, w_broken, w_commit, w_rollback, w_failure, w_after_batch,
+	true,
+};
+
+static int sq_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
+{
+	return store_queue_submit(((struct sq_store *)st)->q, w, done, arg);
+}
+
+/* --- open, close, ready, migrate --- */
 
 /*
  * BA_OK when a read works and the write path is healthy. When the last
@@ -698,28 +529,14 @@ static void probe_done(struct store_write *w, int rc, void *arg)
 static int sq_ready(struct store *st)
 {
 	struct sq_store *s = (struct sq_store *)st;
-	struct sq_conn *c = sq_reader_get(s);
+	struct store_tx *tx = sq_read_get(st);
 	int version = 0;
-	int r = sq_version_read(c, &version);
-	bool healthy;
+	int r = sq_version_read(((struct sq_tx *)tx)->c, &version);
 
-	sq_reader_put(s, c);
+	sq_read_put(st, tx);
 	if (r != BA_OK)
 		return r == BA_ERR_NOMEM ? r : BA_ERR_STORE_UNAVAILABLE;
-	pthread_mutex_lock(&s->mu);
-	healthy = !s->fault && !s->stopping;
-	/* Probe after a fault, and when nothing was written for a while, so
-	 * that a disk turned read-only or full shows before a client's write
-	 * fails on it. */
-	if ((s->fault || mono_now() - s->last_write > PROBE_IDLE_SECONDS) &&
-	    !s->probe_inflight && !s->stopping) {
-		memset(&s->probe, 0, sizeof(s->probe));
-		s->probe.kind = (enum store_write_kind)SQ_KIND_PROBE;
-		if (enqueue_locked(s, &s->probe, probe_done, s) == BA_OK)
-			s->probe_inflight = true;
-	}
-	pthread_mutex_unlock(&s->mu);
-	return healthy ? BA_OK : BA_ERR_STORE_UNAVAILABLE;
+	return store_queue_health(s->q, SQ_KIND_PROBE, PROBE_IDLE_SECONDS);
 }
 
 /* Applies pending migrations through the writer; reports the version. */
@@ -732,11 +549,8 @@ static int sq_migrate(struct store *st, int *version)
 	memset(&w, 0, sizeof(w));
 	w.kind = (enum store_write_kind)SQ_KIND_MIGRATE;
 	r = store_write_sync(st, &w);
-	if (version != NULL) {
-		pthread_mutex_lock(&s->mu);
-		*version = s->version;
-		pthread_mutex_unlock(&s->mu);
-	}
+	if (version != NULL)
+		*version = atomic_load(&s->version);
 	return r;
 }
 
@@ -747,13 +561,7 @@ static void sq_close(struct store *st)
 
 	if (s == NULL)
 		return;
-	if (s->writer_started) {
-		pthread_mutex_lock(&s->mu);
-		s->stopping = true;
-		pthread_cond_signal(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->writer, NULL);
-	}
+	store_queue_free(s->q);
 	if (s->checkpointer_started) {
 		pthread_mutex_lock(&s->ck_mu);
 		s->ck_stopping = true;
@@ -769,14 +577,10 @@ static void sq_close(struct store *st)
 	conn_close(&s->wconn);
 	free(s->readers);
 	free(s->reader_tx);
-	free(s->reader_busy);
 	pthread_cond_destroy(&s->ck_cv);
 	pthread_mutex_destroy(&s->ck_mu);
 	pthread_mutex_destroy(&s->ck_run);
-	pthread_cond_destroy(&s->pool_cv);
-	pthread_mutex_destroy(&s->pool_mu);
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
+	store_pool_destroy(&s->pool);
 	free(s->path);
 	free(s);
 }
@@ -788,40 +592,21 @@ static int migrate_at_open(struct sq_store *s)
 	int version = 0;
 	int r = sq_version_read(c, &version);
 
-	if (r != BA_OK || version == sq_latest_version()) {
-		s->version = version;
+	if (r != BA_OK || version == sq_latest_version())
 		goto out;
-	}
 	r = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
 	if (r != BA_OK)
 		goto out;
-	r = sq_migrate_apply(c, &s->version);
+	r = sq_migrate_apply(c, &version);
 	sq_reset_used(c);
 	if (r == BA_OK)
 		r = sq_exec(c, SQ_COMMIT, "COMMIT");
 	if (r != BA_OK && !sqlite3_get_autocommit(c->db))
 		sq_exec(c, SQ_ROLLBACK, "ROLLBACK");
 out:
+	atomic_store(&s->version, version);
 	sq_reset_used(c);
 	return r;
-}
-
-static void fill_options(struct store_options *o, const struct store_options *in)
-{
-	if (in != NULL) {
-		*o = *in;
-	} else {
-		memset(o, 0, sizeof(*o));
-		o->durable = true;
-	}
-	if (o->pool_size <= 0)
-		o->pool_size = DEFAULT_POOL;
-	if (o->pool_size > MAX_POOL)
-		o->pool_size = MAX_POOL;
-	if (o->busy_timeout_ms <= 0)
-		o->busy_timeout_ms = DEFAULT_BUSY_MS;
-	if (o->max_batch <= 0)
-		o->max_batch = DEFAULT_BATCH;
 }
 
 /*
@@ -840,22 +625,19 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 	if (s == NULL)
 		return BA_ERR_NOMEM;
 	s->base.ops = &store_sqlite_ops;
-	fill_options(&s->opt, opt);
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	pthread_mutex_init(&s->pool_mu, NULL);
-	pthread_cond_init(&s->pool_cv, NULL);
+	store_options_fill(&s->opt, opt, &limits);
 	pthread_mutex_init(&s->ck_mu, NULL);
 	pthread_cond_init(&s->ck_cv, NULL);
 	pthread_mutex_init(&s->ck_run, NULL);
 	s->ck_next = CKPT_PAGES;
 	s->w_hard_at = CKPT_HARD_PAGES;
+	atomic_init(&s->version, 0);
 	s->path = strdup(path);
+	s->q = store_queue_new(&sq_queue_ops, (size_t)s->opt.max_batch);
 	s->readers = calloc((size_t)s->opt.pool_size, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_tx));
-	s->reader_busy = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_busy));
-	if (s->path == NULL || s->readers == NULL || s->reader_tx == NULL ||
-	    s->reader_busy == NULL)
+	if (store_pool_init(&s->pool, s->opt.pool_size) != BA_OK || s->path == NULL ||
+	    s->q == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = conn_open(&s->wconn, path, &s->opt, CONN_WRITER);
@@ -868,10 +650,10 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 		          "error", ba_strerror(r), NULL);
 		goto out;
 	}
-	s->last_write = mono_now();   /* the migration just wrote (or tried) */
-	s->fault = sqlite3_db_readonly(s->wconn.db, "main") == 1;
-	if (s->fault)
+	if (sqlite3_db_readonly(s->wconn.db, "main") == 1) {
+		store_queue_set_fault(s->q, true);
 		log_write(LOG_WARN, "sqlite database is read-only", "path", path, NULL);
+	}
 	for (; s->n_readers < s->opt.pool_size; s->n_readers++) {
 		r = conn_open(&s->readers[s->n_readers], path, &s->opt, CONN_READER);
 		if (r != BA_OK)
@@ -885,11 +667,9 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 		goto out;
 	}
 	s->checkpointer_started = true;
-	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
-		r = BA_ERR_INTERNAL;
+	r = store_queue_start(s->q, s, sizeof(*s), 1);
+	if (r != BA_OK)
 		goto out;
-	}
-	s->writer_started = true;
 	*out = &s->base;
 	r = BA_OK;
 out:

@@ -12,12 +12,14 @@
 #define BIOAUTH_STORE_SQLITE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
 
+#include "store/backend.h"
 #include "store/store.h"
 
 /* Internal write kinds, outside enum store_write_kind's range. */
@@ -28,7 +30,6 @@
 enum sq_stmt {
 	/* transaction control (writer) */
 	SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_SAVEPOINT, SQ_RELEASE, SQ_ROLLBACK_TO,
-	SQ_SP_LOGIN, SQ_SP_LOGIN_RELEASE, SQ_SP_LOGIN_ROLLBACK,
 	/* schema */
 	SQ_VERSION_GET, SQ_VERSION_TABLE_EXISTS, SQ_VERSION_INSERT, SQ_PROBE,
 	SQ__COUNT   /* the shared statements (statements.h) follow: SQ__COUNT + st_id */
@@ -56,15 +57,6 @@ struct sq_tx {
 	int64_t changes;
 };
 
-/* One queued write. */
-struct sq_item {
-	struct store_write *w;
-	store_done_fn done;
-	void *arg;
-	int rc;
-	struct sq_item *next;
-};
-
 struct sq_store {
 	struct store base;            /* must be first */
 	char *path;
@@ -84,29 +76,18 @@ struct sq_store {
 	bool ck_wake;                 /* a checkpoint is due now */
 	bool ck_stopping;
 
-	/* writer: everything below `mu` is guarded by it */
-	struct sq_conn wconn;         /* owned by the writer thread once started */
+	/* writer: the queue's one writer thread owns wconn once started */
+	struct store_queue *q;
+	struct sq_conn wconn;
+	struct sq_tx wtx;             /* the statement interface on wconn */
 	int w_frames;                 /* WAL frames after wconn's last commit (its thread) */
 	int w_hard_at;                /* WAL frames at which the writer empties the WAL */
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;            /* signals the writer: work or stop */
-	struct sq_item *head, *tail;
-	size_t queued;
-	bool stopping;
-	bool fault;                   /* write path failed with a storage fault */
-	bool probe_inflight;
-	struct store_write probe;     /* SQ_KIND_PROBE, submitted by ready() */
-	double last_write;            /* monotonic time the writer last ran a batch */
-	int version;                  /* schema version after the last migration */
+	atomic_int version;           /* schema version after the last migration */
 
 	/* read pool */
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
+	struct store_pool pool;
 	struct sq_conn *readers;
 	struct sq_tx *reader_tx;      /* readers[i] lent to read.c as reader_tx[i] */
-	bool *reader_busy;
 	int n_readers;
 };
 
@@ -124,16 +105,7 @@ void sq_reset_used(struct sq_conn *c);
 int sq_exec(struct sq_conn *c, enum sq_stmt id, const char *sql);
 /* The BA_* code for the last failure on `c`. */
 int sq_conn_err(const struct sq_conn *c);
-/* Reader checkout/checkin (blocks while every reader is busy). */
-struct sq_conn *sq_reader_get(struct sq_store *s);
-void sq_reader_put(struct sq_store *s, struct sq_conn *c);
 
-/* Binding and column helpers (bind: NULL strings bind SQL NULL). */
-int sq_bind_text(sqlite3_stmt *st, int i, const char *v);
-int sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n);
-int sq_bind_int64(sqlite3_stmt *st, int i, int64_t v);
-/* Copies column i into *out (NULL when SQL NULL); false on NOMEM. */
-bool sq_col_str(sqlite3_stmt *st, int i, char **out);
 
 /* --- sqlite_migrations.c --- */
 
@@ -149,9 +121,10 @@ int sq_latest_version(void);
 
 /* Applies one write (a store_write_kind, SQ_KIND_PROBE or SQ_KIND_MIGRATE)
  * on the writer connection through the shared write logic (write.h), inside
- * a savepoint the caller releases on BA_OK or *keep and rolls back
- * otherwise. Fills w->out. */
+ * the transaction of the shared write queue (queue.h). Fills w->out. */
 int sq_apply(struct sq_store *s, struct store_write *w, bool *keep);
+/* Makes `x` the statement interface on `c`; returns it. */
+struct store_tx *sq_tx_on(struct sq_tx *x, struct sq_conn *c);
 /* store_ops.reader_get / reader_put: a pooled read connection. */
 struct store_tx *sq_read_get(struct store *s);
 void sq_read_put(struct store *s, struct store_tx *tx);

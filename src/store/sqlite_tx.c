@@ -14,24 +14,28 @@
 #include "store/sqlite_internal.h"
 #include "store/write.h"
 
+/* Binds `b` to `st` (NULL = nothing); the values stay the caller's. */
 static int bind_all(sqlite3_stmt *st, const struct tx_binds *b)
 {
-	int r = BA_OK;
+	int rc = SQLITE_OK;
 
 	if (b == NULL)
 		return BA_OK;
 	if (b->overflow)
 		return BA_ERR_INTERNAL;
-	for (int i = 0; r == BA_OK && i < b->n; i++) {
+	for (int i = 0; rc == SQLITE_OK && i < b->n; i++) {
 		switch (b->v[i].type) {
-		case TX_NULL: r = sq_bind_text(st, i + 1, NULL); break;
-		case TX_TEXT: r = sq_bind_text(st, i + 1, b->v[i].text); break;
+		case TX_NULL: rc = sqlite3_bind_null(st, i + 1); break;
+		case TX_TEXT: rc = sqlite3_bind_text(st, i + 1, b->v[i].text, -1, SQLITE_STATIC); break;
 		case TX_INT:
-		case TX_BOOL: r = sq_bind_int64(st, i + 1, b->v[i].i); break;
-		case TX_BLOB: r = sq_bind_blob(st, i + 1, b->v[i].blob, b->v[i].len); break;
+		case TX_BOOL: rc = sqlite3_bind_int64(st, i + 1, (sqlite3_int64)b->v[i].i); break;
+		case TX_BLOB:
+			rc = sqlite3_bind_blob64(st, i + 1, b->v[i].blob, (sqlite3_uint64)b->v[i].len,
+			                         SQLITE_STATIC);
+			break;
 		}
 	}
-	return r;
+	return sq_err(rc);
 }
 
 static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool *row)
@@ -91,11 +95,17 @@ static int col_bool(struct store_tx *t, int col, bool *out)
 static int col_text(struct store_tx *t, int col, char **out)
 {
 	struct sq_tx *x = (struct sq_tx *)t;
+	const unsigned char *v;
 
 	*out = NULL;
 	if (x->row == NULL)
 		return BA_ERR_INTERNAL;
-	return sq_col_str(x->row, col, out) ? BA_OK : BA_ERR_NOMEM;
+	if (sqlite3_column_type(x->row, col) == SQLITE_NULL)
+		return BA_OK;
+	if ((v = sqlite3_column_text(x->row, col)) == NULL)
+		return BA_ERR_NOMEM;
+	*out = strdup((const char *)v);
+	return *out != NULL ? BA_OK : BA_ERR_NOMEM;
 }
 
 static int col_blob(struct store_tx *t, int col, uint8_t **out, size_t *len)
@@ -144,13 +154,16 @@ static void wipe(struct store_tx *t, int col)
 static int savepoint(struct store_tx *t, enum tx_savepoint op)
 {
 	struct sq_tx *x = (struct sq_tx *)t;
+	int r;
 
 	x->row = NULL;
 	sq_reset_used(x->c);   /* no statement stays pending across it */
 	switch (op) {
-	case TX_SP_BEGIN: return sq_exec(x->c, SQ_SP_LOGIN, "SAVEPOINT login");
-	case TX_SP_RELEASE: return sq_exec(x->c, SQ_SP_LOGIN_RELEASE, "RELEASE login");
-	case TX_SP_ROLLBACK: return sq_exec(x->c, SQ_SP_LOGIN_ROLLBACK, "ROLLBACK TO login");
+	case TX_SP_BEGIN: return sq_exec(x->c, SQ_SAVEPOINT, "SAVEPOINT w");
+	case TX_SP_RELEASE: return sq_exec(x->c, SQ_RELEASE, "RELEASE w");
+	case TX_SP_ROLLBACK:
+		r = sq_exec(x->c, SQ_ROLLBACK_TO, "ROLLBACK TO w");
+		return r == BA_OK ? sq_exec(x->c, SQ_RELEASE, "RELEASE w") : r;
 	}
 	return BA_ERR_INTERNAL;
 }
@@ -159,19 +172,29 @@ static const struct tx_ops sq_tx_ops = {
 	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
 };
 
-struct store_tx *sq_read_get(struct store *st)
+struct store_tx *sq_tx_on(struct sq_tx *x, struct sq_conn *c)
 {
-	struct sq_store *s = (struct sq_store *)st;
-	struct sq_conn *c = sq_reader_get(s);
-	struct sq_tx *x = &s->reader_tx[c - s->readers];
-
 	*x = (struct sq_tx){ { &sq_tx_ops }, c, NULL, 0 };
 	return &x->base;
 }
 
-void sq_read_put(struct store *s, struct store_tx *t)
+struct store_tx *sq_read_get(struct store *st)
 {
-	sq_reader_put((struct sq_store *)s, ((struct sq_tx *)t)->c);
+	struct sq_store *s = (struct sq_store *)st;
+	int i = store_pool_get(&s->pool);
+
+	return sq_tx_on(&s->reader_tx[i], &s->readers[i]);
+}
+
+void sq_read_put(struct store *st, struct store_tx *t)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_conn *c = ((struct sq_tx *)t)->c;
+
+	sq_reset_used(c);
+	if (!sqlite3_get_autocommit(c->db))   /* never keep a snapshot: it pins the WAL */
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	store_pool_put(&s->pool, (int)(c - s->readers));
 }
 
 static int probe(struct sq_conn *c)
@@ -181,7 +204,7 @@ static int probe(struct sq_conn *c)
 
 	if (st == NULL)
 		return sq_conn_err(c);
-	sq_bind_int64(st, 1, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
 		return sq_conn_err(c);
@@ -193,20 +216,16 @@ static int migrate(struct sq_store *s)
 	int version = 0;
 	int r = sq_migrate_apply(&s->wconn, &version);
 
-	pthread_mutex_lock(&s->mu);
-	s->version = version;
-	pthread_mutex_unlock(&s->mu);
+	atomic_store(&s->version, version);
 	return r;
 }
 
 int sq_apply(struct sq_store *s, struct store_write *w, bool *keep)
 {
-	struct sq_tx x = { { &sq_tx_ops }, &s->wconn, NULL, 0 };
-
 	*keep = false;
 	if ((int)w->kind == SQ_KIND_PROBE)
 		return probe(&s->wconn);
 	if ((int)w->kind == SQ_KIND_MIGRATE)
 		return migrate(s);
-	return store_apply(&x.base, w, keep);
+	return store_apply(sq_tx_on(&s->wtx, &s->wconn), w, keep);
 }

@@ -74,7 +74,10 @@ struct tx_ops {
 	/* Wipes column `col` of every row of the last run() where the backend
 	 * holds the result in memory of its own (PostgreSQL), for secrets. */
 	void (*wipe)(struct store_tx *tx, int col);
-	/* One nested savepoint ("a write inside the write"). */
+	/* A savepoint: TX_SP_BEGIN sets one, TX_SP_RELEASE releases the
+	 * newest, TX_SP_ROLLBACK undoes what ran since the newest and
+	 * releases it. They nest: the queue sets one per write of a batch,
+	 * SW_LOGIN one inside its write. */
 	int (*savepoint)(struct store_tx *tx, enum tx_savepoint op);
 };
 

@@ -3,8 +3,9 @@
  * against the transaction interface (tx.h); the login, session and refresh
  * kinds are in write_login.c.
  *
- * Every function runs inside the savepoint the backend opened for the write:
- * it may change rows and then fail, and the backend rolls its changes back.
+ * Every function runs inside the savepoint (or, alone in its batch, the
+ * transaction) the write queue opened for the write (queue.h): it may
+ * change rows and then fail, and the queue rolls its changes back.
  * Conditional writes check and change in the one transaction; on SQLite the
  * single writer makes that atomic, on PostgreSQL the row and advisory locks
  * of the PostgreSQL statements do (statements.c; docs/ARCHITECTURE.md).
@@ -691,7 +692,7 @@ static int login(struct store_tx *tx, struct store_write *w, bool *keep)
 		return r;
 	r = wr_login(tx, w);
 	if (r == BA_OK || !is_refusal(r) || w->audit == NULL)
-		return r;   /* the backend's savepoint releases or rolls back */
+		return r;   /* the queue's savepoint or transaction ends it */
 	model_session_clear(&w->out.session);
 	if ((rr = tx->ops->savepoint(tx, TX_SP_ROLLBACK)) != BA_OK)
 		return rr;

@@ -1,10 +1,11 @@
 /*
  * write.h - the store's write logic, written once for both backends.
  *
- * A backend takes queued writes, opens a transaction and, for each write, a
- * savepoint; it calls store_apply() with its transaction interface (tx.h)
- * and releases the savepoint on BA_OK, or when store_apply() set *keep,
- * and rolls it back otherwise. The backends keep only connections, pooling,
+ * The shared write queue (queue.h) takes queued writes, opens a transaction
+ * and, for each write of a batch, a savepoint; the backend calls
+ * store_apply() with its transaction interface (tx.h), and the queue
+ * releases the savepoint on BA_OK, or when store_apply() set *keep, and
+ * rolls it back otherwise. The backends keep only connections, pooling,
  * locking, retries and error mapping.
  */
 #ifndef BIOAUTH_STORE_WRITE_H
