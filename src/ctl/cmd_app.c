@@ -495,8 +495,10 @@ attest_opts_given(const struct attest_opts *o)
 
 /*
  * app update APP_ID: changes the settings given - the client-challenge
- * floor, and the attestation policy (replaced whole when any --attestation*
- * option is given) - each in its own write; prints the app.
+ * floor, the limits (enrolment rule, challenge quotas, refresh reuse
+ * interval, Users API permissions: read, changed as given, written back
+ * whole) and the attestation policy (replaced whole when any
+ * --attestation* option is given) - each in its own write; prints the app.
  */
 static int
 app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
