@@ -26,7 +26,8 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 120
 FUZZ_RSS_MB  ?= 2048
 FUZZ_FLAGS   ?=
-FUZZ_HARNESSES := json_in form router pubkey sigverify encoding jws authz config keydesc appattest
+FUZZ_HARNESSES := json_in form router pubkey sigverify encoding jws authz config keydesc appattest \
+                  secrets
 
 # Longest input per harness (bytes): a little above what the parser accepts.
 FUZZ_MAXLEN_json_in   := 20000
@@ -40,6 +41,7 @@ FUZZ_MAXLEN_authz     := 17000
 FUZZ_MAXLEN_config    := 8192
 FUZZ_MAXLEN_keydesc   := 20000
 FUZZ_MAXLEN_appattest := 12000
+FUZZ_MAXLEN_secrets   := 4096
 
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   := -std=c11 -O1 -g $(WARN) -pthread $(shell pkg-config --cflags $(PKGS)) \

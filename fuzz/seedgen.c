@@ -607,6 +607,29 @@ sg_attest(void)
 	free(asn);
 }
 
+/* Secrets files (fuzz/secrets.c): read directly (selector 0) and through
+ * a file (1): one secret, two with comments and CRLF, and refused ones. */
+static void
+sg_secrets(void)
+{
+	static const struct { const char *name, *text; } s[] = {
+		{ "one", "l5Yp2Uo0oC7yX4t3m2Z9eQk1h8RfGv6bNsJaWcDqEiM\n" },
+		{ "two-commented-crlf", "# current\r\nl5Yp2Uo0oC7yX4t3m2Z9eQk1h8RfGv6bNsJaWcDqEiM\r\n"
+		  "\r\n# old\r\nA0b1C2d3E4f5G6h7I8j9K0l1M2n3O4p5Q6r7S8t9\r\n" },
+		{ "too-short", "short-secret\n" },
+		{ "space", "l5Yp2Uo0oC7yX4t3m2Z9 eQk1h8RfGv6bNsJaWcDqEiM\n" },
+		{ "empty", "\n# nothing\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		char name[64];
+
+		sg_text("secrets", s[i].name, 0, s[i].text);
+		snprintf(name, sizeof(name), "%s-file", s[i].name);
+		sg_text("secrets", name, 1, s[i].text);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -628,6 +651,7 @@ main(int argc, char **argv)
 	sg_authz();
 	sg_config();
 	sg_attest();
+	sg_secrets();
 	printf("fuzz-seedgen: %d seeds written under %s\n", sg_count, sg_dir);
 	return 0;
 }

@@ -94,6 +94,16 @@ start_done(struct req *r, struct store_write *w, int rc)
 {
 	json_t *body;
 
+	if (rc == BA_ERR_CHALLENGE_QUOTA) {
+		req_reply_error(r, rc, "the app has as many outstanding challenges as its quota "
+		                "allows; use or let expire those it has");
+		return;
+	}
+	if (rc == BA_ERR_APPROVAL_DATA_QUOTA) {
+		req_reply_error(r, rc, "the approval_data of the app's outstanding challenges "
+		                "would pass its quota of bytes; use or let expire those it has");
+		return;
+	}
 	if (rc != BA_OK) {
 		req_reply_error(r, rc, NULL);
 		return;

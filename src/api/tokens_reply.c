@@ -145,6 +145,7 @@ api_refresh(struct req *r, struct model_app *app, const char *refresh_token,
 	st->w.kind = SW_REFRESH_ROTATE;
 	st->w.in.refresh.app_id = st->app.app_id;
 	st->w.in.refresh.now = now;
+	st->w.in.refresh.reuse_interval = st->app.refresh_reuse_interval;
 	sha256(refresh_token, strlen(refresh_token), st->w.in.refresh.old_hash);
 	rc = api_new_refresh(ctx->cfg, &st->app, now, &st->next_token, &st->w.in.refresh.next);
 	if (rc != BA_OK) {

@@ -240,6 +240,30 @@ object_text(json_t *obj, char **out)
 	return BA_OK;
 }
 
+/*
+ * The bearer check of the Users API: a client token of an app whose
+ * users_api permits `need` (enum model_users_api), else answered (401/403
+ * as api_require_bearer(), or 403 users_api_forbidden) and false.
+ */
+static bool
+require_users_api(struct req *r, unsigned need)
+{
+	struct caller c;
+	bool ok;
+
+	if (!api_require_bearer(r, TOKEN_CLIENT, &c))
+		return false;
+	ok = (c.app.users_api & need) == need;
+	caller_clear(&c);
+	if (!ok)
+		req_reply_error(r, BA_ERR_USERS_API_FORBIDDEN, need == USERS_API_READ ?
+		                "this app may not read users (bioauthctl app update --users-api)" :
+		                need == USERS_API_CREATE ?
+		                "this app may not create users (bioauthctl app update --users-api)" :
+		                "this app may not delete users (bioauthctl app update --users-api)");
+	return ok;
+}
+
 void
 api_user_create(struct req *r)
 {
@@ -258,12 +282,10 @@ api_user_create(struct req *r)
 	};
 	struct create_in in = {0};
 	struct user_state *st;
-	struct caller c;
 	int rc;
 
-	if (!api_require_bearer(r, TOKEN_CLIENT, &c))
+	if (!require_users_api(r, USERS_API_CREATE))
 		return;
-	caller_clear(&c);
 	if (!api_decode(r, fields, sizeof(fields) / sizeof(fields[0]), &in) ||
 	    (st = user_state_attach(r)) == NULL)
 		return;
@@ -300,12 +322,10 @@ reply_lookup(struct req *r, user_lookup_fn find)
 {
 	struct bioauth_ctx *ctx = req_ctx(r);
 	struct model_user u = {0};
-	struct caller c;
 	int rc;
 
-	if (!api_require_bearer(r, TOKEN_CLIENT, &c))
+	if (!require_users_api(r, USERS_API_READ))
 		return;
-	caller_clear(&c);
 	rc = find(ctx->store, req_param(r, 0), &u);
 	if (rc != BA_OK)
 		req_reply_error(r, rc, rc == BA_ERR_NOT_FOUND ? "no such user" : NULL);
@@ -346,12 +366,10 @@ void
 api_user_delete(struct req *r)
 {
 	struct user_state *st;
-	struct caller c;
 	int rc;
 
-	if (!api_require_bearer(r, TOKEN_CLIENT, &c))
+	if (!require_users_api(r, USERS_API_DELETE))
 		return;
-	caller_clear(&c);
 	if ((st = user_state_attach(r)) == NULL)
 		return;
 	if ((st->user_id = strdup(req_param(r, 0))) == NULL) {

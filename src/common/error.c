@@ -39,6 +39,9 @@ static const char *const names[BA_ERR__COUNT] = {
 	[BA_ERR_INVALID_ATTESTATION] = "invalid_attestation",
 	[BA_ERR_BIOMETRIC_REQUIRED] = "biometric_required",
 	[BA_ERR_TOO_MANY_ATTEMPTS] = "too_many_attempts",
+	[BA_ERR_CHALLENGE_QUOTA] = "challenge_quota_exceeded",
+	[BA_ERR_APPROVAL_DATA_QUOTA] = "approval_data_quota_exceeded",
+	[BA_ERR_USERS_API_FORBIDDEN] = "users_api_forbidden",
 };
 
 const char *

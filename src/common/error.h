@@ -46,6 +46,9 @@ enum ba_err {
 	BA_ERR_INVALID_ATTESTATION = 33, /* key attestation refused (src/attest) */
 	BA_ERR_BIOMETRIC_REQUIRED = 34, /* app policy: a further key needs a biometric session */
 	BA_ERR_TOO_MANY_ATTEMPTS = 35,  /* password attempts of a user delayed (Retry-After) */
+	BA_ERR_CHALLENGE_QUOTA = 36,    /* the app's outstanding /start challenges at its quota */
+	BA_ERR_APPROVAL_DATA_QUOTA = 37, /* the app's outstanding approval_data bytes at its quota */
+	BA_ERR_USERS_API_FORBIDDEN = 38, /* the app may not use this Users API call */
 	BA_ERR__COUNT                   /* keep last */
 };
 

@@ -27,8 +27,9 @@
 struct seal_keys;
 
 /* Parses the text of a secrets file. BA_OK, BA_ERR_CONFIG (no secret, a
- * secret too short or long, more than SEAL_MAX_SECRETS) or BA_ERR_NOMEM;
- * *why names the problem on BA_ERR_CONFIG. */
+ * secret too short or long, more than SEAL_MAX_SECRETS), BA_ERR_NOMEM, or
+ * BA_ERR_INTERNAL when OpenSSL fails to derive a key (also for lack of
+ * memory); *why names the problem on BA_ERR_CONFIG. */
 int seal_keys_parse(const char *text, size_t len, struct seal_keys **out, const char **why);
 /* Wipes and frees; NULL is fine. */
 void seal_keys_free(struct seal_keys *k);

@@ -1,7 +1,9 @@
 /*
  * cmd_app.c - bioauthctl app create|update|list|show|delete|rotate-secret.
  */
+#include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +105,135 @@ attestation_policy_view(const char *stored)
 	return o;
 }
 
+/* The Users API calls an app may make, in the words of --users-api. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} users_api_names[] = {
+	{ "read", USERS_API_READ },
+	{ "create", USERS_API_CREATE },
+	{ "delete", USERS_API_DELETE },
+};
+
+/* users_api as a JSON array of names ("read", "create", "delete"). */
+static json_t *
+users_api_view(unsigned bits)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < sizeof(users_api_names) / sizeof(users_api_names[0]); i++)
+		if ((bits & users_api_names[i].bit) != 0)
+			json_array_append_new(a, json_string(users_api_names[i].name));
+	return a;
+}
+
+/* --users-api LIST: "all", "none", or a comma-separated list of read,
+ * create and delete into *out; false when a word is unknown. */
+static bool
+parse_users_api(const char *v, unsigned *out)
+{
+	const char *p = v;
+
+	*out = 0;
+	if (strcmp(v, "all") == 0) {
+		*out = USERS_API_ALL;
+		return true;
+	}
+	if (strcmp(v, "none") == 0)
+		return true;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(users_api_names) / sizeof(users_api_names[0]); i++)
+			if (strlen(users_api_names[i].name) == len &&
+			    strncmp(p, users_api_names[i].name, len) == 0)
+				break;
+		if (i == sizeof(users_api_names) / sizeof(users_api_names[0]))
+			return false;
+		*out |= users_api_names[i].bit;
+		p += len;
+		if (*p == ',' && *++p == '\0')
+			return false;
+	}
+	return true;
+}
+
+/* A whole number in min..max from `v`; false otherwise. */
+static bool
+parse_range(const char *v, long long min, long long max, int64_t *out)
+{
+	char *end = NULL;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0 || n < min || n > max)
+		return false;
+	*out = (int64_t)n;
+	return true;
+}
+
+/* What the options of app create / update that change the app's limits
+ * collect (NULL: not given). */
+struct limit_opts {
+	const char *bio_enrol, *max_challenges, *max_bytes, *reuse, *users_api;
+};
+
+#define LIMIT_OPTS(o) \
+	{ "--require-biometric-to-enrol", "BOOL", "a user who already has a key " \
+	  "registers another only with a user token whose session holds the " \
+	  "mobile_biometrics factor (default false)", &(o).bio_enrol, NULL, NULL, 0, NULL }, \
+	{ "--max-challenges", "N", "quota of the app's outstanding (unconsumed, " \
+	  "unexpired) /start challenges; more are 429 challenge_quota_exceeded " \
+	  "(default 1000000)", &(o).max_challenges, NULL, NULL, 0, NULL }, \
+	{ "--max-approval-data-bytes", "N", "quota of the approval_data bytes of " \
+	  "the app's outstanding /start challenges; more are 429 " \
+	  "approval_data_quota_exceeded (default 268435456)", &(o).max_bytes, NULL, NULL, 0, \
+	  NULL }, \
+	{ "--refresh-reuse-interval", "SECONDS", "a rotated refresh token used again " \
+	  "within SECONDS gets a new pair of the same session instead of revoking " \
+	  "it, 0-300 (default 0: any reuse revokes)", &(o).reuse, NULL, NULL, 0, NULL }, \
+	{ "--users-api", "LIST", "the Users API calls the app may make: all (default), " \
+	  "none, or a comma-separated list of read, create, delete; others are 403 " \
+	  "users_api_forbidden", &(o).users_api, NULL, NULL, 0, NULL }
+
+/* True when any of the limit options was given. */
+static bool
+limit_opts_given(const struct limit_opts *o)
+{
+	return o->bio_enrol != NULL || o->max_challenges != NULL || o->max_bytes != NULL ||
+	       o->reuse != NULL || o->users_api != NULL;
+}
+
+/*
+ * Applies the limit options given to `a`; CTL_CONTINUE, or CTL_EXIT_USAGE
+ * after a line on stderr naming the bad value.
+ */
+static int
+limit_opts_apply(struct ctl *c, const char *cmd, const struct limit_opts *o, struct model_app *a)
+{
+	if (o->bio_enrol != NULL) {
+		if (strcmp(o->bio_enrol, "true") != 0 && strcmp(o->bio_enrol, "false") != 0)
+			return ctl_usage_error(c, "%s: --require-biometric-to-enrol: true or false", cmd);
+		a->require_biometric_to_enrol = strcmp(o->bio_enrol, "true") == 0;
+	}
+	if (o->max_challenges != NULL &&
+	    !parse_range(o->max_challenges, 1, INT64_MAX / 2, &a->max_challenges))
+		return ctl_usage_error(c, "%s: --max-challenges: a whole number, at least 1", cmd);
+	if (o->max_bytes != NULL &&
+	    !parse_range(o->max_bytes, 0, INT64_MAX / 2, &a->max_approval_data_bytes))
+		return ctl_usage_error(c, "%s: --max-approval-data-bytes: a whole number, at least 0",
+		                       cmd);
+	if (o->reuse != NULL &&
+	    !parse_range(o->reuse, 0, APPS_REFRESH_REUSE_MAX, &a->refresh_reuse_interval))
+		return ctl_usage_error(c, "%s: --refresh-reuse-interval: 0-%d seconds", cmd,
+		                       APPS_REFRESH_REUSE_MAX);
+	if (o->users_api != NULL && !parse_users_api(o->users_api, &a->users_api))
+		return ctl_usage_error(c, "%s: --users-api: all, none, or a comma-separated "
+		                       "list of read, create, delete", cmd);
+	return CTL_CONTINUE;
+}
+
 /* The JSON view of an app (never its secret hash); `secret`, when not NULL,
  * is shown once after client_id. NULL on allocation failure. */
 static json_t *
@@ -116,7 +247,8 @@ app_json(const struct model_app *a, const char *secret)
 	for (i = 0; i < a->n_resources && i < MODEL_MAX_RESOURCES; i++)
 		if (json_array_append_new(res, json_string(a->resources[i])) != 0)
 			goto out;
-	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:b, s:i, s:i, s:I, s:I, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:s*, s:s, s:O, s:b, s:b, s:i, s:i, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:o, s:o}",
 	    "app_id", a->app_id,
 	    "client_id", a->client_id,
 	    "client_secret", secret,   /* omitted when NULL */
@@ -129,7 +261,11 @@ app_json(const struct model_app *a, const char *secret)
 	    "access_token_ttl", (json_int_t)a->access_ttl,
 	    "id_token_ttl", (json_int_t)a->id_ttl,
 	    "refresh_token_ttl", (json_int_t)a->refresh_ttl,
+	    "max_challenges", (json_int_t)a->max_challenges,
+	    "max_approval_data_bytes", (json_int_t)a->max_approval_data_bytes,
+	    "refresh_reuse_interval", (json_int_t)a->refresh_reuse_interval,
 	    "created_at", (json_int_t)a->created_at,
+	    "users_api", users_api_view(a->users_api),
 	    "attestation", attestation_policy_view(a->attestation_policy));
 out:
 	json_decref(res);
@@ -156,9 +292,9 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	const char *resources[MODEL_MAX_RESOURCES];
 	size_t n = 0;
 	const char *client_challenges = NULL, *max_auth = NULL, *min_challenge = NULL;
-	const char *bio_enrol = NULL;
 	int min_bytes = 1;
 	struct attest_opts ao;
+	struct limit_opts lo;
 	const struct ctl_opt opts[] = {
 		{ "--name", "N", "display name of the app (required)", &name,
 		  NULL, NULL, 0, NULL },
@@ -167,9 +303,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 		{ "--allow-client-challenges", "BOOL", "accept challenges the backend "
 		  "made itself, not only those of /start (default true)",
 		  &client_challenges, NULL, NULL, 0, NULL },
-		{ "--require-biometric-to-enrol", "BOOL", "a user who already has a key "
-		  "registers another only with a user token whose session holds the "
-		  "mobile_biometrics factor (default false)", &bio_enrol, NULL, NULL, 0, NULL },
+		LIMIT_OPTS(lo),
 		{ "--max-authenticators", "N", "keys per user in this app (default: "
 		  "the --max-authenticators option)", &max_auth, NULL, NULL, 0, NULL },
 		{ "--min-client-challenge-bytes", "N", "shortest client-made challenge "
@@ -185,6 +319,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 
 	memset(&w, 0, sizeof(w));
 	memset(&ao, 0, sizeof(ao));
+	memset(&lo, 0, sizeof(lo));
 	if ((rc = ctl_parse(c, cmd, argc, argv, opts, NULL, 0)) != CTL_CONTINUE)
 		return rc;
 	if (name == NULL)
@@ -192,8 +327,12 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	if (client_challenges != NULL && strcmp(client_challenges, "true") != 0 &&
 	    strcmp(client_challenges, "false") != 0)
 		return ctl_usage_error(c, "app create: --allow-client-challenges: true or false");
-	if (bio_enrol != NULL && strcmp(bio_enrol, "true") != 0 && strcmp(bio_enrol, "false") != 0)
-		return ctl_usage_error(c, "app create: --require-biometric-to-enrol: true or false");
+	{
+		struct model_app probe = { 0 };   /* checks the limit options early */
+
+		if ((rc = limit_opts_apply(c, "app create", &lo, &probe)) != CTL_CONTINUE)
+			return rc;
+	}
 	if (max_auth != NULL && ((max = strtol(max_auth, &end, 10)) < 1 || max > 1000 ||
 	                         *end != '\0'))
 		return ctl_usage_error(c, "app create: --max-authenticators: 1-1000");
@@ -219,7 +358,7 @@ app_create(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	w.in.app.min_client_challenge_bytes = min_bytes;
 	w.in.app.attestation_policy = policy;   /* apps_write_clear frees it */
 	policy = NULL;
-	w.in.app.require_biometric_to_enrol = bio_enrol != NULL && strcmp(bio_enrol, "true") == 0;
+	(void)limit_opts_apply(c, "app create", &lo, &w.in.app);   /* checked above */
 	if (ctl_store(c, &s) != BA_OK) {
 		rc = CTL_EXIT_FAIL;
 		goto out;
@@ -356,17 +495,21 @@ attest_opts_given(const struct attest_opts *o)
 
 /*
  * app update APP_ID: changes the settings given - the client-challenge
- * floor, and the attestation policy (replaced whole when any --attestation*
- * option is given) - each in its own write; prints the app.
+ * floor, the limits (enrolment rule, challenge quotas, refresh reuse
+ * interval, Users API permissions: read, changed as given, written back
+ * whole) and the attestation policy (replaced whole when any
+ * --attestation* option is given) - each in its own write; prints the app.
  */
 static int
 app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 {
 	const char *app_id = NULL, *min_challenge = NULL;
 	struct attest_opts ao;
+	struct limit_opts lo;
 	const struct ctl_opt opts[] = {
 		{ "--min-client-challenge-bytes", "N", "shortest client-made challenge "
 		  "accepted, 1-1024", &min_challenge, NULL, NULL, 0, NULL },
+		LIMIT_OPTS(lo),
 		ATTEST_OPTS(ao),
 		{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 	};
@@ -377,14 +520,22 @@ app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 	int rc, r, bytes = 0;
 
 	memset(&ao, 0, sizeof(ao));
+	memset(&lo, 0, sizeof(lo));
 	memset(&a, 0, sizeof(a));
 	if ((rc = ctl_parse(c, cmd, argc, argv, opts, &app_id, 1)) != CTL_CONTINUE)
 		return rc;
-	if (min_challenge == NULL && !attest_opts_given(&ao))
+	if (min_challenge == NULL && !attest_opts_given(&ao) && !limit_opts_given(&lo))
 		return ctl_usage_error(c, "app update: nothing to change "
-		    "(--min-client-challenge-bytes N, --attestation* ...)");
+		    "(--min-client-challenge-bytes N, --max-challenges N, --users-api LIST, "
+		    "--attestation* ...)");
 	if (min_challenge != NULL && !parse_min_challenge(min_challenge, &bytes))
 		return ctl_usage_error(c, "app update: --min-client-challenge-bytes: 1-1024");
+	{
+		struct model_app probe = { 0 };   /* checks the limit options early */
+
+		if ((rc = limit_opts_apply(c, "app update", &lo, &probe)) != CTL_CONTINUE)
+			return rc;
+	}
 	if (attest_opts_given(&ao) &&
 	    (r = attest_opts_policy(c, "app update", &ao, &policy)) != BA_OK)
 		return r == BA_ERR_INVALID_REQUEST ? CTL_EXIT_USAGE : ctl_fail(c, r, "app update");
@@ -409,6 +560,20 @@ app_update(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
+	if (limit_opts_given(&lo)) {
+		/* read, change what was given, write the limits back whole */
+		if ((r = store_app_get(s, app_id, &a)) != BA_OK) {
+			rc = ctl_fail(c, r, "app %s", app_id);
+			goto out;
+		}
+		(void)limit_opts_apply(c, "app update", &lo, &a);   /* checked above */
+		if ((r = apps_prepare_set_limits(&a, &w)) != BA_OK ||
+		    (r = store_write_sync(s, &w)) != BA_OK) {
+			rc = ctl_fail(c, r, "app %s", app_id);
+			goto out;
+		}
+		model_app_clear(&a);
+	}
 	if ((r = store_app_get(s, app_id, &a)) != BA_OK) {
 		rc = ctl_fail(c, r, "app %s: updated, but reading it back failed", app_id);
 		goto out;
@@ -424,9 +589,14 @@ const struct ctl_command ctl_app_commands[] = {
 	{ "app", "create", app_create, "--name N [--resource URI]... "
 	  "[--allow-client-challenges BOOL] [--require-biometric-to-enrol BOOL] "
 	  "[--max-authenticators N] [--min-client-challenge-bytes N] "
+	  "[--max-challenges N] [--max-approval-data-bytes N] "
+	  "[--refresh-reuse-interval SECONDS] [--users-api all|none|read,create,delete] "
 	  "[--attestation none|optional|required] [--attestation-* ...: see app update]",
 	  "Create an app; prints its client_id and client_secret (shown once)." },
 	{ "app", "update", app_update, "APP_ID [--min-client-challenge-bytes N] "
+	  "[--require-biometric-to-enrol BOOL] [--max-challenges N] "
+	  "[--max-approval-data-bytes N] [--refresh-reuse-interval SECONDS] "
+	  "[--users-api all|none|read,create,delete] "
 	  "[--attestation none|optional|required] "
 	  "[--attestation-min-security-level tee|strongbox] [--attestation-require-user-auth] "
 	  "[--attestation-require-biometric] [--attestation-require-verified-boot] "

@@ -111,6 +111,10 @@ apps_prepare_create(const char *name, const char *const *resources, size_t n,
 	a->allow_client_challenges = true;
 	a->max_authenticators = cfg->max_authenticators;
 	a->min_client_challenge_bytes = 1;
+	a->max_challenges = APPS_DEFAULT_MAX_CHALLENGES;
+	a->max_approval_data_bytes = APPS_DEFAULT_MAX_APPROVAL_DATA_BYTES;
+	a->refresh_reuse_interval = 0;
+	a->users_api = USERS_API_ALL;
 	a->created_at = (int64_t)time(NULL);
 	*client_secret_out = secret;
 	secret = NULL;
@@ -152,6 +156,22 @@ apps_prepare_set_min_challenge(const char *app_id, int bytes, struct store_write
 	w->kind = SW_APP_SET_MIN_CHALLENGE;
 	w->in.app_min_challenge.app_id = app_id;
 	w->in.app_min_challenge.bytes = bytes;
+	return BA_OK;
+}
+
+int
+apps_prepare_set_limits(const struct model_app *app, struct store_write *w)
+{
+	if (w == NULL || app == NULL)
+		return BA_ERR_INTERNAL;
+	memset(w, 0, sizeof(*w));
+	if (app->app_id == NULL || app->app_id[0] == '\0' || app->max_challenges < 1 ||
+	    app->max_approval_data_bytes < 0 || app->refresh_reuse_interval < 0 ||
+	    app->refresh_reuse_interval > APPS_REFRESH_REUSE_MAX ||
+	    (app->users_api & ~(unsigned)USERS_API_ALL) != 0)
+		return BA_ERR_INVALID_REQUEST;
+	w->kind = SW_APP_SET_LIMITS;
+	w->in.app = *app;   /* shallow: apps_write_clear() must not free it */
 	return BA_OK;
 }
 

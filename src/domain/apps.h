@@ -23,6 +23,12 @@
 #define APPS_CLIENT_ID_MAX 256      /* longer client_ids are never looked up */
 #define APPS_SECRET_MAX 512         /* longer secrets never authenticate */
 #define APPS_CLIENT_CHALLENGE_MAX 1024 /* bytes of a client-made challenge */
+/* Defaults of an app's quotas on its outstanding /start challenges (and of
+ * the apps a database had before them, migration 5): generous, so that only
+ * a flood reaches them. */
+#define APPS_DEFAULT_MAX_CHALLENGES 1000000
+#define APPS_DEFAULT_MAX_APPROVAL_DATA_BYTES 268435456   /* 256 MiB */
+#define APPS_REFRESH_REUSE_MAX 300  /* seconds; longer defeats reuse detection */
 
 /*
  * Prepares SW_APP_CREATE for a new app named `name` (printable UTF-8,
@@ -31,8 +37,9 @@
  * audience; n may be 0). Generates app_id "app_" + 16 random bytes
  * (base64url), a random client_id and a 32-byte client secret, of which only
  * the SHA-256 goes into the write. Defaults: max_authenticators from cfg,
- * allow_client_challenges true, token lifetimes 0 (server default),
- * created_at now.
+ * allow_client_challenges true, token lifetimes 0 (server default), the
+ * APPS_DEFAULT_* challenge quotas, refresh_reuse_interval 0, every Users
+ * API call allowed, created_at now.
  * On BA_OK `w` is filled (clear it with apps_write_clear()) and
  * *client_secret_out receives the malloc'd plaintext secret, to be shown once
  * and freed with secret_free() (common/secret.h).
@@ -55,6 +62,12 @@ int apps_prepare_rotate_secret(const char *app_id, struct store_write *w,
  * (else BA_ERR_INVALID_REQUEST). The store answers BA_ERR_NOT_FOUND for an
  * unknown app. */
 int apps_prepare_set_min_challenge(const char *app_id, int bytes, struct store_write *w);
+
+/* Prepares SW_APP_SET_LIMITS from `app` (read from the store, then changed
+ * by the caller; borrowed: it must outlive the write). BA_ERR_INVALID_REQUEST
+ * when a value is out of range (max_challenges < 1, a negative byte quota,
+ * a reuse interval outside 0..APPS_REFRESH_REUSE_MAX). */
+int apps_prepare_set_limits(const struct model_app *app, struct store_write *w);
 
 /* The shortest client-made challenge `app` accepts (1 unless set). */
 int apps_client_challenge_floor(const struct model_app *app);

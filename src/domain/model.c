@@ -160,6 +160,10 @@ int model_app_copy(struct model_app *dst, const struct model_app *src)
 	dst->allow_client_challenges = src->allow_client_challenges;
 	dst->require_biometric_to_enrol = src->require_biometric_to_enrol;
 	dst->max_authenticators = src->max_authenticators;
+	dst->max_challenges = src->max_challenges;
+	dst->max_approval_data_bytes = src->max_approval_data_bytes;
+	dst->refresh_reuse_interval = src->refresh_reuse_interval;
+	dst->users_api = src->users_api;
 	dst->created_at = src->created_at;
 	r = BA_OK;
 out:

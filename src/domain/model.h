@@ -46,6 +46,21 @@ struct model_app {
 	                                   1..1024 (0 reads as 1) */
 	int64_t created_at;
 	char *attestation_policy;  /* JSON, see domain/attestation.h; NULL = default */
+	/* Quotas on the app's outstanding (unconsumed, unexpired) /start
+	 * challenges: their number and the bytes of their approval_data. */
+	int64_t max_challenges;
+	int64_t max_approval_data_bytes;
+	int64_t refresh_reuse_interval; /* seconds a rotated refresh token may be
+	                                   used again without revoking; 0 = never */
+	unsigned users_api;        /* enum model_users_api bits the app may use */
+};
+
+/* The Users API calls an app may make (model_app.users_api). */
+enum model_users_api {
+	USERS_API_READ = 1u << 0,    /* GET /v1/users/... */
+	USERS_API_CREATE = 1u << 1,  /* POST /v1/users */
+	USERS_API_DELETE = 1u << 2,  /* DELETE /v1/users/{user_id} */
+	USERS_API_ALL = USERS_API_READ | USERS_API_CREATE | USERS_API_DELETE,
 };
 
 struct model_user {
@@ -123,7 +138,8 @@ struct model_refresh {
 	char *session_id;
 	int64_t created_at;
 	int64_t expires_at;
-	bool rotated;              /* already exchanged: reuse revokes the session */
+	bool rotated;              /* already exchanged: reuse revokes the session
+	                              (after the app's refresh_reuse_interval) */
 };
 
 struct model_signing_key {

@@ -87,6 +87,12 @@ static const struct errmap_entry table[BA_ERR__COUNT] = {
 		"registering a further key needs a session with a biometric factor" },
 	[BA_ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts", "slow_down",
 		"too many failed attempts; retry later" },
+	[BA_ERR_CHALLENGE_QUOTA] = { 429, "challenge_quota_exceeded", "slow_down",
+		"the app has too many outstanding challenges" },
+	[BA_ERR_APPROVAL_DATA_QUOTA] = { 429, "approval_data_quota_exceeded", "slow_down",
+		"the approval_data of the app's outstanding challenges is at its quota" },
+	[BA_ERR_USERS_API_FORBIDDEN] = { 403, "users_api_forbidden", "invalid_request",
+		"this app may not make this Users API call" },
 };
 
 const struct errmap_entry *

@@ -51,6 +51,9 @@ static const char *const table[BA_ERR__COUNT] = {
 	[BA_ERR_INVALID_ATTESTATION] = "auth_invalid_attestation",
 	[BA_ERR_BIOMETRIC_REQUIRED] = "auth_biometric_required",
 	[BA_ERR_TOO_MANY_ATTEMPTS] = "auth_too_many_attempts",
+	[BA_ERR_CHALLENGE_QUOTA] = "system_rate_limited",
+	[BA_ERR_APPROVAL_DATA_QUOTA] = "system_rate_limited",
+	[BA_ERR_USERS_API_FORBIDDEN] = "system_forbidden",
 };
 
 const char *

@@ -194,6 +194,41 @@ static const struct migration migrations[] = {
 	 " hash bytea NOT NULL,"
 	 " used_at bigint NOT NULL,"
 	 " PRIMARY KEY (app_id, key_hash, hash));"},
+	/* Per-app quotas on outstanding /start challenges, refresh-token
+	 * reuse interval and Users API permissions (docs/SECURITY.md).
+	 * challenge_usage counts each app's unconsumed challenges and the
+	 * bytes of their approval_data: /start adds to it with one
+	 * conditional UPDATE (store/write.c challenge_create; its row lock
+	 * orders concurrent /start calls of one app across instances), the
+	 * triggers take back what a consumed or deleted challenge held. */
+	{5,
+	 "ALTER TABLE apps ADD COLUMN max_challenges bigint NOT NULL DEFAULT 1000000,"
+	 " ADD COLUMN max_approval_data_bytes bigint NOT NULL DEFAULT 268435456,"
+	 " ADD COLUMN refresh_reuse_interval bigint NOT NULL DEFAULT 0,"
+	 " ADD COLUMN users_api bigint NOT NULL DEFAULT 7;"
+	 "ALTER TABLE refresh_tokens ADD COLUMN rotated_at bigint NOT NULL DEFAULT 0;"
+	 "CREATE INDEX challenges_open ON challenges(app_id, expires_at) WHERE NOT consumed;"
+	 "CREATE TABLE challenge_usage ("
+	 " app_id text PRIMARY KEY REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " open_count bigint NOT NULL,"
+	 " open_bytes bigint NOT NULL);"
+	 "INSERT INTO challenge_usage (app_id, open_count, open_bytes)"
+	 " SELECT a.app_id, count(c.challenge), coalesce(sum(octet_length(c.approval_data)), 0)"
+	 " FROM apps a LEFT JOIN challenges c ON c.app_id = a.app_id AND NOT c.consumed"
+	 " GROUP BY a.app_id;"
+	 "CREATE FUNCTION challenge_usage_release() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	 " BEGIN"
+	 " UPDATE challenge_usage SET open_count = open_count - 1,"
+	 " open_bytes = open_bytes - coalesce(octet_length(OLD.approval_data), 0)"
+	 " WHERE app_id = OLD.app_id;"
+	 " RETURN NULL;"
+	 " END $f$;"
+	 "CREATE TRIGGER challenge_consumed AFTER UPDATE OF consumed ON challenges"
+	 " FOR EACH ROW WHEN (NOT OLD.consumed AND NEW.consumed)"
+	 " EXECUTE FUNCTION challenge_usage_release();"
+	 "CREATE TRIGGER challenge_deleted AFTER DELETE ON challenges"
+	 " FOR EACH ROW WHEN (NOT OLD.consumed)"
+	 " EXECUTE FUNCTION challenge_usage_release();"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

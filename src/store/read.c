@@ -47,6 +47,7 @@ static int col_hash(struct store_tx *tx, int col, uint8_t out[MODEL_HASH_LEN])
 static int row_app(struct store_tx *tx, struct model_app *a)
 {
 	const struct tx_ops *o = tx->ops;
+	int64_t users_api = 0;
 	int r;
 
 	if ((r = o->col_text(tx, 0, &a->app_id)) != BA_OK ||
@@ -61,8 +62,14 @@ static int row_app(struct store_tx *tx, struct model_app *a)
 	    (r = o->col_int(tx, 9, &a->created_at)) != BA_OK ||
 	    (r = o->col_text(tx, 10, &a->attestation_policy)) != BA_OK ||
 	    (r = col_int32(tx, 11, &a->min_client_challenge_bytes)) != BA_OK ||
-	    (r = o->col_bool(tx, 12, &a->require_biometric_to_enrol)) != BA_OK)
+	    (r = o->col_bool(tx, 12, &a->require_biometric_to_enrol)) != BA_OK ||
+	    (r = o->col_int(tx, 13, &a->max_challenges)) != BA_OK ||
+	    (r = o->col_int(tx, 14, &a->max_approval_data_bytes)) != BA_OK ||
+	    (r = o->col_int(tx, 15, &a->refresh_reuse_interval)) != BA_OK ||
+	    (r = o->col_int(tx, 16, &users_api)) != BA_OK)
 		model_app_clear(a);
+	else
+		a->users_api = (unsigned)users_api & USERS_API_ALL;
 	return r;
 }
 
@@ -226,7 +233,7 @@ static int rows_app(struct store_tx *tx, struct model_app *a, bool *row)
 	while (r == BA_OK) {
 		char *uri = NULL, *id = NULL;
 
-		r = tx->ops->col_text(tx, 14, &uri);
+		r = tx->ops->col_text(tx, 18, &uri);   /* APP_COLS are 0..16, pos 17 */
 		if (uri != NULL && a->n_resources < MODEL_MAX_RESOURCES)
 			a->resources[a->n_resources++] = uri;
 		else

@@ -188,6 +188,38 @@ static const struct migration migrations[] = {
 	 " hash BLOB NOT NULL,"
 	 " used_at INTEGER NOT NULL,"
 	 " PRIMARY KEY (app_id, key_hash, hash));"},
+	/* Per-app quotas on outstanding /start challenges, refresh-token
+	 * reuse interval and Users API permissions (docs/SECURITY.md).
+	 * challenge_usage counts each app's unconsumed challenges and the
+	 * bytes of their approval_data: /start adds to it with one
+	 * conditional UPDATE (store/write.c challenge_create), the triggers
+	 * take back what a consumed or deleted challenge held. */
+	{5,
+	 "ALTER TABLE apps ADD COLUMN max_challenges INTEGER NOT NULL DEFAULT 1000000;"
+	 "ALTER TABLE apps ADD COLUMN max_approval_data_bytes INTEGER NOT NULL DEFAULT 268435456;"
+	 "ALTER TABLE apps ADD COLUMN refresh_reuse_interval INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE apps ADD COLUMN users_api INTEGER NOT NULL DEFAULT 7;"
+	 "ALTER TABLE refresh_tokens ADD COLUMN rotated_at INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE INDEX challenges_open ON challenges(app_id, expires_at) WHERE consumed = 0;"
+	 "CREATE TABLE challenge_usage ("
+	 " app_id TEXT PRIMARY KEY NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
+	 " open_count INTEGER NOT NULL,"
+	 " open_bytes INTEGER NOT NULL);"
+	 "INSERT INTO challenge_usage (app_id, open_count, open_bytes)"
+	 " SELECT a.app_id, count(c.challenge),"
+	 " coalesce(sum(length(CAST(c.approval_data AS BLOB))), 0)"
+	 " FROM apps a LEFT JOIN challenges c ON c.app_id = a.app_id AND c.consumed = 0"
+	 " GROUP BY a.app_id;"
+	 "CREATE TRIGGER challenge_consumed AFTER UPDATE OF consumed ON challenges"
+	 " WHEN OLD.consumed = 0 AND NEW.consumed <> 0 BEGIN"
+	 " UPDATE challenge_usage SET open_count = open_count - 1,"
+	 " open_bytes = open_bytes - coalesce(length(CAST(OLD.approval_data AS BLOB)), 0)"
+	 " WHERE app_id = OLD.app_id; END;"
+	 "CREATE TRIGGER challenge_deleted AFTER DELETE ON challenges"
+	 " WHEN OLD.consumed = 0 BEGIN"
+	 " UPDATE challenge_usage SET open_count = open_count - 1,"
+	 " open_bytes = open_bytes - coalesce(length(CAST(OLD.approval_data AS BLOB)), 0)"
+	 " WHERE app_id = OLD.app_id; END;"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

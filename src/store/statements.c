@@ -12,7 +12,8 @@
 #define APP_COLS \
 	"app_id, name, client_id, client_secret_hash, access_ttl, id_ttl, " \
 	"refresh_ttl, allow_client_challenges, max_authenticators, created_at, " \
-	"attestation_policy, min_client_challenge_bytes, require_biometric_to_enrol"
+	"attestation_policy, min_client_challenge_bytes, require_biometric_to_enrol, " \
+	"max_challenges, max_approval_data_bytes, refresh_reuse_interval, users_api"
 #define USER_COLS \
 	"user_id, username, password_hash, created_at, updated_at, email, email_verified, " \
 	"phone_number, phone_number_verified, name, external_user_id, custom_data, " \
@@ -55,12 +56,15 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_APP_INSERT,
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
 	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
-	  " min_client_challenge_bytes, require_biometric_to_enrol)"
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	  " min_client_challenge_bytes, require_biometric_to_enrol, max_challenges,"
+	  " max_approval_data_bytes, refresh_reuse_interval, users_api)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	  "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
 	  " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
-	  " min_client_challenge_bytes, require_biometric_to_enrol)"
-	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"),
+	  " min_client_challenge_bytes, require_biometric_to_enrol, max_challenges,"
+	  " max_approval_data_bytes, refresh_reuse_interval, users_api)"
+	  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+	  " ON CONFLICT DO NOTHING"),
 	S(ST_APP_RES_INSERT,
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES (?1, ?2, ?3)",
 	  "INSERT INTO app_resources (app_id, pos, uri) VALUES ($1, $2, $3)"),
@@ -71,6 +75,17 @@ const struct st_text st_table[ST__COUNT] = {
 	S(ST_APP_SET_MIN_CHALLENGE,
 	  "UPDATE apps SET min_client_challenge_bytes = ?2 WHERE app_id = ?1",
 	  "UPDATE apps SET min_client_challenge_bytes = $2 WHERE app_id = $1"),
+	S(ST_APP_SET_LIMITS,
+	  "UPDATE apps SET require_biometric_to_enrol = ?2, max_challenges = ?3,"
+	  " max_approval_data_bytes = ?4, refresh_reuse_interval = ?5, users_api = ?6"
+	  " WHERE app_id = ?1",
+	  "UPDATE apps SET require_biometric_to_enrol = $2, max_challenges = $3,"
+	  " max_approval_data_bytes = $4, refresh_reuse_interval = $5, users_api = $6"
+	  " WHERE app_id = $1"),
+	S(ST_APP_USAGE_INSERT,
+	  "INSERT INTO challenge_usage (app_id, open_count, open_bytes) VALUES (?1, 0, 0)",
+	  "INSERT INTO challenge_usage (app_id, open_count, open_bytes) VALUES ($1, 0, 0)"
+	  " ON CONFLICT DO NOTHING"),
 	S(ST_SETTING_SET,
 	  "INSERT INTO settings (name, value, updated_at) VALUES (?1, ?2, ?3)"
 	  " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
@@ -151,6 +166,29 @@ const struct st_text st_table[ST__COUNT] = {
 	  "INSERT INTO challenges (challenge, app_id, user_id, device_id, approval_data,"
 	  " created_at, expires_at, consumed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 	  " ON CONFLICT DO NOTHING"),
+	/* The app's quotas on outstanding challenges, taken by one conditional
+	 * UPDATE: of concurrent /start calls of one app each waits for the
+	 * usage row (PostgreSQL: and then checks the row's new values), so
+	 * none passes a quota. ?2 the new challenge's approval_data bytes. */
+	S(ST_CHAL_QUOTA_TAKE,
+	  "UPDATE challenge_usage SET open_count = open_count + 1, open_bytes = open_bytes + ?2"
+	  " WHERE app_id = ?1 AND EXISTS (SELECT 1 FROM apps a WHERE a.app_id = ?1"
+	  " AND challenge_usage.open_count < a.max_challenges"
+	  " AND challenge_usage.open_bytes + ?2 <= a.max_approval_data_bytes)",
+	  "UPDATE challenge_usage u SET open_count = u.open_count + 1,"
+	  " open_bytes = u.open_bytes + $2 FROM apps a"
+	  " WHERE u.app_id = $1 AND a.app_id = u.app_id AND u.open_count < a.max_challenges"
+	  " AND u.open_bytes + $2 <= a.max_approval_data_bytes"),
+	S(ST_CHAL_QUOTA_GET,
+	  "SELECT u.open_count, u.open_bytes, a.max_challenges FROM challenge_usage u"
+	  " JOIN apps a ON a.app_id = u.app_id WHERE u.app_id = ?1",
+	  "SELECT u.open_count, u.open_bytes, a.max_challenges FROM challenge_usage u"
+	  " JOIN apps a ON a.app_id = u.app_id WHERE u.app_id = $1"),
+	/* The app's expired, unconsumed challenges (the trigger gives back
+	 * their share of the quota). */
+	S(ST_CHAL_RECLAIM,
+	  "DELETE FROM challenges WHERE app_id = ?1 AND consumed = 0 AND expires_at <= ?2",
+	  "DELETE FROM challenges WHERE app_id = $1 AND NOT consumed AND expires_at <= $2"),
 	/* One conditional UPDATE consumes: of two concurrent consumers the
 	 * second waits for the row and then changes nothing. */
 	S(ST_CHAL_CONSUME,
@@ -208,15 +246,16 @@ const struct st_text st_table[ST__COUNT] = {
 	/* PostgreSQL: of two concurrent exchanges of one token the second
 	 * waits here and then sees the first's rotation. */
 	S(ST_REFRESH_LOOKUP,
-	  "SELECT r.session_id, r.expires_at, r.rotated, s.app_id, s.revoked, s.expires_at"
-	  " FROM refresh_tokens r JOIN sessions s ON s.session_id = r.session_id"
+	  "SELECT r.session_id, r.expires_at, r.rotated, s.app_id, s.revoked, s.expires_at,"
+	  " r.rotated_at FROM refresh_tokens r JOIN sessions s ON s.session_id = r.session_id"
 	  " WHERE r.hash = ?1",
-	  "SELECT r.session_id, r.expires_at, r.rotated, s.app_id, s.revoked, s.expires_at"
-	  " FROM refresh_tokens r JOIN sessions s ON s.session_id = r.session_id"
+	  "SELECT r.session_id, r.expires_at, r.rotated, s.app_id, s.revoked, s.expires_at,"
+	  " r.rotated_at FROM refresh_tokens r JOIN sessions s ON s.session_id = r.session_id"
 	  " WHERE r.hash = $1 FOR UPDATE OF r"),
 	S(ST_REFRESH_MARK,
-	  "UPDATE refresh_tokens SET rotated = 1 WHERE hash = ?1 AND rotated = 0",
-	  "UPDATE refresh_tokens SET rotated = true WHERE hash = $1 AND NOT rotated"),
+	  "UPDATE refresh_tokens SET rotated = 1, rotated_at = ?2 WHERE hash = ?1 AND rotated = 0",
+	  "UPDATE refresh_tokens SET rotated = true, rotated_at = $2"
+	  " WHERE hash = $1 AND NOT rotated"),
 	S(ST_REFRESH_DEL_SESSION, "DELETE FROM refresh_tokens WHERE session_id = ?1",
 	  "DELETE FROM refresh_tokens WHERE session_id = $1"),
 

@@ -77,7 +77,11 @@ enum store_write_kind {
 	SW_AUTHENTICATOR_DELETE, /* (app_id, key_id, user_id); NOT_FOUND if that
 	                            user has no such key in that app */
 	SW_CHALLENGE_CREATE,     /* challenge: insert; CONFLICT on duplicate,
-	                            NOT_FOUND if the user is gone */
+	                            NOT_FOUND if the user is gone;
+	                            CHALLENGE_QUOTA / APPROVAL_DATA_QUOTA when
+	                            the app's unconsumed, unexpired challenges
+	                            would pass its max_challenges or
+	                            max_approval_data_bytes */
 	SW_SIGNATURE_FAILURE,    /* a failed signature on (app, key): count it and
 	                            lock at `threshold`; out.locked tells */
 	SW_LOGIN,                /* a successful authentication, see below */
@@ -109,6 +113,11 @@ enum store_write_kind {
 	                            client-made challenges; NOT_FOUND */
 	SW_SETTING_SET,          /* (name, value, now): insert or replace one
 	                            setting of the deployment (STORE_SETTING_*) */
+	SW_APP_SET_LIMITS,       /* app (app_id and the fields named): set its
+	                            require_biometric_to_enrol, max_challenges
+	                            (>= 1), max_approval_data_bytes,
+	                            refresh_reuse_interval and users_api;
+	                            NOT_FOUND */
 	SW_PASSWORD_ATTEMPT,     /* password_attempt: counts one attempt, or
 	                            TOO_MANY_ATTEMPTS (nothing counted) with
 	                            out.retry_after, see below */
@@ -187,9 +196,11 @@ struct store_login {
 
 /*
  * SW_REFRESH_ROTATE: the token with old_hash must exist, be unexpired at now,
- * and its session live. If it was already rotated, the session is revoked
- * (committed) and out.reuse_detected is set with BA_OK. Otherwise it is marked
- * rotated, `next` is inserted for the same session, out.session is filled.
+ * and its session live. If it was already rotated more than reuse_interval
+ * seconds before now (always, with 0), the session is revoked (committed)
+ * and out.reuse_detected is set with BA_OK. Otherwise it is marked rotated
+ * at now (a reuse within the interval leaves it as it is), `next` is
+ * inserted for the same session, out.session is filled.
  * Unknown, expired, or session gone: INVALID_GRANT.
  * When app_id is set, a token of another app is INVALID_GRANT too.
  */
@@ -198,12 +209,13 @@ struct store_refresh_rotate {
 	uint8_t old_hash[MODEL_HASH_LEN];
 	struct model_refresh next;         /* session_id filled by the store */
 	int64_t now;
+	int64_t reuse_interval;            /* the app's refresh_reuse_interval */
 };
 
 struct store_write {
 	enum store_write_kind kind;
 	union {
-		struct model_app app;                          /* APP_CREATE */
+		struct model_app app;                          /* APP_CREATE, APP_SET_LIMITS */
 		struct { const char *app_id; uint8_t secret_hash[MODEL_HASH_LEN]; } app_secret;
 		const char *app_id;                            /* APP_DELETE */
 		struct model_user user;                        /* USER_CREATE */

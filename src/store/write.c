@@ -152,7 +152,17 @@ static int app_create(struct store_tx *tx, const struct model_app *a)
 	tx_int(&b, wr_or_now(a->created_at));
 	tx_int(&b, a->min_client_challenge_bytes > 0 ? a->min_client_challenge_bytes : 1);
 	tx_bool(&b, a->require_biometric_to_enrol);
+	tx_int(&b, a->max_challenges);
+	tx_int(&b, a->max_approval_data_bytes);
+	tx_int(&b, a->refresh_reuse_interval);
+	tx_int(&b, (int64_t)(a->users_api & USERS_API_ALL));
 	r = wr_insert(tx, ST_APP_INSERT, &b, BA_ERR_CONFLICT);   /* app_id or client_id taken */
+	if (r == BA_OK) {
+		struct tx_binds u = { 0 };
+
+		tx_text(&u, a->app_id);
+		r = wr_run(tx, ST_APP_USAGE_INSERT, &u);
+	}
 	for (size_t i = 0; r == BA_OK && i < a->n_resources; i++) {
 		struct tx_binds q = { 0 };
 
@@ -198,6 +208,24 @@ static int app_set_min_challenge(struct store_tx *tx, const struct store_write *
 	tx_text(&b, w->in.app_min_challenge.app_id);
 	tx_int(&b, bytes);
 	return wr_changed(tx, ST_APP_SET_MIN_CHALLENGE, &b);
+}
+
+/* SW_APP_SET_LIMITS: the app's enrolment rule, challenge quotas, refresh
+ * reuse interval and Users API permissions, all at once; NOT_FOUND. */
+static int app_set_limits(struct store_tx *tx, const struct model_app *a)
+{
+	struct tx_binds b = { 0 };
+
+	if (a->app_id == NULL || a->max_challenges < 1 || a->max_approval_data_bytes < 0 ||
+	    a->refresh_reuse_interval < 0)
+		return BA_ERR_INVALID_REQUEST;
+	tx_text(&b, a->app_id);
+	tx_bool(&b, a->require_biometric_to_enrol);
+	tx_int(&b, a->max_challenges);
+	tx_int(&b, a->max_approval_data_bytes);
+	tx_int(&b, a->refresh_reuse_interval);
+	tx_int(&b, (int64_t)(a->users_api & USERS_API_ALL));
+	return wr_changed(tx, ST_APP_SET_LIMITS, &b);
 }
 
 /* SW_SETTING_SET: inserts or replaces one setting. */
@@ -476,15 +504,61 @@ out:
 	return r;
 }
 
+/*
+ * Takes one challenge of `bytes` approval_data from the quotas of its app
+ * (the app's max_challenges and max_approval_data_bytes, as of this
+ * transaction, against challenge_usage, which triggers keep: migration 5).
+ * BA_OK, or CHALLENGE_QUOTA / APPROVAL_DATA_QUOTA when the app's
+ * outstanding challenges would pass one. At a quota the app's expired
+ * challenges are deleted first (their share given back), so only
+ * unexpired, unconsumed challenges hold it. NOT_FOUND when the app is gone.
+ */
+static int challenge_quota_take(struct store_tx *tx, const char *app_id, int64_t bytes,
+                                int64_t now)
+{
+	struct tx_binds b = { 0 };
+	int64_t count = 0, used = 0, max = 0;
+	int r;
+
+	tx_text(&b, app_id);
+	tx_int(&b, bytes);
+	r = wr_changed(tx, ST_CHAL_QUOTA_TAKE, &b);
+	if (r != BA_ERR_NOT_FOUND)
+		return r;
+	memset(&b, 0, sizeof(b));
+	tx_text(&b, app_id);
+	tx_int(&b, now);
+	if ((r = wr_run(tx, ST_CHAL_RECLAIM, &b)) != BA_OK)
+		return r;
+	memset(&b, 0, sizeof(b));
+	tx_text(&b, app_id);
+	tx_int(&b, bytes);
+	r = wr_changed(tx, ST_CHAL_QUOTA_TAKE, &b);
+	if (r != BA_ERR_NOT_FOUND)
+		return r;
+	memset(&b, 0, sizeof(b));
+	tx_text(&b, app_id);
+	if ((r = wr_row(tx, ST_CHAL_QUOTA_GET, &b)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 0, &count)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 1, &used)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 2, &max)) != BA_OK)
+		return r;   /* no row: the app is gone, NOT_FOUND */
+	return count >= max ? BA_ERR_CHALLENGE_QUOTA : BA_ERR_APPROVAL_DATA_QUOTA;
+}
+
 static int challenge_create(struct store_tx *tx, const struct model_challenge *ch)
 {
 	struct tx_binds b = { 0 };
+	int64_t bytes;
 	int r;
 
 	if (ch->challenge == NULL || ch->app_id == NULL || ch->user_id == NULL)
 		return BA_ERR_INVALID_REQUEST;
 	if ((r = wr_user_hold(tx, ch->user_id, NULL)) != BA_OK)
 		return r;   /* the user is gone: NOT_FOUND, as for an unknown one */
+	bytes = ch->approval_data != NULL ? (int64_t)strlen(ch->approval_data) : 0;
+	if ((r = challenge_quota_take(tx, ch->app_id, bytes, wr_or_now(ch->created_at))) != BA_OK)
+		return r;
 	tx_text(&b, ch->challenge);
 	tx_text(&b, ch->app_id);
 	tx_text(&b, ch->user_id);
@@ -743,6 +817,7 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 		                         w->in.authenticator_delete.user_id);
 		break;
 	case SW_CHALLENGE_CREATE: r = challenge_create(tx, &w->in.challenge); break;
+	case SW_APP_SET_LIMITS: r = app_set_limits(tx, &w->in.app); break;
 	case SW_SIGNATURE_FAILURE: r = signature_failure(tx, w); break;
 	case SW_LOGIN: r = login(tx, w, keep); break;
 	case SW_REFRESH_ROTATE: r = wr_refresh_rotate(tx, w); break;

@@ -245,7 +245,7 @@ int wr_refresh_rotate(struct store_tx *tx, struct store_write *w)
 	const struct store_refresh_rotate *rr = &w->in.refresh;
 	struct model_session s = { 0 };
 	struct tx_binds b = { 0 };
-	int64_t rt_exp = 0;
+	int64_t rt_exp = 0, rotated_at = 0;
 	bool rotated = false;
 	char *sid = NULL;
 	int r;
@@ -259,18 +259,24 @@ int wr_refresh_rotate(struct store_tx *tx, struct store_write *w)
 	    (r = tx->ops->col_bool(tx, 2, &rotated)) != BA_OK ||
 	    (r = tx->ops->col_text(tx, 3, &s.app_id)) != BA_OK ||
 	    (r = tx->ops->col_bool(tx, 4, &s.revoked)) != BA_OK ||
-	    (r = tx->ops->col_int(tx, 5, &s.expires_at)) != BA_OK)
+	    (r = tx->ops->col_int(tx, 5, &s.expires_at)) != BA_OK ||
+	    (r = tx->ops->col_int(tx, 6, &rotated_at)) != BA_OK)
 		goto out;
 	if (sid == NULL || rt_exp <= rr->now || !sessions_live(&s, rr->app_id, NULL, rr->now)) {
 		r = BA_ERR_INVALID_GRANT;
 		goto out;
 	}
-	if (rotated) {
+	if (rotated && (rr->reuse_interval <= 0 || rr->now - rotated_at > rr->reuse_interval)) {
 		/* Reuse of a spent token: someone else holds a copy. */
 		w->out.reuse_detected = true;
 		r = wr_session_revoke(tx, NULL, sid);
 	} else {
-		r = wr_changed(tx, ST_REFRESH_MARK, &b);
+		/* A reuse within the app's interval (a client's retry) gets a
+		 * new pair of the same session; the token stays as rotated. */
+		if (!rotated) {
+			tx_int(&b, rr->now);
+			r = wr_changed(tx, ST_REFRESH_MARK, &b);
+		}
 		if (r == BA_OK)
 			r = all_zero(rr->next.hash, MODEL_HASH_LEN) ? BA_ERR_INVALID_REQUEST :
 			    refresh_insert(tx, &rr->next, sid, wr_or_now(rr->now));

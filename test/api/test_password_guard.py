@@ -146,3 +146,38 @@ def test_count_holds_across_instances(bioauthd):
     name = new_user(a, ta)
     slow_down(a, ta, name)
     assert_delayed(attempt(b, tb, name, PW), 4)
+
+
+def test_sixth_concurrent_right_password_login_is_429(bioauthd_module):
+    """Every attempt is counted before its password is checked, so at most
+    --password-max-failures (default 5) attempts of one user are in flight
+    at once: of 6 concurrent logins with the right password, the sixth is
+    counted while the first five are still being checked and waits
+    (429 too_many_attempts), however right its password."""
+    import threading
+
+    srv = bioauthd_module()          # the defaults: 5 failures
+    ct = h.client_token(srv, h.create_app(srv))
+    rounds = []
+    for _ in range(3):               # a round where a login finished before the
+        name = new_user(srv, ct)     # sixth was counted proves nothing: retry
+        barrier = threading.Barrier(6)
+        out = [None] * 6
+
+        def one(i, name=name, barrier=barrier, out=out):
+            barrier.wait()
+            out[i] = attempt(srv, ct, name, PW)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = sorted(r.status_code for r in out)
+        rounds.append(statuses)
+        for r in out:
+            if r.status_code == 429:
+                assert_delayed(r, 1)
+        if statuses == [200] * 5 + [429]:
+            break
+    assert rounds[-1] == [200] * 5 + [429], rounds

@@ -139,6 +139,9 @@ static inline void mk_app(char *app_id, char *client_id, int max_auth)
 	w.in.app.n_resources = 2;
 	w.in.app.allow_client_challenges = true;
 	w.in.app.max_authenticators = max_auth;
+	w.in.app.max_challenges = 1000;
+	w.in.app.max_approval_data_bytes = 1 << 20;
+	w.in.app.users_api = USERS_API_ALL;
 	w.in.app.created_at = time(NULL);
 	memset(w.in.app.client_secret_hash, 0x5a, MODEL_HASH_LEN);
 	assert_int_equal(wsync(&w), BA_OK);

@@ -43,6 +43,7 @@
 #include "../../fuzz/config.c"
 #include "../../fuzz/keydesc.c"
 #include "../../fuzz/appattest.c"
+#include "../../fuzz/secrets.c"
 
 typedef int (*fuzz_entry_fn)(const uint8_t *data, size_t size);
 
@@ -132,6 +133,7 @@ REPLAY_TEST(authz)
 REPLAY_TEST(config)
 REPLAY_TEST(keydesc)
 REPLAY_TEST(appattest)
+REPLAY_TEST(secrets)
 
 int
 main(void)
@@ -148,6 +150,7 @@ main(void)
 		cmocka_unit_test(test_replay_config),
 		cmocka_unit_test(test_replay_keydesc),
 		cmocka_unit_test(test_replay_appattest),
+		cmocka_unit_test(test_replay_secrets),
 	};
 
 	/* Before anything allocates through OpenSSL. */

@@ -8,6 +8,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "store_testlib.h"
+#include "domain/apps.h"
 #include "domain/contact.h"
 
 /* --- model helpers --- */
@@ -477,6 +478,72 @@ static void test_challenges(void **state)
 	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_ERR_NOT_FOUND);
 }
 
+/* Creates a challenge of `app` for `user` with `approval` (may be NULL)
+ * expiring at `expires`; the store's answer. */
+static int quota_chal(const char *app, const char *user, const char *approval, int64_t expires,
+                      char *ch)
+{
+	struct store_write w = {.kind = SW_CHALLENGE_CREATE};
+
+	uid(ch, "chal");
+	w.in.challenge.challenge = ch;
+	w.in.challenge.app_id = (char *)(uintptr_t)app;
+	w.in.challenge.user_id = (char *)(uintptr_t)user;
+	w.in.challenge.approval_data = (char *)(uintptr_t)approval;
+	w.in.challenge.created_at = time(NULL);
+	w.in.challenge.expires_at = expires;
+	return wsync(&w);
+}
+
+/* The app's quotas on outstanding challenges: taken at creation, given
+ * back when a challenge is consumed or deleted (triggers), expired ones
+ * reclaimed at the quota; SW_APP_SET_LIMITS changes them. */
+static void test_challenge_quotas(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], ch[4][ID_LEN];
+	struct model_challenge c = {0};
+	struct store_write w;
+	struct model_app a;
+	int64_t now = time(NULL);
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	a.max_challenges = 2;
+	a.max_approval_data_bytes = 20;
+	a.refresh_reuse_interval = 5;
+	a.users_api = USERS_API_READ;
+	assert_int_equal(apps_prepare_set_limits(&a, &w), BA_OK);
+	assert_int_equal(wsync(&w), BA_OK);
+	model_app_clear(&a);
+	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(a.max_challenges, 2);
+	assert_int_equal(a.max_approval_data_bytes, 20);
+	assert_int_equal(a.refresh_reuse_interval, 5);
+	assert_int_equal(a.users_api, USERS_API_READ);
+	model_app_clear(&a);
+
+	assert_int_equal(quota_chal(app, user, "{\"a\":\"0123456789\"}", now + 300, ch[0]), BA_OK);
+	/* 16 + 16 bytes > 20 */
+	assert_int_equal(quota_chal(app, user, "{\"a\":\"0123456789\"}", now + 300, ch[1]),
+	                 BA_ERR_APPROVAL_DATA_QUOTA);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[1]), BA_OK);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[2]), BA_ERR_CHALLENGE_QUOTA);
+	/* deleting the user deletes its challenges: both shares come back */
+	memset(&w, 0, sizeof(w));
+	w.kind = SW_USER_DELETE;
+	w.in.user_id = user;
+	assert_int_equal(wsync(&w), BA_OK);
+	mk_user(user);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[0]), BA_OK);
+	/* an expired one holds its share only until the quota is reached */
+	assert_int_equal(quota_chal(app, user, NULL, now - 1, ch[1]), BA_OK);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[2]), BA_OK);
+	assert_int_equal(S->ops->challenge_get(S, ch[1], &c), BA_ERR_NOT_FOUND);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[3]), BA_ERR_CHALLENGE_QUOTA);
+}
+
 /* --- signing keys, revoked tokens, audit, purge --- */
 
 static void test_signing_keys(void **state)
@@ -696,6 +763,7 @@ int main(void)
 		T(test_app_floor_and_settings),
 		T(test_authenticators),
 		T(test_challenges),
+		T(test_challenge_quotas),
 		T(test_signing_keys),
 		T(test_token_revoke),
 		T(test_audit),
