@@ -80,6 +80,9 @@ hostport=${rest#*@}
 hostport=${hostport%%/*}
 PGPORT_=${hostport##*:}
 export PGPASSWORD=$pass
+# The signing keys in PostgreSQL are sealed under a secrets file.
+(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$D/secrets" && echo >>"$D/secrets")
+export BIOAUTH_SECRETS_FILE=$D/secrets
 DB_OLD=postgres://$user@$hostport/bioauth
 DB_NEW=postgres://$user@$hostport/bioauth_new
 PM=$(head -1 "$D/pg/data/postmaster.pid")
@@ -88,7 +91,8 @@ PM=$(head -1 "$D/pg/data/postmaster.pid")
 	--max-authenticators 1000 >"$D/app.json"
 "$CTL" --db "$DB_OLD" signing-key rotate >/dev/null
 "$POP" --db "$DB_OLD" --app-id "$(jq -r .app_id "$D/app.json")" --keys "$KEYS" \
-	--pool-out "$D/pool" >/dev/null
+	--pool-out "$D/pool" >/dev/null 2>"$D/populate.err" ||
+	echo "note: $(cat "$D/populate.err") - those keys fail alike on both sides" >&2
 for i in $(seq 40); do   # the populator's backends may still be exiting
 	psql -X -q -d "postgres://$user@$hostport/postgres" \
 		-c "CREATE DATABASE bioauth_new TEMPLATE bioauth OWNER $user" 2>/dev/null && break
