@@ -286,37 +286,28 @@ int pg_exec_simple(struct pg_conn *pc, const char *sql)
 
 /* ------------------------------------------- writes: the queue's steps */
 
-/* BEGIN on the writer's connection. A connection found dead at BEGIN is
- * replaced once, since nothing was sent on it yet. */
+/* Opens a transaction on the writer's connection. BEGIN is held back to
+ * go with the first statement (postgres_tx.c), which replaces a connection
+ * found dead then once, since nothing of the transaction was sent on it. */
 static int w_begin(void *arg)
 {
 	struct pg_writer *wr = arg;
-	struct pg_conn *pc = &wr->conn;
+	int r = pg_conn_ensure(wr->s, &wr->conn);
 
-	for (int attempt = 0;; attempt++) {
-		bool was_up = pc->c != NULL;
-		int r = pg_conn_ensure(wr->s, pc);
-
-		if (r == BA_OK)
-			r = pg_exec_simple(pc, "BEGIN");
-		if (r == BA_OK || !(was_up && attempt == 0 && pg_conn_lost(pc)))
-			return r;
-		pg_conn_drop(pc);
-	}
+	pg_tx_forget(&wr->tx);
+	return r == BA_OK ? pg_tx_defer(&wr->tx, "BEGIN") : r;
 }
 
 static struct store_tx *w_tx(void *arg)
 {
-	struct pg_writer *wr = arg;
-
-	return pg_tx_on(&wr->tx, &wr->conn);
+	return &((struct pg_writer *)arg)->tx.base;
 }
 
 /* Applies one write through the shared write logic (write.h). */
 static int w_apply(void *arg, struct store_write *w, bool *keep)
 {
 	struct pg_writer *wr = arg;
-	int r = store_apply(w_tx(wr), w, keep);
+	int r = store_apply(&wr->tx.base, w, keep);
 
 	PQclear(wr->tx.res);
 	wr->tx.res = NULL;
@@ -328,29 +319,30 @@ static bool w_broken(void *arg)
 	return pg_conn_lost(&((struct pg_writer *)arg)->conn);
 }
 
-/* COMMIT, checking that the server really committed (an aborted
- * transaction answers COMMIT with ROLLBACK). */
+/* COMMIT, with the held-back control statements, checking that the server
+ * really committed (an aborted transaction answers COMMIT with ROLLBACK). */
 static int w_commit(void *arg)
 {
-	struct pg_conn *pc = &((struct pg_writer *)arg)->conn;
-	PGresult *r = PQexec(pc->c, "COMMIT");
-	int rc = BA_OK;
+	struct pg_writer *wr = arg;
+	PGresult *res = NULL;
+	int rc = pg_tx_control(&wr->tx, "COMMIT", &res);
 
-	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pg_map_error(pc->c, r, "COMMIT");
-	else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+	if (rc == BA_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0)
 		rc = BA_ERR_INTERNAL;
-	PQclear(r);
+	PQclear(res);
 	return rc;
 }
 
-/* A lost connection took its transaction along: nothing to roll back. */
+/* A lost connection took its transaction along, and one never sent has
+ * nothing to roll back. */
 static void w_rollback(void *arg)
 {
-	struct pg_conn *pc = &((struct pg_writer *)arg)->conn;
+	struct pg_writer *wr = arg;
+	bool unsent = pg_tx_unsent(&wr->tx);
 
-	if (!pg_conn_lost(pc))
-		(void)pg_exec_simple(pc, "ROLLBACK");
+	pg_tx_forget(&wr->tx);
+	if (!unsent && !pg_conn_lost(&wr->conn))
+		(void)pg_exec_simple(&wr->conn, "ROLLBACK");
 }
 
 /* The code of the writes of a broken transaction: unavailable when the
@@ -446,6 +438,7 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 	}
 	for (int i = 0; i < s->n_writers; i++) {
 		s->writers[i].s = s;
+		pg_tx_writer(&s->writers[i].tx, s, &s->writers[i].conn);
 		r = pg_conn_ensure(s, &s->writers[i].conn);
 		if (r != BA_OK)
 			goto out;

@@ -6,7 +6,8 @@
  * threads of the shared write queue (queue.h), which take a share of the
  * queued writes and run them in one transaction, each write under its own
  * savepoint (group commit: one WAL flush for the batch, and PostgreSQL
- * shares flushes among the writers' concurrent commits too); the rest serve reads, checked out one at a time. Every connection prepares every
+ * shares flushes among the writers' concurrent commits too); the rest serve
+ * reads, checked out one at a time. Every connection prepares every
  * statement of the tables below when it connects. A connection that fails is
  * re-established on its next use, with a bounded backoff between attempts so
  * that requests fail fast (BA_ERR_STORE_UNAVAILABLE) while the server is
@@ -41,13 +42,24 @@ struct pg_conn {
 	bool prepared;         /* every statement is prepared on `c` */
 };
 
-/* The statement interface (tx.h) on one connection. */
+/* The most control statements a writer's transaction holds back. */
+#define PG_MAX_PENDING 8
+
+/*
+ * The statement interface (tx.h) on one connection. On a writer's
+ * connection the control statements (BEGIN, SAVEPOINT, RELEASE) are held
+ * back in `pending` and sent in one pipeline with the next statement (or
+ * COMMIT), so that they cost no round trip of their own (postgres_tx.c).
+ */
 struct pg_tx {
 	struct store_tx base;      /* must be first */
 	struct pg_conn *pc;
-	struct pg_store *s;        /* set on a read connection: reconnects, retries */
+	struct pg_store *s;        /* the store, to reconnect */
+	bool writer;               /* a writer's connection: controls held back */
 	PGresult *res;             /* result of the last run(), or NULL */
 	int row;                   /* current row of res */
+	const char *pending[PG_MAX_PENDING];   /* static texts, in order */
+	int n_pending;
 };
 
 /* A writer thread's context in the write queue: its connection. */
@@ -102,8 +114,21 @@ int pg_migrate_conn(PGconn *c, int *version);
 
 /* --- postgres_tx.c --- */
 
-/* Makes `x` the statement interface on writer connection `pc`; returns it. */
-struct store_tx *pg_tx_on(struct pg_tx *x, struct pg_conn *pc);
+/* Makes `x` the statement interface on writer connection `pc` of `s`. */
+void pg_tx_writer(struct pg_tx *x, struct pg_store *s, struct pg_conn *pc);
+/* On a writer's connection: holds back control statement `sql` (a static
+ * text without result rows) to go with the next round trip. */
+int pg_tx_defer(struct pg_tx *x, const char *sql);
+/* Sends the held-back control statements and then `sql` in one round trip.
+ * BA_OK with *res (when not NULL) holding the result of `sql` (PQclear it),
+ * or the first failure, mapped (pg_map_error). */
+int pg_tx_control(struct pg_tx *x, const char *sql, PGresult **res);
+/* Forgets the held-back control statements (the transaction ends unsent or
+ * is rolled back anyway). */
+void pg_tx_forget(struct pg_tx *x);
+/* True while BEGIN is still held back: nothing of the transaction reached
+ * the server. */
+bool pg_tx_unsent(const struct pg_tx *x);
 /* store_ops.reader_get / reader_put: a pooled read connection. */
 struct store_tx *pg_read_get(struct store *s);
 void pg_read_put(struct store *s, struct store_tx *tx);

@@ -6,6 +6,17 @@
  * Every statement of the shared table that has PostgreSQL text is prepared
  * on each connection when it connects (postgres.c); results come in
  * binary format and are read by type.
+ *
+ * On a writer's connection the control statements of the write queue and of
+ * SW_LOGIN (BEGIN, SAVEPOINT, RELEASE) answer nothing the write logic
+ * reads, so they are held back and sent in one libpq pipeline with the next
+ * statement whose result is read (or with COMMIT): a write pays one round
+ * trip per statement it runs. Their results are still checked, in order,
+ * and the first failure is the one reported, as if each had been sent
+ * alone; a failed control statement skips the rest of its pipeline just as
+ * it would have failed the transaction. A SAVEPOINT followed at once by its
+ * RELEASE or ROLLBACK TO (a write that ran nothing) is dropped unsent. A
+ * ROLLBACK TO is not held back: the queue needs to know it worked.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -93,6 +104,159 @@ static int exec(struct pg_conn *pc, enum st_id id, const struct tx_binds *b, PGr
 	return rc;
 }
 
+/* Reads the one result of the next query of a pipeline into *out, and the
+ * NULL that ends it; false when the answers are out of step with what was
+ * sent (a lost connection, or a protocol surprise). */
+static bool query_result(PGconn *c, PGresult **out)
+{
+	PGresult *extra;
+
+	*out = PQgetResult(c);
+	if (*out == NULL)
+		return false;
+	extra = PQgetResult(c);
+	if (extra == NULL)
+		return true;
+	PQclear(extra);
+	return false;
+}
+
+/*
+ * One round trip on a writer's connection: the held-back control statements
+ * and then the last query - control statement `sql`, or (sql NULL) prepared
+ * statement `id` with n parameters `p` - in one pipeline. Every result is
+ * checked in order; BA_OK with *res holding the last query's result, or the
+ * first failure mapped (pg_map_error), *res NULL. The held-back statements
+ * are forgotten once the server answered them; when the answers are out of
+ * step the connection is dropped unless already lost, and
+ * BA_ERR_STORE_UNAVAILABLE returned with the held-back statements kept.
+ */
+static int round_trip(struct pg_tx *x, const char *sql, enum st_id id, int n,
+                      const struct params *p, PGresult **res)
+{
+	PGconn *c = x->pc->c;
+	PGresult *r = NULL;
+	int rc = BA_OK;
+	const char *what = sql != NULL ? sql : st_table[id].name;
+
+	*res = NULL;
+	if (c == NULL)
+		return BA_ERR_STORE_UNAVAILABLE;
+	if (PQenterPipelineMode(c) != 1)
+		goto out_of_step;
+	for (int i = 0; i < x->n_pending; i++)
+		if (PQsendQueryParams(c, x->pending[i], 0, NULL, NULL, NULL, NULL, 0) != 1)
+			goto out_of_step;
+	if (sql != NULL ? PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 :
+	    PQsendQueryPrepared(c, st_table[id].name, n, n > 0 ? p->v : NULL,
+	                        n > 0 ? p->len : NULL, n > 0 ? p->fmt : NULL, 1) != 1)
+		goto out_of_step;
+	if (PQpipelineSync(c) != 1)
+		goto out_of_step;
+	for (int i = 0; i <= x->n_pending; i++) {
+		ExecStatusType t;
+
+		if (!query_result(c, &r))
+			goto out_of_step;
+		t = PQresultStatus(r);
+		if (t == PGRES_PIPELINE_ABORTED) {
+			if (rc == BA_OK)   /* skipped, yet nothing before it failed */
+				rc = BA_ERR_INTERNAL;
+		} else if (t != PGRES_TUPLES_OK && t != PGRES_COMMAND_OK && rc == BA_OK) {
+			rc = pg_map_error(c, r, i < x->n_pending ? x->pending[i] : what);
+		}
+		if (i == x->n_pending && rc == BA_OK) {
+			*res = r;
+			r = NULL;
+		}
+		PQclear(r);
+		r = NULL;
+	}
+	r = PQgetResult(c);
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		goto out_of_step;
+	PQclear(r);
+	r = NULL;
+	if (PQexitPipelineMode(c) != 1)
+		goto out_of_step;
+	x->n_pending = 0;
+	return rc;
+
+out_of_step:
+	PQclear(r);
+	PQclear(*res);
+	*res = NULL;
+	if (!pg_conn_lost(x->pc)) {
+		log_write(LOG_ERROR, "store: pipeline out of step", "stmt", what, NULL);
+		pg_conn_drop(x->pc);
+	}
+	return BA_ERR_STORE_UNAVAILABLE;
+}
+
+/*
+ * Sends the held-back control statements and the last query (see
+ * round_trip) on a writer's connection. While BEGIN is among them nothing
+ * of the transaction reached the server, so a connection found lost then
+ * is replaced once and the same sent again (a server restart between two
+ * batches costs no write). Afterwards nothing stays held back.
+ */
+static int writer_exec(struct pg_tx *x, const char *sql, enum st_id id,
+                       const struct tx_binds *b, PGresult **res)
+{
+	struct params p;
+	int n = b != NULL ? b->n : 0, r;
+
+	*res = NULL;
+	if (b != NULL && to_params(b, &p) != BA_OK) {
+		log_write(LOG_ERROR, "store: bad parameters", "stmt", st_table[id].name, NULL);
+		x->n_pending = 0;
+		return BA_ERR_INTERNAL;
+	}
+	for (int attempt = 0;; attempt++) {
+		bool unsent = pg_tx_unsent(x);
+
+		r = round_trip(x, sql, id, n, &p, res);
+		if (r == BA_OK || !unsent || attempt > 0 || !pg_conn_lost(x->pc))
+			break;
+		pg_conn_drop(x->pc);
+		if ((r = pg_conn_ensure(x->s, x->pc)) != BA_OK)
+			break;
+	}
+	x->n_pending = 0;
+	return r;
+}
+
+int pg_tx_control(struct pg_tx *x, const char *sql, PGresult **res)
+{
+	PGresult *mine = NULL;
+	int r = writer_exec(x, sql, ST__COUNT, NULL, res != NULL ? res : &mine);
+
+	PQclear(mine);
+	return r;
+}
+
+int pg_tx_defer(struct pg_tx *x, const char *sql)
+{
+	if (x->n_pending == PG_MAX_PENDING) {
+		int r = pg_tx_control(x, x->pending[--x->n_pending], NULL);
+
+		if (r != BA_OK)
+			return r;
+	}
+	x->pending[x->n_pending++] = sql;
+	return BA_OK;
+}
+
+void pg_tx_forget(struct pg_tx *x)
+{
+	x->n_pending = 0;
+}
+
+bool pg_tx_unsent(const struct pg_tx *x)
+{
+	return x->n_pending > 0 && strcmp(x->pending[0], "BEGIN") == 0;
+}
+
 /* Runs `id` on a read connection (autocommit), retrying once on a fresh
  * connection when the old one turned out to be lost while idle. */
 static int read_exec(struct pg_tx *x, enum st_id id, const struct tx_binds *b)
@@ -125,10 +289,10 @@ static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool
 		*row = false;
 	if (st_table[id].pg == NULL)
 		return BA_OK;
-	if (x->s != NULL)
-		r = read_exec(x, id, b);
+	if (x->writer)
+		r = writer_exec(x, NULL, id, b, &x->res);
 	else
-		r = exec(x->pc, id, b, &x->res);
+		r = read_exec(x, id, b);
 	if (r == BA_OK && row != NULL)
 		*row = PQntuples(x->res) > 0;
 	return r;
@@ -248,15 +412,27 @@ static void wipe(struct store_tx *t, int col)
 		OPENSSL_cleanse(PQgetvalue(x->res, i, col), (size_t)PQgetlength(x->res, i, col));
 }
 
+/* Savepoints are only set on writers' connections (held back there). */
 static int savepoint(struct store_tx *t, enum tx_savepoint op)
 {
+	static const char set[] = "SAVEPOINT w";
 	struct pg_tx *x = (struct pg_tx *)t;
+	bool just_set = x->n_pending > 0 && x->pending[x->n_pending - 1] == set;
 
+	if (!x->writer)
+		return BA_ERR_INTERNAL;
+	if (op != TX_SP_BEGIN && just_set) {
+		x->n_pending--;   /* nothing ran since it was set */
+		return BA_OK;
+	}
 	switch (op) {
-	case TX_SP_BEGIN: return pg_exec_simple(x->pc, "SAVEPOINT w");
-	case TX_SP_RELEASE: return pg_exec_simple(x->pc, "RELEASE SAVEPOINT w");
-	case TX_SP_ROLLBACK:
-		return pg_exec_simple(x->pc, "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w");
+	case TX_SP_BEGIN: return pg_tx_defer(x, set);
+	case TX_SP_RELEASE: return pg_tx_defer(x, "RELEASE SAVEPOINT w");
+	case TX_SP_ROLLBACK: {
+		int r = pg_tx_defer(x, "ROLLBACK TO SAVEPOINT w");
+
+		return r == BA_OK ? pg_tx_control(x, "RELEASE SAVEPOINT w", NULL) : r;
+	}
 	}
 	return BA_ERR_INTERNAL;
 }
@@ -265,10 +441,9 @@ static const struct tx_ops pg_tx_ops = {
 	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
 };
 
-struct store_tx *pg_tx_on(struct pg_tx *x, struct pg_conn *pc)
+void pg_tx_writer(struct pg_tx *x, struct pg_store *s, struct pg_conn *pc)
 {
-	*x = (struct pg_tx){ { &pg_tx_ops }, pc, NULL, NULL, 0 };
-	return &x->base;
+	*x = (struct pg_tx){ .base = { &pg_tx_ops }, .pc = pc, .s = s, .writer = true };
 }
 
 struct store_tx *pg_read_get(struct store *st)
@@ -276,8 +451,7 @@ struct store_tx *pg_read_get(struct store *st)
 	struct pg_store *s = (struct pg_store *)st;
 	int i = store_pool_get(&s->pool);
 
-	pg_tx_on(&s->reader_tx[i], &s->readers[i]);
-	s->reader_tx[i].s = s;   /* a read connection: reconnects, retries */
+	s->reader_tx[i] = (struct pg_tx){ .base = { &pg_tx_ops }, .pc = &s->readers[i], .s = s };
 	return &s->reader_tx[i].base;
 }
 

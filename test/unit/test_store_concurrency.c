@@ -227,6 +227,46 @@ static void test_batch_isolation(void **state)
 	free(a);
 }
 
+/*
+ * Writes refused before they run any statement (no user_id), in a burst
+ * with writes that commit: each refused one gets INVALID_REQUEST alone and
+ * every other commits - whether the refused one opens a batch, sits inside
+ * it or the whole burst is refused (on PostgreSQL its savepoint, and a
+ * BEGIN nothing followed, are never sent).
+ */
+static void test_batch_refused_early(void **state)
+{
+	enum { N = 60 };
+	struct async_write *a = calloc(N, sizeof(*a));
+	struct waiter wt;
+	struct model_user u;
+
+	(void)state;
+	assert_non_null(a);
+	for (int round = 0; round < 2; round++) {
+		waiter_init(&wt);
+		for (int i = 0; i < N; i++) {
+			async_user(&a[i], &wt, NULL);
+			if (round == 1 || i % 3 == 0)
+				a[i].w.in.user.user_id = NULL;
+		}
+		for (int i = 0; i < N; i++)
+			assert_int_equal(S->ops->submit(S, &a[i].w, async_done, &a[i]), BA_OK);
+		waiter_wait(&wt, N);
+		for (int i = 0; i < N; i++) {
+			bool refused = a[i].w.in.user.user_id == NULL;
+
+			assert_int_equal(a[i].calls, 1);
+			assert_int_equal(a[i].rc, refused ? BA_ERR_INVALID_REQUEST : BA_OK);
+			assert_int_equal(S->ops->user_get(S, a[i].id, &u),
+			                 refused ? BA_ERR_NOT_FOUND : BA_OK);
+			model_user_clear(&u);
+		}
+		waiter_fini(&wt);
+	}
+	free(a);
+}
+
 /* close() finishes every queued write before it returns. */
 static void test_close_drains(void **state)
 {
@@ -687,6 +727,7 @@ int main(void)
 		T(test_login_race),
 		T(test_refresh_race),
 		T(test_batch_isolation),
+		T(test_batch_refused_early),
 		T(test_close_drains),
 		T(test_group_commit),
 		T(test_checkpoint_background),
