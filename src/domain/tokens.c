@@ -1,8 +1,11 @@
 /*
  * tokens.c - building, signing and verifying bioauth's JWTs.
  *
- * Claims are assembled with jansson because a JWT payload is JSON by
- * definition; nothing JSON leaves this file except the signed compact tokens.
+ * A JWT payload is JSON by definition. The access token's claims, signed on
+ * every token issued, are written straight into a buffer (common/jsonw.h);
+ * the ID token's, with optional claims and the caller's approval_data JSON,
+ * are assembled with jansson. Nothing JSON leaves this file except the
+ * signed compact tokens.
  */
 #include "domain/tokens.h"
 
