@@ -762,6 +762,10 @@ if [ $PG -eq 1 ]; then
 	pghost=${pgrest#*@}
 	pghost=${pghost%%/*}
 	export PGPASSWORD=$pgpass
+	# On PostgreSQL the signing keys are sealed under a secrets file that
+	# bioauthctl and every bioauthd are given (SQLite makes its own).
+	( umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$WORK/pg-secrets" && echo >>"$WORK/pg-secrets" )
+	export BIOAUTH_SECRETS_FILE=$WORK/pg-secrets
 	PG_ONE=postgres://$pguser@$pghost/bioauth
 	PG_TWO=postgres://$pguser@$pghost/bioauth_two
 	mkdb pg "$KEYS_SMALL" "$PG_ONE"
@@ -787,7 +791,7 @@ if [ $PG -eq 1 ]; then
 	PG_PM=""
 	"$PGCLUSTER" stop "$PGDIR"
 	PG_STARTED=0
-	unset PGPASSWORD
+	unset PGPASSWORD BIOAUTH_SECRETS_FILE
 fi
 
 # ---------------------------------------------------------------- peers
