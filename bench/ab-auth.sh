@@ -5,7 +5,9 @@
 # 10,000 registered keys: each side on its own copy of one database, in
 # alternating 5-second rounds (A B B A ...), so both see the same background
 # load. Prints each round's latency from the intended send time (p50, p99,
-# p99.9: no coordinated omission) and the server's CPU per request, then, per
+# p99.9: no coordinated omission), the server's CPU per request and its I/O
+# per request from /proc/PID/io (read and write system calls, bytes
+# written: the WAL, as the store writes it), then, per
 # side, the per-stage breakdown of the server's time pooled over its rounds
 # (bench/stages.py over /metrics scraped before and after every round).
 # OLD_ARGS / NEW_ARGS add bioauthd options to one side (e.g. NEW_ARGS=
@@ -30,6 +32,8 @@ trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait; rm -r
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# io PID: "syscr syscw wchar" of the process (every thread)
+io() { awk '/^syscr|^syscw|^wchar/ {v[$1] = $2} END {print v["syscr:"], v["syscw:"], v["wchar:"]}' "/proc/$1/io"; }
 start() {   # BIN DB ARGS -> "PID PORT"
 	local port
 	port=$(free_port)
@@ -62,14 +66,17 @@ for r in $(seq "$ROUNDS"); do
 		if [ $side = old ]; then pid=$OP port=$OPORT; else pid=$NP port=$NPORT; fi
 		curl -sf "http://127.0.0.1:$port/metrics" >"$OUT/${side}_r${r}.before"
 		c0=$(ticks "$pid")
+		read -r r0 w0 b0 < <(io "$pid")
 		"$LG" --port "$port" --requests "$D/auth.req" --offset "${off[$side]}" --duration "$T" \
 			--warmup 1 --connections 60 --rate "$RATE" >"$OUT/${side}_r${r}.json"
 		c1=$(ticks "$pid")
+		read -r r1 w1 b1 < <(io "$pid")
 		curl -sf "http://127.0.0.1:$port/metrics" >"$OUT/${side}_r${r}.after"
 		scr[$side]="${scr[$side]} $OUT/${side}_r${r}.before $OUT/${side}_r${r}.after"
 		off[$side]=$(( ${off[$side]} + $(jq .sent "$OUT/${side}_r${r}.json") ))
 		jq -r --arg s "$side" --arg r "$r" --argjson cpu "$(( c1 - c0 ))" --argjson hz "$HZ" \
-			'"\($s) round \($r): \(.throughput_rps|round) req/s, p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) p99.9 \(.latency_ms.p99_9) ms, \($cpu / $hz * 1000 / .completed * 1000 | round / 1000) ms CPU/req, status \(.status|tojson)"' \
+			--argjson sr "$(( r1 - r0 ))" --argjson sw "$(( w1 - w0 ))" --argjson wb "$(( b1 - b0 ))" \
+			'"\($s) round \($r): \(.throughput_rps|round) req/s, p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) p99.9 \(.latency_ms.p99_9) ms, \($cpu / $hz * 1000 / .completed * 1000 | round / 1000) ms CPU/req, per req: \($sr / .completed * 10 | round / 10) read + \($sw / .completed * 10 | round / 10) write syscalls, \($wb / .completed | round) B written; status \(.status|tojson)"' \
 			"$OUT/${side}_r${r}.json"
 	done
 done

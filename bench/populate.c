@@ -82,6 +82,16 @@ write_done(struct store_write *w, int rc, void *arg)
 	pthread_mutex_unlock(&mu);
 }
 
+/* Waits until every write submitted so far is done. */
+static void
+drain(void)
+{
+	pthread_mutex_lock(&mu);
+	while (in_flight > 0)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
 /* Submits `w` once fewer than WINDOW writes are pending. */
 static void
 submit(struct store *s, struct store_write *w)
@@ -188,7 +198,6 @@ main(int argc, char **argv)
 	for (u = 0; u < users; u++) {
 		struct store_write *w = calloc(1, sizeof(*w));
 		char id[64];
-		long k;
 
 		if (w == NULL)
 			fail("out of memory");
@@ -197,7 +206,16 @@ main(int argc, char **argv)
 		w->in.user.user_id = xstrdup(id);
 		w->in.user.created_at = w->in.user.updated_at = now;
 		submit(s, w);
+	}
+	/* A key needs its user committed first; on PostgreSQL the writes
+	 * run on several connections, in no set order. */
+	drain();
+	for (u = 0; u < users; u++) {
+		char id[64];
+		long k;
+
 		for (k = u * per_user; k < (u + 1) * per_user && k < keys; k++) {
+			struct store_write *w;
 			struct model_authenticator *a;
 			const struct pool_key *pk = &pool[k % pool_n];
 

@@ -7,8 +7,9 @@
 # keys, runs the same scenarios on PostgreSQL with one bioauthd and with two
 # bioauthd sharing one database, runs the peers (node-oidc-provider,
 # glewlwyd) on the same endpoint, profiles bioauthd under authenticate load
-# with perf, and prints the Markdown tables (bench/summary.py). Raw JSON
-# goes to bench/results/<UTC time>/.
+# with perf, prints the Markdown tables (bench/summary.py) and draws the
+# SVG charts (bench/plot.py, gnuplot). Raw JSON goes to
+# bench/results/<UTC time>/.
 #
 #   bench/run.sh            full run (about 20-30 minutes on 2 cores)
 #   bench/run.sh --quick    smoke run (2 s rounds, small databases; ~6 min)
@@ -59,9 +60,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ $QUICK -eq 1 ]; then
-	T=${T:-4}; WARM=1; KEYS_SMALL=2000; KEYS_LARGE=20000; PROFILE=0; ROUNDS=2
+	T=${T:-4}; WARM=1; KEYS_SMALL=2000; KEYS_LARGE=20000; PROFILE=0; ROUNDS=2; SWEEP_T=2
 else
-	T=${T:-20}; WARM=4; KEYS_SMALL=10000; KEYS_LARGE=1000000; ROUNDS=4
+	T=${T:-20}; WARM=4; KEYS_SMALL=10000; KEYS_LARGE=1000000; ROUNDS=4; SWEEP_T=5
 fi
 case "$NICE" in ''|*[!0-9]*) echo "run.sh: --nice takes 0..19" >&2; exit 2 ;; esac
 case "$T" in ''|*[!0-9.]*) echo "run.sh: --duration takes seconds" >&2; exit 2 ;; esac
@@ -192,7 +193,7 @@ if [ $INSTALL -eq 1 ]; then
 	"$ROOT/scripts/install-deps.sh" "${groups[@]+"${groups[@]}"}"
 	# command:package pairs; a command already on PATH (e.g. a node
 	# installed another way) is left alone.
-	want=(jq:jq python3:python3-cryptography python3:python3-requests)
+	want=(jq:jq python3:python3-cryptography python3:python3-requests gnuplot:gnuplot-nox)
 	[ $PEERS -eq 1 ] && want+=(node:nodejs npm:npm glewlwyd:glewlwyd)
 	[ $PROFILE -eq 1 ] && want+=(perf:linux-perf)
 	missing=()
@@ -421,6 +422,28 @@ ab() {
 	for name in "$na" "$nb"; do
 		log "$(jq -r '"\(.label) (pooled): \(.throughput_rps|round) req/s, p50 \(.latency_ms.p50) ms, p99 \(.latency_ms.p99) ms, server \(.server_cpu_ms_per_req // 0 | .*1000|round/1000)" + (if .db_cpu_s != null then " + postgres \(.db_cpu_ms_per_req // 0 | .*1000|round/1000)" else "" end) + " ms CPU/req" + (if .exhausted then " (request file used up)" else "" end)' "$RES/$name.json")"
 	done
+}
+
+# sweep NAME PIDS PORT FILE PEAK [loadgen options]: open-loop runs at
+# SWEEP percent of PEAK req/s, SWEEP_T seconds each (1 s warm-up), named
+# NAME_sweepP: the points of the latency-against-load charts (plot.py).
+# A single-use FILE is read on from where the previous point stopped.
+SWEEP=(10 25 50 75 90)
+sweep() {
+	local name=$1 pids=$2 port=$3 file=$4 peak=$5 f n off=0 rep=0
+	shift 5
+	printf '%s\n' "$@" | grep -qx -- --repeat && rep=1
+	for f in "${SWEEP[@]}"; do
+		n=$(awk "BEGIN {print int($peak * $f / 100)}")
+		[ "$n" -ge 1 ] || continue
+		LG_T=$SWEEP_T LG_WARM=1 lg "${name}_sweep$f" "$pids" "$port" "$file" \
+			--connections $OPEN_CONNS --rate "$n" --offset "$off" "$@"
+		[ $rep -eq 1 ] || off=$(( off + $(jq .sent "$RES/${name}_sweep$f.json") ))
+	done
+}
+sweep_count() {   # PEAK: single-use requests the whole sweep needs, with a margin
+	awk -v p="$1" -v t="$SWEEP_T" 'BEGIN {s = 0; split("'"${SWEEP[*]}"'", f, " ");
+		for (i in f) s += p * f[i] / 100 * t; print int(s * 1.2) + 200}'
 }
 
 refresh_refill() {   # FILE OFFSET RESPONSES OUT (see ab)
@@ -662,6 +685,12 @@ N_PID=$SRV_PID N_PORT=$SRV_PORT
 SA=durable PA=$D_PID QA=$D_PORT SB=nondurable PB=$N_PID QB=$N_PORT
 suite small 1 0
 memory small $D_PID
+log "latency against load: open-loop sweeps of client_credentials and authenticate"
+sweep cc_durable $D_PID $D_PORT "${F}cc.req" "$(jq .throughput_rps "$RES/cc_durable.json")" --repeat
+peak=$(jq .throughput_rps "$RES/auth_client_durable.json")
+$GEN auth-client --token="$CT" --pool "$DBD/small.pool" --keys $KEYS_SMALL \
+	--count "$(sweep_count "$peak")" --seed 9 --out "$REQ/auth_sweep.req"
+sweep auth_client_durable $D_PID $D_PORT "$REQ/auth_sweep.req" "$peak"
 stop_pid $N_PID
 
 if [ $PROFILE -eq 1 ] && command -v perf >/dev/null; then
@@ -733,6 +762,10 @@ if [ $PG -eq 1 ]; then
 	pghost=${pgrest#*@}
 	pghost=${pghost%%/*}
 	export PGPASSWORD=$pgpass
+	# On PostgreSQL the signing keys are sealed under a secrets file that
+	# bioauthctl and every bioauthd are given (SQLite makes its own).
+	( umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$WORK/pg-secrets" && echo >>"$WORK/pg-secrets" )
+	export BIOAUTH_SECRETS_FILE=$WORK/pg-secrets
 	PG_ONE=postgres://$pguser@$pghost/bioauth
 	PG_TWO=postgres://$pguser@$pghost/bioauth_two
 	mkdb pg "$KEYS_SMALL" "$PG_ONE"
@@ -758,7 +791,7 @@ if [ $PG -eq 1 ]; then
 	PG_PM=""
 	"$PGCLUSTER" stop "$PGDIR"
 	PG_STARTED=0
-	unset PGPASSWORD
+	unset PGPASSWORD BIOAUTH_SECRETS_FILE
 fi
 
 # ---------------------------------------------------------------- peers
@@ -777,6 +810,8 @@ if [ $PEERS -eq 1 ]; then
 		"http://127.0.0.1:$port/token" | jq -e '.access_token | split(".") | length == 3' >/dev/null
 	lg cc_node_oidc_provider $npid $port "$REQ/cc-node.req" --connections $CONC --repeat
 	lg cc_node_oidc_provider_c8 $npid $port "$REQ/cc-node.req" --connections 8 --repeat
+	sweep cc_node_oidc_provider $npid $port "$REQ/cc-node.req" \
+		"$(jq -s 'map(.throughput_rps) | max' "$RES"/cc_node_oidc_provider{,_c8}.json)" --repeat
 	stop_pid $npid
 
 	log "peer: glewlwyd $(dpkg-query -W -f='${Version}' glewlwyd)"
@@ -803,6 +838,8 @@ if [ $PEERS -eq 1 ]; then
 		--out "$REQ/cc-glewlwyd.req"
 	lg cc_glewlwyd $gpid $port "$REQ/cc-glewlwyd.req" --connections $CONC --repeat
 	lg cc_glewlwyd_c8 $gpid $port "$REQ/cc-glewlwyd.req" --connections 8 --repeat
+	sweep cc_glewlwyd $gpid $port "$REQ/cc-glewlwyd.req" \
+		"$(jq -s 'map(.throughput_rps) | max' "$RES"/cc_glewlwyd{,_c8}.json)" --repeat
 	stop_pid $gpid
 fi
 
@@ -810,4 +847,9 @@ jq --arg l "$(cut -d' ' -f1-3 /proc/loadavg)" '. + {loadavg_end: $l}' "$RES/mach
 	>"$RES/machine.json.tmp" && mv "$RES/machine.json.tmp" "$RES/machine.json"
 $PY "$B/summary.py" "$RES" | tee "$RES/summary.md"
 $PY "$B/pack.py" "$RES"
+if command -v gnuplot >/dev/null; then
+	$PY "$B/plot.py" "$RES" >/dev/null || log "plot.py failed: no charts"
+else
+	log "no gnuplot: no charts (bench/plot.py $RES draws them later)"
+fi
 log "results in ${RES#$ROOT/}"

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/jsonw.h"
+
 #define LINE_MAX_BYTES 8192
 
 static _Atomic int min_level = LOG_INFO;
@@ -76,38 +78,6 @@ put_raw(struct line *l, const char *s, size_t n)
 	l->len += n;
 }
 
-/* Length of the valid UTF-8 sequence at p (2..4), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *p)
-{
-	unsigned char c = p[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, k;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (k = 2; k < len; k++)
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* Appends `s` as the contents of a JSON string (without quotes): quote,
  * backslash and control characters escaped; valid UTF-8 passes through and
  * invalid bytes become '?', so the line is always valid JSON. At most `cap`
@@ -150,7 +120,7 @@ put_escaped(struct line *l, const char *s, size_t cap)
 		} else if (c < 0x80) {
 			esc[n++] = (char)c;
 		} else {
-			size_t len = utf8_seq(p);
+			size_t len = jsonw_utf8_len(p);
 			if (len > 0) {
 				put_raw(l, (const char *)p, len);
 				p += len;

@@ -178,26 +178,22 @@ b64url_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
 	return decode(in, len, ALPHA_URL, PAD_FORBIDDEN, out, out_len);
 }
 
-/*
- * Encodes `len` bytes with `chars`, padding with '=' when `pad`. *out is a
- * malloc'd NUL-terminated string.
- */
-static int
-encode(const uint8_t *in, size_t len, const char *chars, int pad, char **out)
+/* Length of the encoding of `len` bytes (without the NUL). */
+static size_t
+encoded_len(size_t len, int pad)
 {
-	size_t full = len / 3, rem = len % 3, n, i, o = 0;
-	char *s;
+	size_t rem = len % 3;
 
-	if (out == NULL)
-		return BA_ERR_INVALID_REQUEST;
-	*out = NULL;
-	if ((in == NULL && len != 0) || len > ENCODING_MAX_INPUT)
-		return BA_ERR_INVALID_REQUEST;
-	/* len <= 2^20, so this cannot overflow. */
-	n = full * 4 + (rem == 0 ? 0 : (pad ? 4 : rem + 1));
-	s = malloc(n + 1);
-	if (s == NULL)
-		return BA_ERR_NOMEM;
+	return len / 3 * 4 + (rem == 0 ? 0 : (pad ? 4 : rem + 1));
+}
+
+/* Encodes `len` bytes with `chars` into s, which holds encoded_len() + 1
+ * bytes, padding with '=' when `pad`; NUL-terminates. */
+static void
+encode_into(const uint8_t *in, size_t len, const char *chars, int pad, char *s)
+{
+	size_t full = len / 3, rem = len % 3, n = encoded_len(len, pad), i, o = 0;
+
 	for (i = 0; i < full * 3; i += 3) {
 		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
 
@@ -221,8 +217,42 @@ encode(const uint8_t *in, size_t len, const char *chars, int pad, char **out)
 		}
 	}
 	s[o] = '\0';
+}
+
+/*
+ * Encodes `len` bytes with `chars`, padding with '=' when `pad`. *out is a
+ * malloc'd NUL-terminated string.
+ */
+static int
+encode(const uint8_t *in, size_t len, const char *chars, int pad, char **out)
+{
+	char *s;
+
+	if (out == NULL)
+		return BA_ERR_INVALID_REQUEST;
+	*out = NULL;
+	if ((in == NULL && len != 0) || len > ENCODING_MAX_INPUT)
+		return BA_ERR_INVALID_REQUEST;
+	/* len <= 2^20, so this cannot overflow. */
+	s = malloc(encoded_len(len, pad) + 1);
+	if (s == NULL)
+		return BA_ERR_NOMEM;
+	encode_into(in, len, chars, pad, s);
 	*out = s;
 	return BA_OK;
+}
+
+size_t
+b64url_encoded_len(size_t len)
+{
+	return encoded_len(len, 0);
+}
+
+size_t
+b64url_encode_into(const uint8_t *in, size_t len, char *out)
+{
+	encode_into(in, len, url_chars, 0, out);
+	return encoded_len(len, 0);
 }
 
 int

@@ -25,6 +25,11 @@ int b64_decode_any_lines(const char *in, size_t len, uint8_t **out, size_t *out_
 /* URL-safe alphabet, no padding (JWS segments). */
 int b64url_decode(const char *in, size_t len, uint8_t **out, size_t *out_len);
 int b64url_encode(const uint8_t *in, size_t len, char **out);
+/* The length of len bytes in URL-safe base64 without padding, and the same
+ * encoding written into out, which holds b64url_encoded_len(len) + 1 bytes
+ * (NUL-terminated; no allocation): returns the encoded length. */
+size_t b64url_encoded_len(size_t len);
+size_t b64url_encode_into(const uint8_t *in, size_t len, char *out);
 /* Standard alphabet with padding. */
 int b64_encode(const uint8_t *in, size_t len, char **out);
 

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "common/error.h"
+#include "common/jsonw.h"
 #include "crypto/ecsig.h"
 #include "crypto/encoding.h"
 #include "crypto/keytype.h"
@@ -35,63 +36,48 @@
 #define JWS_HEADER_MAX 1024
 #define JWS_TYP_MAX 64
 
+/* The largest signature sign_input makes: DER ECDSA for P-256 (72
+ * bytes), an RSA modulus up to 4096 bits, 64 for Ed25519. */
+#define JWS_SIG_MAX 512
+
 /*
- * The signature over `input` in JWS form; *sig malloc'd. The context is a
- * copy of the one prepared for the key (sigctx.h), or made here when the
- * key has none. BA_OK, BA_ERR_NOMEM or BA_ERR_INTERNAL (including a
- * public-only key).
+ * The signature over `input` in JWS form into sig (JWS_SIG_MAX bytes),
+ * its length in *sig_len. The context is a copy of the one prepared for
+ * the key (sigctx.h), or made here when the key has none. BA_OK,
+ * BA_ERR_NOMEM or BA_ERR_INTERNAL (including a public-only key, or one
+ * whose signatures are longer than JWS_SIG_MAX).
  */
 static int
 sign_input(const struct jws_key *k, const uint8_t *input, size_t len,
-           uint8_t **sig, size_t *sig_len)
+           uint8_t sig[JWS_SIG_MAX], size_t *sig_len)
 {
 	EVP_MD_CTX *m = NULL;
-	uint8_t *buf = NULL;
+	uint8_t der[JWS_SIG_MAX];
 	int max = EVP_PKEY_get_size(k->pkey);
-	size_t n;
+	size_t n = sizeof(der);
 	int r;
 
-	*sig = NULL;
 	*sig_len = 0;
-	/* The largest signature of the key: DER ECDSA (72 bytes for
-	 * P-256), the RSA modulus, 64 for Ed25519. */
-	if (max <= 0)
+	if (max <= 0 || (size_t)max > sizeof(der))
 		return BA_ERR_INTERNAL;
 	if ((r = sigctx_get(k->ctx, k->pkey, SIGCTX_SIGN, &m)) != BA_OK)
 		goto out;
-	n = (size_t)max;
-	buf = malloc(n);
-	if (buf == NULL) {
-		r = BA_ERR_NOMEM;
-		goto out;
-	}
 	r = BA_ERR_INTERNAL;
-	if (EVP_DigestSign(m, buf, &n, input, len) != 1 || n == 0)
-		goto out;
-	if (k->alg == JWS_ES256) {
+	if (k->alg != JWS_ES256) {
+		if (EVP_DigestSign(m, sig, &n, input, len) != 1 || n == 0)
+			goto out;
+	} else {
 		/* DER from OpenSSL to the fixed-width r||s of JWS. */
-		uint8_t *raw = malloc(ES256_SIG_LEN);
-
-		if (raw == NULL) {
-			r = BA_ERR_NOMEM;
+		if (EVP_DigestSign(m, der, &n, input, len) != 1 || n == 0 ||
+		    ecsig_der_to_raw(der, n, ES256_SIG_LEN / 2, sig) != BA_OK)
 			goto out;
-		}
-		if (ecsig_der_to_raw(buf, n, ES256_SIG_LEN / 2, raw) != BA_OK) {
-			free(raw);
-			goto out;
-		}
-		ecsig_p256_normalize_s(raw);
-		free(buf);
-		buf = raw;
+		ecsig_p256_normalize_s(sig);
 		n = ES256_SIG_LEN;
 	}
-	*sig = buf;
 	*sig_len = n;
-	buf = NULL;
 	r = BA_OK;
 out:
 	ERR_clear_error();
-	free(buf);
 	EVP_MD_CTX_free(m);
 	return r;
 }
@@ -145,6 +131,55 @@ jws_signature_verify(const struct jws_key *k, const uint8_t *input, size_t input
 }
 
 /*
+ * The compact JWS of a header this file made or checked (its "alg" is the
+ * key's) and a payload, both under JWS_MAX_COMPACT_LEN: the three segments
+ * are encoded straight into the one malloc'd result. *compact on BA_OK.
+ */
+static int
+sign_compact(const struct jws_key *k, const char *header_json, size_t header_len,
+             const char *payload, size_t payload_len, char **compact)
+{
+	uint8_t sig[JWS_SIG_MAX];
+	char *out = NULL;
+	size_t hl, pl, sl;
+	int r;
+
+	/* Sizes are below 2 * 4/3 * 16 KiB + 683, so the sums cannot overflow. */
+	hl = b64url_encoded_len(header_len);
+	pl = b64url_encoded_len(payload_len);
+	out = malloc(hl + 1 + pl + 1 + b64url_encoded_len(JWS_SIG_MAX) + 1);
+	if (out == NULL)
+		return BA_ERR_NOMEM;
+	/* the signing input "h64.p64" is built in place */
+	b64url_encode_into((const uint8_t *)header_json, header_len, out);
+	out[hl] = '.';
+	b64url_encode_into((const uint8_t *)payload, payload_len, out + hl + 1);
+	r = sign_input(k, (const uint8_t *)out, hl + 1 + pl, sig, &sl);
+	if (r != BA_OK)
+		goto out;
+	/* An RSA signature computed wrongly (a fault, or OpenSSL's blinding
+	 * state after an allocation failure - seen while fuzzing) can leak the
+	 * private key and would be a token nobody can verify: check it. */
+	if (k->alg == JWS_RS256 &&
+	    jws_signature_verify(k, (const uint8_t *)out, hl + 1 + pl, sig, sl) != BA_OK) {
+		r = BA_ERR_INTERNAL;
+		goto out;
+	}
+	if (hl + 1 + pl + 1 + b64url_encoded_len(sl) > JWS_MAX_COMPACT_LEN) {
+		r = BA_ERR_INVALID_REQUEST;
+		goto out;
+	}
+	out[hl + 1 + pl] = '.';
+	b64url_encode_into(sig, sl, out + hl + 1 + pl + 1);
+	*compact = out;
+	out = NULL;
+	r = BA_OK;
+out:
+	free(out);
+	return r;
+}
+
+/*
  * Signs a caller-made protected header. The header must be a JSON object
  * whose "alg" is the key's algorithm (so that we never emit a token we
  * would refuse); it is used byte for byte as given.
@@ -154,9 +189,6 @@ jws_sign_raw(const struct jws_key *k, const char *header_json, size_t header_len
              const char *payload, size_t payload_len, char **compact)
 {
 	json_t *hdr = NULL;
-	char *h64 = NULL, *p64 = NULL, *s64 = NULL, *out = NULL;
-	uint8_t *sig = NULL;
-	size_t hl, pl, sl, total;
 	int r = BA_ERR_INVALID_REQUEST;
 
 	if (compact == NULL)
@@ -171,86 +203,38 @@ jws_sign_raw(const struct jws_key *k, const char *header_json, size_t header_len
 	    !json_is_string(json_object_get(hdr, "alg")) ||
 	    strcmp(json_string_value(json_object_get(hdr, "alg")), jws_alg_name(k->alg)) != 0)
 		goto out;
-	if ((r = b64url_encode((const uint8_t *)header_json, header_len, &h64)) != BA_OK ||
-	    (r = b64url_encode((const uint8_t *)payload, payload_len, &p64)) != BA_OK)
-		goto out;
-	hl = strlen(h64);
-	pl = strlen(p64);
-	/* Signing input "h64.p64" is built in place in the output buffer;
-	 * sizes are below 2 * 4/3 * 16 KiB, so the sums cannot overflow. */
-	out = malloc(hl + 1 + pl + 1 + ((size_t)EVP_PKEY_get_size(k->pkey) + 2) / 3 * 4 + 1);
-	if (out == NULL) {
-		r = BA_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(out, h64, hl);
-	out[hl] = '.';
-	memcpy(out + hl + 1, p64, pl);
-	r = sign_input(k, (const uint8_t *)out, hl + 1 + pl, &sig, &sl);
-	if (r != BA_OK)
-		goto out;
-	/* An RSA signature computed wrongly (a fault, or OpenSSL's blinding
-	 * state after an allocation failure - seen while fuzzing) can leak the
-	 * private key and would be a token nobody can verify: check it. */
-	if (k->alg == JWS_RS256 &&
-	    jws_signature_verify(k, (const uint8_t *)out, hl + 1 + pl, sig, sl) != BA_OK) {
-		r = BA_ERR_INTERNAL;
-		goto out;
-	}
-	r = b64url_encode(sig, sl, &s64);
-	if (r != BA_OK)
-		goto out;
-	total = hl + 1 + pl + 1 + strlen(s64);
-	if (total > JWS_MAX_COMPACT_LEN) {
-		r = BA_ERR_INVALID_REQUEST;
-		goto out;
-	}
-	out[hl + 1 + pl] = '.';
-	memcpy(out + hl + 1 + pl + 1, s64, strlen(s64) + 1);
-	*compact = out;
-	out = NULL;
-	r = BA_OK;
+	r = sign_compact(k, header_json, header_len, payload, payload_len, compact);
 out:
 	json_decref(hdr);
-	free(h64);
-	free(p64);
-	free(s64);
-	free(sig);
-	free(out);
 	return r;
 }
 
-/* Header {"alg":..,"typ":..,"kid":..} (typ, kid omitted when NULL). */
+/* Header {"alg":..,"typ":..,"kid":..} (typ, kid omitted when NULL),
+ * written without a JSON tree (common/jsonw.h): this signs every token. */
 int
 jws_sign(const struct jws_key *k, const char *typ, const char *payload,
          size_t payload_len, char **compact)
 {
-	json_t *hdr = NULL;
 	char buf[JWS_HEADER_MAX];
+	struct jsonw w;
 	size_t n;
-	int r = BA_ERR_NOMEM;
 
 	if (compact == NULL)
 		return BA_ERR_INVALID_REQUEST;
 	*compact = NULL;
-	if (k == NULL || jws_alg_name(k->alg) == NULL ||
-	    (typ != NULL && strlen(typ) > JWS_TYP_MAX))
+	if (k == NULL || k->pkey == NULL || jws_alg_name(k->alg) == NULL ||
+	    (typ != NULL && strlen(typ) > JWS_TYP_MAX) ||
+	    (payload == NULL && payload_len != 0) || payload_len > JWS_MAX_COMPACT_LEN)
 		return BA_ERR_INVALID_REQUEST;
-	hdr = json_object();
-	if (hdr == NULL ||
-	    json_object_set_new(hdr, "alg", json_string(jws_alg_name(k->alg))) != 0 ||
-	    (typ != NULL && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
-	    (k->kid != NULL && json_object_set_new(hdr, "kid", json_string(k->kid)) != 0))
-		goto out;
-	n = json_dumpb(hdr, buf, sizeof(buf), JSON_COMPACT);
-	if (n == 0 || n > sizeof(buf)) {
-		r = BA_ERR_INVALID_REQUEST;
-		goto out;
-	}
-	r = jws_sign_raw(k, buf, n, payload, payload_len, compact);
-out:
-	json_decref(hdr);
-	return r;
+	jsonw_begin(&w, buf, sizeof(buf));
+	jsonw_str(&w, "alg", jws_alg_name(k->alg));
+	if (typ != NULL)
+		jsonw_str(&w, "typ", typ);
+	if (k->kid != NULL)
+		jsonw_str(&w, "kid", k->kid);
+	if ((n = jsonw_end(&w)) == 0)
+		return BA_ERR_INVALID_REQUEST;
+	return sign_compact(k, buf, n, payload, payload_len, compact);
 }
 
 /*

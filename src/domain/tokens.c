@@ -1,8 +1,11 @@
 /*
  * tokens.c - building, signing and verifying bioauth's JWTs.
  *
- * Claims are assembled with jansson because a JWT payload is JSON by
- * definition; nothing JSON leaves this file except the signed compact tokens.
+ * A JWT payload is JSON by definition. The access token's claims, signed on
+ * every token issued, are written straight into a buffer (common/jsonw.h);
+ * the ID token's, with optional claims and the caller's approval_data JSON,
+ * are assembled with jansson. Nothing JSON leaves this file except the
+ * signed compact tokens.
  */
 #include "domain/tokens.h"
 
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/jsonw.h"
 #include "crypto/jws.h"
 #include "crypto/rand.h"
 
@@ -72,23 +76,49 @@ sign_claims(const struct keyset *ks, const char *typ, json_t *claims, char **out
 	return r;
 }
 
-/* The claims every access token carries. */
-static json_t *
-access_claims(const struct config *cfg, const struct model_app *app, const char *sub,
-              const char *audience, int64_t now, int64_t ttl)
+/*
+ * Signs an access token: the claims every access token carries, plus
+ * "sid" and "amr" when sid is not NULL (a user's token). The claims are
+ * written straight into a stack buffer (common/jsonw.h), not built as a
+ * jansson tree: this runs on every token issued. *out as jws_sign.
+ * BA_ERR_INTERNAL when a claim is not UTF-8 or they do not fit a token.
+ */
+static int
+sign_access(const struct config *cfg, const struct keyset *ks, const struct model_app *app,
+            const char *sub, const char *audience, int64_t now, int64_t ttl,
+            const char *sid, unsigned factors, char **out)
 {
+	/* what fits a compact token once base64url-encoded */
+	char payload[JWS_MAX_COMPACT_LEN / 4 * 3];
+	const char *amr[TOKENS_MAX_AMR];
 	char *jti = NULL;
-	json_t *c;
+	struct jsonw w;
+	size_t len;
+	int r;
 
-	if (rand_token(NULL, 16, &jti) != BA_OK)
-		return NULL;
-	c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
-	              "iss", cfg->issuer, "sub", sub, "aud", audience,
-	              "client_id", app->client_id, "app_id", app->app_id,
-	              "app_name", app->name, "tid", cfg->tenant_id,
-	              "iat", (json_int_t)now, "exp", (json_int_t)(now + ttl), "jti", jti);
+	*out = NULL;
+	if ((r = rand_token(NULL, 16, &jti)) != BA_OK)
+		return r;
+	jsonw_begin(&w, payload, sizeof(payload));
+	jsonw_str(&w, "iss", cfg->issuer);
+	jsonw_str(&w, "sub", sub);
+	jsonw_str(&w, "aud", audience);
+	jsonw_str(&w, "client_id", app->client_id);
+	jsonw_str(&w, "app_id", app->app_id);
+	jsonw_str(&w, "app_name", app->name);
+	jsonw_str(&w, "tid", cfg->tenant_id);
+	jsonw_int(&w, "iat", now);
+	jsonw_int(&w, "exp", now + ttl);
+	jsonw_str(&w, "jti", jti);
+	if (sid != NULL) {
+		jsonw_str(&w, "sid", sid);
+		jsonw_str_array(&w, "amr", amr, tokens_amr(factors, amr));
+	}
+	len = jsonw_end(&w);
 	free(jti);
-	return c;
+	if (len == 0)
+		return BA_ERR_INTERNAL;
+	return jws_sign(keyset_signer(ks), "at+jwt", payload, len, out);
 }
 
 static json_t *
@@ -111,10 +141,9 @@ tokens_issue_client(const struct config *cfg, const struct keyset *ks,
                     const struct model_app *app, const char *audience,
                     int64_t now, char **access, int64_t *expires_in)
 {
-	json_t *c = access_claims(cfg, app, app->client_id, audience, now, cfg->client_token_ttl);
-	int r = sign_claims(ks, "at+jwt", c, access);
+	int r = sign_access(cfg, ks, app, app->client_id, audience, now, cfg->client_token_ttl,
+	                    NULL, 0, access);
 
-	json_decref(c);
 	*expires_in = cfg->client_token_ttl;
 	return r;
 }
@@ -152,15 +181,10 @@ tokens_issue_user(const struct config *cfg, const struct keyset *ks,
 	const struct model_app *app = subj->app;
 	const struct model_session *s = subj->session;
 	int64_t ttl = tokens_access_ttl(cfg, app);
-	json_t *ac = access_claims(cfg, app, s->user_id, subj->audience, subj->now, ttl);
 	json_t *ic = NULL;
 	int r = BA_ERR_NOMEM;
 
 	*access = *id_token = NULL;
-	if (ac == NULL ||
-	    json_object_set_new(ac, "sid", json_string(s->session_id)) != 0 ||
-	    json_object_set_new(ac, "amr", amr_array(s->factors)) != 0)
-		goto out;
 	ic = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:s}",
 	               "iss", cfg->issuer, "sub", s->user_id, "aud", app->client_id,
 	               "iat", (json_int_t)subj->now,
@@ -171,7 +195,8 @@ tokens_issue_user(const struct config *cfg, const struct keyset *ks,
 		goto out;
 	if ((r = add_requested_claims(ic, subj)) != BA_OK)
 		goto out;
-	if ((r = sign_claims(ks, "at+jwt", ac, access)) != BA_OK)
+	if ((r = sign_access(cfg, ks, app, s->user_id, subj->audience, subj->now, ttl,
+	                     s->session_id, s->factors, access)) != BA_OK)
 		goto out;
 	if ((r = sign_claims(ks, "JWT", ic, id_token)) != BA_OK)
 		goto out;
@@ -183,7 +208,6 @@ out:
 		free(*id_token);
 		*access = *id_token = NULL;
 	}
-	json_decref(ac);
 	json_decref(ic);
 	return r;
 }

@@ -324,6 +324,28 @@ test_sha256_and_equal(void **state)
 	assert_false(digest_equal(abc, e));
 }
 
+/* b64url_encode_into writes what b64url_encode returns, with its length. */
+static void
+test_encode_into(void **state)
+{
+	uint8_t in[100];
+	char buf[200];
+	char *s = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 37 + 11);
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		memset(buf, 'X', sizeof(buf));
+		assert_int_equal(b64url_encode(in, len, &s), BA_OK);
+		assert_int_equal(b64url_encoded_len(len), strlen(s));
+		assert_int_equal(b64url_encode_into(in, len, buf), strlen(s));
+		assert_string_equal(buf, s);
+		assert_int_equal(buf[strlen(s) + 1], 'X');
+		free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -336,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_rand),
 		cmocka_unit_test(test_sha256_and_equal),
+		cmocka_unit_test(test_encode_into),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
