@@ -176,9 +176,10 @@ const struct st_text st_table[ST__COUNT] = {
 	 * room. SQLite's single writer makes that exact. PostgreSQL: the
 	 * shard's row is locked and re-read after a concurrent writer of it
 	 * commits, but the other shards are read as of the statement's start
-	 * without locks, so the /start calls of the app that other instances
-	 * have taken in transactions still open then (one writer's batch each)
-	 * are not counted: the app can pass a quota by at most those. */
+	 * without locks, so the /start calls of the app that other writers
+	 * (other instances' or this one's other writer connections) have
+	 * taken in transactions still open then are not counted: the app can
+	 * pass a quota by at most those, at most one batch per other writer. */
 	S(ST_CHAL_QUOTA_TAKE,
 	  "UPDATE challenge_usage SET open_count = open_count + 1, open_bytes = open_bytes + ?2"
 	  " WHERE app_id = ?1 AND shard = " CHALLENGE_SHARD_SQ("?3")

@@ -20,8 +20,12 @@
  * challenge's shard is the code point of its first character mod the
  * number of shards, in SQL only: the quota statement (statements.c) and
  * the triggers (migration 5) compute it with these macros, so the two
- * always agree. Migration 5 fills the shards of every app: changing the
- * number or the expression needs a new migration that refills them.
+ * always agree. /start challenges are base64url (crypto/rand.c
+ * rand_token), whose 64 first characters fall 2 to 5 on each shard: at
+ * most 5/64 of an app's /start calls update one row. (Client challenges
+ * are not stored in `challenges`.) Migration 5 fills the shards of every
+ * app: changing the number or the expression needs a new migration that
+ * refills them.
  */
 #define CHALLENGE_USAGE_SHARDS 16
 #define CHALLENGE_USAGE_STR_(n) #n
