@@ -26,7 +26,11 @@ man -w bioauthd bioauthctl >/dev/null
 /usr/bin/bioauthd --config $CONF --check-config
 as_bioauth() { setpriv --reuid bioauth --regid bioauth --init-groups -- "$@"; }
 
-as_bioauth /usr/bin/bioauthd --config $CONF --listen 127.0.0.1:$PORT 2>"$BUILD/deb-smoke.log" &
+# setpriv itself, not the as_bioauth function, goes to the background: $!
+# is then bioauthd (setpriv execs it), not a subshell whose death would
+# leave the server running after this script.
+setpriv --reuid bioauth --regid bioauth --init-groups -- \
+  /usr/bin/bioauthd --config $CONF --listen 127.0.0.1:$PORT 2>"$BUILD/deb-smoke.log" &
 pid=$!
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
