@@ -21,7 +21,7 @@
 #include "common/error.h"
 #include "edge/form.h"
 #include "edge/internal.h"
-#include "edge/utf8.h"
+#include "common/utf8.h"
 #include "fuzz_common.h"
 
 /* Percent-encodes every byte of `s` (harness memory). */

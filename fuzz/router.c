@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "edge/internal.h"
-#include "edge/utf8.h"
+#include "common/utf8.h"
 #include "fuzz_common.h"
 
 FUZZ_TARGET(router)

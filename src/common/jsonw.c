@@ -4,39 +4,11 @@
 #include "common/jsonw.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-size_t
-jsonw_utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, k;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (k = 2; k < len; k++)
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
+#include "common/utf8.h"
 
 /* Appends n bytes, keeping one byte for the final NUL. */
 static void
@@ -81,7 +53,7 @@ put_string(struct jsonw *w, const char *s)
 		} else if (c < 0x20) {
 			put(w, esc, 6);
 		} else {
-			size_t len = jsonw_utf8_len(p);
+			size_t len = utf8_seq_len(p, SIZE_MAX);
 
 			if (len == 0) {
 				w->err = true;

@@ -38,8 +38,4 @@ void jsonw_str_array(struct jsonw *w, const char *key, const char *const *vals, 
 /* Closes the object and NUL-terminates it: its length, or 0 on error. */
 size_t jsonw_end(struct jsonw *w);
 
-/* Length of the valid UTF-8 sequence of 2 to 4 bytes at p, or 0 when p
- * does not start one (also used by the log's escaper, common/log.c). */
-size_t jsonw_utf8_len(const unsigned char *p);
-
 #endif

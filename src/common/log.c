@@ -12,11 +12,12 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "common/jsonw.h"
+#include "common/utf8.h"
 
 #define LINE_MAX_BYTES 8192
 
@@ -120,7 +121,7 @@ put_escaped(struct line *l, const char *s, size_t cap)
 		} else if (c < 0x80) {
 			esc[n++] = (char)c;
 		} else {
-			size_t len = jsonw_utf8_len(p);
+			size_t len = utf8_seq_len(p, SIZE_MAX);
 			if (len > 0) {
 				put_raw(l, (const char *)p, len);
 				p += len;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "edge/utf8.h"
+#include "common/utf8.h"
 
 struct form_param {
 	char *name;

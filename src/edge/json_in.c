@@ -9,7 +9,7 @@
 
 #include "common/error.h"
 #include "edge/form.h"
-#include "edge/utf8.h"
+#include "common/utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
