@@ -24,7 +24,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "store/postgres_internal.h"
-#include "store/statements.h"
 
 /* Key of the advisory lock that serialises migrations: "bioauth1". */
 #define MIGRATION_LOCK "7091321552644630577"
@@ -198,13 +197,10 @@ static const struct migration migrations[] = {
 	/* Per-app quotas on outstanding /start challenges, refresh-token
 	 * reuse interval and Users API permissions (docs/SECURITY.md).
 	 * challenge_usage counts each app's unconsumed challenges and the
-	 * bytes of their approval_data in CHALLENGE_USAGE_SHARDS rows per
-	 * app, a challenge in the shard its text picks (store/statements.h):
-	 * /start adds to its shard with one conditional UPDATE against the
-	 * sum of the shards (store/write.c challenge_create; a shard's row
-	 * lock is held only by the batches that touch that shard, so the
-	 * instances' writers seldom wait for each other), the triggers take
-	 * back what a consumed or deleted challenge held. */
+	 * bytes of their approval_data: /start adds to it with one
+	 * conditional UPDATE (store/write.c challenge_create; its row lock
+	 * orders concurrent /start calls of one app across instances), the
+	 * triggers take back what a consumed or deleted challenge held. */
 	{5,
 	 "ALTER TABLE apps ADD COLUMN max_challenges bigint NOT NULL DEFAULT 1000000,"
 	 " ADD COLUMN max_approval_data_bytes bigint NOT NULL DEFAULT 268435456,"
@@ -213,23 +209,18 @@ static const struct migration migrations[] = {
 	 "ALTER TABLE refresh_tokens ADD COLUMN rotated_at bigint NOT NULL DEFAULT 0;"
 	 "CREATE INDEX challenges_open ON challenges(app_id, expires_at) WHERE NOT consumed;"
 	 "CREATE TABLE challenge_usage ("
-	 " app_id text NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
-	 " shard bigint NOT NULL,"
+	 " app_id text PRIMARY KEY REFERENCES apps(app_id) ON DELETE CASCADE,"
 	 " open_count bigint NOT NULL,"
-	 " open_bytes bigint NOT NULL,"
-	 " PRIMARY KEY (app_id, shard));"
-	 "WITH RECURSIVE " CHALLENGE_USAGE_SHARD_ROWS
-	 " INSERT INTO challenge_usage (app_id, shard, open_count, open_bytes)"
-	 " SELECT a.app_id, s.n, count(c.challenge),"
-	 " coalesce(sum(octet_length(c.approval_data)), 0)"
-	 " FROM apps a CROSS JOIN s LEFT JOIN challenges c ON c.app_id = a.app_id"
-	 " AND NOT c.consumed AND " CHALLENGE_SHARD_PG("c.challenge") " = s.n"
-	 " GROUP BY a.app_id, s.n;"
+	 " open_bytes bigint NOT NULL);"
+	 "INSERT INTO challenge_usage (app_id, open_count, open_bytes)"
+	 " SELECT a.app_id, count(c.challenge), coalesce(sum(octet_length(c.approval_data)), 0)"
+	 " FROM apps a LEFT JOIN challenges c ON c.app_id = a.app_id AND NOT c.consumed"
+	 " GROUP BY a.app_id;"
 	 "CREATE FUNCTION challenge_usage_release() RETURNS trigger LANGUAGE plpgsql AS $f$"
 	 " BEGIN"
 	 " UPDATE challenge_usage SET open_count = open_count - 1,"
 	 " open_bytes = open_bytes - coalesce(octet_length(OLD.approval_data), 0)"
-	 " WHERE app_id = OLD.app_id AND shard = " CHALLENGE_SHARD_PG("OLD.challenge") ";"
+	 " WHERE app_id = OLD.app_id;"
 	 " RETURN NULL;"
 	 " END $f$;"
 	 "CREATE TRIGGER challenge_consumed AFTER UPDATE OF consumed ON challenges"

@@ -19,7 +19,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "store/sqlite_internal.h"
-#include "store/statements.h"
 
 struct migration {
 	int version;
@@ -192,10 +191,8 @@ static const struct migration migrations[] = {
 	/* Per-app quotas on outstanding /start challenges, refresh-token
 	 * reuse interval and Users API permissions (docs/SECURITY.md).
 	 * challenge_usage counts each app's unconsumed challenges and the
-	 * bytes of their approval_data in CHALLENGE_USAGE_SHARDS rows per
-	 * app, a challenge in the shard its text picks (store/statements.h):
-	 * /start adds to its shard with one conditional UPDATE against the
-	 * sum of the shards (store/write.c challenge_create), the triggers
+	 * bytes of their approval_data: /start adds to it with one
+	 * conditional UPDATE (store/write.c challenge_create), the triggers
 	 * take back what a consumed or deleted challenge held. */
 	{5,
 	 "ALTER TABLE apps ADD COLUMN max_challenges INTEGER NOT NULL DEFAULT 1000000;"
@@ -205,28 +202,24 @@ static const struct migration migrations[] = {
 	 "ALTER TABLE refresh_tokens ADD COLUMN rotated_at INTEGER NOT NULL DEFAULT 0;"
 	 "CREATE INDEX challenges_open ON challenges(app_id, expires_at) WHERE consumed = 0;"
 	 "CREATE TABLE challenge_usage ("
-	 " app_id TEXT NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
-	 " shard INTEGER NOT NULL,"
+	 " app_id TEXT PRIMARY KEY NOT NULL REFERENCES apps(app_id) ON DELETE CASCADE,"
 	 " open_count INTEGER NOT NULL,"
-	 " open_bytes INTEGER NOT NULL,"
-	 " PRIMARY KEY (app_id, shard));"
-	 "WITH RECURSIVE " CHALLENGE_USAGE_SHARD_ROWS
-	 " INSERT INTO challenge_usage (app_id, shard, open_count, open_bytes)"
-	 " SELECT a.app_id, s.n, count(c.challenge),"
+	 " open_bytes INTEGER NOT NULL);"
+	 "INSERT INTO challenge_usage (app_id, open_count, open_bytes)"
+	 " SELECT a.app_id, count(c.challenge),"
 	 " coalesce(sum(length(CAST(c.approval_data AS BLOB))), 0)"
-	 " FROM apps a CROSS JOIN s LEFT JOIN challenges c ON c.app_id = a.app_id"
-	 " AND c.consumed = 0 AND " CHALLENGE_SHARD_SQ("c.challenge") " = s.n"
-	 " GROUP BY a.app_id, s.n;"
+	 " FROM apps a LEFT JOIN challenges c ON c.app_id = a.app_id AND c.consumed = 0"
+	 " GROUP BY a.app_id;"
 	 "CREATE TRIGGER challenge_consumed AFTER UPDATE OF consumed ON challenges"
 	 " WHEN OLD.consumed = 0 AND NEW.consumed <> 0 BEGIN"
 	 " UPDATE challenge_usage SET open_count = open_count - 1,"
 	 " open_bytes = open_bytes - coalesce(length(CAST(OLD.approval_data AS BLOB)), 0)"
-	 " WHERE app_id = OLD.app_id AND shard = " CHALLENGE_SHARD_SQ("OLD.challenge") "; END;"
+	 " WHERE app_id = OLD.app_id; END;"
 	 "CREATE TRIGGER challenge_deleted AFTER DELETE ON challenges"
 	 " WHEN OLD.consumed = 0 BEGIN"
 	 " UPDATE challenge_usage SET open_count = open_count - 1,"
 	 " open_bytes = open_bytes - coalesce(length(CAST(OLD.approval_data AS BLOB)), 0)"
-	 " WHERE app_id = OLD.app_id AND shard = " CHALLENGE_SHARD_SQ("OLD.challenge") "; END;"},
+	 " WHERE app_id = OLD.app_id; END;"},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

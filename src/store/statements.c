@@ -82,14 +82,10 @@ const struct st_text st_table[ST__COUNT] = {
 	  "UPDATE apps SET require_biometric_to_enrol = $2, max_challenges = $3,"
 	  " max_approval_data_bytes = $4, refresh_reuse_interval = $5, users_api = $6"
 	  " WHERE app_id = $1"),
-	/* The new app's empty challenge_usage shards, all in one statement. */
 	S(ST_APP_USAGE_INSERT,
-	  "WITH RECURSIVE " CHALLENGE_USAGE_SHARD_ROWS
-	  " INSERT INTO challenge_usage (app_id, shard, open_count, open_bytes)"
-	  " SELECT ?1, n, 0, 0 FROM s",
-	  "WITH RECURSIVE " CHALLENGE_USAGE_SHARD_ROWS
-	  " INSERT INTO challenge_usage (app_id, shard, open_count, open_bytes)"
-	  " SELECT $1::text, n, 0, 0 FROM s ON CONFLICT DO NOTHING"),
+	  "INSERT INTO challenge_usage (app_id, open_count, open_bytes) VALUES (?1, 0, 0)",
+	  "INSERT INTO challenge_usage (app_id, open_count, open_bytes) VALUES ($1, 0, 0)"
+	  " ON CONFLICT DO NOTHING"),
 	S(ST_SETTING_SET,
 	  "INSERT INTO settings (name, value, updated_at) VALUES (?1, ?2, ?3)"
 	  " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
@@ -171,36 +167,23 @@ const struct st_text st_table[ST__COUNT] = {
 	  " created_at, expires_at, consumed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 	  " ON CONFLICT DO NOTHING"),
 	/* The app's quotas on outstanding challenges, taken by one conditional
-	 * UPDATE of the new challenge's shard (?3 its text; ?2 its
-	 * approval_data bytes) when the sum over all the app's shards leaves
-	 * room. SQLite's single writer makes that exact. PostgreSQL: the
-	 * shard's row is locked and re-read after a concurrent writer of it
-	 * commits, but the other shards are read as of the statement's start
-	 * without locks, so the /start calls of the app that other writers
-	 * (other instances' or this one's other writer connections) have
-	 * taken in transactions still open then are not counted: the app can
-	 * pass a quota by at most those, at most one batch per other writer. */
+	 * UPDATE: of concurrent /start calls of one app each waits for the
+	 * usage row (PostgreSQL: and then checks the row's new values), so
+	 * none passes a quota. ?2 the new challenge's approval_data bytes. */
 	S(ST_CHAL_QUOTA_TAKE,
 	  "UPDATE challenge_usage SET open_count = open_count + 1, open_bytes = open_bytes + ?2"
-	  " WHERE app_id = ?1 AND shard = " CHALLENGE_SHARD_SQ("?3")
-	  " AND EXISTS (SELECT 1 FROM apps a, (SELECT sum(open_count) AS n,"
-	  " sum(open_bytes) AS b FROM challenge_usage WHERE app_id = ?1) t"
-	  " WHERE a.app_id = ?1 AND t.n < a.max_challenges"
-	  " AND t.b + ?2 <= a.max_approval_data_bytes)",
+	  " WHERE app_id = ?1 AND EXISTS (SELECT 1 FROM apps a WHERE a.app_id = ?1"
+	  " AND challenge_usage.open_count < a.max_challenges"
+	  " AND challenge_usage.open_bytes + ?2 <= a.max_approval_data_bytes)",
 	  "UPDATE challenge_usage u SET open_count = u.open_count + 1,"
-	  " open_bytes = u.open_bytes + $2 FROM apps a,"
-	  " (SELECT coalesce(sum(open_count), 0) AS n, coalesce(sum(open_bytes), 0) AS b"
-	  " FROM challenge_usage WHERE app_id = $1 AND shard <> " CHALLENGE_SHARD_PG("$3") ") o"
-	  " WHERE u.app_id = $1 AND u.shard = " CHALLENGE_SHARD_PG("$3")
-	  " AND a.app_id = u.app_id AND o.n + u.open_count < a.max_challenges"
-	  " AND o.b + u.open_bytes + $2 <= a.max_approval_data_bytes"),
-	/* The app's outstanding challenges and their bytes, over all shards. */
+	  " open_bytes = u.open_bytes + $2 FROM apps a"
+	  " WHERE u.app_id = $1 AND a.app_id = u.app_id AND u.open_count < a.max_challenges"
+	  " AND u.open_bytes + $2 <= a.max_approval_data_bytes"),
 	S(ST_CHAL_QUOTA_GET,
-	  "SELECT sum(u.open_count), sum(u.open_bytes), a.max_challenges FROM challenge_usage u"
-	  " JOIN apps a ON a.app_id = u.app_id WHERE u.app_id = ?1 GROUP BY a.app_id",
-	  "SELECT sum(u.open_count)::bigint, sum(u.open_bytes)::bigint, a.max_challenges"
-	  " FROM challenge_usage u JOIN apps a ON a.app_id = u.app_id WHERE u.app_id = $1"
-	  " GROUP BY a.app_id"),
+	  "SELECT u.open_count, u.open_bytes, a.max_challenges FROM challenge_usage u"
+	  " JOIN apps a ON a.app_id = u.app_id WHERE u.app_id = ?1",
+	  "SELECT u.open_count, u.open_bytes, a.max_challenges FROM challenge_usage u"
+	  " JOIN apps a ON a.app_id = u.app_id WHERE u.app_id = $1"),
 	/* The app's expired, unconsumed challenges (the trigger gives back
 	 * their share of the quota). */
 	S(ST_CHAL_RECLAIM,

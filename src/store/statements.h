@@ -13,32 +13,6 @@
 
 #include <stddef.h>
 
-/*
- * challenge_usage keeps each app's count of outstanding challenges in
- * CHALLENGE_USAGE_SHARDS rows (shards), so that the /start calls and
- * logins of one app on several instances seldom update the same row. A
- * challenge's shard is the code point of its first character mod the
- * number of shards, in SQL only: the quota statement (statements.c) and
- * the triggers (migration 5) compute it with these macros, so the two
- * always agree. /start challenges are base64url (crypto/rand.c
- * rand_token), whose 64 first characters fall 2 to 5 on each shard: at
- * most 5/64 of an app's /start calls update one row. (Client challenges
- * are not stored in `challenges`.) Migration 5 fills the shards of every
- * app: changing the number or the expression needs a new migration that
- * refills them.
- */
-#define CHALLENGE_USAGE_SHARDS 16
-#define CHALLENGE_USAGE_STR_(n) #n
-#define CHALLENGE_USAGE_STR(n) CHALLENGE_USAGE_STR_(n)
-#define CHALLENGE_USAGE_N CHALLENGE_USAGE_STR(CHALLENGE_USAGE_SHARDS)
-/* The shard of challenge text `x` (SQL text), per dialect. */
-#define CHALLENGE_SHARD_SQ(x) "(coalesce(unicode(" x "), 0) % " CHALLENGE_USAGE_N ")"
-#define CHALLENGE_SHARD_PG(x) "(ascii(" x ") % " CHALLENGE_USAGE_N ")"
-/* The shard numbers 0 .. CHALLENGE_USAGE_SHARDS - 1 as rows s(n), for the
- * head of a WITH RECURSIVE (both dialects). */
-#define CHALLENGE_USAGE_SHARD_ROWS \
-	"s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < " CHALLENGE_USAGE_N ")"
-
 enum st_id {
 	ST_AUDIT_INSERT,
 	ST_APP_INSERT, ST_APP_RES_INSERT, ST_APP_DELETE, ST_APP_SET_SECRET,

@@ -505,18 +505,16 @@ out:
 }
 
 /*
- * Takes challenge `challenge` of `bytes` approval_data from the quotas of
- * its app (the app's max_challenges and max_approval_data_bytes, as of
- * this transaction, against the sum of the app's challenge_usage shards,
- * which triggers keep: migration 5; the challenge's own shard is updated,
- * statements.h CHALLENGE_USAGE_SHARDS).
+ * Takes one challenge of `bytes` approval_data from the quotas of its app
+ * (the app's max_challenges and max_approval_data_bytes, as of this
+ * transaction, against challenge_usage, which triggers keep: migration 5).
  * BA_OK, or CHALLENGE_QUOTA / APPROVAL_DATA_QUOTA when the app's
  * outstanding challenges would pass one. At a quota the app's expired
  * challenges are deleted first (their share given back), so only
  * unexpired, unconsumed challenges hold it. NOT_FOUND when the app is gone.
  */
-static int challenge_quota_take(struct store_tx *tx, const char *app_id,
-                                const char *challenge, int64_t bytes, int64_t now)
+static int challenge_quota_take(struct store_tx *tx, const char *app_id, int64_t bytes,
+                                int64_t now)
 {
 	struct tx_binds b = { 0 };
 	int64_t count = 0, used = 0, max = 0;
@@ -524,7 +522,6 @@ static int challenge_quota_take(struct store_tx *tx, const char *app_id,
 
 	tx_text(&b, app_id);
 	tx_int(&b, bytes);
-	tx_text(&b, challenge);
 	r = wr_changed(tx, ST_CHAL_QUOTA_TAKE, &b);
 	if (r != BA_ERR_NOT_FOUND)
 		return r;
@@ -536,7 +533,6 @@ static int challenge_quota_take(struct store_tx *tx, const char *app_id,
 	memset(&b, 0, sizeof(b));
 	tx_text(&b, app_id);
 	tx_int(&b, bytes);
-	tx_text(&b, challenge);
 	r = wr_changed(tx, ST_CHAL_QUOTA_TAKE, &b);
 	if (r != BA_ERR_NOT_FOUND)
 		return r;
@@ -561,8 +557,7 @@ static int challenge_create(struct store_tx *tx, const struct model_challenge *c
 	if ((r = wr_user_hold(tx, ch->user_id, NULL)) != BA_OK)
 		return r;   /* the user is gone: NOT_FOUND, as for an unknown one */
 	bytes = ch->approval_data != NULL ? (int64_t)strlen(ch->approval_data) : 0;
-	if ((r = challenge_quota_take(tx, ch->app_id, ch->challenge, bytes,
-	                              wr_or_now(ch->created_at))) != BA_OK)
+	if ((r = challenge_quota_take(tx, ch->app_id, bytes, wr_or_now(ch->created_at))) != BA_OK)
 		return r;
 	tx_text(&b, ch->challenge);
 	tx_text(&b, ch->app_id);

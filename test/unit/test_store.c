@@ -8,7 +8,6 @@
  */
 #define _XOPEN_SOURCE 700
 #include "store_testlib.h"
-#include "store/statements.h"
 #include "domain/apps.h"
 #include "domain/contact.h"
 
@@ -479,40 +478,21 @@ static void test_challenges(void **state)
 	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_ERR_NOT_FOUND);
 }
 
-/* Creates challenge `ch` of `app` for `user` with `approval` (may be NULL)
+/* Creates a challenge of `app` for `user` with `approval` (may be NULL)
  * expiring at `expires`; the store's answer. */
-static int quota_chal_named(const char *app, const char *user, const char *approval,
-                            int64_t expires, const char *ch)
+static int quota_chal(const char *app, const char *user, const char *approval, int64_t expires,
+                      char *ch)
 {
 	struct store_write w = {.kind = SW_CHALLENGE_CREATE};
 
-	w.in.challenge.challenge = (char *)(uintptr_t)ch;
+	uid(ch, "chal");
+	w.in.challenge.challenge = ch;
 	w.in.challenge.app_id = (char *)(uintptr_t)app;
 	w.in.challenge.user_id = (char *)(uintptr_t)user;
 	w.in.challenge.approval_data = (char *)(uintptr_t)approval;
 	w.in.challenge.created_at = time(NULL);
 	w.in.challenge.expires_at = expires;
 	return wsync(&w);
-}
-
-/* As quota_chal_named, with a new unique challenge name. */
-static int quota_chal(const char *app, const char *user, const char *approval, int64_t expires,
-                      char *ch)
-{
-	uid(ch, "chal");
-	return quota_chal_named(app, user, approval, expires, ch);
-}
-
-/* As quota_chal, with a name in challenge_usage shard `shard`: its first
- * character's code point is 64 + shard, so mod 16 it is the shard. */
-static int shard_chal(const char *app, const char *user, int shard, const char *approval,
-                      int64_t expires, char *ch)
-{
-	char tail[ID_LEN];
-
-	uid(tail, "chal");
-	snprintf(ch, ID_LEN, "%c%.*s", '@' + shard, ID_LEN - 2, tail);
-	return quota_chal_named(app, user, approval, expires, ch);
 }
 
 /* The app's quotas on outstanding challenges: taken at creation, given
@@ -562,73 +542,6 @@ static void test_challenge_quotas(void **state)
 	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[2]), BA_OK);
 	assert_int_equal(S->ops->challenge_get(S, ch[1], &c), BA_ERR_NOT_FOUND);
 	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[3]), BA_ERR_CHALLENGE_QUOTA);
-}
-
-/* The quotas hold over the sum of the app's challenge_usage shards
- * (statements.h CHALLENGE_USAGE_SHARDS): challenges in every shard, some
- * consumed by logins, some deleted with their user, an expired one
- * reclaimed; counts and bytes are then exact to one. */
-static void test_challenge_quota_shards(void **state)
-{
-	char app[ID_LEN], user[ID_LEN], user2[ID_LEN], key[ID_LEN], sid[ID_LEN], more[ID_LEN];
-	char ch[CHALLENGE_USAGE_SHARDS + 4][ID_LEN];
-	uint8_t rt[MODEL_HASH_LEN];
-	struct model_challenge c = {0};
-	struct store_write w;
-	struct model_app a;
-	int64_t now = time(NULL);
-
-	(void)state;
-	assert_int_equal(CHALLENGE_USAGE_SHARDS, 16);   /* shard_chal's names */
-	mk_app(app, NULL, 10);
-	mk_user(user);
-	mk_user(user2);
-	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
-	a.max_challenges = 20;
-	a.max_approval_data_bytes = 50;
-	assert_int_equal(apps_prepare_set_limits(&a, &w), BA_OK);
-	assert_int_equal(wsync(&w), BA_OK);
-	model_app_clear(&a);
-
-	/* one challenge of 2 bytes in every shard, 4 more of user2, the last
-	 * one expired: 20 challenges, 40 bytes */
-	for (int i = 0; i < CHALLENGE_USAGE_SHARDS; i++)
-		assert_int_equal(shard_chal(app, user, i, "{}", now + 300, ch[i]), BA_OK);
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(shard_chal(app, user2, i, "{}", i < 3 ? now + 300 : now - 1,
-		                            ch[CHALLENGE_USAGE_SHARDS + i]), BA_OK);
-	/* at the quota the expired one is reclaimed: 20 challenges, 38 bytes */
-	assert_int_equal(shard_chal(app, user, 9, NULL, now + 300, more), BA_OK);
-	assert_int_equal(S->ops->challenge_get(S, ch[CHALLENGE_USAGE_SHARDS + 3], &c),
-	                 BA_ERR_NOT_FOUND);
-	/* shard 5 holds one challenge, the app 20: refused */
-	assert_int_equal(shard_chal(app, user, 5, NULL, now + 300, more), BA_ERR_CHALLENGE_QUOTA);
-
-	/* two logins consume theirs: 18 challenges, 34 bytes */
-	for (int i = 0; i < 2; i++) {
-		rand_hash(rt);
-		login_init(&w, app, user, sid, rt, now);
-		w.in.login.start_challenge = ch[i * (CHALLENGE_USAGE_SHARDS - 1)];
-		w.in.login.key_id = key;
-		assert_int_equal(wsync(&w), BA_OK);
-		model_session_clear(&w.out.session);
-	}
-	/* deleting user2 deletes its 3 open challenges: 15 challenges, 28 bytes */
-	memset(&w, 0, sizeof(w));
-	w.kind = SW_USER_DELETE;
-	w.in.user_id = user2;
-	assert_int_equal(wsync(&w), BA_OK);
-
-	/* 28 + 23 bytes > 50; 28 + 22 fit */
-	assert_int_equal(shard_chal(app, user, 7, "{\"a\":\"012345678901234\"}", now + 300, more),
-	                 BA_ERR_APPROVAL_DATA_QUOTA);
-	assert_int_equal(shard_chal(app, user, 7, "{\"a\":\"01234567890123\"}", now + 300, more),
-	                 BA_OK);
-	/* 16 challenges, 50 bytes: 4 more without approval_data fit, no fifth */
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(shard_chal(app, user, 12 + i, NULL, now + 300, more), BA_OK);
-	assert_int_equal(shard_chal(app, user, 0, NULL, now + 300, more), BA_ERR_CHALLENGE_QUOTA);
 }
 
 /* --- signing keys, revoked tokens, audit, purge --- */
@@ -851,7 +764,6 @@ int main(void)
 		T(test_authenticators),
 		T(test_challenges),
 		T(test_challenge_quotas),
-		T(test_challenge_quota_shards),
 		T(test_signing_keys),
 		T(test_token_revoke),
 		T(test_audit),
