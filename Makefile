@@ -90,7 +90,7 @@ $(BUILD)/bioauthctl: $(CTL_OBJ) $(BUILD)/libbioauth.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bioauth-device: $(DEVCLI_OBJ) $(BUILD)/libbioauth-device.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson openssl)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson openssl libcbor)
 
 $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(TEST_SUPPORT_OBJ) $(filter $(BUILD)/libbioauth-device.a,$(PROGRAMS)) $(BUILD)/libbioauth.a
 	@mkdir -p $(@D)

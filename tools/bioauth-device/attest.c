@@ -1,18 +1,28 @@
 /*
- * attest.c - bioauth-device as an attesting Android phone: a local test
- * attestation CA (`attest-ca init --dir D`) and, for `keygen --attest
- * android-key --attest-ca D --challenge C`, a Keystore-style certificate
- * chain for the new key whose leaf carries a KeyDescription built for it
- * (TEE, origin GENERATED, purpose SIGN, fingerprint authentication, verified
- * boot). The result is the `attestation_encoded_result` payload bioauth
- * verifies (src/attest/attest.h): base64 of {"format": "android-key",
- * "x5c": [leaf, intermediate, root]}. A server trusts the CA with
+ * attest.c - bioauth-device as an attesting phone, under a local test
+ * attestation CA (`attest-ca init --dir D`):
+ *  - Android (`keygen --attest android-key`): a Keystore-style certificate
+ *    chain for the new key whose leaf carries a KeyDescription built for it
+ *    (TEE, origin GENERATED, purpose SIGN, fingerprint authentication,
+ *    verified boot): base64 of {"format": "android-key", "x5c": [leaf,
+ *    intermediate, root]};
+ *  - iOS (`keygen --attest apple-appattest`): an App Attest key made for the
+ *    occasion, its attestation object (CBOR, as Apple's service returns it,
+ *    the credential certificate issued by the test intermediate) and the
+ *    assertion by that key over the registered key's SubjectPublicKeyInfo:
+ *    base64 of {"format": "apple-appattest", "key_id", "attestation",
+ *    "assertion"}.
+ * Both are the `attestation_encoded_result` payloads bioauth verifies
+ * (src/attest/attest.h). A server trusts the CA with
  * `--attestation-trust-anchors D/root.pem` (or `bioauthctl attestation
- * verify --trust-anchors D/root.pem`). OpenSSL only.
+ * verify --trust-anchors D/root.pem`). OpenSSL and libcbor.
  */
+#include <cbor.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -30,7 +40,10 @@
 #include "cli.h"
 
 #define OID_KEY_DESCRIPTION "1.3.6.1.4.1.11129.2.1.17"
+#define OID_APPLE_NONCE "1.2.840.113635.100.8.2"
 #define ATTEST_APP_PACKAGE "com.example.bioauth"
+#define APPATTEST_FLAG_ATTESTED 0x40
+#define APPATTEST_RECEIPT "bioauth-device test receipt"
 #define KD_MAX 2048
 
 static const char usage_attest_ca[] =
@@ -38,8 +51,9 @@ static const char usage_attest_ca[] =
 	"\n"
 	"Creates a local test attestation CA in D (made if missing): root.pem and\n"
 	"root.key (EC P-256, self-signed), intermediate.pem and intermediate.key,\n"
-	"keys readable by the owner only. `keygen --attest android-key --attest-ca D`\n"
-	"then issues Keystore-style chains under it; bioauth trusts them with\n"
+	"keys readable by the owner only. `keygen --attest android-key|apple-appattest\n"
+	"--attest-ca D` then issues Keystore-style chains or App Attest objects under\n"
+	"it; bioauth trusts them with\n"
 	"--attestation-trust-anchors D/root.pem. Prints {dir, root, intermediate}.\n"
 	"Refuses a directory that already holds a CA.\n";
 
@@ -194,11 +208,11 @@ static bool key_description(uint64_t algorithm, uint64_t key_size, const char *c
 /*
  * Issues a certificate for `pub` named `cn`, signed by `issuer_key` under
  * `issuer` (NULL: self-signed), valid from an hour ago for `days`; a CA when
- * `ca`. `kd` (may be NULL) becomes the KeyDescription extension. NULL on
- * failure.
+ * `ca`. `ext_value` (may be NULL) becomes a non-critical extension of OID
+ * `ext_oid` (the KeyDescription, the App Attest nonce). NULL on failure.
  */
 static X509 *issue(EVP_PKEY *pub, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-                   bool ca, long days, const struct dw *kd)
+                   bool ca, long days, const char *ext_oid, const struct dw *ext_value)
 {
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
@@ -229,12 +243,13 @@ static X509 *issue(EVP_PKEY *pub, const char *cn, X509 *issuer, EVP_PKEY *issuer
 	                          ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
 	if (ext == NULL || !X509_add_ext(x, ext, -1))
 		goto out;
-	if (kd != NULL) {
+	if (ext_value != NULL) {
 		X509_EXTENSION_free(ext);
 		ext = NULL;
-		obj = OBJ_txt2obj(OID_KEY_DESCRIPTION, 1);
+		obj = OBJ_txt2obj(ext_oid, 1);
 		val = ASN1_OCTET_STRING_new();
-		if (obj == NULL || val == NULL || !ASN1_OCTET_STRING_set(val, kd->b, (int)kd->n) ||
+		if (obj == NULL || val == NULL || ext_value->err ||
+		    !ASN1_OCTET_STRING_set(val, ext_value->b, (int)ext_value->n) ||
 		    (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, val)) == NULL ||
 		    !X509_add_ext(x, ext, -1))
 			goto out;
@@ -346,9 +361,9 @@ int cmd_attest_ca(int argc, char **argv)
 	int_key = EVP_EC_gen("P-256");
 	if (root_key == NULL || int_key == NULL ||
 	    (root = issue(root_key, "bioauth-device test attestation root", NULL, root_key,
-	                  true, 3650, NULL)) == NULL ||
+	                  true, 3650, NULL, NULL)) == NULL ||
 	    (inter = issue(int_key, "bioauth-device test attestation intermediate", root,
-	                   root_key, true, 3650, NULL)) == NULL) {
+	                   root_key, true, 3650, NULL, NULL)) == NULL) {
 		cli_err("cannot make the CA certificates");
 		goto out;
 	}
@@ -368,17 +383,66 @@ out:
 	return rc;
 }
 
-/* Standard base64 of a DER certificate, malloc'd. */
+/* Standard base64 of n bytes, malloc'd; NULL on failure. */
+static char *b64_of(const uint8_t *p, size_t n)
+{
+	char *s;
+
+	if (n > INT_MAX / 2 || (s = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+	return s;
+}
+
+/* Standard base64 of a certificate's DER, malloc'd. */
 static char *cert_b64(X509 *x)
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509(x, &der);
-	char *s = NULL;
+	char *s = n > 0 ? b64_of(der, (size_t)n) : NULL;
 
-	if (n > 0 && (s = malloc(4 * (((size_t)n + 2) / 3) + 1)) != NULL)
-		EVP_EncodeBlock((unsigned char *)s, der, n);
 	OPENSSL_free(der);
 	return s;
+}
+
+/* The payload bioauth reads: standard base64 of the compact JSON text of
+ * `payload` (released here; NULL is a failure). malloc'd; NULL on failure. */
+static char *payload_b64(json_t *payload)
+{
+	char *text = payload != NULL ? json_dumps(payload, JSON_COMPACT) : NULL;
+	char *out = text != NULL ? b64_of((const uint8_t *)text, strlen(text)) : NULL;
+
+	json_decref(payload);
+	free(text);
+	return out;
+}
+
+/* The test CA of a directory: what issues the attested keys' certificates. */
+struct test_ca {
+	EVP_PKEY *int_key;
+	X509 *inter, *root;
+};
+
+static void ca_clear(struct test_ca *ca)
+{
+	EVP_PKEY_free(ca->int_key);
+	X509_free(ca->inter);
+	X509_free(ca->root);
+	memset(ca, 0, sizeof(*ca));
+}
+
+/* Reads the intermediate's key and certificate and the root from `dir`.
+ * false after printing the error (ca cleared). */
+static bool ca_load(const char *dir, struct test_ca *ca)
+{
+	ca->int_key = read_key(dir, "intermediate.key");
+	ca->inter = read_cert(dir, "intermediate.pem");
+	ca->root = read_cert(dir, "root.pem");
+	if (ca->int_key != NULL && ca->inter != NULL && ca->root != NULL)
+		return true;
+	cli_err("cannot read the attestation CA in %s (run attest-ca init --dir %s)", dir, dir);
+	ca_clear(ca);
+	return false;
 }
 
 char *cli_android_attestation(const bioauth_key *key, const char *ca_dir, const char *challenge)
@@ -386,27 +450,22 @@ char *cli_android_attestation(const bioauth_key *key, const char *ca_dir, const 
 	uint8_t *spki = NULL;
 	size_t spki_len = 0;
 	const unsigned char *p;
-	EVP_PKEY *pub = NULL, *int_key = NULL;
-	X509 *root = NULL, *inter = NULL, *leaf = NULL;
+	EVP_PKEY *pub = NULL;
+	struct test_ca ca = {0};
+	X509 *leaf = NULL;
 	struct dw kd;
 	json_t *payload = NULL, *x5c;
-	char *text = NULL, *out = NULL;
+	char *out = NULL;
 	bool ec = bioauth_key_get_type(key) == BIOAUTH_KEY_EC;
 
 	if (bioauth_key_export_public(key, BIOAUTH_PUBKEY_SPKI, &spki, &spki_len) != BIOAUTH_OK)
 		goto out;
 	p = spki;
-	pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
-	int_key = read_key(ca_dir, "intermediate.key");
-	inter = read_cert(ca_dir, "intermediate.pem");
-	root = read_cert(ca_dir, "root.pem");
-	if (pub == NULL || int_key == NULL || inter == NULL || root == NULL) {
-		cli_err("cannot read the attestation CA in %s (run attest-ca init --dir %s)",
-		        ca_dir, ca_dir);
+	if ((pub = d2i_PUBKEY(NULL, &p, (long)spki_len)) == NULL || !ca_load(ca_dir, &ca))
 		goto out;
-	}
 	if (!key_description(ec ? 3 : 1, (uint64_t)EVP_PKEY_get_bits(pub), challenge, &kd) ||
-	    (leaf = issue(pub, "Android Keystore Key", inter, int_key, false, 365, &kd)) == NULL) {
+	    (leaf = issue(pub, "Android Keystore Key", ca.inter, ca.int_key, false, 365,
+	                  OID_KEY_DESCRIPTION, &kd)) == NULL) {
 		cli_err("cannot issue the attestation certificate");
 		goto out;
 	}
@@ -415,7 +474,7 @@ char *cli_android_attestation(const bioauth_key *key, const char *ca_dir, const 
 	if (payload == NULL || json_object_set_new(payload, "x5c", x5c) != 0 ||
 	    json_object_set_new(payload, "format", json_string("android-key")) != 0)
 		goto out;
-	X509 *chain[3] = { leaf, inter, root };
+	X509 *chain[3] = { leaf, ca.inter, ca.root };
 	for (int i = 0; i < 3; i++) {
 		char *b = cert_b64(chain[i]);
 		int bad = b == NULL || json_array_append_new(x5c, json_string(b)) != 0;
@@ -423,19 +482,232 @@ char *cli_android_attestation(const bioauth_key *key, const char *ca_dir, const 
 		if (bad)
 			goto out;
 	}
-	text = json_dumps(payload, JSON_COMPACT);
-	if (text == NULL || (out = malloc(4 * ((strlen(text) + 2) / 3) + 1)) == NULL)
-		goto out;
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)strlen(text));
+	out = payload_b64(payload);
+	payload = NULL;
 out:
 	ERR_clear_error();
 	json_decref(payload);
-	free(text);
 	bioauth_buffer_free(spki);
 	EVP_PKEY_free(pub);
-	EVP_PKEY_free(int_key);
-	X509_free(root);
-	X509_free(inter);
+	ca_clear(&ca);
 	X509_free(leaf);
+	return out;
+}
+
+/* ---- App Attest -------------------------------------------------------- */
+
+/* Adds key => value to map `m` and drops the caller's references to both
+ * (either may be NULL, a build that failed: then false). */
+static bool cbor_put(cbor_item_t *m, cbor_item_t *key, cbor_item_t *value)
+{
+	bool ok = m != NULL && key != NULL && value != NULL &&
+	          cbor_map_add(m, (struct cbor_pair){ .key = key, .value = value });
+
+	if (key != NULL)
+		cbor_decref(&key);
+	if (value != NULL)
+		cbor_decref(&value);
+	return ok;
+}
+
+/* Serializes `item` (released here; NULL is a failure) into a new buffer
+ * (*out, free()). false on failure. */
+static bool cbor_encode(cbor_item_t *item, unsigned char **out, size_t *len)
+{
+	size_t cap = 0;
+
+	*out = NULL;
+	*len = item != NULL ? cbor_serialize_alloc(item, out, &cap) : 0;
+	if (item != NULL)
+		cbor_decref(&item);
+	if (*len == 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return *len > 0;
+}
+
+/* Appends the COSE_Key of P-256 point `pt` (0x04 || X || Y) to w:
+ * {1 (kty): 2 (EC2), 3 (alg): -7 (ES256), -1 (crv): 1 (P-256), -2: X, -3: Y}. */
+static bool cose_key(const uint8_t pt[65], struct dw *w)
+{
+	cbor_item_t *m = cbor_new_definite_map(5);
+	unsigned char *b = NULL;
+	size_t n;
+	bool ok = cbor_put(m, cbor_build_uint8(1), cbor_build_uint8(2)) &&
+	          cbor_put(m, cbor_build_uint8(3), cbor_build_negint8(6)) &&
+	          cbor_put(m, cbor_build_negint8(0), cbor_build_uint8(1)) &&
+	          cbor_put(m, cbor_build_negint8(1), cbor_build_bytestring(pt + 1, 32)) &&
+	          cbor_put(m, cbor_build_negint8(2), cbor_build_bytestring(pt + 33, 32));
+
+	if (!ok) {
+		if (m != NULL)
+			cbor_decref(&m);
+		return false;
+	}
+	if (!cbor_encode(m, &b, &n))
+		return false;
+	dw_bytes(w, b, n);
+	free(b);
+	return !w->err;
+}
+
+/* out = SHA-256(a || SHA-256(b)): the App Attest nonce of authenticator
+ * data `a` over client data `b`. false on failure. */
+static bool appattest_nonce(const struct dw *a, const uint8_t *b, size_t bl, uint8_t out[32])
+{
+	uint8_t h[32];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	bool ok = c != NULL && SHA256(b, bl, h) != NULL &&
+	          EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	          EVP_DigestUpdate(c, a->b, a->n) == 1 && EVP_DigestUpdate(c, h, 32) == 1 &&
+	          EVP_DigestFinal_ex(c, out, NULL) == 1;
+
+	EVP_MD_CTX_free(c);
+	return ok && !a->err;
+}
+
+/* The attestation object: {"fmt": "apple-appattest", "attStmt": {"x5c":
+ * [credential certificate, intermediate], "receipt"}, "authData"}. */
+static bool appattest_object(X509 *leaf, X509 *inter, const struct dw *ad,
+                             unsigned char **out, size_t *len)
+{
+	cbor_item_t *root = cbor_new_definite_map(3), *stmt = cbor_new_definite_map(2),
+	            *x5c = cbor_new_definite_array(2);
+	X509 *chain[2] = { leaf, inter };
+	bool ok = root != NULL && stmt != NULL && x5c != NULL;
+
+	for (int i = 0; ok && i < 2; i++) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(chain[i], &der);
+		cbor_item_t *b = n > 0 ? cbor_build_bytestring(der, (size_t)n) : NULL;
+		ok = b != NULL && cbor_array_push(x5c, b);
+		if (b != NULL)
+			cbor_decref(&b);
+		OPENSSL_free(der);
+	}
+	if (ok) {
+		ok = cbor_put(stmt, cbor_build_string("x5c"), x5c) &&
+		     cbor_put(stmt, cbor_build_string("receipt"),
+		              cbor_build_bytestring((const unsigned char *)APPATTEST_RECEIPT,
+		                                    strlen(APPATTEST_RECEIPT)));
+		x5c = NULL;
+	}
+	if (ok) {
+		ok = cbor_put(root, cbor_build_string("fmt"), cbor_build_string("apple-appattest")) &&
+		     cbor_put(root, cbor_build_string("attStmt"), stmt) &&
+		     cbor_put(root, cbor_build_string("authData"), cbor_build_bytestring(ad->b, ad->n));
+		stmt = NULL;
+	}
+	if (x5c != NULL)
+		cbor_decref(&x5c);
+	if (stmt != NULL)
+		cbor_decref(&stmt);
+	if (!ok) {
+		if (root != NULL)
+			cbor_decref(&root);
+		return false;
+	}
+	return cbor_encode(root, out, len);
+}
+
+/* The assertion of App Attest key `aa` over client data `cd`:
+ * {"signature": ECDSA-SHA256 (DER) of SHA-256(authenticatorData ||
+ * SHA-256(cd)), "authenticatorData": rpIdHash, flags, counter 1}. */
+static bool appattest_assertion(EVP_PKEY *aa, const uint8_t rp_id_hash[32],
+                                const uint8_t *cd, size_t cd_len,
+                                unsigned char **out, size_t *len)
+{
+	static const uint8_t flags_counter[5] = { APPATTEST_FLAG_ATTESTED, 0, 0, 0, 1 };
+	struct dw ad = {0};
+	uint8_t nonce[32], sig[80];
+	size_t sig_len = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	cbor_item_t *m = cbor_new_definite_map(2);
+	bool ok;
+
+	dw_bytes(&ad, rp_id_hash, 32);
+	dw_bytes(&ad, flags_counter, sizeof(flags_counter));
+	ok = md != NULL && m != NULL && appattest_nonce(&ad, cd, cd_len, nonce) &&
+	     EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, aa) == 1 &&
+	     EVP_DigestSign(md, sig, &sig_len, nonce, sizeof(nonce)) == 1 &&
+	     cbor_put(m, cbor_build_string("signature"), cbor_build_bytestring(sig, sig_len)) &&
+	     cbor_put(m, cbor_build_string("authenticatorData"),
+	              cbor_build_bytestring(ad.b, ad.n));
+	EVP_MD_CTX_free(md);
+	if (!ok) {
+		if (m != NULL)
+			cbor_decref(&m);
+		return false;
+	}
+	return cbor_encode(m, out, len);
+}
+
+char *cli_appattest_attestation(const bioauth_key *key, const char *ca_dir,
+                                const char *challenge, const char *app_id, bool development)
+{
+	static const uint8_t aaguid_dev[16] = "appattestdevelop";
+	static const uint8_t aaguid_prod[16] = "appattest\0\0\0\0\0\0";
+	static const uint8_t counter_zero[4] = { 0, 0, 0, 0 };
+	static const uint8_t flags = APPATTEST_FLAG_ATTESTED, cred_len[2] = { 0, 32 };
+	uint8_t *spki = NULL, point[65], key_id[32], rp_id_hash[32], nonce[32];
+	size_t spki_len = 0, point_len = 0, att_len = 0, asn_len = 0;
+	unsigned char *att = NULL, *asn = NULL;
+	struct test_ca ca = {0};
+	EVP_PKEY *aa = NULL;            /* the App Attest key: lives for this call */
+	X509 *leaf = NULL;
+	struct dw ad = {0}, oct = {0}, tagged = {0}, ext = {0};
+	char *kid_b64 = NULL, *att_b64 = NULL, *asn_b64 = NULL, *out = NULL;
+
+	if (bioauth_key_export_public(key, BIOAUTH_PUBKEY_SPKI, &spki, &spki_len) != BIOAUTH_OK ||
+	    !ca_load(ca_dir, &ca))
+		goto out;
+	if ((aa = EVP_EC_gen("P-256")) == NULL ||
+	    !EVP_PKEY_get_octet_string_param(aa, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+	                                     sizeof(point), &point_len) ||
+	    point_len != sizeof(point) || point[0] != 0x04 ||
+	    SHA256(point, sizeof(point), key_id) == NULL ||
+	    SHA256((const unsigned char *)app_id, strlen(app_id), rp_id_hash) == NULL)
+		goto fail;
+	/* authData: rpIdHash, flags, counter 0, then the attested credential
+	 * data: aaguid, credentialId (= key ID), its COSE key. */
+	dw_bytes(&ad, rp_id_hash, sizeof(rp_id_hash));
+	dw_bytes(&ad, &flags, 1);
+	dw_bytes(&ad, counter_zero, sizeof(counter_zero));
+	dw_bytes(&ad, development ? aaguid_dev : aaguid_prod, 16);
+	dw_bytes(&ad, cred_len, sizeof(cred_len));
+	dw_bytes(&ad, key_id, sizeof(key_id));
+	if (!cose_key(point, &ad) ||
+	    !appattest_nonce(&ad, (const uint8_t *)challenge, strlen(challenge), nonce))
+		goto fail;
+	/* The nonce extension: SEQUENCE { [1] EXPLICIT OCTET STRING nonce }. */
+	dw_tlv(&oct, 0x00, 4, nonce, sizeof(nonce));
+	dw_explicit(&tagged, 1, &oct);
+	dw_tlv(&ext, 0x20, 16, tagged.b, tagged.n);
+	if ((leaf = issue(aa, "bioauth-device App Attest key", ca.inter, ca.int_key, false, 365,
+	                  OID_APPLE_NONCE, &ext)) == NULL ||
+	    !appattest_object(leaf, ca.inter, &ad, &att, &att_len) ||
+	    !appattest_assertion(aa, rp_id_hash, spki, spki_len, &asn, &asn_len) ||
+	    (kid_b64 = b64_of(key_id, sizeof(key_id))) == NULL ||
+	    (att_b64 = b64_of(att, att_len)) == NULL ||
+	    (asn_b64 = b64_of(asn, asn_len)) == NULL ||
+	    (out = payload_b64(json_pack("{s:s, s:s, s:s, s:s}", "format", "apple-appattest",
+	                                 "key_id", kid_b64, "attestation", att_b64,
+	                                 "assertion", asn_b64))) == NULL)
+		goto fail;
+	goto out;
+fail:
+	cli_err("cannot make the App Attest attestation");
+out:
+	ERR_clear_error();
+	free(kid_b64);
+	free(att_b64);
+	free(asn_b64);
+	free(att);
+	free(asn);
+	bioauth_buffer_free(spki);
+	EVP_PKEY_free(aa);
+	X509_free(leaf);
+	ca_clear(&ca);
 	return out;
 }

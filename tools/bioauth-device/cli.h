@@ -11,6 +11,7 @@
 #define BIOAUTH_DEVICE_CLI_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bioauth_device.h"
@@ -82,6 +83,18 @@ int cmd_attest_ca(int argc, char **argv);
  * (attest.c). malloc'd; NULL after printing the error.
  */
 char *cli_android_attestation(const bioauth_key *key, const char *ca_dir, const char *challenge);
+
+/*
+ * The App Attest payload (base64 of {"format": "apple-appattest", "key_id",
+ * "attestation", "assertion"}) a genuine instance of app `app_id`
+ * (TEAMID.bundle.id) would send with `key` (attest.c): a new App Attest key,
+ * its attestation object under the test CA in `ca_dir` over clientDataHash =
+ * SHA-256(`challenge`) in the development or production environment, and
+ * its assertion (counter 1) over the DER SubjectPublicKeyInfo of `key`.
+ * malloc'd; NULL after printing the error.
+ */
+char *cli_appattest_attestation(const bioauth_key *key, const char *ca_dir,
+                                const char *challenge, const char *app_id, bool development);
 
 /* `bioauth-device demo ...` (demo.c). Returns the exit code. */
 int cmd_demo(int argc, char **argv);

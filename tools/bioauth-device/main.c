@@ -42,6 +42,9 @@ static const char usage_keygen[] =
 	"usage: bioauth-device keygen [--type ec|rsa] [--platform ios|android]\n"
 	"                             [--key-id ID] [--passphrase-stdin] [--store DIR]\n"
 	"                             [--attest android-key --attest-ca D --challenge C]\n"
+	"                             [--attest apple-appattest --attest-ca D --challenge C\n"
+	"                              --attest-app-id TEAMID.BUNDLE\n"
+	"                              [--attest-environment production|development]]\n"
 	"\n"
 	"Generates a key pair (default: EC P-256 for ios), stores it and prints\n"
 	"{publicKeyId, publicKey, keyType, os}. publicKey is standard base64 of the\n"
@@ -49,22 +52,27 @@ static const char usage_keygen[] =
 	"key, android = DER SubjectPublicKeyInfo. --key-id defaults to 22 random\n"
 	"base64url characters. --passphrase-stdin reads one line from standard\n"
 	"input and encrypts the private key with it (scrypt + AES-256).\n"
-	"--attest android-key also prints attestation_encoded_result: a Keystore-\n"
-	"style chain for the key issued by the test CA in D (attest-ca init), whose\n"
-	"KeyDescription attests challenge C (the register call's `challenge`).\n"
-	"It implies --platform android.\n";
+	"--attest also prints challenge C and attestation_encoded_result, issued\n"
+	"by the test CA in D (attest-ca init) for the register call's `challenge` C:\n"
+	"  android-key (implies --platform android): a Keystore-style chain for the\n"
+	"    key whose KeyDescription attests C;\n"
+	"  apple-appattest (implies --platform ios): a new App Attest key's\n"
+	"    attestation object for app TEAMID.BUNDLE over clientDataHash =\n"
+	"    SHA-256(C), in the production (default) or development environment,\n"
+	"    and its assertion over the key's DER SubjectPublicKeyInfo.\n";
 
 static const char usage_register[] =
 	"usage: bioauth-device register-payload --key-id ID [--device-id ID]\n"
 	"                             [--display-name NAME] [--passphrase-stdin] [--store DIR]\n"
-	"                             [--attest-ca D --challenge C]\n"
+	"                             [--attest-ca D --challenge C [--attest-app-id TEAMID.BUNDLE]\n"
+	"                              [--attest-environment production|development]]\n"
 	"\n"
 	"Prints the JSON body for POST /v1/auth/mobile-biometrics/register:\n"
 	"{publicKey, publicKeyId, os, encryptionType} (+ device_id, displayName when\n"
 	"given), the public key encoded as the key's platform sends it.\n"
-	"--attest-ca D --challenge C (an Android key) adds challenge C and\n"
-	"attestation_encoded_result: the test CA's Keystore-style attestation of\n"
-	"the key over C, as keygen --attest android-key makes it.\n";
+	"--attest-ca D --challenge C adds challenge C and attestation_encoded_result,\n"
+	"as keygen --attest makes it: for an Android key the test CA's Keystore-style\n"
+	"attestation over C, for an iOS key (which needs --attest-app-id) App Attest.\n";
 
 static const char usage_sign[] =
 	"usage: bioauth-device sign --key-id ID --challenge C [--format der|raw]\n"
@@ -311,6 +319,58 @@ nomem:
 	return NULL;
 }
 
+/* The attestation options of keygen and register-payload. */
+struct attest_args {
+	const char *ca, *challenge, *app_id;
+	bool development;
+};
+
+/*
+ * Reads the attestation options for a key of `platform` into *a: --attest-ca
+ * and --challenge go together; App Attest (ios) needs --attest-app-id and
+ * takes --attest-environment, Android takes neither. 0, or CLI_EXIT_USAGE
+ * after printing the mistake.
+ */
+static int attest_args_get(const struct cli_opt *opts, size_t n, bioauth_platform platform,
+                           struct attest_args *a)
+{
+	const char *env = cli_get(opts, n, "attest-environment");
+
+	a->ca = cli_get(opts, n, "attest-ca");
+	a->challenge = cli_get(opts, n, "challenge");
+	a->app_id = cli_get(opts, n, "attest-app-id");
+	a->development = env != NULL && strcmp(env, "development") == 0;
+	if (a->ca == NULL || a->challenge == NULL) {
+		cli_err("attestation needs --attest-ca D and --challenge C (see --help)");
+		return CLI_EXIT_USAGE;
+	}
+	if (platform == BIOAUTH_PLATFORM_ANDROID) {
+		if (a->app_id != NULL || env != NULL) {
+			cli_err("--attest-app-id and --attest-environment are for App Attest (ios keys)");
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (a->app_id == NULL || a->app_id[0] == '\0') {
+		cli_err("App Attest needs --attest-app-id TEAMID.BUNDLE");
+		return CLI_EXIT_USAGE;
+	}
+	if (env != NULL && !a->development && strcmp(env, "production") != 0) {
+		cli_err("--attest-environment must be production or development");
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The attestation_encoded_result of `key` as its platform's phone makes it
+ * (attest.c); malloc'd, NULL after printing the error. */
+static char *attest_make(const bioauth_key *key, const struct attest_args *a)
+{
+	if (bioauth_key_get_platform(key) == BIOAUTH_PLATFORM_ANDROID)
+		return cli_android_attestation(key, a->ca, a->challenge);
+	return cli_appattest_attestation(key, a->ca, a->challenge, a->app_id, a->development);
+}
+
 /* Generates and stores a key; prints {publicKeyId, publicKey, keyType, os}. */
 static int cmd_keygen(int argc, char **argv)
 {
@@ -318,8 +378,10 @@ static int cmd_keygen(int argc, char **argv)
 		{"type", 1, NULL}, {"platform", 1, NULL}, {"key-id", 1, NULL},
 		{"passphrase-stdin", 0, NULL}, {"store", 1, NULL},
 		{"attest", 1, NULL}, {"attest-ca", 1, NULL}, {"challenge", 1, NULL},
+		{"attest-app-id", 1, NULL}, {"attest-environment", 1, NULL},
 	};
-	const char *attest, *attest_ca, *challenge;
+	struct attest_args aa = {0};
+	const char *attest;
 	char *attestation = NULL;
 	char pass[BIOAUTH_PASSPHRASE_MAX + 1];
 	size_t pass_len = 0;
@@ -357,23 +419,28 @@ static int cmd_keygen(int argc, char **argv)
 		goto out;
 	}
 	attest = cli_get(opts, ARRAY_LEN(opts), "attest");
-	attest_ca = cli_get(opts, ARRAY_LEN(opts), "attest-ca");
-	challenge = cli_get(opts, ARRAY_LEN(opts), "challenge");
-	if (attest != NULL || attest_ca != NULL || challenge != NULL) {
-		if (attest == NULL || strcmp(attest, "android-key") != 0) {
-			cli_err("--attest must be android-key");
+	if (attest != NULL || cli_get(opts, ARRAY_LEN(opts), "attest-ca") != NULL ||
+	    cli_get(opts, ARRAY_LEN(opts), "challenge") != NULL ||
+	    cli_get(opts, ARRAY_LEN(opts), "attest-app-id") != NULL ||
+	    cli_get(opts, ARRAY_LEN(opts), "attest-environment") != NULL) {
+		bioauth_platform want;
+		if (attest != NULL && strcmp(attest, "android-key") == 0) {
+			want = BIOAUTH_PLATFORM_ANDROID;
+		} else if (attest != NULL && strcmp(attest, "apple-appattest") == 0) {
+			want = BIOAUTH_PLATFORM_IOS;
+		} else {
+			cli_err("--attest must be android-key or apple-appattest");
 			goto out;
 		}
-		if (attest_ca == NULL || challenge == NULL) {
-			cli_err("--attest android-key needs --attest-ca D and --challenge C");
+		if (cli_get(opts, ARRAY_LEN(opts), "platform") != NULL && platform != want) {
+			cli_err("--attest %s makes an %s key (--platform %s)", attest,
+			        want == BIOAUTH_PLATFORM_ANDROID ? "Android" : "iOS",
+			        bioauth_platform_name(want));
 			goto out;
 		}
-		if (cli_get(opts, ARRAY_LEN(opts), "platform") != NULL &&
-		    platform != BIOAUTH_PLATFORM_ANDROID) {
-			cli_err("--attest android-key makes an Android key (--platform android)");
+		platform = want;
+		if (attest_args_get(opts, ARRAY_LEN(opts), platform, &aa) != 0)
 			goto out;
-		}
-		platform = BIOAUTH_PLATFORM_ANDROID;
 	}
 	rc = CLI_EXIT_FAIL;
 	if (cli_get(opts, ARRAY_LEN(opts), "passphrase-stdin") != NULL &&
@@ -386,8 +453,7 @@ static int cmd_keygen(int argc, char **argv)
 		cli_err("key generation failed: %s", bioauth_strerror(r));
 		goto out;
 	}
-	if (attest != NULL &&
-	    (attestation = cli_android_attestation(key, attest_ca, challenge)) == NULL)
+	if (attest != NULL && (attestation = attest_make(key, &aa)) == NULL)
 		goto out;
 	r = bioauth_keystore_save(ks, key, pass_len > 0 ? pass : NULL, pass_len);
 	if (r != BIOAUTH_OK) {
@@ -404,7 +470,7 @@ static int cmd_keygen(int argc, char **argv)
 	                              "publicKey", pub,
 	                              "keyType", bioauth_key_type_name(type),
 	                              "os", bioauth_platform_name(platform),
-	                              "challenge", attestation != NULL ? challenge : NULL,
+	                              "challenge", attestation != NULL ? aa.challenge : NULL,
 	                              "attestation_encoded_result", attestation));
 out:
 	free(attestation);
@@ -421,10 +487,13 @@ static int cmd_register_payload(int argc, char **argv)
 		{"key-id", 1, NULL}, {"device-id", 1, NULL}, {"display-name", 1, NULL},
 		{"passphrase-stdin", 0, NULL}, {"store", 1, NULL},
 		{"attest-ca", 1, NULL}, {"challenge", 1, NULL},
+		{"attest-app-id", 1, NULL}, {"attest-environment", 1, NULL},
 	};
 	bioauth_keystore *ks = NULL;
 	bioauth_key *key = NULL;
-	const char *key_id, *attest_ca, *challenge;
+	struct attest_args aa = {0};
+	const char *key_id;
+	bool attest;
 	char *attestation = NULL;
 	json_t *body = NULL;
 	int help, rc;
@@ -441,9 +510,12 @@ static int cmd_register_payload(int argc, char **argv)
 		cli_err("register-payload needs --key-id (see --help)");
 		return CLI_EXIT_USAGE;
 	}
-	attest_ca = cli_get(opts, ARRAY_LEN(opts), "attest-ca");
-	challenge = cli_get(opts, ARRAY_LEN(opts), "challenge");
-	if ((attest_ca == NULL) != (challenge == NULL)) {
+	attest = cli_get(opts, ARRAY_LEN(opts), "attest-ca") != NULL ||
+	         cli_get(opts, ARRAY_LEN(opts), "challenge") != NULL ||
+	         cli_get(opts, ARRAY_LEN(opts), "attest-app-id") != NULL ||
+	         cli_get(opts, ARRAY_LEN(opts), "attest-environment") != NULL;
+	if (attest && (cli_get(opts, ARRAY_LEN(opts), "attest-ca") == NULL ||
+	               cli_get(opts, ARRAY_LEN(opts), "challenge") == NULL)) {
 		cli_err("--attest-ca and --challenge go together (see --help)");
 		return CLI_EXIT_USAGE;
 	}
@@ -453,19 +525,20 @@ static int cmd_register_payload(int argc, char **argv)
 	if (cli_load_key(ks, key_id, cli_get(opts, ARRAY_LEN(opts), "passphrase-stdin") != NULL,
 	                 &key) != 0)
 		goto out;
-	if (attest_ca != NULL && bioauth_key_get_platform(key) != BIOAUTH_PLATFORM_ANDROID) {
-		cli_err("key %s: --attest-ca attests Android keys only", key_id);
-		goto out;
+	if (attest) {
+		if ((rc = attest_args_get(opts, ARRAY_LEN(opts), bioauth_key_get_platform(key),
+		                          &aa)) != 0)
+			goto out;
+		rc = CLI_EXIT_FAIL;
+		if ((attestation = attest_make(key, &aa)) == NULL)
+			goto out;
 	}
-	if (attest_ca != NULL &&
-	    (attestation = cli_android_attestation(key, attest_ca, challenge)) == NULL)
-		goto out;
 	body = cli_register_body(key, cli_get(opts, ARRAY_LEN(opts), "device-id"),
 	                         cli_get(opts, ARRAY_LEN(opts), "display-name"));
 	if (body == NULL)
 		goto out;
 	if (attestation != NULL &&
-	    (json_object_set_new(body, "challenge", json_string(challenge)) != 0 ||
+	    (json_object_set_new(body, "challenge", json_string(aa.challenge)) != 0 ||
 	     json_object_set_new(body, "attestation_encoded_result",
 	                         json_string(attestation)) != 0)) {
 		cli_err("cannot build JSON (out of memory or invalid UTF-8)");

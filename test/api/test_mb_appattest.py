@@ -1,0 +1,415 @@
+"""
+Apple App Attest through POST /v1/auth/mobile-biometrics/register.
+
+The iPhone is `bioauth-device`: `attest-ca init` makes a local test CA and
+`keygen --attest apple-appattest --attest-ca D --challenge C --attest-app-id
+TEAMID.BUNDLE` gives the Secure Enclave key with what the app would send
+beside it: a new App Attest key's attestation object (CBOR, fmt
+"apple-appattest", its credential certificate issued by the test
+intermediate, nonce = SHA-256(authData || SHA-256(C))) and that key's
+assertion over the registered key's DER SubjectPublicKeyInfo. The server
+trusts the CA through `--attestation-trust-anchors D/root.pem` (which
+replaces Apple's root as well as Google's). Each app's policy is set with
+`bioauthctl app create --attestation ... --attestation-apple-app-id ...
+--attestation-apple-environment ...`.
+
+Evidence no genuine device gives (an attestation counter above 0, a
+credential ID other than the key ID) is forged here the way an attacker
+holding the CA's intermediate key would: authData changed in the CBOR
+object and the credential certificate issued again with the nonce of the
+changed authData, so only the check under test can refuse it.
+
+A refusal is 400 invalid_attestation with ts_error_code
+auth_invalid_attestation and the catalogue `reason` (docs/openapi.yaml
+x-attestation-reasons); a verified App Attest key is `secure_enclave`, so
+logins with it add `hwk` to amr (docs/API.md, docs/SECURITY.md).
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import helpers as h
+from mb_helpers import MBClient, Device, Person, assert_tokens, b64, login
+
+DEVICE = h.BUILD / "bioauth-device"
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("BIOAUTH_")}
+APP_ID = "TEAM123456.com.example.bioauth"
+NONCE_OID = "1.2.840.113635.100.8.2"
+
+
+def device(*argv) -> dict:
+    p = subprocess.run([str(DEVICE), *[str(a) for a in argv]], capture_output=True,
+                       text=True, timeout=60, env=ENV)
+    assert p.returncode == 0, (argv, p.stderr)
+    return json.loads(p.stdout)
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    d = tmp_path_factory.mktemp("appattest") / "ca"
+    device("attest-ca", "init", "--dir", d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def server(bioauthd_module, ca):
+    return bioauthd_module(attestation_trust_anchors=str(ca / "root.pem"))
+
+
+def app_with(server, *policy) -> MBClient:
+    app = h.ctl(server, "app", "create", "--name", h.unique_name("aa"),
+                "--resource", "https://api.example.test", *policy)
+    return MBClient(server, app)
+
+
+def required_app(server, *extra) -> MBClient:
+    return app_with(server, "--attestation", "required", "--attestation-apple-app-id", APP_ID,
+                    *extra)
+
+
+class IPhone:
+    """An iOS key made by bioauth-device with the App Attest payload of app
+    `app_id` over `challenge`."""
+
+    def __init__(self, store: Path, ca: Path, challenge: str, app_id: str = APP_ID,
+                 environment: str | None = None):
+        self.store = store
+        env = ("--attest-environment", environment) if environment else ()
+        k = device("keygen", "--store", store, "--attest", "apple-appattest", "--attest-ca", ca,
+                   "--challenge", challenge, "--attest-app-id", app_id, *env)
+        assert k["os"] == "ios" and k["challenge"] == challenge, k
+        self.key_id = k["publicKeyId"]
+        self.public_key = k["publicKey"]
+        self.attestation = k["attestation_encoded_result"]
+        self.challenge = challenge
+
+    def payload(self) -> dict:
+        return json.loads(base64.b64decode(self.attestation))
+
+    def register_body(self, **extra):
+        body = {"publicKey": self.public_key, "publicKeyId": self.key_id, "os": "ios",
+                "encryptionType": "ec", "challenge": self.challenge,
+                "attestation_encoded_result": self.attestation}
+        body.update(extra)
+        return {k: v for k, v in body.items() if v is not None}
+
+    def sign(self, challenge):
+        return device("sign", "--store", self.store, "--key-id", self.key_id,
+                      "--challenge", challenge)["signature"]
+
+
+def refused(r, reason):
+    assert (r.status_code, r.json().get("error_code")) == (400, "invalid_attestation"), r.text
+    body = r.json()
+    assert body["ts_error_code"] == "auth_invalid_attestation", body
+    assert body["reason"] == reason, body
+
+
+def amr(mb, person, phone):
+    r = login(mb, person, phone)
+    _, at, it = assert_tokens(mb, r, person)
+    assert at["amr"] == it["amr"], (at, it)
+    return at["amr"]
+
+
+VERIFIED = {"status": "verified", "format": "apple-appattest",
+            "security_level": "secure_enclave", "user_auth_required": False,
+            "biometric": False, "verified_boot": False, "app_id": APP_ID}
+
+
+# ---- a minimal CBOR codec: what an attestation object holds -------------
+
+def cbor_decode(data: bytes):
+    def item(i):
+        ib = data[i]
+        major, info = ib >> 5, ib & 0x1f
+        i += 1
+        if info < 24:
+            n = info
+        else:
+            size = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+            n = int.from_bytes(data[i:i + size], "big")
+            i += size
+        if major == 0:
+            return n, i
+        if major == 1:
+            return -1 - n, i
+        if major in (2, 3):
+            raw = data[i:i + n]
+            return (raw if major == 2 else raw.decode()), i + n
+        if major == 4:
+            out = []
+            for _ in range(n):
+                v, i = item(i)
+                out.append(v)
+            return out, i
+        if major == 5:
+            out = {}
+            for _ in range(n):
+                k, i = item(i)
+                out[k], i = item(i)
+            return out, i
+        raise ValueError("CBOR major type %d" % major)
+    v, end = item(0)
+    assert end == len(data)
+    return v
+
+
+def cbor_encode(v) -> bytes:
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+        raise ValueError(n)
+    if isinstance(v, int):
+        return head(0, v) if v >= 0 else head(1, -1 - v)
+    if isinstance(v, bytes):
+        return head(2, len(v)) + v
+    if isinstance(v, str):
+        return head(3, len(v.encode())) + v.encode()
+    if isinstance(v, list):
+        return head(4, len(v)) + b"".join(cbor_encode(x) for x in v)
+    return head(5, len(v)) + b"".join(cbor_encode(k) + cbor_encode(x) for k, x in v.items())
+
+
+def test_cbor_codec_reads_what_bioauth_device_writes(ca, tmp_path):
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    att = base64.b64decode(phone.payload()["attestation"])
+    assert cbor_encode(cbor_decode(att)) == att
+
+
+def forge(phone: IPhone, ca: Path, change) -> str:
+    """The phone's payload with authData replaced by change(authData) and
+    the credential certificate issued again by the test intermediate for
+    the same App Attest key, with the nonce of the new authData."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    payload = phone.payload()
+    obj = cbor_decode(base64.b64decode(payload["attestation"]))
+    auth_data = change(obj["authData"])
+    nonce = hashlib.sha256(auth_data + hashlib.sha256(phone.challenge.encode()).digest()).digest()
+    # SEQUENCE { [1] EXPLICIT OCTET STRING (32) }
+    ext = bytes([0x30, 36, 0xa1, 34, 0x04, 32]) + nonce
+    old = x509.load_der_x509_certificate(obj["attStmt"]["x5c"][0])
+    inter = x509.load_pem_x509_certificate((ca / "intermediate.pem").read_bytes())
+    key = serialization.load_pem_private_key((ca / "intermediate.key").read_bytes(), None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    leaf = (x509.CertificateBuilder()
+            .subject_name(old.subject).issuer_name(inter.subject)
+            .public_key(old.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(NONCE_OID), ext),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    obj["attStmt"]["x5c"][0] = leaf.public_bytes(serialization.Encoding.DER)
+    obj["authData"] = auth_data
+    payload["attestation"] = b64(cbor_encode(obj))
+    return b64(json.dumps(payload).encode())
+
+
+def test_forged_payload_with_unchanged_authdata_is_accepted(server, ca, tmp_path):
+    """The forging itself changes nothing a check looks at: the refusals
+    below come from the byte each one changes."""
+    mb = required_app(server)
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    r = mb.register(Person(mb).utoken, phone.register_body(
+        attestation_encoded_result=forge(phone, ca, lambda ad: ad)))
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+
+
+def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path):
+    mb = required_app(server)
+    alice = Person(mb)
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    obj = cbor_decode(base64.b64decode(phone.payload()["attestation"]))
+    assert obj["fmt"] == "apple-appattest" and len(obj["attStmt"]["x5c"]) == 2
+    assert obj["authData"][:32] == hashlib.sha256(APP_ID.encode()).digest()
+    assert obj["authData"][33:37] == b"\0\0\0\0" and obj["authData"][37:53] == b"appattest" + b"\0" * 7
+    r = mb.register(alice.utoken, phone.register_body())
+    assert r.status_code == 200, r.text
+    assert r.json()["attestation"] == VERIFIED
+    listed = mb.authenticators(alice.user_id)
+    assert listed.status_code == 200, listed.text
+    assert [a["attestation"] for a in listed.json()["authenticators"]] == [VERIFIED]
+    assert amr(mb, alice, phone) == ["mobile_biometrics", "hwk"]
+    out = h.ctl(server, "audit", "--user", alice.user_id)
+    events = out["events"] if isinstance(out, dict) else out
+    assert [(e["outcome"], e["reason"]) for e in events if e["event"] == "register"] == \
+        [("success", "attestation_verified")]
+
+
+def test_development_environment(server, ca, tmp_path):
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"), environment="development")
+    obj = cbor_decode(base64.b64decode(phone.payload()["attestation"]))
+    assert obj["authData"][37:53] == b"appattestdevelop"
+    # the default environment is production: a development key is refused
+    prod_app = required_app(server)
+    refused(prod_app.register(Person(prod_app).utoken, phone.register_body()),
+            "attestation_environment")
+    mb = required_app(server, "--attestation-apple-environment", "development")
+    r = mb.register(Person(mb).utoken, phone.register_body())
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+    # and a production key is refused where development is required
+    prod = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    refused(mb.register(Person(mb).utoken, prod.register_body()), "attestation_environment")
+
+
+def test_required_refusals(server, ca, tmp_path):
+    mb = required_app(server)
+    alice = Person(mb)
+    keys = tmp_path / "keys"
+    phone = IPhone(keys, ca, h.unique_name("reg-chal"))
+    # the attested app is not the app's (rpIdHash of another app ID)
+    other_app = IPhone(keys, ca, phone.challenge, app_id="TEAM123456.com.example.other")
+    refused(mb.register(alice.utoken, other_app.register_body()), "attestation_app_id_mismatch")
+    # the nonce is over another challenge, or over none
+    refused(mb.register(alice.utoken, phone.register_body(challenge="another challenge")),
+            "attestation_challenge_mismatch")
+    refused(mb.register(alice.utoken, phone.register_body(challenge=None)),
+            "attestation_challenge_mismatch")
+    # the attestation counter is not 0
+    refused(mb.register(alice.utoken, phone.register_body(attestation_encoded_result=forge(
+        phone, ca, lambda ad: ad[:33] + b"\0\0\0\1" + ad[37:]))), "attestation_counter_nonzero")
+    # the credential ID is not the key ID
+    refused(mb.register(alice.utoken, phone.register_body(attestation_encoded_result=forge(
+        phone, ca, lambda ad: ad[:55] + hashlib.sha256(b"x").digest() + ad[87:]))),
+        "attestation_key_id_mismatch")
+    # key_id is not the attested key's
+    payload = phone.payload()
+    payload["key_id"] = b64(hashlib.sha256(b"x").digest())
+    refused(mb.register(alice.utoken, phone.register_body(
+        attestation_encoded_result=b64(json.dumps(payload).encode()))),
+        "attestation_key_id_mismatch")
+    # the assertion is over another registered key
+    other_key = IPhone(keys, ca, phone.challenge)
+    refused(mb.register(alice.utoken, phone.register_body(publicKey=other_key.public_key)),
+            "assertion_signature_invalid")
+    # a chain under a root the server does not trust
+    ca2 = tmp_path / "ca2"
+    device("attest-ca", "init", "--dir", ca2)
+    foreign = IPhone(keys, ca2, phone.challenge)
+    refused(mb.register(alice.utoken, foreign.register_body()), "attestation_untrusted_root")
+    # no payload, or an App Attest payload without its assertion
+    refused(mb.register(alice.utoken, phone.register_body(attestation_encoded_result=None)),
+            "attestation_missing")
+    del payload["assertion"]
+    refused(mb.register(alice.utoken, phone.register_body(
+        attestation_encoded_result=b64(json.dumps(payload).encode()))), "attestation_malformed")
+    # nothing was registered, every refusal is in the audit log
+    r = mb.authenticators(alice.user_id)
+    assert r.status_code == 200 and r.json()["authenticators"] == [], r.text
+    out = h.ctl(server, "audit", "--user", alice.user_id)
+    events = out["events"] if isinstance(out, dict) else out
+    reasons = sorted(e["reason"] for e in events
+                     if e["event"] == "register" and e["outcome"] == "failure")
+    assert reasons == sorted([
+        "attestation_app_id_mismatch", "attestation_challenge_mismatch",
+        "attestation_challenge_mismatch", "attestation_counter_nonzero",
+        "attestation_key_id_mismatch", "attestation_key_id_mismatch",
+        "assertion_signature_invalid", "attestation_untrusted_root", "attestation_missing",
+        "attestation_malformed"])
+    # the same phone's genuine payload still registers
+    r = mb.register(alice.utoken, phone.register_body())
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+
+
+def test_app_without_apple_app_id_refuses_app_attest(server, ca, tmp_path):
+    mb = app_with(server, "--attestation", "required")
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    refused(mb.register(Person(mb).utoken, phone.register_body()), "attestation_app_id_mismatch")
+
+
+def test_replayed_register_challenge(server, ca, tmp_path):
+    mb = required_app(server)
+    alice = Person(mb)
+    chal = h.unique_name("reg-chal")
+    first = IPhone(tmp_path / "keys", ca, chal)
+    second = IPhone(tmp_path / "keys", ca, chal)
+    assert mb.register(alice.utoken, first.register_body()).status_code == 200
+    r = mb.register(alice.utoken, second.register_body())
+    assert (r.status_code, r.json()["error_code"], r.json()["ts_error_code"]) == \
+        (400, "challenge_reused", "auth_challenge_reused"), r.text
+    # a /start challenge used to register is consumed: it cannot log in
+    chal = mb.challenge(alice.user_id)
+    third = IPhone(tmp_path / "keys", ca, chal)
+    assert mb.register(alice.utoken, third.register_body()).status_code == 200
+    r = login(mb, alice, third, challenge=chal)
+    assert (r.status_code, r.json()["error_code"]) == (400, "challenge_reused"), r.text
+
+
+def test_optional_policy(server, ca, tmp_path):
+    mb = app_with(server, "--attestation-apple-app-id", APP_ID)    # optional: the default
+    alice = Person(mb)
+    dev = Device("ios", "ec")
+    r = mb.register(alice.utoken, dev.register_body())
+    assert r.status_code == 200 and r.json()["attestation"] == {"status": "unattested"}, r.text
+    assert amr(mb, alice, dev) == ["mobile_biometrics"]
+    # a recognised App Attest payload is verified: refused when it fails...
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    refused(mb.register(alice.utoken, phone.register_body(challenge="not the one")),
+            "attestation_challenge_mismatch")
+    foreign = IPhone(tmp_path / "keys", ca, phone.challenge, app_id="TEAM123456.com.example.other")
+    refused(mb.register(alice.utoken, foreign.register_body()), "attestation_app_id_mismatch")
+    # ...accepted with the verdict and hwk when it holds
+    r = mb.register(alice.utoken, phone.register_body())
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+    assert amr(mb, alice, phone) == ["mobile_biometrics", "hwk"]
+
+
+def test_none_policy_verifies_nothing(server, ca, tmp_path):
+    mb = app_with(server, "--attestation", "none")
+    alice = Person(mb)
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    r = mb.register(alice.utoken, phone.register_body(challenge="not the one"))
+    assert r.status_code == 200 and r.json()["attestation"] == {"status": "unverified"}, r.text
+    assert amr(mb, alice, phone) == ["mobile_biometrics"]
+
+
+def test_built_in_apple_root_does_not_trust_the_test_ca(bioauthd, ca, tmp_path):
+    srv = bioauthd()     # built-in (Apple, Google) anchors only
+    mb = required_app(srv)
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    refused(mb.register(Person(mb).utoken, phone.register_body()), "attestation_untrusted_root")
+
+
+def test_register_payload_carries_app_attest(server, ca, tmp_path):
+    """`bioauth-device register-payload --attest-ca D --challenge C
+    --attest-app-id A` on an iOS key is a body /register verifies."""
+    mb = required_app(server)
+    store = tmp_path / "keys"
+    k = device("keygen", "--store", store, "--platform", "ios")
+    chal = h.unique_name("reg-chal")
+    body = device("register-payload", "--store", store, "--key-id", k["publicKeyId"],
+                  "--attest-ca", ca, "--challenge", chal, "--attest-app-id", APP_ID)
+    assert body["challenge"] == chal and body["os"] == "ios"
+    r = mb.register(Person(mb).utoken, body)
+    assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
+
+
+def test_appattest_usage(ca, tmp_path):
+    store = tmp_path / "keys"
+    for argv in (["keygen", "--attest", "apple-appattest", "--attest-ca", ca, "--challenge", "c"],
+                 ["keygen", "--attest", "apple-appattest", "--attest-ca", ca, "--challenge", "c",
+                  "--attest-app-id", APP_ID, "--platform", "android"],
+                 ["keygen", "--attest", "apple-appattest", "--attest-ca", ca, "--challenge", "c",
+                  "--attest-app-id", APP_ID, "--attest-environment", "staging"],
+                 ["keygen", "--attest", "android-key", "--attest-ca", ca, "--challenge", "c",
+                  "--attest-app-id", APP_ID],
+                 ["keygen", "--attest-app-id", APP_ID]):
+        p = subprocess.run([str(DEVICE), *[str(a) for a in argv], "--store", str(store)],
+                           capture_output=True, text=True, timeout=60, env=ENV)
+        assert p.returncode == 2, (argv, p.stderr)
+        assert p.stdout == "" and len(p.stderr.splitlines()) == 1, p.stderr
+    assert not store.exists() or list(store.iterdir()) == []
