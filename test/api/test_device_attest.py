@@ -2,7 +2,9 @@
 
 `bioauth-device attest-ca init --dir D` makes a local test attestation CA;
 `keygen --attest android-key --attest-ca D --challenge C` prints, beside the
-key, the attestation_encoded_result a Keystore would give for it. Verified
+key, the attestation_encoded_result a Keystore would give for it
+(`--attest apple-appattest ... --attest-app-id A`: what an App Attest app
+would send). Verified
 here with `bioauthctl attestation verify` (src/attest/) under
 `--trust-anchors D/root.pem`: accepted with the facts the KeyDescription
 states, refused under the built-in anchors, for another challenge or
@@ -115,3 +117,34 @@ def test_attest_usage(tmp_path, ca):
             "--attest-ca", tmp_path / "nowhere", "--challenge", "c", cwd=tmp_path)
     assert p.returncode == 1 and len(p.stderr.splitlines()) == 1
     assert not (tmp_path / "keys").exists() or list((tmp_path / "keys").iterdir()) == []
+
+
+def test_app_attest_payload_verifies_under_the_test_ca(tmp_path, ca):
+    """`keygen --attest apple-appattest` gives an App Attest payload the
+    offline verifier accepts under the test CA, for the app and environment
+    it names, with its assertion over the key."""
+    app = "TEAM123456.com.example.app"
+    p = run(CLI, "keygen", "--store", tmp_path / "keys", "--attest", "apple-appattest",
+            "--attest-ca", ca, "--challenge", "register-challenge-3", "--attest-app-id", app,
+            "--attest-environment", "development", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    k = json.loads(p.stdout)
+    assert k["os"] == "ios" and k["challenge"] == "register-challenge-3"
+    payload = json.loads(base64.b64decode(k["attestation_encoded_result"]))
+    assert sorted(payload) == ["assertion", "attestation", "format", "key_id"]
+    args = ("--trust-anchors", str(ca / "root.pem"), "--challenge", "register-challenge-3",
+            "--public-key", k["publicKey"], "--app-id", app)
+    code, out = verify(tmp_path, k["attestation_encoded_result"], *args,
+                       "--environment", "development")
+    assert (code, out["verdict"], out["reason"]) == (0, "accept", None), out
+    d = out["details"]
+    assert (d["format"], d["security_level"], d["app_id"], d["chain_length"],
+            d["key_id"], d["assertion_counter"], d["unchecked"]) == \
+        ("apple-appattest", "secure_enclave", app, 2, payload["key_id"], 1, [])
+    code, out = verify(tmp_path, k["attestation_encoded_result"], *args,
+                       "--environment", "production")
+    assert (code, out["reason"]) == (1, "attestation_environment")
+    code, out = verify(tmp_path, k["attestation_encoded_result"], "--challenge",
+                       "register-challenge-3", "--public-key", k["publicKey"], "--app-id", app,
+                       "--environment", "development")
+    assert (code, out["reason"]) == (1, "attestation_untrusted_root")

@@ -22,7 +22,10 @@ changed authData, so only the check under test can refuse it.
 A refusal is 400 invalid_attestation with ts_error_code
 auth_invalid_attestation and the catalogue `reason` (docs/openapi.yaml
 x-attestation-reasons); a verified App Attest key is `secure_enclave`, so
-logins with it add `hwk` to amr (docs/API.md, docs/SECURITY.md).
+logins with it add `hwk` to amr (docs/API.md, docs/SECURITY.md). The
+`none` policy, the built-in roots and the single-use register challenge
+(replayed, or a consumed /start challenge) are checked for both formats in
+test_mb_attestation.py.
 """
 from __future__ import annotations
 
@@ -30,94 +33,25 @@ import base64
 import datetime
 import hashlib
 import json
-import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import helpers as h
-from mb_helpers import MBClient, Device, Person, assert_tokens, b64, login
+import attest_helpers
+from attest_helpers import (APPLE_APP_ID as APP_ID, DEVICE, ENV, IPhone, amr, app_with, audit,
+                            device, listed, refused)
+from mb_helpers import MBClient, Device, Person, b64
 
-DEVICE = h.BUILD / "bioauth-device"
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("BIOAUTH_")}
-APP_ID = "TEAM123456.com.example.bioauth"
+# the shared module fixtures: the test CA and a bioauthd trusting it
+ca = attest_helpers.ca
+server = attest_helpers.server
+
 NONCE_OID = "1.2.840.113635.100.8.2"
-
-
-def device(*argv) -> dict:
-    p = subprocess.run([str(DEVICE), *[str(a) for a in argv]], capture_output=True,
-                       text=True, timeout=60, env=ENV)
-    assert p.returncode == 0, (argv, p.stderr)
-    return json.loads(p.stdout)
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    d = tmp_path_factory.mktemp("appattest") / "ca"
-    device("attest-ca", "init", "--dir", d)
-    return d
-
-
-@pytest.fixture(scope="module")
-def server(bioauthd_module, ca):
-    return bioauthd_module(attestation_trust_anchors=str(ca / "root.pem"))
-
-
-def app_with(server, *policy) -> MBClient:
-    app = h.ctl(server, "app", "create", "--name", h.unique_name("aa"),
-                "--resource", "https://api.example.test", *policy)
-    return MBClient(server, app)
 
 
 def required_app(server, *extra) -> MBClient:
     return app_with(server, "--attestation", "required", "--attestation-apple-app-id", APP_ID,
                     *extra)
-
-
-class IPhone:
-    """An iOS key made by bioauth-device with the App Attest payload of app
-    `app_id` over `challenge`."""
-
-    def __init__(self, store: Path, ca: Path, challenge: str, app_id: str = APP_ID,
-                 environment: str | None = None):
-        self.store = store
-        env = ("--attest-environment", environment) if environment else ()
-        k = device("keygen", "--store", store, "--attest", "apple-appattest", "--attest-ca", ca,
-                   "--challenge", challenge, "--attest-app-id", app_id, *env)
-        assert k["os"] == "ios" and k["challenge"] == challenge, k
-        self.key_id = k["publicKeyId"]
-        self.public_key = k["publicKey"]
-        self.attestation = k["attestation_encoded_result"]
-        self.challenge = challenge
-
-    def payload(self) -> dict:
-        return json.loads(base64.b64decode(self.attestation))
-
-    def register_body(self, **extra):
-        body = {"publicKey": self.public_key, "publicKeyId": self.key_id, "os": "ios",
-                "encryptionType": "ec", "challenge": self.challenge,
-                "attestation_encoded_result": self.attestation}
-        body.update(extra)
-        return {k: v for k, v in body.items() if v is not None}
-
-    def sign(self, challenge):
-        return device("sign", "--store", self.store, "--key-id", self.key_id,
-                      "--challenge", challenge)["signature"]
-
-
-def refused(r, reason):
-    assert (r.status_code, r.json().get("error_code")) == (400, "invalid_attestation"), r.text
-    body = r.json()
-    assert body["ts_error_code"] == "auth_invalid_attestation", body
-    assert body["reason"] == reason, body
-
-
-def amr(mb, person, phone):
-    r = login(mb, person, phone)
-    _, at, it = assert_tokens(mb, r, person)
-    assert at["amr"] == it["amr"], (at, it)
-    return at["amr"]
 
 
 VERIFIED = {"status": "verified", "format": "apple-appattest",
@@ -233,6 +167,7 @@ def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path):
     mb = required_app(server)
     alice = Person(mb)
     phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    assert (phone.os, phone.key_type) == ("ios", "ec")
     obj = cbor_decode(base64.b64decode(phone.payload()["attestation"]))
     assert obj["fmt"] == "apple-appattest" and len(obj["attStmt"]["x5c"]) == 2
     assert obj["authData"][:32] == hashlib.sha256(APP_ID.encode()).digest()
@@ -240,14 +175,10 @@ def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path):
     r = mb.register(alice.utoken, phone.register_body())
     assert r.status_code == 200, r.text
     assert r.json()["attestation"] == VERIFIED
-    listed = mb.authenticators(alice.user_id)
-    assert listed.status_code == 200, listed.text
-    assert [a["attestation"] for a in listed.json()["authenticators"]] == [VERIFIED]
+    assert listed(mb, alice, phone.key_id)["attestation"] == VERIFIED
     assert amr(mb, alice, phone) == ["mobile_biometrics", "hwk"]
-    out = h.ctl(server, "audit", "--user", alice.user_id)
-    events = out["events"] if isinstance(out, dict) else out
-    assert [(e["outcome"], e["reason"]) for e in events if e["event"] == "register"] == \
-        [("success", "attestation_verified")]
+    assert [(e["outcome"], e["reason"]) for e in audit(server, alice.user_id)
+            if e["event"] == "register"] == [("success", "attestation_verified")]
 
 
 def test_development_environment(server, ca, tmp_path):
@@ -310,9 +241,7 @@ def test_required_refusals(server, ca, tmp_path):
     # nothing was registered, every refusal is in the audit log
     r = mb.authenticators(alice.user_id)
     assert r.status_code == 200 and r.json()["authenticators"] == [], r.text
-    out = h.ctl(server, "audit", "--user", alice.user_id)
-    events = out["events"] if isinstance(out, dict) else out
-    reasons = sorted(e["reason"] for e in events
+    reasons = sorted(e["reason"] for e in audit(server, alice.user_id)
                      if e["event"] == "register" and e["outcome"] == "failure")
     assert reasons == sorted([
         "attestation_app_id_mismatch", "attestation_challenge_mismatch",
@@ -329,24 +258,6 @@ def test_app_without_apple_app_id_refuses_app_attest(server, ca, tmp_path):
     mb = app_with(server, "--attestation", "required")
     phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
     refused(mb.register(Person(mb).utoken, phone.register_body()), "attestation_app_id_mismatch")
-
-
-def test_replayed_register_challenge(server, ca, tmp_path):
-    mb = required_app(server)
-    alice = Person(mb)
-    chal = h.unique_name("reg-chal")
-    first = IPhone(tmp_path / "keys", ca, chal)
-    second = IPhone(tmp_path / "keys", ca, chal)
-    assert mb.register(alice.utoken, first.register_body()).status_code == 200
-    r = mb.register(alice.utoken, second.register_body())
-    assert (r.status_code, r.json()["error_code"], r.json()["ts_error_code"]) == \
-        (400, "challenge_reused", "auth_challenge_reused"), r.text
-    # a /start challenge used to register is consumed: it cannot log in
-    chal = mb.challenge(alice.user_id)
-    third = IPhone(tmp_path / "keys", ca, chal)
-    assert mb.register(alice.utoken, third.register_body()).status_code == 200
-    r = login(mb, alice, third, challenge=chal)
-    assert (r.status_code, r.json()["error_code"]) == (400, "challenge_reused"), r.text
 
 
 def test_optional_policy(server, ca, tmp_path):
@@ -366,22 +277,6 @@ def test_optional_policy(server, ca, tmp_path):
     r = mb.register(alice.utoken, phone.register_body())
     assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
     assert amr(mb, alice, phone) == ["mobile_biometrics", "hwk"]
-
-
-def test_none_policy_verifies_nothing(server, ca, tmp_path):
-    mb = app_with(server, "--attestation", "none")
-    alice = Person(mb)
-    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
-    r = mb.register(alice.utoken, phone.register_body(challenge="not the one"))
-    assert r.status_code == 200 and r.json()["attestation"] == {"status": "unverified"}, r.text
-    assert amr(mb, alice, phone) == ["mobile_biometrics"]
-
-
-def test_built_in_apple_root_does_not_trust_the_test_ca(bioauthd, ca, tmp_path):
-    srv = bioauthd()     # built-in (Apple, Google) anchors only
-    mb = required_app(srv)
-    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
-    refused(mb.register(Person(mb).utoken, phone.register_body()), "attestation_untrusted_root")
 
 
 def test_register_payload_carries_app_attest(server, ca, tmp_path):

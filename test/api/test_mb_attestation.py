@@ -15,6 +15,9 @@ set with `bioauthctl app create --attestation ...`:
 A refusal is 400 invalid_attestation with ts_error_code
 auth_invalid_attestation and the catalogue `reason`, recorded in the audit
 log; `hwk` is in the tokens' amr only after a login with a verified key.
+App Attest has its own tests in test_mb_appattest.py; the `none` policy,
+the built-in roots and the single-use register challenge are checked here
+for both formats.
 """
 from __future__ import annotations
 
@@ -27,88 +30,14 @@ from pathlib import Path
 import pytest
 
 import helpers as h
-from mb_helpers import MBClient, Device, Person, assert_tokens, b64, login
+import attest_helpers
+from attest_helpers import (APPLE_APP_ID, DEVICE, ENV, AttestedPhone, IPhone, amr, app_with,
+                            audit, device, listed, refused)
+from mb_helpers import MBClient, Device, Person, b64, login
 
-DEVICE = h.BUILD / "bioauth-device"
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("BIOAUTH_")}
-INVALID = (400, "invalid_attestation")
-
-
-def device(*argv) -> dict:
-    p = subprocess.run([str(DEVICE), *[str(a) for a in argv]], capture_output=True,
-                       text=True, timeout=60, env=ENV)
-    assert p.returncode == 0, (argv, p.stderr)
-    return json.loads(p.stdout)
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    d = tmp_path_factory.mktemp("attest") / "ca"
-    device("attest-ca", "init", "--dir", d)
-    return d
-
-
-@pytest.fixture(scope="module")
-def server(bioauthd_module, ca):
-    return bioauthd_module(attestation_trust_anchors=str(ca / "root.pem"))
-
-
-def app_with(server, *policy) -> MBClient:
-    app = h.ctl(server, "app", "create", "--name", h.unique_name("att"),
-                "--resource", "https://api.example.test", *policy)
-    return MBClient(server, app)
-
-
-class AttestedPhone:
-    """An Android key made by bioauth-device, attested by the test CA over
-    `challenge`."""
-
-    def __init__(self, store: Path, ca: Path, challenge: str, key_type: str = "ec"):
-        self.store = store
-        k = device("keygen", "--store", store, "--attest", "android-key", "--attest-ca", ca,
-                   "--challenge", challenge, "--type", key_type)
-        self.key_id = k["publicKeyId"]
-        self.public_key = k["publicKey"]
-        self.attestation = k["attestation_encoded_result"]
-        self.challenge = challenge
-        self.key_type = key_type
-
-    def register_body(self, **extra):
-        body = {"publicKey": self.public_key, "publicKeyId": self.key_id, "os": "android",
-                "encryptionType": self.key_type, "challenge": self.challenge,
-                "attestation_encoded_result": self.attestation}
-        body.update(extra)
-        return {k: v for k, v in body.items() if v is not None}
-
-    def sign(self, challenge):
-        return device("sign", "--store", self.store, "--key-id", self.key_id,
-                      "--challenge", challenge)["signature"]
-
-
-def refused(r, reason):
-    assert (r.status_code, r.json().get("error_code")) == INVALID, r.text
-    body = r.json()
-    assert body["ts_error_code"] == "auth_invalid_attestation", body
-    assert body["reason"] == reason, body
-    assert isinstance(body["message"], str) and body["message"], body
-
-
-def audit(server, user_id):
-    out = h.ctl(server, "audit", "--user", user_id)
-    return out["events"] if isinstance(out, dict) else out
-
-
-def listed(mb, person, key_id):
-    r = mb.authenticators(person.user_id)
-    assert r.status_code == 200, r.text
-    return next(a for a in r.json()["authenticators"] if a["publicKeyId"] == key_id)
-
-
-def amr(mb, person, phone):
-    r = login(mb, person, phone)
-    _, at, it = assert_tokens(mb, r, person)
-    assert at["amr"] == it["amr"], (at, it)
-    return at["amr"]
+# the shared module fixtures: the test CA and a bioauthd trusting it
+ca = attest_helpers.ca
+server = attest_helpers.server
 
 
 VERIFIED = {"status": "verified", "format": "android-key", "security_level": "tee",
@@ -172,22 +101,28 @@ def test_policy_settings_refuse_what_the_key_lacks(server, ca, tmp_path):
     refused(mb.register(Person(mb).utoken, phone.register_body()), "attestation_app_id_mismatch")
 
 
-def test_register_challenge_is_single_use(server, ca, tmp_path):
-    mb = app_with(server, "--attestation", "required")
+PHONES = {"android-key": AttestedPhone, "apple-appattest": IPhone}
+
+
+@pytest.mark.parametrize("fmt", sorted(PHONES))
+def test_register_challenge_is_single_use(server, ca, tmp_path, fmt):
+    mb = app_with(server, "--attestation", "required", "--attestation-apple-app-id", APPLE_APP_ID)
     alice = Person(mb)
     chal = h.unique_name("reg-chal")
-    first = AttestedPhone(tmp_path / "keys", ca, chal)
-    second = AttestedPhone(tmp_path / "keys", ca, chal)
+    first = PHONES[fmt](tmp_path / "keys", ca, chal)
+    second = PHONES[fmt](tmp_path / "keys", ca, chal)
     assert mb.register(alice.utoken, first.register_body()).status_code == 200
     r = mb.register(alice.utoken, second.register_body())
-    assert (r.status_code, r.json()["error_code"]) == (400, "challenge_reused"), r.text
+    assert (r.status_code, r.json()["error_code"], r.json()["ts_error_code"]) == \
+        (400, "challenge_reused", "auth_challenge_reused"), r.text
 
 
-def test_a_start_challenge_used_to_register_is_consumed(server, ca, tmp_path):
-    mb = app_with(server, "--attestation", "required")
+@pytest.mark.parametrize("fmt", sorted(PHONES))
+def test_a_start_challenge_used_to_register_is_consumed(server, ca, tmp_path, fmt):
+    mb = app_with(server, "--attestation", "required", "--attestation-apple-app-id", APPLE_APP_ID)
     alice = Person(mb)
     chal = mb.challenge(alice.user_id)
-    phone = AttestedPhone(tmp_path / "keys", ca, chal)
+    phone = PHONES[fmt](tmp_path / "keys", ca, chal)
     assert mb.register(alice.utoken, phone.register_body()).status_code == 200
     r = login(mb, alice, phone, challenge=chal)
     assert (r.status_code, r.json()["error_code"]) == (400, "challenge_reused"), r.text
@@ -214,19 +149,21 @@ def test_optional_policy(server, ca, tmp_path):
     assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
 
 
-def test_none_policy_verifies_nothing(server, ca, tmp_path):
-    mb = app_with(server, "--attestation", "none")
+@pytest.mark.parametrize("fmt", sorted(PHONES))
+def test_none_policy_verifies_nothing(server, ca, tmp_path, fmt):
+    mb = app_with(server, "--attestation", "none", "--attestation-apple-app-id", APPLE_APP_ID)
     alice = Person(mb)
-    phone = AttestedPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+    phone = PHONES[fmt](tmp_path / "keys", ca, h.unique_name("reg-chal"))
     r = mb.register(alice.utoken, phone.register_body(challenge="not the one"))
     assert r.status_code == 200 and r.json()["attestation"] == {"status": "unverified"}, r.text
     assert amr(mb, alice, phone) == ["mobile_biometrics"]
 
 
-def test_untrusted_root_without_the_test_anchors(bioauthd, ca, tmp_path):
-    srv = bioauthd()     # built-in (Google) anchors only
-    mb = app_with(srv, "--attestation", "required")
-    phone = AttestedPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
+@pytest.mark.parametrize("fmt", sorted(PHONES))
+def test_untrusted_root_without_the_test_anchors(bioauthd, ca, tmp_path, fmt):
+    srv = bioauthd()     # built-in (Google, Apple) anchors only
+    mb = app_with(srv, "--attestation", "required", "--attestation-apple-app-id", APPLE_APP_ID)
+    phone = PHONES[fmt](tmp_path / "keys", ca, h.unique_name("reg-chal"))
     refused(mb.register(Person(mb).utoken, phone.register_body()), "attestation_untrusted_root")
 
 
