@@ -129,7 +129,7 @@ class IPhone(Phone):
     `challenge`, under the test CA."""
 
     def __init__(self, store: Path, ca: Path, challenge: str, app_id: str = APPLE_APP_ID,
-                 environment: str | None = None):
+                 environment: str | None = None, key_type: str = "ec"):
         env = ("--attest-environment", environment) if environment else ()
         super().__init__(store, challenge, "--attest", "apple-appattest", "--attest-ca", ca,
-                         "--attest-app-id", app_id, *env)
+                         "--attest-app-id", app_id, "--type", key_type, *env)

@@ -36,6 +36,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import helpers as h
 import attest_helpers
 from attest_helpers import (APPLE_APP_ID as APP_ID, DEVICE, ENV, IPhone, amr, app_with, audit,
@@ -163,11 +165,14 @@ def test_forged_payload_with_unchanged_authdata_is_accepted(server, ca, tmp_path
     assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
 
 
-def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path):
+@pytest.mark.parametrize("key_type", ["ec", "rsa"])
+def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path, key_type):
+    """The assertion binds the registered key (its DER SubjectPublicKeyInfo,
+    whatever its type) to the attested app instance."""
     mb = required_app(server)
     alice = Person(mb)
-    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"))
-    assert (phone.os, phone.key_type) == ("ios", "ec")
+    phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"), key_type=key_type)
+    assert (phone.os, phone.key_type) == ("ios", key_type)
     obj = cbor_decode(base64.b64decode(phone.payload()["attestation"]))
     assert obj["fmt"] == "apple-appattest" and len(obj["attStmt"]["x5c"]) == 2
     assert obj["authData"][:32] == hashlib.sha256(APP_ID.encode()).digest()
