@@ -659,10 +659,10 @@ char *cli_appattest_attestation(const bioauth_key *key, const char *ca_dir,
 	struct dw ad = {0}, oct = {0}, tagged = {0}, ext = {0};
 	char *kid_b64 = NULL, *att_b64 = NULL, *asn_b64 = NULL, *out = NULL;
 
-	if (bioauth_key_export_public(key, BIOAUTH_PUBKEY_SPKI, &spki, &spki_len) != BIOAUTH_OK ||
-	    !ca_load(ca_dir, &ca))
+	if (!ca_load(ca_dir, &ca))
 		goto out;
-	if ((aa = EVP_EC_gen("P-256")) == NULL ||
+	if (bioauth_key_export_public(key, BIOAUTH_PUBKEY_SPKI, &spki, &spki_len) != BIOAUTH_OK ||
+	    (aa = EVP_EC_gen("P-256")) == NULL ||
 	    !EVP_PKEY_get_octet_string_param(aa, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
 	                                     sizeof(point), &point_len) ||
 	    point_len != sizeof(point) || point[0] != 0x04 ||
