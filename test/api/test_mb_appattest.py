@@ -176,7 +176,8 @@ def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path, 
     obj = cbor_decode(base64.b64decode(phone.payload()["attestation"]))
     assert obj["fmt"] == "apple-appattest" and len(obj["attStmt"]["x5c"]) == 2
     assert obj["authData"][:32] == hashlib.sha256(APP_ID.encode()).digest()
-    assert obj["authData"][33:37] == b"\0\0\0\0" and obj["authData"][37:53] == b"appattest" + b"\0" * 7
+    assert obj["authData"][33:37] == b"\0\0\0\0"                  # counter
+    assert obj["authData"][37:53] == b"appattest" + b"\0" * 7    # production aaguid
     r = mb.register(alice.utoken, phone.register_body())
     assert r.status_code == 200, r.text
     assert r.json()["attestation"] == VERIFIED
