@@ -381,11 +381,20 @@ attestation_register(struct attestation_ctx *a, const struct attestation_policy 
 	return BA_OK;
 }
 
+/*
+ * Whether verified evidence `f` proves the registered key itself lives in
+ * secure hardware (RFC 8176 `hwk`): an Android Keystore chain certifies the
+ * registered key at TEE or StrongBox level. App Attest certifies the app's
+ * own App Attest key, in the Secure Enclave, and ties the registered key to
+ * that app instance, but says nothing of where the registered key lives (an
+ * RSA key cannot be in the Secure Enclave at all): no `hwk` for it.
+ */
 static bool
-is_hardware(enum attest_level l)
+proves_hardware_key(const struct attest_facts *f)
 {
-	return l == ATTEST_LEVEL_TEE || l == ATTEST_LEVEL_STRONGBOX ||
-	       l == ATTEST_LEVEL_SECURE_ENCLAVE;
+	return f->format == ATTEST_FORMAT_ANDROID_KEY &&
+	       (f->security_level == ATTEST_LEVEL_TEE ||
+	        f->security_level == ATTEST_LEVEL_STRONGBOX);
 }
 
 int
@@ -414,7 +423,7 @@ attestation_record(struct attestation_result *res, struct model_authenticator *a
 	json_decref(o);
 	if (a->attestation_verdict == NULL)
 		return BA_ERR_NOMEM;
-	a->hwk = verified && is_hardware(f->security_level);
+	a->hwk = verified && proves_hardware_key(f);
 	if (verified && f->format == ATTEST_FORMAT_APPLE_APPATTEST) {
 		if ((a->appattest_key = malloc(sizeof(f->app_attest_key))) == NULL)
 			return BA_ERR_NOMEM;

@@ -21,8 +21,10 @@ changed authData, so only the check under test can refuse it.
 
 A refusal is 400 invalid_attestation with ts_error_code
 auth_invalid_attestation and the catalogue `reason` (docs/openapi.yaml
-x-attestation-reasons); a verified App Attest key is `secure_enclave`, so
-logins with it add `hwk` to amr (docs/API.md, docs/SECURITY.md). The
+x-attestation-reasons). A verified App Attest registration shows the
+`secure_enclave` verdict of the app's App Attest key, but logins with the
+registered key get no `hwk` in amr: App Attest says nothing of where that
+key lives (docs/API.md, docs/SECURITY.md). The
 `none` policy, the built-in roots and the single-use register challenge
 (replayed, or a consumed /start challenge) are checked for both formats in
 test_mb_attestation.py.
@@ -166,9 +168,11 @@ def test_forged_payload_with_unchanged_authdata_is_accepted(server, ca, tmp_path
 
 
 @pytest.mark.parametrize("key_type", ["ec", "rsa"])
-def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path, key_type):
+def test_required_accepts_app_attest_without_hwk(server, ca, tmp_path, key_type):
     """The assertion binds the registered key (its DER SubjectPublicKeyInfo,
-    whatever its type) to the attested app instance."""
+    whatever its type) to the attested app instance; that proves the app,
+    not that the key is hardware-held (an RSA key cannot be in the Secure
+    Enclave), so its logins carry no `hwk`."""
     mb = required_app(server)
     alice = Person(mb)
     phone = IPhone(tmp_path / "keys", ca, h.unique_name("reg-chal"), key_type=key_type)
@@ -182,7 +186,7 @@ def test_required_accepts_app_attest_and_tokens_carry_hwk(server, ca, tmp_path, 
     assert r.status_code == 200, r.text
     assert r.json()["attestation"] == VERIFIED
     assert listed(mb, alice, phone.key_id)["attestation"] == VERIFIED
-    assert amr(mb, alice, phone) == ["mobile_biometrics", "hwk"]
+    assert amr(mb, alice, phone) == ["mobile_biometrics"]
     assert [(e["outcome"], e["reason"]) for e in audit(server, alice.user_id)
             if e["event"] == "register"] == [("success", "attestation_verified")]
 
@@ -279,10 +283,10 @@ def test_optional_policy(server, ca, tmp_path):
             "attestation_challenge_mismatch")
     foreign = IPhone(tmp_path / "keys", ca, phone.challenge, app_id="TEAM123456.com.example.other")
     refused(mb.register(alice.utoken, foreign.register_body()), "attestation_app_id_mismatch")
-    # ...accepted with the verdict and hwk when it holds
+    # ...accepted with the verdict when it holds (no hwk: see the module doc)
     r = mb.register(alice.utoken, phone.register_body())
     assert r.status_code == 200 and r.json()["attestation"] == VERIFIED, r.text
-    assert amr(mb, alice, phone) == ["mobile_biometrics", "hwk"]
+    assert amr(mb, alice, phone) == ["mobile_biometrics"]
 
 
 def test_register_payload_carries_app_attest(server, ca, tmp_path):

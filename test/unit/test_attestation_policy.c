@@ -1,7 +1,8 @@
 /*
  * test_attestation_policy.c - src/domain/attestation.c: an app's stored
  * attestation policy (parse, canonical JSON, refusals), the verdict a
- * registration records (hwk only for verified hardware keys) and its view.
+ * registration records (hwk only for keys an Android chain verified in
+ * secure hardware) and its view.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,7 +124,8 @@ test_record(void **state)
 	    "\"security_level\":\"tee\",\"status\":\"verified\",\"user_auth_required\":false,"
 	    "\"verified_boot\":false}");
 	model_authenticator_clear(&a);
-	/* verified App Attest: key, counter and the receipt move to the key */
+	/* verified App Attest: key, counter and the receipt move to the key; no
+	 * hwk, App Attest says nothing of where the registered key lives */
 	res.v.facts.format = ATTEST_FORMAT_APPLE_APPATTEST;
 	res.v.facts.security_level = ATTEST_LEVEL_SECURE_ENCLAVE;
 	res.v.facts.assertion_counter = 7;
@@ -133,14 +135,19 @@ test_record(void **state)
 	memcpy(res.receipt, "rcp", 3);
 	res.receipt_len = 3;
 	assert_int_equal(attestation_record(&res, &a), BA_OK);
-	assert_true(a.hwk);
+	assert_false(a.hwk);
 	assert_int_equal(a.appattest_key_len, 65);
 	assert_int_equal(a.appattest_key[0], 0x04);
 	assert_int_equal(a.appattest_counter, 7);
 	assert_int_equal(a.appattest_receipt_len, 3);
 	assert_null(res.receipt);
 	model_authenticator_clear(&a);
-	/* a software key or an unverified payload: no hwk, status only */
+	/* StrongBox: hwk; a software key or an unverified payload: no hwk */
+	res.v.facts.security_level = ATTEST_LEVEL_STRONGBOX;
+	res.v.facts.format = ATTEST_FORMAT_ANDROID_KEY;
+	assert_int_equal(attestation_record(&res, &a), BA_OK);
+	assert_true(a.hwk);
+	model_authenticator_clear(&a);
 	res.v.facts.security_level = ATTEST_LEVEL_SOFTWARE;
 	res.v.facts.format = ATTEST_FORMAT_ANDROID_KEY;
 	assert_int_equal(attestation_record(&res, &a), BA_OK);
