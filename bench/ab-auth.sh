@@ -11,13 +11,15 @@
 # side, the per-stage breakdown of the server's time pooled over its rounds
 # (bench/stages.py over /metrics scraped before and after every round).
 # OLD_ARGS / NEW_ARGS add bioauthd options to one side (e.g. NEW_ARGS=
-# "--threads 4"). Needs the bench tools (make -C bench) and jq. Both servers
+# "--threads 4"). OLD_PAGE_SIZE / NEW_PAGE_SIZE rebuild one side's copy of
+# the database with that SQLite page size (VACUUM out of WAL mode and back),
+# to compare page sizes with the same binary. Needs the bench tools (make -C bench) and jq. Both servers
 # bind 127.0.0.1 on free ports and are stopped by PID; KEEP=DIR keeps the
 # scrapes and loadgen JSON there.
 #
 #   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,17p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,20p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-6} RATE=${4:-700} T=${T:-5}
 B=$(cd "$(dirname "$0")" && pwd)
 LG=$B/work/bin/loadgen
@@ -51,6 +53,22 @@ KEYS=10000
 "$POP" --db "$D/old.db" --app-id "$(jq -r .app_id "$D/app.json")" --keys $KEYS \
 	--pool-out "$D/pool" >/dev/null
 cp "$D/old.db" "$D/new.db"
+page_size() {   # DB SIZE: rewrite DB with SIZE-byte pages
+	$PY - "$1" "$2" <<'PYEOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("PRAGMA page_size=%d" % int(sys.argv[2]))
+c.execute("VACUUM")
+c.execute("PRAGMA journal_mode=WAL")
+got = c.execute("PRAGMA page_size").fetchone()[0]
+assert got == int(sys.argv[2]), got
+PYEOF
+}
+[ -z "${OLD_PAGE_SIZE:-}" ] || page_size "$D/old.db" "$OLD_PAGE_SIZE"
+[ -z "${NEW_PAGE_SIZE:-}" ] || page_size "$D/new.db" "$NEW_PAGE_SIZE"
+psize() { $PY -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA page_size").fetchone()[0])' "$1"; }
+echo "page size: old $(psize "$D/old.db"), new $(psize "$D/new.db")"
 read -r OP OPORT < <(start "$OLD" "$D/old.db" "${OLD_ARGS:-}")
 read -r NP NPORT < <(start "$NEW" "$D/new.db" "${NEW_ARGS:-}")
 PIDS=("$OP" "$NP")   # start ran in a subshell: record the PIDs here
