@@ -28,7 +28,7 @@
  * (what was committed while the checkpointer ran: a few batches) so that
  * its next batch rewinds. Should that keep failing (readers holding old
  * snapshots, a disk slower than the write rate) until CKPT_HARD_PAGES
- * frames (about 64 MiB), the writer waits for a TRUNCATE checkpoint before
+ * frames (32 MiB with 2 KiB pages), the writer waits for a TRUNCATE checkpoint before
  * its next batch: back-pressure instead of a WAL without bound. A rewind
  * also cuts a file grown past WAL_KEEP_BYTES back to it (journal_size_limit).
  *
@@ -62,7 +62,7 @@
 static const struct store_limits limits = { 4, 64, 256, STORE_MAX_QUEUE };
 
 /* Checkpoint policy (see the comment at the top). */
-#define CKPT_PAGES 4000                 /* about 16 MiB of WAL with 4 KiB pages */
+#define CKPT_PAGES 4000                 /* 8 MiB of WAL with 2 KiB pages, 16 with 4 */
 #define CKPT_HARD_PAGES (4 * CKPT_PAGES)
 #define CKPT_PERIOD_SECONDS 2
 #define WAL_KEEP_BYTES "67108864"       /* 64 MiB */
