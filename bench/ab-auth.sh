@@ -13,13 +13,14 @@
 # OLD_ARGS / NEW_ARGS add bioauthd options to one side (e.g. NEW_ARGS=
 # "--threads 4"). OLD_PAGE_SIZE / NEW_PAGE_SIZE rebuild one side's copy of
 # the database with that SQLite page size (VACUUM out of WAL mode and back),
-# to compare page sizes with the same binary. Needs the bench tools (make -C bench) and jq. Both servers
-# bind 127.0.0.1 on free ports and are stopped by PID; KEEP=DIR keeps the
+# to compare page sizes with the same binary; OLD_SQL / NEW_SQL run SQL on
+# one side's copy first (e.g. NEW_SQL="DROP INDEX audit_user"). Needs the
+# bench tools (make -C bench) and jq. Both servers bind 127.0.0.1 on free ports and are stopped by PID; KEEP=DIR keeps the
 # scrapes and loadgen JSON there.
 #
 #   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,20p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,22p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-6} RATE=${4:-700} T=${T:-5}
 B=$(cd "$(dirname "$0")" && pwd)
 LG=$B/work/bin/loadgen
@@ -65,6 +66,11 @@ got = c.execute("PRAGMA page_size").fetchone()[0]
 assert got == int(sys.argv[2]), got
 PYEOF
 }
+run_sql() {   # DB SQL
+	$PY -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.executescript(sys.argv[2]); c.close()' "$1" "$2"
+}
+[ -z "${OLD_SQL:-}" ] || run_sql "$D/old.db" "$OLD_SQL"
+[ -z "${NEW_SQL:-}" ] || run_sql "$D/new.db" "$NEW_SQL"
 [ -z "${OLD_PAGE_SIZE:-}" ] || page_size "$D/old.db" "$OLD_PAGE_SIZE"
 [ -z "${NEW_PAGE_SIZE:-}" ] || page_size "$D/new.db" "$NEW_PAGE_SIZE"
 psize() { $PY -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA page_size").fetchone()[0])' "$1"; }
