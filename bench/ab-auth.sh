@@ -15,8 +15,9 @@
 # the database with that SQLite page size (VACUUM out of WAL mode and back),
 # to compare page sizes with the same binary; OLD_SQL / NEW_SQL run SQL on
 # one side's copy first (e.g. NEW_SQL="DROP INDEX audit_user"). Needs the
-# bench tools (make -C bench) and jq. Both servers bind 127.0.0.1 on free ports and are stopped by PID; KEEP=DIR keeps the
-# scrapes and loadgen JSON there.
+# bench tools (make -C bench) and jq. Both servers bind 127.0.0.1 on free
+# ports and are stopped by PID; KEEP=DIR keeps the scrapes and loadgen JSON
+# there.
 #
 #   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
 set -euo pipefail
