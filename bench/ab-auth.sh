@@ -2,9 +2,9 @@
 # bench/ab-auth.sh OLD_BIOAUTHD NEW_BIOAUTHD [ROUNDS] [RATE] - two builds (or
 # two configurations) of bioauthd side by side on authenticate, open loop at
 # RATE requests/s (default 700, about half of this machine's peak), durable,
-# 10,000 registered keys: each side on its own copy of one database, in
-# alternating 5-second rounds (A B B A ...), so both see the same background
-# load. Prints each round's latency from the intended send time (p50, p99,
+# 10,000 registered keys (KEYS=N for another number): each side on its own
+# copy of one database, in alternating 5-second rounds (A B B A ...), so
+# both see the same background load. Prints each round's latency from the intended send time (p50, p99,
 # p99.9: no coordinated omission), the server's CPU per request and its I/O
 # per request from /proc/PID/io (read and write system calls, bytes
 # written: the WAL, as the store writes it), then, per
@@ -48,7 +48,7 @@ start() {   # BIN DB ARGS -> "PID PORT"
 	echo "$! $port"
 }
 
-KEYS=10000
+KEYS=${KEYS:-10000}
 "$CTL" --db "$D/old.db" app create --name ab --resource https://api.bench.example \
 	--max-authenticators 1000 >"$D/app.json"
 "$CTL" --db "$D/old.db" signing-key rotate >/dev/null
