@@ -4,8 +4,8 @@
 # RATE requests/s (default 700, about half of this machine's peak), durable,
 # 10,000 registered keys (KEYS=N for another number): each side on its own
 # copy of one database, in alternating 5-second rounds (A B B A ...), so
-# both see the same background load. Prints each round's latency from the intended send time (p50, p99,
-# p99.9: no coordinated omission), the server's CPU per request and its I/O
+# both see the same background load. Prints each round's latency from the
+# intended send time (p50, p99, p99.9: no coordinated omission), the server's CPU per request and its I/O
 # per request from /proc/PID/io (read and write system calls, bytes
 # written: the WAL, as the store writes it), then, per
 # side, the per-stage breakdown of the server's time pooled over its rounds
