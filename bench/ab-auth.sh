@@ -5,11 +5,12 @@
 # 10,000 registered keys (KEYS=N for another number): each side on its own
 # copy of one database, in alternating 5-second rounds (A B B A ...), so
 # both see the same background load. Prints each round's latency from the
-# intended send time (p50, p99, p99.9: no coordinated omission), the server's CPU per request and its I/O
-# per request from /proc/PID/io (read and write system calls, bytes
-# written: the WAL, as the store writes it), then, per
-# side, the per-stage breakdown of the server's time pooled over its rounds
-# (bench/stages.py over /metrics scraped before and after every round).
+# intended send time (p50, p99, p99.9: no coordinated omission), the
+# server's CPU per request and its I/O per request from /proc/PID/io (read
+# and write system calls, bytes written: the WAL, as the store writes it),
+# then, per side, the per-stage breakdown of the server's time pooled over
+# its rounds (bench/stages.py over /metrics scraped before and after every
+# round).
 # OLD_ARGS / NEW_ARGS add bioauthd options to one side (e.g. NEW_ARGS=
 # "--threads 4"). OLD_PAGE_SIZE / NEW_PAGE_SIZE rebuild one side's copy of
 # the database with that SQLite page size (VACUUM out of WAL mode and back),
@@ -21,7 +22,7 @@
 #
 #   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,22p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,23p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-6} RATE=${4:-700} T=${T:-5}
 B=$(cd "$(dirname "$0")" && pwd)
 LG=$B/work/bin/loadgen
