@@ -53,7 +53,7 @@ KEYS=${KEYS:-10000}
 "$CTL" --db "$D/old.db" app create --name ab --resource https://api.bench.example \
 	--max-authenticators 1000 >"$D/app.json"
 "$CTL" --db "$D/old.db" signing-key rotate >/dev/null
-"$POP" --db "$D/old.db" --app-id "$(jq -r .app_id "$D/app.json")" --keys $KEYS \
+"$POP" --db "$D/old.db" --app-id "$(jq -r .app_id "$D/app.json")" --keys "$KEYS" \
 	--pool-out "$D/pool" >/dev/null
 cp "$D/old.db" "$D/new.db"
 page_size() {   # DB SIZE: rewrite DB with SIZE-byte pages
@@ -83,7 +83,7 @@ PIDS=("$OP" "$NP")   # start ran in a subshell: record the PIDs here
 CT=$(curl -sf -u "$(jq -r .client_id "$D/app.json"):$(jq -r .client_secret "$D/app.json")" \
 	-d grant_type=client_credentials "http://127.0.0.1:$OPORT/oidc/token" | jq -r .access_token)
 # Client-made challenges: the same signed requests serve both databases.
-$PY "$B/gen.py" auth-client --token="$CT" --pool "$D/pool" --keys $KEYS \
+$PY "$B/gen.py" auth-client --token="$CT" --pool "$D/pool" --keys "$KEYS" \
 	--count $(( RATE * (T + 2) * ROUNDS + 500 )) --seed 5 --out "$D/auth.req"
 HZ=$(getconf CLK_TCK)
 declare -A off=([old]=0 [new]=0) scr=([old]="" [new]="")
