@@ -2,22 +2,27 @@
 # bench/ab-auth.sh OLD_BIOAUTHD NEW_BIOAUTHD [ROUNDS] [RATE] - two builds (or
 # two configurations) of bioauthd side by side on authenticate, open loop at
 # RATE requests/s (default 700, about half of this machine's peak), durable,
-# 10,000 registered keys: each side on its own copy of one database, in
-# alternating 5-second rounds (A B B A ...), so both see the same background
-# load. Prints each round's latency from the intended send time (p50, p99,
-# p99.9: no coordinated omission), the server's CPU per request and its I/O
-# per request from /proc/PID/io (read and write system calls, bytes
-# written: the WAL, as the store writes it), then, per
-# side, the per-stage breakdown of the server's time pooled over its rounds
-# (bench/stages.py over /metrics scraped before and after every round).
+# 10,000 registered keys (KEYS=N for another number): each side on its own
+# copy of one database, in alternating 5-second rounds (A B B A ...), so
+# both see the same background load. Prints each round's latency from the
+# intended send time (p50, p99, p99.9: no coordinated omission), the
+# server's CPU per request and its I/O per request from /proc/PID/io (read
+# and write system calls, bytes written: the WAL, as the store writes it),
+# then, per side, the per-stage breakdown of the server's time pooled over
+# its rounds (bench/stages.py over /metrics scraped before and after every
+# round).
 # OLD_ARGS / NEW_ARGS add bioauthd options to one side (e.g. NEW_ARGS=
-# "--threads 4"). Needs the bench tools (make -C bench) and jq. Both servers
-# bind 127.0.0.1 on free ports and are stopped by PID; KEEP=DIR keeps the
-# scrapes and loadgen JSON there.
+# "--threads 4"). OLD_PAGE_SIZE / NEW_PAGE_SIZE rebuild one side's copy of
+# the database with that SQLite page size (VACUUM out of WAL mode and back),
+# to compare page sizes with the same binary; OLD_SQL / NEW_SQL run SQL on
+# one side's copy first (e.g. NEW_SQL="DROP INDEX audit_user"). Needs the
+# bench tools (make -C bench) and jq. Both servers bind 127.0.0.1 on free
+# ports and are stopped by PID; KEEP=DIR keeps the scrapes and loadgen JSON
+# there.
 #
 #   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,17p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,23p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-6} RATE=${4:-700} T=${T:-5}
 B=$(cd "$(dirname "$0")" && pwd)
 LG=$B/work/bin/loadgen
@@ -44,20 +49,41 @@ start() {   # BIN DB ARGS -> "PID PORT"
 	echo "$! $port"
 }
 
-KEYS=10000
+KEYS=${KEYS:-10000}
 "$CTL" --db "$D/old.db" app create --name ab --resource https://api.bench.example \
 	--max-authenticators 1000 >"$D/app.json"
 "$CTL" --db "$D/old.db" signing-key rotate >/dev/null
-"$POP" --db "$D/old.db" --app-id "$(jq -r .app_id "$D/app.json")" --keys $KEYS \
+"$POP" --db "$D/old.db" --app-id "$(jq -r .app_id "$D/app.json")" --keys "$KEYS" \
 	--pool-out "$D/pool" >/dev/null
 cp "$D/old.db" "$D/new.db"
+page_size() {   # DB SIZE: rewrite DB with SIZE-byte pages
+	$PY - "$1" "$2" <<'PYEOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("PRAGMA page_size=%d" % int(sys.argv[2]))
+c.execute("VACUUM")
+c.execute("PRAGMA journal_mode=WAL")
+got = c.execute("PRAGMA page_size").fetchone()[0]
+assert got == int(sys.argv[2]), got
+PYEOF
+}
+run_sql() {   # DB SQL
+	$PY -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.executescript(sys.argv[2]); c.close()' "$1" "$2"
+}
+[ -z "${OLD_SQL:-}" ] || run_sql "$D/old.db" "$OLD_SQL"
+[ -z "${NEW_SQL:-}" ] || run_sql "$D/new.db" "$NEW_SQL"
+[ -z "${OLD_PAGE_SIZE:-}" ] || page_size "$D/old.db" "$OLD_PAGE_SIZE"
+[ -z "${NEW_PAGE_SIZE:-}" ] || page_size "$D/new.db" "$NEW_PAGE_SIZE"
+psize() { $PY -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA page_size").fetchone()[0])' "$1"; }
+echo "page size: old $(psize "$D/old.db"), new $(psize "$D/new.db")"
 read -r OP OPORT < <(start "$OLD" "$D/old.db" "${OLD_ARGS:-}")
 read -r NP NPORT < <(start "$NEW" "$D/new.db" "${NEW_ARGS:-}")
 PIDS=("$OP" "$NP")   # start ran in a subshell: record the PIDs here
 CT=$(curl -sf -u "$(jq -r .client_id "$D/app.json"):$(jq -r .client_secret "$D/app.json")" \
 	-d grant_type=client_credentials "http://127.0.0.1:$OPORT/oidc/token" | jq -r .access_token)
 # Client-made challenges: the same signed requests serve both databases.
-$PY "$B/gen.py" auth-client --token="$CT" --pool "$D/pool" --keys $KEYS \
+$PY "$B/gen.py" auth-client --token="$CT" --pool "$D/pool" --keys "$KEYS" \
 	--count $(( RATE * (T + 2) * ROUNDS + 500 )) --seed 5 --out "$D/auth.req"
 HZ=$(getconf CLK_TCK)
 declare -A off=([old]=0 [new]=0) scr=([old]="" [new]="")

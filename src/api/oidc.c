@@ -28,7 +28,6 @@ client_credentials(struct req *r, struct caller *c)
 	struct keyset *ks;
 	char *access = NULL;
 	int64_t expires_in = 0;
-	json_t *body;
 	int rc;
 
 	if (resource != NULL && !apps_resource_allowed(&c->app, resource)) {
@@ -46,13 +45,8 @@ client_credentials(struct req *r, struct caller *c)
 		req_reply_oauth_error(r, rc, NULL);
 		return;
 	}
-	body = json_pack("{s:s, s:s, s:I}", "access_token", access, "token_type", "Bearer",
-	                 "expires_in", (json_int_t)expires_in);
+	api_reply_token_body(r, SHAPE_OAUTH, access, NULL, NULL, expires_in, NULL);
 	secret_free(access);
-	if (body == NULL)
-		req_reply_oauth_error(r, BA_ERR_NOMEM, NULL);
-	else
-		req_reply_json(r, 200, body);
 }
 
 void

@@ -7,13 +7,66 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "api/caller.h"
 #include "api/ctx.h"
 #include "common/error.h"
+#include "common/jsonw.h"
 #include "common/secret.h"
 #include "crypto/digest.h"
 #include "crypto/rand.h"
 #include "domain/keyring.h"
+
+/* Length of s, 0 for NULL. */
+static size_t
+opt_len(const char *s)
+{
+	return s != NULL ? strlen(s) : 0;
+}
+
+void
+api_reply_token_body(struct req *r, enum reply_shape shape, const char *access,
+                     const char *id_token, const char *refresh_token,
+                     int64_t expires_in, const char *session_id)
+{
+	/* The member names, quotes, separators and a 20-digit integer fit
+	 * in 160 bytes; every string member is at most JWS_MAX_COMPACT_LEN
+	 * (tokens) or far less, so the sum cannot overflow. Escaping never
+	 * grows a token (base64url and dots) nor the ids bioauthd makes; an
+	 * escaped member that does not fit fails jsonw_end. */
+	size_t cap = 160 + opt_len(access) + opt_len(id_token) + opt_len(refresh_token) +
+	             opt_len(session_id);
+	char *buf = malloc(cap);
+	struct jsonw w;
+	size_t len = 0;
+
+	if (buf != NULL) {
+		jsonw_begin(&w, buf, cap);
+		jsonw_str(&w, "access_token", access);
+		if (id_token != NULL)
+			jsonw_str(&w, "id_token", id_token);
+		if (refresh_token != NULL)
+			jsonw_str(&w, "refresh_token", refresh_token);
+		jsonw_str(&w, "token_type", "Bearer");
+		jsonw_int(&w, "expires_in", expires_in);
+		if (session_id != NULL)
+			jsonw_str(&w, "session_id", session_id);
+		len = jsonw_end(&w);
+	}
+	if (len == 0) {
+		if (shape == SHAPE_OAUTH)
+			req_reply_oauth_error(r, BA_ERR_NOMEM, NULL);
+		else
+			req_reply_error(r, BA_ERR_NOMEM, NULL);
+	} else {
+		req_reply_text(r, 200, "application/json", buf, len);
+	}
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, cap);
+		free(buf);
+	}
+}
 
 void
 api_reply_tokens(struct req *r, const struct token_subject *subj,
@@ -23,7 +76,6 @@ api_reply_tokens(struct req *r, const struct token_subject *subj,
 	struct keyset *ks = keyring_acquire(ctx->keys);
 	char *access = NULL, *id_token = NULL;
 	int64_t expires_in = 0;
-	json_t *body;
 	int rc;
 
 	rc = tokens_issue_user(ctx->cfg, ks, subj, &access, &id_token, &expires_in);
@@ -35,21 +87,10 @@ api_reply_tokens(struct req *r, const struct token_subject *subj,
 			req_reply_error(r, rc, NULL);
 		return;
 	}
-	body = json_pack("{s:s, s:s, s:s, s:s, s:I}", "access_token", access,
-	                 "id_token", id_token, "refresh_token", refresh_token,
-	                 "token_type", "Bearer", "expires_in", (json_int_t)expires_in);
-	if (body != NULL && shape == SHAPE_V1 &&
-	    json_object_set_new(body, "session_id", json_string(subj->session->session_id)) != 0) {
-		json_decref(body);
-		body = NULL;
-	}
+	api_reply_token_body(r, shape, access, id_token, refresh_token, expires_in,
+	                     shape == SHAPE_V1 ? subj->session->session_id : NULL);
 	secret_free(access);
 	secret_free(id_token);
-	if (body == NULL) {
-		req_reply_error(r, BA_ERR_NOMEM, NULL);
-		return;
-	}
-	req_reply_json(r, 200, body);
 }
 
 int

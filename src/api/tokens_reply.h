@@ -17,6 +17,19 @@ enum reply_shape {
 	SHAPE_OAUTH,  /* RFC 6749 5.1: the same without session_id; errors RFC 6749 */
 };
 
+/*
+ * Replies 200 with a token response: {"access_token", then "id_token" and
+ * "refresh_token" when not NULL, "token_type":"Bearer", "expires_in", then
+ * "session_id" when not NULL}, written straight into one buffer (no
+ * jansson tree: a token's members are long strings that only need
+ * escaping checks). Replies the NOMEM error (in `shape`'s form) when the
+ * buffer cannot be had or a member is not UTF-8, as building a jansson
+ * object would have.
+ */
+void api_reply_token_body(struct req *r, enum reply_shape shape, const char *access,
+                          const char *id_token, const char *refresh_token,
+                          int64_t expires_in, const char *session_id);
+
 /* Mints the access and ID tokens of `subj` and replies 200 with them and
  * `refresh_token`. */
 void api_reply_tokens(struct req *r, const struct token_subject *subj,

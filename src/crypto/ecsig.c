@@ -1,103 +1,187 @@
 /*
  * ecsig.c - conversions between DER and r||s ECDSA signatures.
  *
- * DER strictness comes from parsing with d2i_ECDSA_SIG and re-encoding:
- * OpenSSL reads an INTEGER's content bytes as an unsigned magnitude, so a
- * negative, zero-length or non-minimal integer, a long-form length or any
- * other BER variant re-encodes to different bytes and is refused.
+ * A small bounded reader and writer of the one DER shape an ECDSA
+ * signature has (X9.62):
+ *
+ *   30 len  02 len r  02 len s
+ *
+ * The reader takes exactly the bytes DER allows: definite lengths in their
+ * shortest form (short form below 128, one length byte 0x81 for 128..255;
+ * no input is long enough for more), INTEGERs non-empty, non-negative and
+ * minimal (a leading 00 only before a byte with its top bit set), nothing
+ * after the second INTEGER or after the SEQUENCE. Each of these is one of
+ * the BER variants Wycheproof's DER vectors exercise; test_ecsig.c checks
+ * the reader against OpenSSL's d2i_ECDSA_SIG followed by a re-encoding
+ * that must give back the input (the earlier implementation). Neither
+ * direction allocates: a signature is converted on the stack.
  */
-#ifndef OPENSSL_NO_DEPRECATED
-#define OPENSSL_NO_DEPRECATED
-#endif
 #include "crypto/ecsig.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/crypto.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
-
 #include "common/error.h"
+
+#define DER_SEQUENCE 0x30
+#define DER_INTEGER 0x02
+
+/*
+ * Reads a DER length at der[*pos] (der_len bytes in all) into *len and
+ * advances *pos past it. Only the shortest form is accepted; false when
+ * it is not, or when the length runs past the input.
+ */
+static bool
+read_len(const uint8_t *der, size_t der_len, size_t *pos, size_t *len)
+{
+	size_t p = *pos, n;
+
+	if (p >= der_len)
+		return false;
+	n = der[p++];
+	if (n == 0x81) {
+		/* Long form with one byte: only for 128..255. */
+		if (p >= der_len || der[p] < 0x80)
+			return false;
+		n = der[p++];
+	} else if (n >= 0x80) {
+		/* Indefinite, or a long form of two or more bytes: no input
+		 * under ECSIG_MAX_LEN needs one. */
+		return false;
+	}
+	if (n > der_len - p)
+		return false;
+	*pos = p;
+	*len = n;
+	return true;
+}
+
+/*
+ * Reads one minimal non-negative DER INTEGER at der[*pos] and writes its
+ * magnitude left-padded to `half` bytes into out. False when it is not an
+ * INTEGER, is empty, negative, non-minimal, longer than `half` bytes or
+ * runs past der_len.
+ */
+static bool
+read_int(const uint8_t *der, size_t der_len, size_t *pos, size_t half, uint8_t *out)
+{
+	size_t p = *pos, len;
+
+	if (p >= der_len || der[p++] != DER_INTEGER)
+		return false;
+	if (!read_len(der, der_len, &p, &len) || len == 0)
+		return false;
+	if (der[p] & 0x80)
+		return false;                     /* negative */
+	if (der[p] == 0x00 && len > 1) {
+		if (!(der[p + 1] & 0x80))
+			return false;             /* non-minimal */
+		p++;
+		len--;
+	}
+	if (len > half)
+		return false;
+	memset(out, 0, half - len);
+	memcpy(out + (half - len), der + p, len);
+	*pos = p + len;
+	return true;
+}
 
 int
 ecsig_der_to_raw(const uint8_t *der, size_t der_len, size_t half, uint8_t *raw)
 {
-	const unsigned char *p = der;
-	unsigned char *re = NULL;
-	ECDSA_SIG *sig = NULL;
-	const BIGNUM *r, *s;
-	int relen, rc = BA_ERR_INVALID_SIGNATURE;
+	size_t pos = 0, len;
 
 	if (der == NULL || raw == NULL || der_len == 0 || der_len > ECSIG_MAX_LEN ||
 	    half == 0 || half > ECSIG_MAX_LEN / 2)
 		return BA_ERR_INVALID_SIGNATURE;
-	sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-	if (sig == NULL || p != der + der_len)
-		goto out;
-	relen = i2d_ECDSA_SIG(sig, &re);
-	if (relen <= 0 || (size_t)relen != der_len || memcmp(re, der, der_len) != 0)
-		goto out;
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_is_negative(r) || BN_is_negative(s) ||
-	    (size_t)BN_num_bytes(r) > half || (size_t)BN_num_bytes(s) > half)
-		goto out;
-	if (BN_bn2binpad(r, raw, (int)half) < 0 ||
-	    BN_bn2binpad(s, raw + half, (int)half) < 0)
-		goto out;
-	rc = BA_OK;
-out:
-	if (rc != BA_OK)
-		ERR_clear_error();
-	OPENSSL_free(re);
-	ECDSA_SIG_free(sig);
-	return rc;
+	if (der[pos++] != DER_SEQUENCE || !read_len(der, der_len, &pos, &len) ||
+	    pos + len != der_len)
+		return BA_ERR_INVALID_SIGNATURE;
+	if (!read_int(der, der_len, &pos, half, raw) ||
+	    !read_int(der, der_len, &pos, half, raw + half) || pos != der_len)
+		return BA_ERR_INVALID_SIGNATURE;
+	return BA_OK;
+}
+
+/* Writes a DER length (n < 65536) at out, returns the bytes written. */
+static size_t
+write_len(uint8_t *out, size_t n)
+{
+	if (n < 0x80) {
+		out[0] = (uint8_t)n;
+		return 1;
+	}
+	if (n <= 0xff) {
+		out[0] = 0x81;
+		out[1] = (uint8_t)n;
+		return 2;
+	}
+	out[0] = 0x82;
+	out[1] = (uint8_t)(n >> 8);
+	out[2] = (uint8_t)(n & 0xff);
+	return 3;
+}
+
+/* The minimal INTEGER content of the big-endian magnitude v[0 .. half):
+ * its first non-zero byte (the last byte when all are zero) in *start, the
+ * content length (one more when a 00 must precede a top bit) returned. */
+static size_t
+int_content(const uint8_t *v, size_t half, size_t *start)
+{
+	size_t i = 0;
+
+	while (i + 1 < half && v[i] == 0)
+		i++;
+	*start = i;
+	return half - i + ((v[i] & 0x80) ? 1 : 0);
+}
+
+/* Writes the INTEGER of v[0 .. half) at out, returns the bytes written. */
+static size_t
+write_int(uint8_t *out, const uint8_t *v, size_t half)
+{
+	size_t start, clen = int_content(v, half, &start), n = 0;
+
+	out[n++] = DER_INTEGER;
+	n += write_len(out + n, clen);
+	if (clen > half - start)
+		out[n++] = 0x00;
+	memcpy(out + n, v + start, half - start);
+	return n + (half - start);
+}
+
+/* Bytes a DER length of n takes. */
+static size_t
+len_size(size_t n)
+{
+	return n < 0x80 ? 1 : n <= 0xff ? 2 : 3;
 }
 
 int
-ecsig_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t **der, size_t *der_len)
+ecsig_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t der[ECSIG_DER_MAX],
+                 size_t *der_len)
 {
-	ECDSA_SIG *sig = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *enc = NULL;
-	int n, rc = BA_ERR_INVALID_SIGNATURE;
-	size_t half = raw_len / 2;
+	size_t half = raw_len / 2, start, rl, sl, body, n = 0;
 
-	if (der == NULL || der_len == NULL)
+	if (der_len == NULL)
 		return BA_ERR_INVALID_SIGNATURE;
-	*der = NULL;
 	*der_len = 0;
-	if (raw == NULL || raw_len == 0 || raw_len % 2 != 0 || raw_len > ECSIG_MAX_LEN)
+	if (der == NULL || raw == NULL || raw_len == 0 || raw_len % 2 != 0 ||
+	    raw_len > ECSIG_MAX_LEN)
 		return BA_ERR_INVALID_SIGNATURE;
-	rc = BA_ERR_NOMEM;
-	r = BN_bin2bn(raw, (int)half, NULL);
-	s = BN_bin2bn(raw + half, (int)half, NULL);
-	sig = ECDSA_SIG_new();
-	if (r == NULL || s == NULL || sig == NULL)
-		goto out;
-	if (ECDSA_SIG_set0(sig, r, s) != 1)
-		goto out;
-	r = s = NULL; /* owned by sig now */
-	n = i2d_ECDSA_SIG(sig, &enc);
-	if (n <= 0)
-		goto out;
-	*der = malloc((size_t)n);
-	if (*der == NULL)
-		goto out;
-	memcpy(*der, enc, (size_t)n);
-	*der_len = (size_t)n;
-	rc = BA_OK;
-out:
-	if (rc != BA_OK)
-		ERR_clear_error();
-	OPENSSL_free(enc);
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(sig);
-	return rc;
+	rl = int_content(raw, half, &start);
+	sl = int_content(raw + half, half, &start);
+	body = 1 + len_size(rl) + rl + 1 + len_size(sl) + sl;
+	/* At most 2 x (1 + 2 + 129) = 264 for 128-byte halves. */
+	if (1 + len_size(body) + body > ECSIG_DER_MAX)
+		return BA_ERR_INVALID_SIGNATURE;
+	der[n++] = DER_SEQUENCE;
+	n += write_len(der + n, body);
+	n += write_int(der + n, raw, half);
+	n += write_int(der + n, raw + half, half);
+	*der_len = n;
+	return BA_OK;
 }
-
 /* (n - 1) / 2 for the P-256 group order n (FIPS 186-4 D.1.2.3), big-endian:
  * s is "low" when s <= this value. */
 static const uint8_t p256_half_order[32] = {

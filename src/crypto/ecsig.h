@@ -21,9 +21,15 @@
  */
 int ecsig_der_to_raw(const uint8_t *der, size_t der_len, size_t half, uint8_t *raw);
 
-/* r||s (raw_len even, at most ECSIG_MAX_LEN) to DER; *der malloc'd.
- * BA_OK, BA_ERR_INVALID_SIGNATURE, BA_ERR_NOMEM. */
-int ecsig_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t **der, size_t *der_len);
+/* Longest DER ecsig_raw_to_der writes: the r||s of ECSIG_MAX_LEN bytes,
+ * two 128-byte INTEGERs with a leading 00 each (30 82 0108, 2 x 02 81 81). */
+#define ECSIG_DER_MAX 268
+
+/* r||s (raw_len even, at most ECSIG_MAX_LEN) to DER in der, which holds
+ * ECSIG_DER_MAX bytes; its length in *der_len. Allocates nothing.
+ * BA_OK or BA_ERR_INVALID_SIGNATURE. */
+int ecsig_raw_to_der(const uint8_t *raw, size_t raw_len, uint8_t der[ECSIG_DER_MAX],
+                     size_t *der_len);
 
 /*
  * ECDSA signatures are malleable: (r, n - s) verifies wherever (r, s) does.

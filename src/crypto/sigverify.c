@@ -92,18 +92,13 @@ static int
 verify_ec_raw(const struct pubkey *k, const uint8_t *msg, size_t msg_len,
               const uint8_t *sig, size_t sig_len)
 {
-	uint8_t *der = NULL;
+	uint8_t der[ECSIG_DER_MAX];
 	size_t der_len = 0;
-	int r;
 
-	if (sig_len != P256_RAW_SIG_LEN)
+	if (sig_len != P256_RAW_SIG_LEN ||
+	    ecsig_raw_to_der(sig, sig_len, der, &der_len) != BA_OK)
 		return BA_ERR_INVALID_SIGNATURE;
-	r = ecsig_raw_to_der(sig, sig_len, &der, &der_len);
-	if (r != BA_OK)
-		return r == BA_ERR_NOMEM ? r : BA_ERR_INVALID_SIGNATURE;
-	r = evp_verify(k, SIGCTX_VERIFY, msg, msg_len, der, der_len);
-	free(der);
-	return r;
+	return evp_verify(k, SIGCTX_VERIFY, msg, msg_len, der, der_len);
 }
 
 /*

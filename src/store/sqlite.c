@@ -28,7 +28,7 @@
  * (what was committed while the checkpointer ran: a few batches) so that
  * its next batch rewinds. Should that keep failing (readers holding old
  * snapshots, a disk slower than the write rate) until CKPT_HARD_PAGES
- * frames (about 64 MiB), the writer waits for a TRUNCATE checkpoint before
+ * frames (32 MiB with 2 KiB pages), the writer waits for a TRUNCATE checkpoint before
  * its next batch: back-pressure instead of a WAL without bound. A rewind
  * also cuts a file grown past WAL_KEEP_BYTES back to it (journal_size_limit).
  *
@@ -62,10 +62,20 @@
 static const struct store_limits limits = { 4, 64, 256, STORE_MAX_QUEUE };
 
 /* Checkpoint policy (see the comment at the top). */
-#define CKPT_PAGES 4000                 /* about 16 MiB of WAL with 4 KiB pages */
+#define CKPT_PAGES 4000                 /* 8 MiB of WAL with 2 KiB pages, 16 with 4 */
 #define CKPT_HARD_PAGES (4 * CKPT_PAGES)
 #define CKPT_PERIOD_SECONDS 2
 #define WAL_KEEP_BYTES "67108864"       /* 64 MiB */
+
+/*
+ * Page size of a database this store creates. A login writes a few hundred
+ * bytes of rows spread over a dozen table and index pages, and each commit
+ * writes every page it touched to the WAL (and the checkpoint copies it
+ * again): smaller pages write fewer bytes per login (docs/PERFORMANCE.md,
+ * "Round 4"). An existing database keeps the page size it was created with
+ * (SQLite changes it only by VACUUM outside WAL mode).
+ */
+#define SQ_PAGE_SIZE "2048"
 
 /* --- errors, statements, binding --- */
 
@@ -214,6 +224,9 @@ static int conn_open(struct sq_conn *c, const char *path, const struct store_opt
 		    !pragma(c->db, "PRAGMA wal_autocheckpoint=0") ||
 		    !pragma(c->db, "PRAGMA journal_size_limit=" WAL_KEEP_BYTES) ||
 		    !pragma(c->db, "PRAGMA cache_size=-8192"))
+			goto fail;
+		/* Takes effect only while the file is still empty. */
+		if (!pragma(c->db, "PRAGMA page_size=" SQ_PAGE_SIZE))
 			goto fail;
 		/* Fails on a read-only file that is not in WAL mode yet; writes
 		 * then fail and ready() says so, reads still work. */

@@ -461,7 +461,7 @@ test_cookbook_4_3_es512(void **state)
 	struct jws_key *k = NULL, *es256 = NULL;
 	EVP_PKEY *p521;
 	EVP_MD_CTX *m;
-	uint8_t *raw, *der;
+	uint8_t *raw, der[ECSIG_DER_MAX];
 	size_t rl, dl;
 
 	(void)state;
@@ -478,14 +478,13 @@ test_cookbook_4_3_es512(void **state)
 	                  json_string_value(json_object_get(key, "y")));
 	assert_int_equal(b64url_decode(sig64, strlen(sig64), &raw, &rl), BA_OK);
 	assert_int_equal(rl, 132);
-	assert_int_equal(ecsig_raw_to_der(raw, rl, &der, &dl), BA_OK);
+	assert_int_equal(ecsig_raw_to_der(raw, rl, der, &dl), BA_OK);
 	m = EVP_MD_CTX_new();
 	assert_non_null(m);
 	assert_int_equal(EVP_DigestVerifyInit_ex(m, NULL, "SHA512", NULL, NULL, p521, NULL), 1);
 	assert_int_equal(EVP_DigestVerify(m, der, dl, (const uint8_t *)input, strlen(input)), 1);
 	EVP_MD_CTX_free(m);
 
-	free(der);
 	free(raw);
 	EVP_PKEY_free(p521);
 	jws_key_free(es256);
@@ -790,15 +789,14 @@ test_refuses_tampering_and_bad_segments(void **state)
 		expect_refused(t, strlen(t), ks);
 		/* DER instead of r||s is not a JWS ES256 signature. */
 		{
-			uint8_t *der;
+			uint8_t der[ECSIG_DER_MAX];
 			size_t dl;
 
-			assert_int_equal(ecsig_raw_to_der(sig, 64, &der, &dl), BA_OK);
+			assert_int_equal(ecsig_raw_to_der(sig, 64, der, &dl), BA_OK);
 			free(s64);
 			assert_int_equal(b64url_encode(der, dl, &s64), BA_OK);
 			sprintf(t, "%s.%s", hp, s64);
 			expect_refused(t, strlen(t), ks);
-			free(der);
 		}
 		free(s64);
 		free(sig);
