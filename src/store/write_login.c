@@ -84,7 +84,7 @@ static int login_key(struct store_tx *tx, const struct store_login *l,
 	if (r != BA_OK)
 		goto out;
 	tx_int(&b, l->now);
-	r = wr_run(tx, ST_AUTHENTICATOR_SUCCESS_SET, &b);
+	r = wr_later(tx, ST_AUTHENTICATOR_SUCCESS_SET, &b, 0);
 out:
 	free(owner);
 	return r;
@@ -131,7 +131,7 @@ static int session_extend(struct store_tx *tx, const struct store_login *l,
 	tx_int(&b, l->now);
 	tx_text(&b, l->session.org_id);
 	tx_text(&b, l->session.client_attributes);
-	return wr_run(tx, ST_SESSION_ADD_FACTORS, &b);
+	return wr_later(tx, ST_SESSION_ADD_FACTORS, &b, 0);
 }
 
 static int session_insert(struct store_tx *tx, const struct store_login *l)
@@ -148,7 +148,7 @@ static int session_insert(struct store_tx *tx, const struct store_login *l)
 	tx_int(&b, s->created_at != 0 ? s->created_at : l->now);
 	tx_int(&b, l->now);
 	tx_int(&b, s->expires_at);
-	return wr_insert(tx, ST_SESSION_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
+	return wr_later(tx, ST_SESSION_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
 }
 
 static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
@@ -160,10 +160,15 @@ static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
 	tx_text(&b, session_id);
 	tx_int(&b, rt->created_at != 0 ? rt->created_at : now);
 	tx_int(&b, rt->expires_at);
-	return wr_insert(tx, ST_REFRESH_INSERT, &b, BA_ERR_CONFLICT);
+	return wr_later(tx, ST_REFRESH_INSERT, &b, BA_ERR_CONFLICT);
 }
 
-/* SW_LOGIN: every part that is set, in the order store.h lists them. */
+/* SW_LOGIN: every part that is set, in the order store.h lists them. The
+ * statements whose result is only checked for an error (wr_later) travel
+ * with the next one that returns a row: on PostgreSQL a login with a new
+ * session pays a round trip for the user, the challenge, the key and the
+ * session read, not for each insert; settled before it returns, so that
+ * login() rolls back everything of a refused login. */
 int wr_login(struct store_tx *tx, struct store_write *w)
 {
 	const struct store_login *l = &w->in.login;
@@ -190,7 +195,7 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		tx_text(&b, l->key_id);
 		tx_blob(&b, l->client_challenge_hash, MODEL_HASH_LEN);
 		tx_int(&b, l->now);
-		r = wr_insert(tx, ST_CC_INSERT, &b, BA_ERR_CHALLENGE_REUSED);   /* unknown key: NOT_FOUND */
+		r = wr_later(tx, ST_CC_INSERT, &b, BA_ERR_CHALLENGE_REUSED);   /* unknown key: NOT_FOUND */
 		if (r != BA_OK)
 			return r;
 		memset(&b, 0, sizeof(b));
@@ -198,7 +203,7 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		tx_blob(&b, l->client_challenge_key, MODEL_HASH_LEN);
 		tx_blob(&b, l->client_challenge_hash, MODEL_HASH_LEN);
 		tx_int(&b, l->now);
-		if ((r = wr_insert(tx, ST_UC_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK)
+		if ((r = wr_later(tx, ST_UC_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK)
 			return r;
 	}
 	if (l->existing_session_id != NULL) {
@@ -216,7 +221,7 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		r = wr_password_reset(tx, l->password_reset);
 	if (r == BA_OK && sid != NULL)
 		r = session_load(tx, ST_SESSION_GET, sid, &w->out.session);
-	return r;
+	return wr_settle(tx, r);
 }
 
 /* Revokes a session (of `app_id`, NULL = any) and drops its refresh tokens;
@@ -286,5 +291,5 @@ int wr_refresh_rotate(struct store_tx *tx, struct store_write *w)
 out:
 	model_session_clear(&s);
 	free(sid);
-	return r;
+	return wr_settle(tx, r);
 }
