@@ -49,12 +49,14 @@ struct pg_conn {
  * prepared statement `id` with its own copy of its parameters (`buf`,
  * wiped and freed when it is forgotten) and, as run_later() tells (tx.h),
  * its "no row changed" code `taken`. `whole`: its failure breaks the
- * transaction (the batch's locks). */
+ * transaction (the batch's locks, an audit insert); `id_out`: where the
+ * integer its one row returns goes. */
 struct pg_pending {
 	const char *sql;
 	enum st_id id;
 	int taken;
 	bool whole;
+	int64_t *id_out;
 	int n;
 	const char *v[TX_MAX_BINDS];
 	int len[TX_MAX_BINDS];

@@ -135,6 +135,28 @@ static bool pending_send(PGconn *c, const struct pg_pending *e)
 	                           e->n > 0 ? e->len : NULL, e->n > 0 ? e->fmt : NULL, 1) == 1;
 }
 
+/* An int8 or int4 value in binary (big-endian) into *out. */
+static int decode_int(const char *v, int n, int64_t *out)
+{
+	uint64_t u = 0;
+
+	if (n != 8 && n != 4)
+		return BA_ERR_INTERNAL;
+	for (int i = 0; i < n; i++)
+		u = (u << 8) | (unsigned char)v[i];
+	*out = n == 4 ? (int32_t)(uint32_t)u : (int64_t)u;
+	return BA_OK;
+}
+
+/* The integer of the first column of the first row of `r`. */
+static int result_int(const PGresult *r, int64_t *out)
+{
+	if (PQntuples(r) < 1 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0) ||
+	    (PQftype(r, 0) != OID_INT8 && PQftype(r, 0) != OID_INT4))
+		return BA_ERR_INTERNAL;
+	return decode_int(PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0), out);
+}
+
 /* Reads the one result of the next query of a pipeline into *out, and the
  * NULL that ends it; false when the answers are out of step with what was
  * sent (a lost connection, or a protocol surprise). */
@@ -207,6 +229,9 @@ static int round_trip(struct pg_tx *x, const char *sql, enum st_id id, int n,
 		} else if (e != NULL && e->taken != 0 && rc == BA_OK &&
 		           strcmp(PQcmdTuples(r), "0") == 0) {
 			rc = e->taken;
+		} else if (e != NULL && e->id_out != NULL && rc == BA_OK) {
+			rc = result_int(r, e->id_out);
+			x->broken = x->broken || rc != BA_OK;
 		}
 		if (e == NULL && rc == BA_OK) {
 			*res = r;
@@ -283,7 +308,8 @@ static int flush(struct pg_tx *x)
  * Holds back prepared statement `id` with a copy of `b` (see struct
  * pg_pending), first sending what is held back when there is no room.
  */
-static int hold(struct pg_tx *x, enum st_id id, const struct tx_binds *b, int taken, bool whole)
+static int hold(struct pg_tx *x, enum st_id id, const struct tx_binds *b, int taken, bool whole,
+                int64_t *id_out)
 {
 	struct params p;
 	struct pg_pending *e;
@@ -300,7 +326,8 @@ static int hold(struct pg_tx *x, enum st_id id, const struct tx_binds *b, int ta
 		if (p.v[i] != NULL)
 			total += p.fmt[i] != 0 ? (size_t)p.len[i] : strlen(p.v[i]) + 1;
 	e = &x->pending[x->n_pending];
-	*e = (struct pg_pending){ .id = id, .taken = taken, .whole = whole, .n = n };
+	*e = (struct pg_pending){ .id = id, .taken = taken, .whole = whole, .id_out = id_out,
+	                          .n = n };
 	if ((e->buf = malloc(total)) == NULL)
 		return BA_ERR_NOMEM;
 	e->buf_len = total;
@@ -425,7 +452,7 @@ int pg_tx_lock_batch(struct pg_tx *x, struct store_write *const *ws, size_t n)
 
 		for (int i = 0; i < 3; i++)
 			tx_text(&b, a[i].s);
-		r = hold(x, ST_BATCH_LOCK, &b, 0, true);
+		r = hold(x, ST_BATCH_LOCK, &b, 0, true, NULL);
 	} else if (ok) {
 		r = BA_OK;   /* one resource or none: no order to keep */
 	}
@@ -511,18 +538,12 @@ static int col_raw(const struct pg_tx *x, int col, Oid oid, Oid oid2, const char
 static int col_int(struct store_tx *t, int col, int64_t *out)
 {
 	const char *v;
-	uint64_t u = 0;
 	int n, r = col_raw((struct pg_tx *)t, col, OID_INT8, OID_INT4, &v, &n);
 
 	*out = 0;
 	if (r != BA_OK || v == NULL)
 		return r;
-	if (n != 8 && n != 4)
-		return BA_ERR_INTERNAL;
-	for (int i = 0; i < n; i++)
-		u = (u << 8) | (unsigned char)v[i];
-	*out = n == 4 ? (int32_t)(uint32_t)u : (int64_t)u;
-	return BA_OK;
+	return decode_int(v, n, out);
 }
 
 static int col_bool(struct store_tx *t, int col, bool *out)
@@ -616,7 +637,8 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 
 /* tx.h run_later: held back on a writer's connection (reads never
  * call it). */
-static int run_later(struct store_tx *t, enum st_id id, const struct tx_binds *b, int taken)
+static int run_later(struct store_tx *t, enum st_id id, const struct tx_binds *b, int taken,
+                     int64_t *id_out)
 {
 	struct pg_tx *x = (struct pg_tx *)t;
 
@@ -627,7 +649,7 @@ static int run_later(struct store_tx *t, enum st_id id, const struct tx_binds *b
 		return BA_OK;
 	if (!x->writer)
 		return BA_ERR_INTERNAL;
-	return hold(x, id, b, taken, false);
+	return hold(x, id, b, taken, id_out != NULL, id_out);
 }
 
 /* tx.h settle: one round trip when a statement of run_later() is held

@@ -90,8 +90,14 @@ struct tx_ops {
 	 * in the pipeline of the next round trip); its outcome is then the
 	 * code of the next run() or settle() - the first failure in the order
 	 * the statements were given, as if each had run at once. It reads no
-	 * row and leaves none readable. */
-	int (*run_later)(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken);
+	 * row and leaves none readable. With `id_out`, an insert that
+	 * returns one row of one integer (an audit event's id): the id
+	 * reaches *id_out when the statement ran, which may be as late as
+	 * the next round trip of the transaction (its COMMIT), after the
+	 * write ended; since such an insert refuses nothing, its failure
+	 * then breaks the transaction. */
+	int (*run_later)(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken,
+	                 int64_t *id_out);
 	/* Runs what run_later() held back: BA_OK or its first failure. A
 	 * write settles before it ends (write.c), so that a failure is the
 	 * failure of the write that gave the statement. */

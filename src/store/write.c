@@ -63,8 +63,20 @@ int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b)
 int wr_later(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken)
 {
 	if (tx->ops->run_later != NULL)
-		return tx->ops->run_later(tx, id, b, taken);
+		return tx->ops->run_later(tx, id, b, taken, NULL);
 	return taken != 0 ? wr_insert(tx, id, b, taken) : wr_run(tx, id, b);
+}
+
+int wr_later_id(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int64_t *id_out)
+{
+	int r;
+
+	if (tx->ops->run_later != NULL)
+		return tx->ops->run_later(tx, id, b, 0, id_out);
+	r = wr_row(tx, id, b);
+	if (r == BA_OK)
+		r = tx->ops->col_int(tx, 0, id_out);
+	return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
 }
 
 int wr_settle(struct store_tx *tx, int r)
@@ -111,11 +123,11 @@ static struct audit_view audit_view_of(const struct model_audit *e)
 	return v;
 }
 
-/* Inserts event `v`; *id (when not NULL) receives its id. */
+/* Inserts event `v`; *id (when not NULL) receives its id, by the
+ * transaction's commit at the latest (wr_later_id). */
 static int audit_insert(struct store_tx *tx, const struct audit_view *v, int64_t *id)
 {
 	struct tx_binds b = { 0 };
-	int r;
 
 	if (v->event == NULL || v->outcome == NULL)
 		return BA_ERR_INVALID_REQUEST;
@@ -127,10 +139,9 @@ static int audit_insert(struct store_tx *tx, const struct audit_view *v, int64_t
 	tx_text(&b, v->user_id);
 	tx_text(&b, v->key_id);
 	tx_text(&b, v->client_attributes);
-	r = wr_row(tx, ST_AUDIT_INSERT, &b);
-	if (r == BA_OK && id != NULL)
-		r = tx->ops->col_int(tx, 0, id);
-	return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
+	if (id != NULL)
+		return wr_later_id(tx, ST_AUDIT_INSERT, &b, id);
+	return wr_later(tx, ST_AUDIT_INSERT, &b, 0);
 }
 
 /* --- apps and users --- */

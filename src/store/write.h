@@ -65,6 +65,10 @@ int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
  * may travel with the next one (tx.h run_later): its failure can come out
  * of the next wr_* call of the same write instead. */
 int wr_later(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken);
+/* Runs insert `id`, which returns one row of one integer, into *id_out,
+ * possibly as late as the transaction's next round trip (tx.h run_later);
+ * for inserts that refuse nothing (audit events). */
+int wr_later_id(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int64_t *id_out);
 /* Ends the statements wr_later() held back: `r` when they all went
  * through, else their first failure (which came first, so it wins). */
 int wr_settle(struct store_tx *tx, int r);
