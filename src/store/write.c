@@ -86,7 +86,7 @@ int wr_settle(struct store_tx *tx, int r)
 	return rs != BA_OK ? rs : r;
 }
 
-int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash)
+int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash, int gone)
 {
 	struct tx_binds b = { 0 };
 	char *stored = NULL;
@@ -94,13 +94,20 @@ int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_
 	int r;
 
 	tx_text(&b, user_id);
-	if ((r = wr_row(tx, ST_USER_HOLD, &b)) != BA_OK || password_hash == NULL)
-		return r;
+	if (password_hash == NULL) {
+		/* only whether the row is there: "no row" reads as `gone` */
+		if (tx->ops->run_later != NULL)
+			return tx->ops->run_later(tx, ST_USER_HOLD, &b, gone, NULL);
+		r = wr_row(tx, ST_USER_HOLD, &b);
+		return r == BA_ERR_NOT_FOUND ? gone : r;
+	}
+	if ((r = wr_row(tx, ST_USER_HOLD, &b)) != BA_OK)
+		return r == BA_ERR_NOT_FOUND ? gone : r;
 	if ((r = tx->ops->col_text(tx, 0, &stored)) != BA_OK)
 		return r;
 	n = strlen(password_hash);
 	if (stored == NULL || strlen(stored) != n || CRYPTO_memcmp(stored, password_hash, n) != 0)
-		r = BA_ERR_NOT_FOUND;
+		r = gone;
 	if (stored != NULL)
 		OPENSSL_cleanse(stored, strlen(stored));
 	free(stored);
@@ -419,8 +426,8 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	    a->public_key_der == NULL || a->public_key_der_len == 0)
 		return BA_ERR_INVALID_REQUEST;
 	/* the user first: a user deletion locks the user's row first too */
-	if ((r = wr_user_hold(tx, a->user_id, NULL)) != BA_OK)
-		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_TOKEN : r;
+	if ((r = wr_user_hold(tx, a->user_id, NULL, BA_ERR_INVALID_TOKEN)) != BA_OK)
+		return r;
 	if (session_id != NULL &&
 	    (r = session_still_live(tx, session_id, a->app_id, a->user_id, wr_or_now(0),
 	                            &factors)) != BA_OK)
@@ -579,7 +586,7 @@ static int challenge_create(struct store_tx *tx, const struct model_challenge *c
 
 	if (ch->challenge == NULL || ch->app_id == NULL || ch->user_id == NULL)
 		return BA_ERR_INVALID_REQUEST;
-	if ((r = wr_user_hold(tx, ch->user_id, NULL)) != BA_OK)
+	if ((r = wr_user_hold(tx, ch->user_id, NULL, BA_ERR_NOT_FOUND)) != BA_OK)
 		return r;   /* the user is gone: NOT_FOUND, as for an unknown one */
 	bytes = ch->approval_data != NULL ? (int64_t)strlen(ch->approval_data) : 0;
 	if ((r = challenge_quota_take(tx, ch->app_id, bytes, wr_or_now(ch->created_at))) != BA_OK)

@@ -72,12 +72,14 @@ int wr_later_id(struct store_tx *tx, enum st_id id, const struct tx_binds *b, in
 /* Ends the statements wr_later() held back: `r` when they all went
  * through, else their first failure (which came first, so it wins). */
 int wr_settle(struct store_tx *tx, int r);
-/* The user a write commits rows for must exist (NOT_FOUND otherwise) and,
+/* The user a write commits rows for must exist (`gone` otherwise) and,
  * when `password_hash` is set, still have that password hash (the one a
  * login verified: a user deleted and re-created, or whose password changed
- * since, is NOT_FOUND). Where transactions overlap the user's row stays
- * share-locked until commit, so a user deletion cannot pass in between. */
-int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash);
+ * since, is `gone`). Where transactions overlap the user's row stays
+ * share-locked until commit, so a user deletion cannot pass in between.
+ * Without a password hash to compare the check may travel with the next
+ * statement (wr_later), its `gone` coming out of that one. */
+int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash, int gone);
 
 /* write_login.c: the write kinds of logins, sessions and refresh tokens. */
 int wr_login(struct store_tx *tx, struct store_write *w);

@@ -169,7 +169,7 @@ static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
  * session pays a round trip for the user, the challenge, the key and the
  * session read, not for each insert; settled before it returns, so that
  * login() rolls back everything of a refused login. */
-int wr_login(struct store_tx *tx, struct store_write *w)
+static int login_steps(struct store_tx *tx, struct store_write *w)
 {
 	const struct store_login *l = &w->in.login;
 	struct model_authenticator key = { 0 };
@@ -179,8 +179,8 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 	if (l->app_id == NULL || l->user_id == NULL || (l->has_client_challenge && l->key_id == NULL))
 		return BA_ERR_INVALID_REQUEST;
 	/* the user first, as a user deletion locks it first (no deadlock) */
-	if ((r = wr_user_hold(tx, l->user_id, l->password_hash)) != BA_OK)
-		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_CREDENTIALS : r;
+	if ((r = wr_user_hold(tx, l->user_id, l->password_hash, BA_ERR_INVALID_CREDENTIALS)) != BA_OK)
+		return r;
 	if (l->start_challenge != NULL && (r = consume_challenge(tx, l)) != BA_OK)
 		return r;
 	/* Lock the key's row before inserting its (key, challenge) pair: on
@@ -221,7 +221,12 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		r = wr_password_reset(tx, l->password_reset);
 	if (r == BA_OK && sid != NULL)
 		r = session_load(tx, ST_SESSION_GET, sid, &w->out.session);
-	return wr_settle(tx, r);
+	return r;
+}
+
+int wr_login(struct store_tx *tx, struct store_write *w)
+{
+	return wr_settle(tx, login_steps(tx, w));
 }
 
 /* Revokes a session (of `app_id`, NULL = any) and drops its refresh tokens;
