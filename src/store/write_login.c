@@ -5,6 +5,7 @@
  * session is live are decided by the domain's rules (domain/challenges.h,
  * domain/sessions.h), the same ones the handlers ask before they submit.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,21 +135,34 @@ static int session_extend(struct store_tx *tx, const struct store_login *l,
 	return wr_later(tx, ST_SESSION_ADD_FACTORS, &b, 0);
 }
 
-static int session_insert(struct store_tx *tx, const struct store_login *l)
+/* Inserts the login's new session; *out (owned) receives its row as
+ * inserted, without reading it back (the insert may still be held back:
+ * wr_later). */
+static int session_insert(struct store_tx *tx, const struct store_login *l,
+                          struct model_session *out)
 {
 	const struct model_session *s = &l->session;
+	struct model_session row = *s;
 	struct tx_binds b = { 0 };
+	int r;
 
-	tx_text(&b, s->session_id);
-	tx_text(&b, l->app_id);
-	tx_text(&b, l->user_id);
-	tx_int(&b, (int64_t)(s->factors & ~(unsigned)FACTOR_MFA));   /* one login: one factor */
-	tx_text(&b, s->org_id);
-	tx_text(&b, s->client_attributes);
-	tx_int(&b, s->created_at != 0 ? s->created_at : l->now);
-	tx_int(&b, l->now);
-	tx_int(&b, s->expires_at);
-	return wr_later(tx, ST_SESSION_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
+	row.app_id = (char *)(uintptr_t)l->app_id;
+	row.user_id = (char *)(uintptr_t)l->user_id;
+	row.factors = s->factors & ~(unsigned)FACTOR_MFA;   /* one login: one factor */
+	row.created_at = s->created_at != 0 ? s->created_at : l->now;
+	row.auth_time = l->now;
+	row.revoked = false;
+	tx_text(&b, row.session_id);
+	tx_text(&b, row.app_id);
+	tx_text(&b, row.user_id);
+	tx_int(&b, (int64_t)row.factors);
+	tx_text(&b, row.org_id);
+	tx_text(&b, row.client_attributes);
+	tx_int(&b, row.created_at);
+	tx_int(&b, row.auth_time);
+	tx_int(&b, row.expires_at);
+	r = wr_later(tx, ST_SESSION_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
+	return r == BA_OK ? model_session_copy(out, &row) : r;
 }
 
 static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
@@ -165,10 +179,12 @@ static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
 
 /* SW_LOGIN: every part that is set, in the order store.h lists them. The
  * statements whose result is only checked for an error (wr_later) travel
- * with the next one that returns a row: on PostgreSQL a login with a new
- * session pays a round trip for the user, the challenge, the key and the
- * session read, not for each insert; settled before it returns, so that
- * login() rolls back everything of a refused login. */
+ * with the next one whose result is read: on PostgreSQL a login with a
+ * client challenge and a new session pays one round trip for the key's
+ * row, the rest travels with the write's COMMIT (or the next write); a
+ * /start challenge adds one, an extended session one. wr_login settles
+ * them before it returns, so that login() rolls back everything of a
+ * refused login. */
 static int login_steps(struct store_tx *tx, struct store_write *w)
 {
 	const struct store_login *l = &w->in.login;
@@ -211,7 +227,7 @@ static int login_steps(struct store_tx *tx, struct store_write *w)
 		r = session_extend(tx, l, l->key_id != NULL ? &key : NULL);
 	} else if (l->session.session_id != NULL) {
 		sid = l->session.session_id;
-		r = session_insert(tx, l);
+		r = session_insert(tx, l, &w->out.session);
 	} else {
 		r = BA_OK;
 	}
@@ -219,7 +235,7 @@ static int login_steps(struct store_tx *tx, struct store_write *w)
 		r = sid != NULL ? refresh_insert(tx, &l->refresh, sid, l->now) : BA_ERR_INVALID_REQUEST;
 	if (r == BA_OK && l->password_reset != NULL)
 		r = wr_password_reset(tx, l->password_reset);
-	if (r == BA_OK && sid != NULL)
+	if (r == BA_OK && l->existing_session_id != NULL)
 		r = session_load(tx, ST_SESSION_GET, sid, &w->out.session);
 	return r;
 }
