@@ -60,7 +60,9 @@ static int consume_challenge(struct store_tx *tx, const struct store_login *l)
 
 /* Checks the key of a login (locking its row where the dialect locks) and
  * records its successful use: NOT_FOUND unless user_id's, KEY_LOCKED.
- * key->created_at and key->enrol_factors receive the key's. */
+ * key->created_at and key->enrol_factors receive the key's. The usual case
+ * is one UPDATE ... RETURNING; only when it changes nothing is the key's
+ * state read to tell why. */
 static int login_key(struct store_tx *tx, const struct store_login *l,
                      struct model_authenticator *key)
 {
@@ -71,6 +73,15 @@ static int login_key(struct store_tx *tx, const struct store_login *l,
 
 	tx_text(&b, l->app_id);
 	tx_text(&b, l->key_id);
+	tx_int(&b, l->now);
+	tx_text(&b, l->user_id);
+	r = wr_row(tx, ST_AUTHENTICATOR_SUCCESS_TAKE, &b);
+	if (r == BA_OK && (r = tx->ops->col_int(tx, 0, &key->created_at)) == BA_OK &&
+	    (r = tx->ops->col_int(tx, 1, &enrol)) == BA_OK)
+		key->enrol_factors = (unsigned)enrol;
+	if (r != BA_ERR_NOT_FOUND)
+		return r;
+	b.n = 2;
 	if ((r = wr_row(tx, ST_AUTHENTICATOR_STATE_GET, &b)) != BA_OK ||
 	    (r = tx->ops->col_text(tx, 0, &owner)) != BA_OK ||
 	    (r = tx->ops->col_int(tx, 2, &locked_until)) != BA_OK ||
