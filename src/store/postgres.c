@@ -314,9 +314,21 @@ static int w_apply(void *arg, struct store_write *w, bool *keep)
 	return r;
 }
 
+/* Lost, or the batch's lock statement failed (the transaction is
+ * aborted past any savepoint). */
 static bool w_broken(void *arg)
 {
-	return pg_conn_lost(&((struct pg_writer *)arg)->conn);
+	struct pg_writer *wr = arg;
+
+	return pg_conn_lost(&wr->conn) || wr->tx.broken;
+}
+
+/* Takes the batch's locks in one global order before its first write
+ * (write.c, store_lock_keys: why no lock cycle remains between batches of
+ * this or other instances); held back with the first statement. */
+static int w_lock_batch(void *arg, struct store_write *const *ws, size_t n)
+{
+	return pg_tx_lock_batch(&((struct pg_writer *)arg)->tx, ws, n);
 }
 
 /* COMMIT, with the held-back control statements, checking that the server
@@ -358,6 +370,7 @@ static int w_failure(void *arg, int why)
  * runs again on a fresh one. */
 static const struct store_queue_ops pg_queue_ops = {
 	w_begin, w_apply, w_tx, w_broken, w_commit, w_rollback, w_failure, NULL, false,
+	w_lock_batch,
 };
 
 static int pg_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)

@@ -42,14 +42,35 @@ struct pg_conn {
 	bool prepared;         /* every statement is prepared on `c` */
 };
 
-/* The most control statements a writer's transaction holds back. */
-#define PG_MAX_PENDING 8
+/* The most statements a writer's transaction holds back. */
+#define PG_MAX_PENDING 16
+
+/* A statement held back: a control statement `sql` (a static text), or
+ * prepared statement `id` with its own copy of its parameters (`buf`,
+ * wiped and freed when it is forgotten) and, as run_later() tells (tx.h),
+ * its "no row changed" code `taken`. `whole`: its failure breaks the
+ * transaction (the batch's locks, an audit insert); `id_out`: where the
+ * integer its one row returns goes. */
+struct pg_pending {
+	const char *sql;
+	enum st_id id;
+	int taken;
+	bool whole;
+	int64_t *id_out;
+	int n;
+	const char *v[TX_MAX_BINDS];
+	int len[TX_MAX_BINDS];
+	int fmt[TX_MAX_BINDS];
+	char *buf;
+	size_t buf_len;
+};
 
 /*
  * The statement interface (tx.h) on one connection. On a writer's
- * connection the control statements (BEGIN, SAVEPOINT, RELEASE) are held
- * back in `pending` and sent in one pipeline with the next statement (or
- * COMMIT), so that they cost no round trip of their own (postgres_tx.c).
+ * connection the control statements (BEGIN, SAVEPOINT, RELEASE) and the
+ * statements of run_later() are held back in `pending` and sent in one
+ * pipeline with the next statement (or COMMIT), so that they cost no round
+ * trip of their own (postgres_tx.c).
  */
 struct pg_tx {
 	struct store_tx base;      /* must be first */
@@ -58,8 +79,9 @@ struct pg_tx {
 	bool writer;               /* a writer's connection: controls held back */
 	PGresult *res;             /* result of the last run(), or NULL */
 	int row;                   /* current row of res */
-	const char *pending[PG_MAX_PENDING];   /* static texts, in order */
+	struct pg_pending pending[PG_MAX_PENDING];   /* in order */
 	int n_pending;
+	bool broken;               /* a `whole` statement failed: roll back */
 };
 
 /* A writer thread's context in the write queue: its connection. */
@@ -123,9 +145,13 @@ int pg_tx_defer(struct pg_tx *x, const char *sql);
  * BA_OK with *res (when not NULL) holding the result of `sql` (PQclear it),
  * or the first failure, mapped (pg_map_error). */
 int pg_tx_control(struct pg_tx *x, const char *sql, PGresult **res);
-/* Forgets the held-back control statements (the transaction ends unsent or
- * is rolled back anyway). */
+/* Forgets the held-back statements (the transaction ends unsent or is
+ * rolled back anyway) and that the transaction broke. */
 void pg_tx_forget(struct pg_tx *x);
+/* Holds back the batch's lock statement (ST_BATCH_LOCK) with the locks of
+ * writes ws[0..n) (store_lock_keys), unless they name fewer than two; its
+ * failure breaks the transaction. BA_OK or BA_ERR_NOMEM. */
+int pg_tx_lock_batch(struct pg_tx *x, struct store_write *const *ws, size_t n);
 /* True while BEGIN is still held back: nothing of the transaction reached
  * the server. */
 bool pg_tx_unsent(const struct pg_tx *x);

@@ -11,12 +11,15 @@
  * SW_LOGIN (BEGIN, SAVEPOINT, RELEASE) answer nothing the write logic
  * reads, so they are held back and sent in one libpq pipeline with the next
  * statement whose result is read (or with COMMIT): a write pays one round
- * trip per statement it runs. Their results are still checked, in order,
- * and the first failure is the one reported, as if each had been sent
- * alone; a failed control statement skips the rest of its pipeline just as
- * it would have failed the transaction. A SAVEPOINT followed at once by its
- * RELEASE or ROLLBACK TO (a write that ran nothing) is dropped unsent. A
- * ROLLBACK TO is not held back: the queue needs to know it worked.
+ * trip per statement it runs. The statements the write logic gives to
+ * run_later() (tx.h: inserts and updates whose result is only checked) are
+ * held back the same way, with a copy of their parameters, and so is the
+ * batch's lock statement (pg_tx_lock_batch). Their results are still
+ * checked, in order, and the first failure is the one reported, as if each
+ * had been sent alone; a failed statement skips the rest of its pipeline
+ * just as it would have failed the transaction. A SAVEPOINT followed at
+ * once by its RELEASE or ROLLBACK TO (a write that ran nothing) is dropped
+ * unsent. A ROLLBACK TO is not held back: the queue needs to know it worked.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -104,6 +107,56 @@ static int exec(struct pg_conn *pc, enum st_id id, const struct tx_binds *b, PGr
 	return rc;
 }
 
+/* Forgets the held-back statements from index `from` on, wiping their
+ * parameters. */
+static void pending_drop(struct pg_tx *x, int from)
+{
+	for (int i = from; i < x->n_pending; i++) {
+		if (x->pending[i].buf != NULL) {
+			OPENSSL_cleanse(x->pending[i].buf, x->pending[i].buf_len);
+			free(x->pending[i].buf);
+		}
+		x->pending[i] = (struct pg_pending){ 0 };
+	}
+	if (x->n_pending > from)
+		x->n_pending = from;
+}
+
+static const char *pending_name(const struct pg_pending *e)
+{
+	return e->sql != NULL ? e->sql : st_table[e->id].name;
+}
+
+static bool pending_send(PGconn *c, const struct pg_pending *e)
+{
+	if (e->sql != NULL)
+		return PQsendQueryParams(c, e->sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+	return PQsendQueryPrepared(c, st_table[e->id].name, e->n, e->n > 0 ? e->v : NULL,
+	                           e->n > 0 ? e->len : NULL, e->n > 0 ? e->fmt : NULL, 1) == 1;
+}
+
+/* An int8 or int4 value in binary (big-endian) into *out. */
+static int decode_int(const char *v, int n, int64_t *out)
+{
+	uint64_t u = 0;
+
+	if (n != 8 && n != 4)
+		return BA_ERR_INTERNAL;
+	for (int i = 0; i < n; i++)
+		u = (u << 8) | (unsigned char)v[i];
+	*out = n == 4 ? (int32_t)(uint32_t)u : (int64_t)u;
+	return BA_OK;
+}
+
+/* The integer of the first column of the first row of `r`. */
+static int result_int(const PGresult *r, int64_t *out)
+{
+	if (PQntuples(r) < 1 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0) ||
+	    (PQftype(r, 0) != OID_INT8 && PQftype(r, 0) != OID_INT4))
+		return BA_ERR_INTERNAL;
+	return decode_int(PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0), out);
+}
+
 /* Reads the one result of the next query of a pipeline into *out, and the
  * NULL that ends it; false when the answers are out of step with what was
  * sent (a lost connection, or a protocol surprise). */
@@ -122,14 +175,16 @@ static bool query_result(PGconn *c, PGresult **out)
 }
 
 /*
- * One round trip on a writer's connection: the held-back control statements
- * and then the last query - control statement `sql`, or (sql NULL) prepared
- * statement `id` with n parameters `p` - in one pipeline. Every result is
- * checked in order; BA_OK with *res holding the last query's result, or the
- * first failure mapped (pg_map_error), *res NULL. The held-back statements
- * are forgotten once the server answered them; when the answers are out of
- * step the connection is dropped unless already lost, and
- * BA_ERR_STORE_UNAVAILABLE returned with the held-back statements kept.
+ * One round trip on a writer's connection: the held-back statements and
+ * then the last query - control statement `sql`, or (sql NULL) prepared
+ * statement `id` with n parameters `p`, or none (id ST__COUNT) - in one
+ * pipeline. Every result is checked in order (a held-back statement with a
+ * `taken` code that changed no row, or hit a unique key, fails with it);
+ * BA_OK with *res holding the last query's result, or the first failure
+ * mapped (pg_map_error), *res NULL. The held-back statements are forgotten
+ * once the server answered them; when the answers are out of step the
+ * connection is dropped unless already lost, and BA_ERR_STORE_UNAVAILABLE
+ * returned with the held-back statements kept.
  */
 static int round_trip(struct pg_tx *x, const char *sql, enum st_id id, int n,
                       const struct params *p, PGresult **res)
@@ -137,7 +192,8 @@ static int round_trip(struct pg_tx *x, const char *sql, enum st_id id, int n,
 	PGconn *c = x->pc->c;
 	PGresult *r = NULL;
 	int rc = BA_OK;
-	const char *what = sql != NULL ? sql : st_table[id].name;
+	bool last = sql != NULL || id != ST__COUNT;
+	const char *what = sql != NULL ? sql : last ? st_table[id].name : "held-back statements";
 
 	*res = NULL;
 	if (c == NULL)
@@ -145,15 +201,16 @@ static int round_trip(struct pg_tx *x, const char *sql, enum st_id id, int n,
 	if (PQenterPipelineMode(c) != 1)
 		goto out_of_step;
 	for (int i = 0; i < x->n_pending; i++)
-		if (PQsendQueryParams(c, x->pending[i], 0, NULL, NULL, NULL, NULL, 0) != 1)
+		if (!pending_send(c, &x->pending[i]))
 			goto out_of_step;
-	if (sql != NULL ? PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 :
-	    PQsendQueryPrepared(c, st_table[id].name, n, n > 0 ? p->v : NULL,
-	                        n > 0 ? p->len : NULL, n > 0 ? p->fmt : NULL, 1) != 1)
+	if (last && (sql != NULL ? PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 :
+	             PQsendQueryPrepared(c, st_table[id].name, n, n > 0 ? p->v : NULL,
+	                                 n > 0 ? p->len : NULL, n > 0 ? p->fmt : NULL, 1) != 1))
 		goto out_of_step;
 	if (PQpipelineSync(c) != 1)
 		goto out_of_step;
-	for (int i = 0; i <= x->n_pending; i++) {
+	for (int i = 0; i < x->n_pending + (last ? 1 : 0); i++) {
+		const struct pg_pending *e = i < x->n_pending ? &x->pending[i] : NULL;
 		ExecStatusType t;
 
 		if (!query_result(c, &r))
@@ -162,10 +219,21 @@ static int round_trip(struct pg_tx *x, const char *sql, enum st_id id, int n,
 		if (t == PGRES_PIPELINE_ABORTED) {
 			if (rc == BA_OK)   /* skipped, yet nothing before it failed */
 				rc = BA_ERR_INTERNAL;
-		} else if (t != PGRES_TUPLES_OK && t != PGRES_COMMAND_OK && rc == BA_OK) {
-			rc = pg_map_error(c, r, i < x->n_pending ? x->pending[i] : what);
+		} else if (t != PGRES_TUPLES_OK && t != PGRES_COMMAND_OK) {
+			if (e != NULL && e->whole)
+				x->broken = true;
+			if (rc == BA_OK)
+				rc = pg_map_error(c, r, e != NULL ? pending_name(e) : what);
+			if (e != NULL && e->taken != 0 && rc == BA_ERR_CONFLICT)
+				rc = e->taken;
+		} else if (e != NULL && e->taken != 0 && rc == BA_OK &&
+		           strcmp(PQcmdTuples(r), "0") == 0) {
+			rc = e->taken;
+		} else if (e != NULL && e->id_out != NULL && rc == BA_OK) {
+			rc = result_int(r, e->id_out);
+			x->broken = x->broken || rc != BA_OK;
 		}
-		if (i == x->n_pending && rc == BA_OK) {
+		if (e == NULL && rc == BA_OK) {
 			*res = r;
 			r = NULL;
 		}
@@ -179,7 +247,7 @@ static int round_trip(struct pg_tx *x, const char *sql, enum st_id id, int n,
 	r = NULL;
 	if (PQexitPipelineMode(c) != 1)
 		goto out_of_step;
-	x->n_pending = 0;
+	pending_drop(x, 0);
 	return rc;
 
 out_of_step:
@@ -194,7 +262,7 @@ out_of_step:
 }
 
 /*
- * Sends the held-back control statements and the last query (see
+ * Sends the held-back statements and the last query, if any (see
  * round_trip) on a writer's connection. While BEGIN is among them nothing
  * of the transaction reached the server, so a connection found lost then
  * is replaced once and the same sent again (a server restart between two
@@ -209,7 +277,7 @@ static int writer_exec(struct pg_tx *x, const char *sql, enum st_id id,
 	*res = NULL;
 	if (b != NULL && to_params(b, &p) != BA_OK) {
 		log_write(LOG_ERROR, "store: bad parameters", "stmt", st_table[id].name, NULL);
-		x->n_pending = 0;
+		pending_drop(x, 0);
 		return BA_ERR_INTERNAL;
 	}
 	for (int attempt = 0;; attempt++) {
@@ -222,8 +290,61 @@ static int writer_exec(struct pg_tx *x, const char *sql, enum st_id id,
 		if ((r = pg_conn_ensure(x->s, x->pc)) != BA_OK)
 			break;
 	}
-	x->n_pending = 0;
+	pending_drop(x, 0);
 	return r;
+}
+
+/* Sends what is held back, in one round trip. */
+static int flush(struct pg_tx *x)
+{
+	PGresult *none = NULL;
+	int r = writer_exec(x, NULL, ST__COUNT, NULL, &none);
+
+	PQclear(none);
+	return r;
+}
+
+/*
+ * Holds back prepared statement `id` with a copy of `b` (see struct
+ * pg_pending), first sending what is held back when there is no room.
+ */
+static int hold(struct pg_tx *x, enum st_id id, const struct tx_binds *b, int taken, bool whole,
+                int64_t *id_out)
+{
+	struct params p;
+	struct pg_pending *e;
+	size_t total = 1, off = 0;
+	int n = b != NULL ? b->n : 0, r;
+
+	if (b != NULL && to_params(b, &p) != BA_OK) {
+		log_write(LOG_ERROR, "store: bad parameters", "stmt", st_table[id].name, NULL);
+		return BA_ERR_INTERNAL;
+	}
+	if (x->n_pending == PG_MAX_PENDING && (r = flush(x)) != BA_OK)
+		return r;
+	for (int i = 0; i < n; i++)
+		if (p.v[i] != NULL)
+			total += p.fmt[i] != 0 ? (size_t)p.len[i] : strlen(p.v[i]) + 1;
+	e = &x->pending[x->n_pending];
+	*e = (struct pg_pending){ .id = id, .taken = taken, .whole = whole, .id_out = id_out,
+	                          .n = n };
+	if ((e->buf = malloc(total)) == NULL)
+		return BA_ERR_NOMEM;
+	e->buf_len = total;
+	for (int i = 0; i < n; i++) {
+		size_t k;
+
+		e->fmt[i] = p.fmt[i];
+		e->len[i] = p.len[i];
+		if (p.v[i] == NULL)
+			continue;
+		k = p.fmt[i] != 0 ? (size_t)p.len[i] : strlen(p.v[i]) + 1;
+		memcpy(e->buf + off, p.v[i], k);
+		e->v[i] = e->buf + off;
+		off += k;
+	}
+	x->n_pending++;
+	return BA_OK;
 }
 
 int pg_tx_control(struct pg_tx *x, const char *sql, PGresult **res)
@@ -237,24 +358,107 @@ int pg_tx_control(struct pg_tx *x, const char *sql, PGresult **res)
 
 int pg_tx_defer(struct pg_tx *x, const char *sql)
 {
-	if (x->n_pending == PG_MAX_PENDING) {
-		int r = pg_tx_control(x, x->pending[--x->n_pending], NULL);
+	int r;
 
-		if (r != BA_OK)
-			return r;
-	}
-	x->pending[x->n_pending++] = sql;
+	if (x->n_pending == PG_MAX_PENDING && (r = flush(x)) != BA_OK)
+		return r;
+	x->pending[x->n_pending++] = (struct pg_pending){ .sql = sql };
 	return BA_OK;
 }
 
 void pg_tx_forget(struct pg_tx *x)
 {
-	x->n_pending = 0;
+	pending_drop(x, 0);
+	x->broken = false;
 }
 
 bool pg_tx_unsent(const struct pg_tx *x)
 {
-	return x->n_pending > 0 && strcmp(x->pending[0], "BEGIN") == 0;
+	return x->n_pending > 0 && x->pending[0].sql != NULL &&
+	       strcmp(x->pending[0].sql, "BEGIN") == 0;
+}
+
+/* A PostgreSQL array literal of text elements, grown as needed. */
+struct arr {
+	char *s;
+	size_t len, cap;
+};
+
+static bool arr_put(struct arr *a, const char *s, size_t n)
+{
+	if (a->len + n + 2 > a->cap) {
+		size_t cap = (a->len + n + 2) * 2;
+		char *t = realloc(a->s, cap);
+
+		if (t == NULL)
+			return false;
+		a->s = t;
+		a->cap = cap;
+	}
+	memcpy(a->s + a->len, s, n);
+	a->len += n;
+	a->s[a->len] = '\0';
+	return true;
+}
+
+/* Appends one element: text `s`, or (s NULL) the hex of a hash. */
+static bool arr_add(struct arr *a, const char *s, const uint8_t *hash)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool ok = arr_put(a, a->len == 0 ? "{\"" : ",\"", 2);
+
+	for (size_t i = 0; ok && s != NULL && s[i] != '\0'; i++)
+		ok = (s[i] == '"' || s[i] == '\\' ? arr_put(a, "\\", 1) : true) && arr_put(a, &s[i], 1);
+	for (size_t i = 0; ok && s == NULL && i < MODEL_HASH_LEN; i++) {
+		char h[2] = { hex[hash[i] >> 4], hex[hash[i] & 15] };
+
+		ok = arr_put(a, h, 2);
+	}
+	return ok && arr_put(a, "\"", 1);
+}
+
+static bool same_key(const struct store_lock_key *a, const struct store_lock_key *b)
+{
+	if (strcmp(a->app, b->app) != 0 || strcmp(a->kind, b->kind) != 0)
+		return false;
+	if (a->name != NULL || b->name != NULL)
+		return a->name != NULL && b->name != NULL && strcmp(a->name, b->name) == 0;
+	return memcmp(a->hash, b->hash, MODEL_HASH_LEN) == 0;
+}
+
+int pg_tx_lock_batch(struct pg_tx *x, struct store_write *const *ws, size_t n)
+{
+	struct store_lock_key first = { 0 }, k[STORE_MAX_LOCK_KEYS];
+	struct arr a[3] = { { 0 } };
+	size_t count = 0;
+	bool several = false, ok = true;
+	int r = BA_ERR_NOMEM;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		size_t m = store_lock_keys(ws[i], k);
+
+		for (size_t j = 0; ok && j < m; j++, count++) {
+			if (count == 0)
+				first = k[j];
+			else if (!several)
+				several = !same_key(&first, &k[j]);
+			ok = arr_add(&a[0], k[j].app, NULL) && arr_add(&a[1], k[j].kind, NULL) &&
+			     arr_add(&a[2], k[j].name, k[j].hash);
+		}
+	}
+	if (ok && several && arr_put(&a[0], "}", 1) && arr_put(&a[1], "}", 1) &&
+	    arr_put(&a[2], "}", 1)) {
+		struct tx_binds b = { 0 };
+
+		for (int i = 0; i < 3; i++)
+			tx_text(&b, a[i].s);
+		r = hold(x, ST_BATCH_LOCK, &b, 0, true, NULL);
+	} else if (ok) {
+		r = BA_OK;   /* one resource or none: no order to keep */
+	}
+	for (int i = 0; i < 3; i++)
+		free(a[i].s);
+	return r;
 }
 
 /* Runs `id` on a read connection (autocommit), retrying once on a fresh
@@ -334,18 +538,12 @@ static int col_raw(const struct pg_tx *x, int col, Oid oid, Oid oid2, const char
 static int col_int(struct store_tx *t, int col, int64_t *out)
 {
 	const char *v;
-	uint64_t u = 0;
 	int n, r = col_raw((struct pg_tx *)t, col, OID_INT8, OID_INT4, &v, &n);
 
 	*out = 0;
 	if (r != BA_OK || v == NULL)
 		return r;
-	if (n != 8 && n != 4)
-		return BA_ERR_INTERNAL;
-	for (int i = 0; i < n; i++)
-		u = (u << 8) | (unsigned char)v[i];
-	*out = n == 4 ? (int32_t)(uint32_t)u : (int64_t)u;
-	return BA_OK;
+	return decode_int(v, n, out);
 }
 
 static int col_bool(struct store_tx *t, int col, bool *out)
@@ -417,7 +615,7 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 {
 	static const char set[] = "SAVEPOINT w";
 	struct pg_tx *x = (struct pg_tx *)t;
-	bool just_set = x->n_pending > 0 && x->pending[x->n_pending - 1] == set;
+	bool just_set = x->n_pending > 0 && x->pending[x->n_pending - 1].sql == set;
 
 	if (!x->writer)
 		return BA_ERR_INTERNAL;
@@ -437,8 +635,43 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 	return BA_ERR_INTERNAL;
 }
 
+/* tx.h run_later: held back on a writer's connection (reads never
+ * call it). */
+static int run_later(struct store_tx *t, enum st_id id, const struct tx_binds *b, int taken,
+                     int64_t *id_out)
+{
+	struct pg_tx *x = (struct pg_tx *)t;
+
+	PQclear(x->res);
+	x->res = NULL;
+	x->row = 0;
+	if (st_table[id].pg == NULL)
+		return BA_OK;
+	if (!x->writer)
+		return BA_ERR_INTERNAL;
+	return hold(x, id, b, taken, id_out != NULL, id_out);
+}
+
+/* tx.h settle: one round trip when a statement of run_later() is held
+ * back; control statements alone stay held back. */
+static int settle(struct store_tx *t)
+{
+	struct pg_tx *x = (struct pg_tx *)t;
+	bool held = false;
+
+	for (int i = 0; i < x->n_pending; i++)
+		held = held || x->pending[i].sql == NULL;
+	if (!held)
+		return BA_OK;
+	PQclear(x->res);
+	x->res = NULL;
+	x->row = 0;
+	return flush(x);
+}
+
 static const struct tx_ops pg_tx_ops = {
-	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint,
+	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint, run_later,
+	settle,
 };
 
 void pg_tx_writer(struct pg_tx *x, struct pg_store *s, struct pg_conn *pc)

@@ -30,6 +30,7 @@ struct writer {
 	pthread_t thread;
 	bool started;
 	struct job **batch;           /* room for max_batch jobs */
+	struct store_write **ws;      /* and for their writes (lock_batch) */
 };
 
 struct store_queue {
@@ -75,7 +76,7 @@ static void fail_jobs(struct job **jobs, size_t from, size_t to, int rc)
  * again). *wrote is set when the commit kept something.
  */
 static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job **jobs, size_t n,
-                      bool *wrote)
+                      struct store_write **ws, bool *wrote)
 {
 	struct store_tx *tx = ops->tx(ctx);
 	bool batch = n > 1;
@@ -83,6 +84,12 @@ static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job *
 	size_t ran;
 	int r = ops->begin(ctx);
 
+	if (r == BA_OK && ops->lock_batch != NULL) {
+		for (size_t i = 0; i < n; i++)
+			ws[i] = jobs[i]->w;
+		if ((r = ops->lock_batch(ctx, ws, n)) != BA_OK)
+			ops->rollback(ctx);
+	}
 	if (r != BA_OK) {
 		fail_jobs(jobs, 0, n, r == QUEUE_RETRY ? BA_ERR_STORE_UNAVAILABLE : r);
 		return n;
@@ -159,7 +166,7 @@ static void run_batch(struct writer *wr, size_t n)
 	int stuck = 0;
 
 	while (start < n) {
-		size_t k = run_txn(q->ops, wr->ctx, jobs + start, n - start, &wrote);
+		size_t k = run_txn(q->ops, wr->ctx, jobs + start, n - start, wr->ws, &wrote);
 
 		if (k == 0 && ++stuck >= QUEUE_ATTEMPTS) {
 			fail_jobs(jobs, start, start + 1, BA_ERR_STORE_UNAVAILABLE);
@@ -247,7 +254,8 @@ int store_queue_start(struct store_queue *q, void *ctx, size_t size, int n)
 		q->writers[i].q = q;
 		q->writers[i].ctx = (char *)ctx + (size_t)i * size;
 		q->writers[i].batch = calloc(q->max_batch, sizeof(*q->writers[i].batch));
-		if (q->writers[i].batch == NULL)
+		q->writers[i].ws = calloc(q->max_batch, sizeof(*q->writers[i].ws));
+		if (q->writers[i].batch == NULL || q->writers[i].ws == NULL)
 			return BA_ERR_NOMEM;
 		q->n_writers = i + 1;
 	}
@@ -271,6 +279,7 @@ void store_queue_free(struct store_queue *q)
 		if (q->writers[i].started)
 			pthread_join(q->writers[i].thread, NULL);
 		free(q->writers[i].batch);
+		free(q->writers[i].ws);
 	}
 	/* Queued with no writer to run them (a start that failed). */
 	while (q->head != NULL) {

@@ -60,6 +60,11 @@ struct store_queue_ops {
 	/* Optional: runs after each batch's done callbacks. */
 	void (*after_batch)(void *wr);
 	bool whole_batch_fails;
+	/* Optional: called after begin() with the writes the transaction
+	 * will apply, in order, before the first of them (PostgreSQL takes
+	 * their locks in one global order there). BA_OK, or the code every
+	 * one of them gets, as for begin(). */
+	int (*lock_batch)(void *wr, struct store_write *const *ws, size_t n);
 };
 
 struct store_queue;

@@ -403,4 +403,23 @@ const struct st_text st_table[ST__COUNT] = {
 	  " last_at = excluded.last_at"),
 	S(ST_PWA_DELETE, "DELETE FROM password_attempts WHERE key = ?1",
 	  "DELETE FROM password_attempts WHERE key = $1"),
+
+	/* PostgreSQL: the locks of a batch's writes in one global order
+	 * (write.c, store_lock_keys): $1 apps, $2 kinds, $3 names, one
+	 * element per resource; keyed as ST_AUTHENTICATOR_LOCK is, taken in
+	 * ascending order (the sorted subquery feeds the aggregate in order). */
+	S(ST_BATCH_LOCK, NULL,
+	  "SELECT count(pg_advisory_xact_lock(k1, k2)) FROM (SELECT DISTINCT"
+	  " hashtext(a) AS k1, hashtext(k || n) AS k2"
+	  " FROM unnest($1::text[], $2::text[], $3::text[]) AS t(a, k, n) ORDER BY 1, 2) AS s"),
+	/* A login's use of its key in one statement: only a key of user ?4
+	 * that is not locked at ?3 is reset and returned (PostgreSQL: its
+	 * row stays locked until commit, as FOR UPDATE would). */
+	S(ST_AUTHENTICATOR_SUCCESS_TAKE,
+	  "UPDATE authenticators SET failed_count = 0, locked_until = 0, last_used_at = ?3"
+	  " WHERE app_id = ?1 AND public_key_id = ?2 AND user_id = ?4 AND locked_until <= ?3"
+	  " RETURNING created_at, enrol_factors",
+	  "UPDATE authenticators SET failed_count = 0, locked_until = 0, last_used_at = $3"
+	  " WHERE app_id = $1 AND public_key_id = $2 AND user_id = $4 AND locked_until <= $3"
+	  " RETURNING created_at, enrol_factors"),
 };

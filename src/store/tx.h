@@ -15,6 +15,10 @@
  * a BA_* code (PostgreSQL may also return its private retry code, which the
  * write logic passes up untouched).
  *
+ * run_later() lets a statement whose result is only checked travel with the
+ * next one (fewer round trips on PostgreSQL); the write logic settles it
+ * before its write ends.
+ *
  * The reads (read.c) run on the same interface over a read connection the
  * backend lends (store_ops.reader_get); there every statement runs on its
  * own (autocommit) and the backend retries a lost connection.
@@ -79,6 +83,25 @@ struct tx_ops {
 	 * releases it. They nest: the queue sets one per write of a batch,
 	 * SW_LOGIN one inside its write. */
 	int (*savepoint)(struct store_tx *tx, enum tx_savepoint op);
+	/* Optional (NULL in both: the write logic runs such statements at
+	 * once). Runs statement `id` whose result the write logic only checks: an
+	 * error, or (with `taken` != 0) that it changed no row, which reads
+	 * as `taken` (wr_insert). The backend may hold it back (PostgreSQL:
+	 * in the pipeline of the next round trip); its outcome is then the
+	 * code of the next run() or settle() - the first failure in the order
+	 * the statements were given, as if each had run at once. It reads no
+	 * row and leaves none readable. With `id_out`, an insert that
+	 * returns one row of one integer (an audit event's id): the id
+	 * reaches *id_out when the statement ran, which may be as late as
+	 * the next round trip of the transaction (its COMMIT), after the
+	 * write ended; since such an insert refuses nothing, its failure
+	 * then breaks the transaction. */
+	int (*run_later)(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken,
+	                 int64_t *id_out);
+	/* Runs what run_later() held back: BA_OK or its first failure. A
+	 * write settles before it ends (write.c), so that a failure is the
+	 * failure of the write that gave the statement. */
+	int (*settle)(struct store_tx *tx);
 };
 
 struct store_tx {

@@ -60,7 +60,33 @@ int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b)
 	return r == BA_OK && !row ? BA_ERR_NOT_FOUND : r;
 }
 
-int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash)
+int wr_later(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken)
+{
+	if (tx->ops->run_later != NULL)
+		return tx->ops->run_later(tx, id, b, taken, NULL);
+	return taken != 0 ? wr_insert(tx, id, b, taken) : wr_run(tx, id, b);
+}
+
+int wr_later_id(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int64_t *id_out)
+{
+	int r;
+
+	if (tx->ops->run_later != NULL)
+		return tx->ops->run_later(tx, id, b, 0, id_out);
+	r = wr_row(tx, id, b);
+	if (r == BA_OK)
+		r = tx->ops->col_int(tx, 0, id_out);
+	return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
+}
+
+int wr_settle(struct store_tx *tx, int r)
+{
+	int rs = tx->ops->settle != NULL ? tx->ops->settle(tx) : BA_OK;
+
+	return rs != BA_OK ? rs : r;
+}
+
+int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash, int gone)
 {
 	struct tx_binds b = { 0 };
 	char *stored = NULL;
@@ -68,13 +94,20 @@ int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_
 	int r;
 
 	tx_text(&b, user_id);
-	if ((r = wr_row(tx, ST_USER_HOLD, &b)) != BA_OK || password_hash == NULL)
-		return r;
+	if (password_hash == NULL) {
+		/* only whether the row is there: "no row" reads as `gone` */
+		if (tx->ops->run_later != NULL)
+			return tx->ops->run_later(tx, ST_USER_HOLD, &b, gone, NULL);
+		r = wr_row(tx, ST_USER_HOLD, &b);
+		return r == BA_ERR_NOT_FOUND ? gone : r;
+	}
+	if ((r = wr_row(tx, ST_USER_HOLD, &b)) != BA_OK)
+		return r == BA_ERR_NOT_FOUND ? gone : r;
 	if ((r = tx->ops->col_text(tx, 0, &stored)) != BA_OK)
 		return r;
 	n = strlen(password_hash);
 	if (stored == NULL || strlen(stored) != n || CRYPTO_memcmp(stored, password_hash, n) != 0)
-		r = BA_ERR_NOT_FOUND;
+		r = gone;
 	if (stored != NULL)
 		OPENSSL_cleanse(stored, strlen(stored));
 	free(stored);
@@ -97,11 +130,11 @@ static struct audit_view audit_view_of(const struct model_audit *e)
 	return v;
 }
 
-/* Inserts event `v`; *id (when not NULL) receives its id. */
+/* Inserts event `v`; *id (when not NULL) receives its id, by the
+ * transaction's commit at the latest (wr_later_id). */
 static int audit_insert(struct store_tx *tx, const struct audit_view *v, int64_t *id)
 {
 	struct tx_binds b = { 0 };
-	int r;
 
 	if (v->event == NULL || v->outcome == NULL)
 		return BA_ERR_INVALID_REQUEST;
@@ -113,10 +146,9 @@ static int audit_insert(struct store_tx *tx, const struct audit_view *v, int64_t
 	tx_text(&b, v->user_id);
 	tx_text(&b, v->key_id);
 	tx_text(&b, v->client_attributes);
-	r = wr_row(tx, ST_AUDIT_INSERT, &b);
-	if (r == BA_OK && id != NULL)
-		r = tx->ops->col_int(tx, 0, id);
-	return r == BA_ERR_NOT_FOUND ? BA_ERR_INTERNAL : r;
+	if (id != NULL)
+		return wr_later_id(tx, ST_AUDIT_INSERT, &b, id);
+	return wr_later(tx, ST_AUDIT_INSERT, &b, 0);
 }
 
 /* --- apps and users --- */
@@ -357,7 +389,7 @@ static int register_challenge_use(struct store_tx *tx, const struct model_authen
 	tx_text(&b, a->app_id);
 	tx_blob(&b, hash, MODEL_HASH_LEN);
 	tx_int(&b, now);
-	if ((r = wr_insert(tx, ST_REG_CHAL_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK ||
+	if ((r = wr_later(tx, ST_REG_CHAL_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK ||
 	    a->challenge == NULL)
 		return r;
 	memset(&b, 0, sizeof(b));
@@ -394,15 +426,15 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	    a->public_key_der == NULL || a->public_key_der_len == 0)
 		return BA_ERR_INVALID_REQUEST;
 	/* the user first: a user deletion locks the user's row first too */
-	if ((r = wr_user_hold(tx, a->user_id, NULL)) != BA_OK)
-		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_TOKEN : r;
+	if ((r = wr_user_hold(tx, a->user_id, NULL, BA_ERR_INVALID_TOKEN)) != BA_OK)
+		return r;
 	if (session_id != NULL &&
 	    (r = session_still_live(tx, session_id, a->app_id, a->user_id, wr_or_now(0),
 	                            &factors)) != BA_OK)
 		return r;
 	tx_text(&k, a->app_id);
 	tx_text(&k, a->user_id);
-	if ((r = wr_run(tx, ST_AUTHENTICATOR_LOCK, &k)) != BA_OK)
+	if ((r = wr_later(tx, ST_AUTHENTICATOR_LOCK, &k, 0)) != BA_OK)
 		return r;
 	tx_text(&p, a->app_id);
 	tx_text(&p, a->public_key_id);
@@ -435,7 +467,7 @@ static int authenticator_create(struct store_tx *tx, const struct model_authenti
 	tx_int(&p, a->failed_count);
 	tx_int(&p, a->locked_until);
 	tx_int(&p, (int64_t)factors);
-	if ((r = wr_insert(tx, ST_AUTHENTICATOR_INSERT, &p, BA_ERR_CONFLICT)) != BA_OK)
+	if ((r = wr_later(tx, ST_AUTHENTICATOR_INSERT, &p, BA_ERR_CONFLICT)) != BA_OK)
 		return r;
 	if (chal_hash != NULL && (r = register_challenge_use(tx, a, chal_hash)) != BA_OK)
 		return r;
@@ -554,7 +586,7 @@ static int challenge_create(struct store_tx *tx, const struct model_challenge *c
 
 	if (ch->challenge == NULL || ch->app_id == NULL || ch->user_id == NULL)
 		return BA_ERR_INVALID_REQUEST;
-	if ((r = wr_user_hold(tx, ch->user_id, NULL)) != BA_OK)
+	if ((r = wr_user_hold(tx, ch->user_id, NULL, BA_ERR_NOT_FOUND)) != BA_OK)
 		return r;   /* the user is gone: NOT_FOUND, as for an unknown one */
 	bytes = ch->approval_data != NULL ? (int64_t)strlen(ch->approval_data) : 0;
 	if ((r = challenge_quota_take(tx, ch->app_id, bytes, wr_or_now(ch->created_at))) != BA_OK)
@@ -567,7 +599,7 @@ static int challenge_create(struct store_tx *tx, const struct model_challenge *c
 	tx_int(&b, wr_or_now(ch->created_at));
 	tx_int(&b, ch->expires_at);
 	tx_bool(&b, ch->consumed);
-	return wr_insert(tx, ST_CHAL_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
+	return wr_later(tx, ST_CHAL_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
 }
 
 /* --- keys, revocations, purge --- */
@@ -739,11 +771,11 @@ int wr_password_reset(struct store_tx *tx, const struct store_password_attempt *
 	int r;
 
 	tx_blob(&b, a->user_key, MODEL_HASH_LEN);
-	if ((r = wr_run(tx, ST_PWA_DELETE, &b)) != BA_OK || !a->has_ip)
+	if ((r = wr_later(tx, ST_PWA_DELETE, &b, 0)) != BA_OK || !a->has_ip)
 		return r;
 	memset(&b, 0, sizeof(b));
 	tx_blob(&b, a->ip_key, MODEL_HASH_LEN);
-	return wr_run(tx, ST_PWA_DELETE, &b);
+	return wr_later(tx, ST_PWA_DELETE, &b, 0);
 }
 
 /* --- dispatch --- */
@@ -777,6 +809,113 @@ static int login(struct store_tx *tx, struct store_write *w, bool *keep)
 		return rr;
 	*keep = true;
 	return r;
+}
+
+/*
+ * The resources of the global lock order on PostgreSQL (store_lock_keys;
+ * postgres.c takes a batch's keys, sorted, before its first write):
+ *  - (app, user) of a registration: ST_AUTHENTICATOR_LOCK, which keeps
+ *    the user's key count exact;
+ *  - an app's challenge_usage row ("usage"): taken by a /start's quota and
+ *    by every consumption of a /start challenge (the trigger of migration
+ *    5), so by logins and registrations that consume one;
+ *  - a key's row ("key:" and its id): locked by logins and signature
+ *    failures (ST_AUTHENTICATOR_STATE_GET), deleted, or inserted by a
+ *    registration (a second insert of the same id waits for the first);
+ *  - a session's row (extended by a login, revoked), a refresh token's row
+ *    (rotated) and a password-attempt count (counted, reset by a login).
+ * Other locks conflict with none of these writes: users' rows and apps'
+ * rows are only share-locked (FOR KEY SHARE, foreign keys), a /start
+ * challenge's row is only taken with its app's usage row, the new rows a
+ * write inserts are its own.
+ *
+ * Why no cycle remains: a transaction that locks two or more of these
+ * resources first takes all their advisory keys, in ascending order, in
+ * one statement, and holds them to its end. Every other holder of such a
+ * resource either holds its key too - so a transaction that holds the key
+ * never waits for the resource - or locks that one resource and no other
+ * (a lone write with one key), and then waits for none of them. So every
+ * wait among them is a wait for a key, by a transaction that holds only
+ * smaller keys; a cycle would need a key smaller than itself. Left outside
+ * the order, as deadlocks PostgreSQL detects and the queue retries: writes
+ * that lock rows they learn of only while running - a purge, a user's or
+ * app's deletion (their challenges, keys and sessions), the session
+ * revoked when a spent refresh token is reused - and inserts of a value
+ * another transaction is inserting (replays).
+ */
+static size_t key_text(struct store_lock_key *k, const char *app, const char *kind,
+                       const char *name)
+{
+	if (name == NULL)
+		return 0;
+	*k = (struct store_lock_key){ app != NULL ? app : "", kind, name, NULL };
+	return 1;
+}
+
+static size_t key_hash(struct store_lock_key *k, const char *kind, const uint8_t *hash)
+{
+	*k = (struct store_lock_key){ "", kind, NULL, hash };
+	return 1;
+}
+
+size_t store_lock_keys(const struct store_write *w, struct store_lock_key *out)
+{
+	size_t n = 0;
+
+	switch (w->kind) {
+	case SW_AUTHENTICATOR_CREATE: {
+		const struct model_authenticator *a = &w->in.authenticator.a;
+
+		if (a->app_id == NULL)
+			break;
+		n += key_text(&out[n], a->app_id, "", a->user_id);
+		n += key_text(&out[n], a->app_id, "key:", a->public_key_id);
+		if (w->in.authenticator.challenge_hash != NULL && a->challenge != NULL)
+			n += key_text(&out[n], a->app_id, "usage", "");
+		break;
+	}
+	case SW_CHALLENGE_CREATE:
+		if (w->in.challenge.app_id != NULL)
+			n += key_text(&out[n], w->in.challenge.app_id, "usage", "");
+		break;
+	case SW_LOGIN: {
+		const struct store_login *l = &w->in.login;
+
+		if (l->app_id == NULL)
+			break;
+		if (l->start_challenge != NULL)
+			n += key_text(&out[n], l->app_id, "usage", "");
+		n += key_text(&out[n], l->app_id, "key:", l->key_id);
+		n += key_text(&out[n], "", "session:", l->existing_session_id);
+		if (l->password_reset != NULL) {
+			n += key_hash(&out[n], "pwa:", l->password_reset->user_key);
+			if (l->password_reset->has_ip)
+				n += key_hash(&out[n], "pwa:", l->password_reset->ip_key);
+		}
+		break;
+	}
+	case SW_SIGNATURE_FAILURE:
+		if (w->in.signature_failure.app_id != NULL)
+			n += key_text(&out[n], w->in.signature_failure.app_id, "key:",
+			              w->in.signature_failure.key_id);
+		break;
+	case SW_AUTHENTICATOR_DELETE:
+		if (w->in.authenticator_delete.app_id != NULL)
+			n += key_text(&out[n], w->in.authenticator_delete.app_id, "key:",
+			              w->in.authenticator_delete.key_id);
+		break;
+	case SW_REFRESH_ROTATE: n += key_hash(&out[n], "refresh:", w->in.refresh.old_hash); break;
+	case SW_SESSION_REVOKE:
+		n += key_text(&out[n], "", "session:", w->in.session_revoke.session_id);
+		break;
+	case SW_PASSWORD_ATTEMPT:
+		n += key_hash(&out[n], "pwa:", w->in.password_attempt.user_key);
+		if (w->in.password_attempt.has_ip)
+			n += key_hash(&out[n], "pwa:", w->in.password_attempt.ip_key);
+		break;
+	default: break;
+	}
+	return n;
 }
 
 void store_write_out_reset(struct store_write *w)
@@ -845,6 +984,7 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 		break;
 	default: r = BA_ERR_INVALID_REQUEST; break;
 	}
+	r = wr_settle(tx, r);   /* what the write held back fails as its own */
 	/* AUTH_FAILURE inserts its event itself, before its "lock" event */
 	if (r == BA_OK && w->audit != NULL && w->kind != SW_SIGNATURE_FAILURE) {
 		struct audit_view v = audit_view_of(w->audit);

@@ -32,6 +32,25 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep);
 /* Forgets what a failed write put into w->out and w->audit->id. */
 void store_write_out_reset(struct store_write *w);
 
+/*
+ * One resource a write locks where transactions overlap (PostgreSQL), for
+ * the backend to lock a batch's resources up front in one global order
+ * (postgres.c): named by its app ("" for none) and kind, then by a text
+ * (`name`) or, when name is NULL, a MODEL_HASH_LEN-byte `hash`. Kind ""
+ * with a user id is the (app, user) of registrations (ST_AUTHENTICATOR_LOCK).
+ */
+struct store_lock_key {
+	const char *app, *kind, *name;
+	const uint8_t *hash;
+};
+
+#define STORE_MAX_LOCK_KEYS 4
+
+/* The resources `w` locks exclusively (see write.c): at most
+ * STORE_MAX_LOCK_KEYS into `out`, their number returned (0 for a kind
+ * outside the order). */
+size_t store_lock_keys(const struct store_write *w, struct store_lock_key *out);
+
 /* --- shared by write.c and write_login.c --- */
 
 /* `t`, or the current time when `t` is 0. */
@@ -42,12 +61,25 @@ int wr_run(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
 int wr_changed(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
 int wr_insert(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken);
 int wr_row(struct store_tx *tx, enum st_id id, const struct tx_binds *b);
-/* The user a write commits rows for must exist (NOT_FOUND otherwise) and,
+/* Like wr_insert (`taken` != 0) or wr_run (`taken` 0), but the statement
+ * may travel with the next one (tx.h run_later): its failure can come out
+ * of the next wr_* call of the same write instead. */
+int wr_later(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int taken);
+/* Runs insert `id`, which returns one row of one integer, into *id_out,
+ * possibly as late as the transaction's next round trip (tx.h run_later);
+ * for inserts that refuse nothing (audit events). */
+int wr_later_id(struct store_tx *tx, enum st_id id, const struct tx_binds *b, int64_t *id_out);
+/* Ends the statements wr_later() held back: `r` when they all went
+ * through, else their first failure (which came first, so it wins). */
+int wr_settle(struct store_tx *tx, int r);
+/* The user a write commits rows for must exist (`gone` otherwise) and,
  * when `password_hash` is set, still have that password hash (the one a
  * login verified: a user deleted and re-created, or whose password changed
- * since, is NOT_FOUND). Where transactions overlap the user's row stays
- * share-locked until commit, so a user deletion cannot pass in between. */
-int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash);
+ * since, is `gone`). Where transactions overlap the user's row stays
+ * share-locked until commit, so a user deletion cannot pass in between.
+ * Without a password hash to compare the check may travel with the next
+ * statement (wr_later), its `gone` coming out of that one. */
+int wr_user_hold(struct store_tx *tx, const char *user_id, const char *password_hash, int gone);
 
 /* write_login.c: the write kinds of logins, sessions and refresh tokens. */
 int wr_login(struct store_tx *tx, struct store_write *w);

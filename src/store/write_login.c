@@ -5,6 +5,7 @@
  * session is live are decided by the domain's rules (domain/challenges.h,
  * domain/sessions.h), the same ones the handlers ask before they submit.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,9 @@ static int consume_challenge(struct store_tx *tx, const struct store_login *l)
 
 /* Checks the key of a login (locking its row where the dialect locks) and
  * records its successful use: NOT_FOUND unless user_id's, KEY_LOCKED.
- * key->created_at and key->enrol_factors receive the key's. */
+ * key->created_at and key->enrol_factors receive the key's. The usual case
+ * is one UPDATE ... RETURNING; only when it changes nothing is the key's
+ * state read to tell why. */
 static int login_key(struct store_tx *tx, const struct store_login *l,
                      struct model_authenticator *key)
 {
@@ -70,6 +73,15 @@ static int login_key(struct store_tx *tx, const struct store_login *l,
 
 	tx_text(&b, l->app_id);
 	tx_text(&b, l->key_id);
+	tx_int(&b, l->now);
+	tx_text(&b, l->user_id);
+	r = wr_row(tx, ST_AUTHENTICATOR_SUCCESS_TAKE, &b);
+	if (r == BA_OK && (r = tx->ops->col_int(tx, 0, &key->created_at)) == BA_OK &&
+	    (r = tx->ops->col_int(tx, 1, &enrol)) == BA_OK)
+		key->enrol_factors = (unsigned)enrol;
+	if (r != BA_ERR_NOT_FOUND)
+		return r;
+	b.n = 2;
 	if ((r = wr_row(tx, ST_AUTHENTICATOR_STATE_GET, &b)) != BA_OK ||
 	    (r = tx->ops->col_text(tx, 0, &owner)) != BA_OK ||
 	    (r = tx->ops->col_int(tx, 2, &locked_until)) != BA_OK ||
@@ -84,7 +96,7 @@ static int login_key(struct store_tx *tx, const struct store_login *l,
 	if (r != BA_OK)
 		goto out;
 	tx_int(&b, l->now);
-	r = wr_run(tx, ST_AUTHENTICATOR_SUCCESS_SET, &b);
+	r = wr_later(tx, ST_AUTHENTICATOR_SUCCESS_SET, &b, 0);
 out:
 	free(owner);
 	return r;
@@ -131,24 +143,37 @@ static int session_extend(struct store_tx *tx, const struct store_login *l,
 	tx_int(&b, l->now);
 	tx_text(&b, l->session.org_id);
 	tx_text(&b, l->session.client_attributes);
-	return wr_run(tx, ST_SESSION_ADD_FACTORS, &b);
+	return wr_later(tx, ST_SESSION_ADD_FACTORS, &b, 0);
 }
 
-static int session_insert(struct store_tx *tx, const struct store_login *l)
+/* Inserts the login's new session; *out (owned) receives its row as
+ * inserted, without reading it back (the insert may still be held back:
+ * wr_later). */
+static int session_insert(struct store_tx *tx, const struct store_login *l,
+                          struct model_session *out)
 {
 	const struct model_session *s = &l->session;
+	struct model_session row = *s;
 	struct tx_binds b = { 0 };
+	int r;
 
-	tx_text(&b, s->session_id);
-	tx_text(&b, l->app_id);
-	tx_text(&b, l->user_id);
-	tx_int(&b, (int64_t)(s->factors & ~(unsigned)FACTOR_MFA));   /* one login: one factor */
-	tx_text(&b, s->org_id);
-	tx_text(&b, s->client_attributes);
-	tx_int(&b, s->created_at != 0 ? s->created_at : l->now);
-	tx_int(&b, l->now);
-	tx_int(&b, s->expires_at);
-	return wr_insert(tx, ST_SESSION_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
+	row.app_id = (char *)(uintptr_t)l->app_id;
+	row.user_id = (char *)(uintptr_t)l->user_id;
+	row.factors = s->factors & ~(unsigned)FACTOR_MFA;   /* one login: one factor */
+	row.created_at = s->created_at != 0 ? s->created_at : l->now;
+	row.auth_time = l->now;
+	row.revoked = false;
+	tx_text(&b, row.session_id);
+	tx_text(&b, row.app_id);
+	tx_text(&b, row.user_id);
+	tx_int(&b, (int64_t)row.factors);
+	tx_text(&b, row.org_id);
+	tx_text(&b, row.client_attributes);
+	tx_int(&b, row.created_at);
+	tx_int(&b, row.auth_time);
+	tx_int(&b, row.expires_at);
+	r = wr_later(tx, ST_SESSION_INSERT, &b, BA_ERR_CONFLICT);   /* unknown app: NOT_FOUND */
+	return r == BA_OK ? model_session_copy(out, &row) : r;
 }
 
 static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
@@ -160,11 +185,18 @@ static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
 	tx_text(&b, session_id);
 	tx_int(&b, rt->created_at != 0 ? rt->created_at : now);
 	tx_int(&b, rt->expires_at);
-	return wr_insert(tx, ST_REFRESH_INSERT, &b, BA_ERR_CONFLICT);
+	return wr_later(tx, ST_REFRESH_INSERT, &b, BA_ERR_CONFLICT);
 }
 
-/* SW_LOGIN: every part that is set, in the order store.h lists them. */
-int wr_login(struct store_tx *tx, struct store_write *w)
+/* SW_LOGIN: every part that is set, in the order store.h lists them. The
+ * statements whose result is only checked for an error (wr_later) travel
+ * with the next one whose result is read: on PostgreSQL a login with a
+ * client challenge and a new session pays one round trip for the key's
+ * row, the rest travels with the write's COMMIT (or the next write); a
+ * /start challenge adds one, an extended session one. wr_login settles
+ * them before it returns, so that login() rolls back everything of a
+ * refused login. */
+static int login_steps(struct store_tx *tx, struct store_write *w)
 {
 	const struct store_login *l = &w->in.login;
 	struct model_authenticator key = { 0 };
@@ -174,8 +206,8 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 	if (l->app_id == NULL || l->user_id == NULL || (l->has_client_challenge && l->key_id == NULL))
 		return BA_ERR_INVALID_REQUEST;
 	/* the user first, as a user deletion locks it first (no deadlock) */
-	if ((r = wr_user_hold(tx, l->user_id, l->password_hash)) != BA_OK)
-		return r == BA_ERR_NOT_FOUND ? BA_ERR_INVALID_CREDENTIALS : r;
+	if ((r = wr_user_hold(tx, l->user_id, l->password_hash, BA_ERR_INVALID_CREDENTIALS)) != BA_OK)
+		return r;
 	if (l->start_challenge != NULL && (r = consume_challenge(tx, l)) != BA_OK)
 		return r;
 	/* Lock the key's row before inserting its (key, challenge) pair: on
@@ -190,7 +222,7 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		tx_text(&b, l->key_id);
 		tx_blob(&b, l->client_challenge_hash, MODEL_HASH_LEN);
 		tx_int(&b, l->now);
-		r = wr_insert(tx, ST_CC_INSERT, &b, BA_ERR_CHALLENGE_REUSED);   /* unknown key: NOT_FOUND */
+		r = wr_later(tx, ST_CC_INSERT, &b, BA_ERR_CHALLENGE_REUSED);   /* unknown key: NOT_FOUND */
 		if (r != BA_OK)
 			return r;
 		memset(&b, 0, sizeof(b));
@@ -198,7 +230,7 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		tx_blob(&b, l->client_challenge_key, MODEL_HASH_LEN);
 		tx_blob(&b, l->client_challenge_hash, MODEL_HASH_LEN);
 		tx_int(&b, l->now);
-		if ((r = wr_insert(tx, ST_UC_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK)
+		if ((r = wr_later(tx, ST_UC_INSERT, &b, BA_ERR_CHALLENGE_REUSED)) != BA_OK)
 			return r;
 	}
 	if (l->existing_session_id != NULL) {
@@ -206,7 +238,7 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		r = session_extend(tx, l, l->key_id != NULL ? &key : NULL);
 	} else if (l->session.session_id != NULL) {
 		sid = l->session.session_id;
-		r = session_insert(tx, l);
+		r = session_insert(tx, l, &w->out.session);
 	} else {
 		r = BA_OK;
 	}
@@ -214,9 +246,14 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 		r = sid != NULL ? refresh_insert(tx, &l->refresh, sid, l->now) : BA_ERR_INVALID_REQUEST;
 	if (r == BA_OK && l->password_reset != NULL)
 		r = wr_password_reset(tx, l->password_reset);
-	if (r == BA_OK && sid != NULL)
+	if (r == BA_OK && l->existing_session_id != NULL)
 		r = session_load(tx, ST_SESSION_GET, sid, &w->out.session);
 	return r;
+}
+
+int wr_login(struct store_tx *tx, struct store_write *w)
+{
+	return wr_settle(tx, login_steps(tx, w));
 }
 
 /* Revokes a session (of `app_id`, NULL = any) and drops its refresh tokens;
@@ -286,5 +323,5 @@ int wr_refresh_rotate(struct store_tx *tx, struct store_write *w)
 out:
 	model_session_clear(&s);
 	free(sid);
-	return r;
+	return wr_settle(tx, r);
 }

@@ -227,6 +227,108 @@ static void test_batch_isolation(void **state)
 	free(a);
 }
 
+struct async_login {
+	struct store_write w;
+	struct model_audit ev;
+	struct waiter *wt;
+	char sid[ID_LEN];
+	uint8_t rt[MODEL_HASH_LEN];
+	int rc;
+	int calls;
+};
+
+static void login_done(struct store_write *w, int rc, void *arg)
+{
+	struct async_login *a = arg;
+
+	(void)w;
+	pthread_mutex_lock(&a->wt->mu);
+	a->rc = rc;
+	a->calls++;
+	a->wt->done++;
+	pthread_cond_broadcast(&a->wt->cv);
+	pthread_mutex_unlock(&a->wt->mu);
+}
+
+/*
+ * Logins with client challenges submitted in one burst, every third
+ * replaying the previous one's challenge: the replay is refused
+ * (CHALLENGE_REUSED) alone, with its failure event, while the logins
+ * around it in the same batch commit their sessions - on PostgreSQL their
+ * inserts travel held back in shared round trips, and each outcome must
+ * still reach its own write.
+ */
+static void test_batch_login_refusals(void **state)
+{
+	enum { N = 45 };
+	struct async_login *a = calloc(N, sizeof(*a));
+	char app[ID_LEN], user[ID_LEN], key[ID_LEN];
+	char event[] = "authenticate", outcome[] = "success";
+	uint8_t spki[MODEL_HASH_LEN];
+	int64_t now = time(NULL);
+	struct waiter wt;
+
+	(void)state;
+	assert_non_null(a);
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	rand_hash(spki);
+	waiter_init(&wt);
+	for (int i = 0; i < N; i++) {
+		struct store_login *l = &a[i].w.in.login;
+
+		rand_hash(a[i].rt);
+		login_init(&a[i].w, app, user, a[i].sid, a[i].rt, now);
+		l->key_id = key;
+		l->has_client_challenge = true;
+		if (i % 3 == 2)
+			memcpy(l->client_challenge_hash, a[i - 1].w.in.login.client_challenge_hash,
+			       MODEL_HASH_LEN);
+		else
+			rand_hash(l->client_challenge_hash);
+		memcpy(l->client_challenge_key, spki, MODEL_HASH_LEN);
+		a[i].ev.time = now;
+		a[i].ev.event = event;
+		a[i].ev.outcome = outcome;
+		a[i].ev.app_id = app;
+		a[i].ev.user_id = user;
+		a[i].w.audit = &a[i].ev;
+		a[i].wt = &wt;
+		a[i].rc = -1;
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(S->ops->submit(S, &a[i].w, login_done, &a[i]), BA_OK);
+	waiter_wait(&wt, N);
+	for (int i = 0; i < N; i++) {
+		struct model_session s;
+		int expect = BA_OK;
+
+		assert_int_equal(a[i].calls, 1);
+		if (i % 3 != 0) {
+			/* of a pair, one commits, the other is the replay */
+			int other = a[i % 3 == 1 ? i + 1 : i - 1].rc;
+
+			assert_true((a[i].rc == BA_OK && other == BA_ERR_CHALLENGE_REUSED) ||
+			            (a[i].rc == BA_ERR_CHALLENGE_REUSED && other == BA_OK));
+			expect = a[i].rc;
+		}
+		assert_int_equal(a[i].rc, expect);
+		assert_true(a[i].ev.id > 0);
+		if (expect == BA_OK) {
+			assert_string_equal(a[i].w.out.session.session_id, a[i].sid);
+			assert_int_equal(S->ops->session_get(S, a[i].sid, &s), BA_OK);
+			model_session_clear(&s);
+		} else {
+			assert_null(a[i].w.out.session.session_id);
+			assert_int_equal(S->ops->session_get(S, a[i].sid, &s), BA_ERR_NOT_FOUND);
+		}
+		model_session_clear(&a[i].w.out.session);
+	}
+	waiter_fini(&wt);
+	free(a);
+}
+
 /*
  * Writes refused before they run any statement (no user_id), in a burst
  * with writes that commit: each refused one gets INVALID_REQUEST alone and
@@ -728,6 +830,7 @@ int main(void)
 		T(test_refresh_race),
 		T(test_batch_isolation),
 		T(test_batch_refused_early),
+		T(test_batch_login_refusals),
 		T(test_close_drains),
 		T(test_group_commit),
 		T(test_checkpoint_background),

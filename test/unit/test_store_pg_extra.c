@@ -283,6 +283,135 @@ static void test_instances_max_keys(void **state)
 	free(r);
 }
 
+/* --- lock order across instances --- */
+
+/* Deadlocks PostgreSQL detected in the test database so far, as its
+ * statistics report them once the backends that hit them exited or
+ * flushed (pg_stat_database; polled until two reads a second apart
+ * agree). */
+static long deadlocks_seen(void)
+{
+	PGconn *c = PQconnectdb(g_url);
+	long prev = -1, cur = -1;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	for (int i = 0; i < 15 && (cur < 0 || cur != prev); i++) {
+		PGresult *r;
+
+		if (i > 0)
+			sleep(1);
+		prev = cur;
+		PQclear(PQexec(c, "SELECT pg_stat_clear_snapshot()"));
+		r = PQexec(c, "SELECT deadlocks FROM pg_stat_database"
+		              " WHERE datname = current_database()");
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		cur = atol(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return cur;
+}
+
+struct reg {
+	struct store_write w;
+	char key[ID_LEN];
+	char chal[ID_LEN];
+	uint8_t hash[MODEL_HASH_LEN];
+	int rc;
+	pthread_mutex_t *mu;
+	pthread_cond_t *cv;
+	int *done;
+};
+
+static void reg_done(struct store_write *w, int rc, void *arg)
+{
+	struct reg *g = arg;
+
+	(void)w;
+	pthread_mutex_lock(g->mu);
+	g->rc = rc;
+	(*g->done)++;
+	pthread_cond_broadcast(g->cv);
+	pthread_mutex_unlock(g->mu);
+}
+
+#define LOCK_USERS 12
+#define LOCK_ROUNDS 15
+
+/*
+ * Registrations of the same users submitted in one burst to two instances,
+ * in opposite orders, each consuming a /start challenge: each instance's
+ * writers apply theirs in batches, and batches that locked users (and the
+ * app's challenge_usage row) in batch order formed cycles PostgreSQL
+ * broke after deadlock_timeout. Batches take their locks in one global
+ * order, so no deadlock is counted and every registration succeeds.
+ */
+static void test_instances_lock_order(void **state)
+{
+	enum { N = 2 * LOCK_USERS };
+	struct store *inst[2];
+	struct reg *g = calloc(N, sizeof(*g));
+	char app[ID_LEN], users[LOCK_USERS][ID_LEN];
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+	long before;
+	int done;
+
+	(void)state;
+	if (g_sqlite) {
+		free(g);
+		skip();
+	}
+	assert_non_null(g);
+	two_instances(inst);
+	S = inst[0];
+	mk_app(app, NULL, 0);
+	for (int u = 0; u < LOCK_USERS; u++)
+		mk_user(users[u]);
+	before = deadlocks_seen();
+	for (int round = 0; round < LOCK_ROUNDS; round++) {
+		for (int i = 0; i < N; i++) {
+			/* instance 0 in user order, instance 1 in reverse */
+			const char *user = users[i < LOCK_USERS ? i : N - 1 - i];
+			struct model_authenticator *a = &g[i].w.in.authenticator.a;
+
+			memset(&g[i].w, 0, sizeof(g[i].w));
+			mk_challenge(app, user, g[i].chal, time(NULL) + 300);
+			uid(g[i].key, "key");
+			rand_hash(g[i].hash);
+			g[i].w.kind = SW_AUTHENTICATOR_CREATE;
+			a->app_id = app;
+			a->user_id = (char *)(uintptr_t)user;
+			a->public_key_id = g[i].key;
+			a->key_type = KEY_TYPE_EC;
+			a->public_key_der = (uint8_t *)(uintptr_t)g_der;
+			a->public_key_der_len = sizeof(g_der);
+			a->os = "iOS";
+			a->challenge = g[i].chal;
+			g[i].w.in.authenticator.challenge_hash = g[i].hash;
+			g[i].rc = -1;
+			g[i].mu = &mu;
+			g[i].cv = &cv;
+			g[i].done = &done;
+		}
+		done = 0;
+		for (int i = 0; i < N; i++)
+			assert_int_equal(store_submit(inst[i < LOCK_USERS ? 0 : 1], &g[i].w, reg_done,
+			                              &g[i]), BA_OK);
+		pthread_mutex_lock(&mu);
+		while (done < N)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+		for (int i = 0; i < N; i++)
+			assert_int_equal(g[i].rc, BA_OK);
+	}
+	S = NULL;
+	store_close(inst[0]);
+	store_close(inst[1]);
+	assert_int_equal(deadlocks_seen() - before, 0);
+	free(g);
+}
+
 /* 20 signing-key rotations over two instances leave exactly one current
  * key. On the private cluster: the keys are fake, and a database a server
  * uses must not get a fake current key. */
@@ -597,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_instances_challenge),
 		cmocka_unit_test(test_instances_refresh),
 		cmocka_unit_test(test_instances_max_keys),
+		cmocka_unit_test(test_instances_lock_order),
 		cmocka_unit_test(test_lock_timeout),
 		cmocka_unit_test(test_password_not_logged),
 		cmocka_unit_test(test_concurrent_first_open),
