@@ -127,22 +127,24 @@ static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 	return pg_exec_simple(pc, sql);
 }
 
-/* Prepares every statement of the shared table (statements.h) that has
- * PostgreSQL text on `pc`: BA_OK or the mapped error (a retryable failure
- * counts as BA_ERR_STORE_UNAVAILABLE). */
+/* Prepares every statement of the shared table (statements.h) on `pc`, in
+ * PostgreSQL's text (st_pg_sql()): BA_OK or the mapped error (a retryable
+ * failure counts as BA_ERR_STORE_UNAVAILABLE). */
 static int prepare_all(struct pg_conn *pc)
 {
 	int r = BA_OK;
 
-	for (size_t i = 0; r == BA_OK && i < ST__COUNT; i++) {
+	for (int i = 0; r == BA_OK && i < ST__COUNT; i++) {
+		char *sql = st_pg_sql((enum st_id)i);
 		PGresult *res;
 
-		if (st_table[i].pg == NULL)
-			continue;
-		res = PQprepare(pc->c, st_table[i].name, st_table[i].pg, 0, NULL);
+		if (sql == NULL)
+			return BA_ERR_NOMEM;
+		res = PQprepare(pc->c, st_table[i].name, sql, 0, NULL);
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 			r = pg_map_error(pc->c, res, st_table[i].name);
 		PQclear(res);
+		free(sql);
 	}
 	if (r == BA_OK)
 		pc->prepared = true;
