@@ -53,6 +53,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "store/migrations.h"
 #include "store/queue.h"
 #include "store/sqlite_internal.h"
 #include "store/read.h"
@@ -592,7 +593,7 @@ static int migrate_at_open(struct sq_store *s)
 	int version = 0;
 	int r = sq_version_read(c, &version);
 
-	if (r != BA_OK || version == sq_latest_version())
+	if (r != BA_OK || version == migrations_latest())
 		goto out;
 	r = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
 	if (r != BA_OK)

@@ -115,7 +115,6 @@ int sq_conn_err(const struct sq_conn *c);
 int sq_migrate_apply(struct sq_conn *c, int *version);
 /* Reads the schema version (0 for a new database). */
 int sq_version_read(struct sq_conn *c, int *version);
-int sq_latest_version(void);
 
 /* --- sqlite_tx.c --- */
 
