@@ -37,7 +37,6 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "store/postgres_internal.h"
-#include "store/read.h"
 #include "store/write.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -496,7 +495,6 @@ const struct store_ops store_postgres_ops = {
 	.ready = pg_ready,
 	.migrate = pg_migrate,
 	.submit = pg_submit,
-	STORE_READ_OPS,
 	.reader_get = pg_read_get,
 	.reader_put = pg_read_put,
 };

@@ -56,7 +56,6 @@
 #include "store/migrations.h"
 #include "store/queue.h"
 #include "store/sqlite_internal.h"
-#include "store/read.h"
 #include "store/write.h"
 
 /* pool_size: read connections; max_batch: unbounded but by the queue */
@@ -686,7 +685,6 @@ const struct store_ops store_sqlite_ops = {
 	.ready = sq_ready,
 	.migrate = sq_migrate,
 	.submit = sq_submit,
-	STORE_READ_OPS,
 	.reader_get = sq_read_get,
 	.reader_put = sq_read_put,
 };
