@@ -325,6 +325,16 @@ static int get_list(struct store *s, enum st_id id, const struct tx_binds *b, si
 	return BA_OK;
 }
 
+/* get_one() with the one text parameter `key`. */
+static int get_by_text(struct store *s, enum st_id id, const char *key, row_fn fill,
+                       void *out, size_t size)
+{
+	struct tx_binds b = { 0 };
+
+	tx_text(&b, key);
+	return get_one(s, id, &b, fill, out, size);
+}
+
 static void clear_user(void *p) { model_user_clear(p); }
 static void clear_authenticator(void *p) { model_authenticator_clear(p); }
 static void clear_skey(void *p) { model_signing_key_clear(p); }
@@ -406,19 +416,13 @@ int store_app_list(struct store *s, struct model_app **out, size_t *n)
 
 int store_user_get(struct store *s, const char *user_id, struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, user_id);
-	return get_one(s, ST_R_USER_GET, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET, user_id, row_user, out, sizeof(*out));
 }
 
 int store_user_get_by_username(struct store *s, const char *username,
                                     struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, username);
-	return get_one(s, ST_R_USER_GET_BY_NAME, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET_BY_NAME, username, row_user, out, sizeof(*out));
 }
 
 /* Transmit's lookups: by the key of an email (contact_email_key()) and by
@@ -426,18 +430,12 @@ int store_user_get_by_username(struct store *s, const char *username,
 int store_user_get_by_email_key(struct store *s, const char *email_key,
                                      struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, email_key);
-	return get_one(s, ST_R_USER_GET_BY_EMAIL_KEY, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET_BY_EMAIL_KEY, email_key, row_user, out, sizeof(*out));
 }
 
 int store_user_get_by_phone(struct store *s, const char *phone, struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, phone);
-	return get_one(s, ST_R_USER_GET_BY_PHONE, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET_BY_PHONE, phone, row_user, out, sizeof(*out));
 }
 
 int store_user_list(struct store *s, struct model_user **out, size_t *n)
@@ -495,19 +493,13 @@ int store_authenticator_list(struct store *s, const char *app_id, const char *us
 int store_challenge_get(struct store *s, const char *challenge,
                              struct model_challenge *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, challenge);
-	return get_one(s, ST_R_CHAL_GET, &b, row_challenge, out, sizeof(*out));
+	return get_by_text(s, ST_R_CHAL_GET, challenge, row_challenge, out, sizeof(*out));
 }
 
 int store_session_get(struct store *s, const char *session_id,
                            struct model_session *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, session_id);
-	return get_one(s, ST_SESSION_GET, &b, row_session, out, sizeof(*out));
+	return get_by_text(s, ST_SESSION_GET, session_id, row_session, out, sizeof(*out));
 }
 
 int store_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN],

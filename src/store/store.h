@@ -28,8 +28,8 @@
  *
  * The write logic (write.c, write_login.c) and the reads (read.c) are
  * written once for both backends against a narrow statement interface
- * (tx.h) and one statement table with the text per dialect
- * (statements.c); a backend keeps its connections, pooling, locking,
+ * (tx.h) and one statement table (statements.c), and so is the schema
+ * (migrations.c); a backend keeps its connections, pooling, locking,
  * retries and error mapping.
  *
  * Return codes: BA_OK; BA_ERR_NOT_FOUND; BA_ERR_CONFLICT; BA_ERR_NOMEM;
