@@ -361,11 +361,6 @@ static const struct store_queue_ops pg_queue_ops = {
 	w_begin, w_apply, w_tx, w_broken, w_commit, w_rollback, w_failure, NULL, false,
 };
 
-static int pg_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
-{
-	return store_queue_submit(((struct pg_store *)st)->q, w, done, arg);
-}
-
 /* ----------------------------------------------------------- open, close */
 
 /* Stops the writers after they drained the queue, closes every connection
@@ -376,7 +371,7 @@ static void pg_close(struct store *st)
 
 	if (s == NULL)
 		return;
-	store_queue_free(s->q);
+	store_queue_free(s->base.q);
 	for (int i = 0; s->writers != NULL && i < s->n_writers; i++)
 		PQfinish(s->writers[i].conn.c);
 	for (int i = 0; i < s->n_readers; i++)
@@ -417,12 +412,12 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 	s->n_readers = pool - s->n_writers > 0 ? pool - s->n_writers : 1;
 
 	s->url = strdup(url);
-	s->q = store_queue_new(&pg_queue_ops, (size_t)s->opt.max_batch);
+	s->base.q = store_queue_new(&pg_queue_ops, (size_t)s->opt.max_batch);
 	s->writers = calloc((size_t)s->n_writers, sizeof(*s->writers));
 	s->readers = calloc((size_t)s->n_readers, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->n_readers, sizeof(*s->reader_tx));
 	if (store_pool_init(&s->pool, s->n_readers) != BA_OK || s->url == NULL ||
-	    s->q == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
+	    s->base.q == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = pg_conn_ensure(s, &s->readers[0]);
@@ -444,7 +439,7 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 		if (r != BA_OK)
 			goto out;
 	}
-	r = store_queue_start(s->q, s->writers, sizeof(*s->writers), s->n_writers);
+	r = store_queue_start(s->base.q, s->writers, sizeof(*s->writers), s->n_writers);
 	if (r != BA_OK)
 		goto out;
 	*out = &s->base;
@@ -494,7 +489,6 @@ const struct store_ops store_postgres_ops = {
 	.close = pg_close,
 	.ready = pg_ready,
 	.migrate = pg_migrate,
-	.submit = pg_submit,
 	.reader_get = pg_read_get,
 	.reader_put = pg_read_put,
 };

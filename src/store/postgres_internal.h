@@ -76,8 +76,7 @@ struct pg_store {
 	bool schema_ready;            /* migrations ran: statements can be prepared */
 	atomic_bool down;             /* a failed connect was logged, no success since */
 
-	/* writes: the queue and one context per writer thread */
-	struct store_queue *q;
+	/* writes: one context per writer thread of the queue (base.q) */
 	struct pg_writer *writers;
 	int n_writers;
 

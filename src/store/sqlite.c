@@ -510,11 +510,6 @@ static const struct store_queue_ops sq_queue_ops = {
 	true,
 };
 
-static int sq_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
-{
-	return store_queue_submit(((struct sq_store *)st)->q, w, done, arg);
-}
-
 /* --- open, close, ready, migrate --- */
 
 /*
@@ -536,7 +531,7 @@ static int sq_ready(struct store *st)
 	sq_read_put(st, tx);
 	if (r != BA_OK)
 		return r == BA_ERR_NOMEM ? r : BA_ERR_STORE_UNAVAILABLE;
-	return store_queue_health(s->q, SQ_KIND_PROBE, PROBE_IDLE_SECONDS);
+	return store_queue_health(s->base.q, SQ_KIND_PROBE, PROBE_IDLE_SECONDS);
 }
 
 /* Applies pending migrations through the writer; reports the version. */
@@ -561,7 +556,7 @@ static void sq_close(struct store *st)
 
 	if (s == NULL)
 		return;
-	store_queue_free(s->q);
+	store_queue_free(s->base.q);
 	if (s->checkpointer_started) {
 		pthread_mutex_lock(&s->ck_mu);
 		s->ck_stopping = true;
@@ -633,11 +628,11 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 	s->w_hard_at = CKPT_HARD_PAGES;
 	atomic_init(&s->version, 0);
 	s->path = strdup(path);
-	s->q = store_queue_new(&sq_queue_ops, (size_t)s->opt.max_batch);
+	s->base.q = store_queue_new(&sq_queue_ops, (size_t)s->opt.max_batch);
 	s->readers = calloc((size_t)s->opt.pool_size, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_tx));
 	if (store_pool_init(&s->pool, s->opt.pool_size) != BA_OK || s->path == NULL ||
-	    s->q == NULL || s->readers == NULL || s->reader_tx == NULL)
+	    s->base.q == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = conn_open(&s->wconn, path, &s->opt, CONN_WRITER);
@@ -651,7 +646,7 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 		goto out;
 	}
 	if (sqlite3_db_readonly(s->wconn.db, "main") == 1) {
-		store_queue_set_fault(s->q, true);
+		store_queue_set_fault(s->base.q, true);
 		log_write(LOG_WARN, "sqlite database is read-only", "path", path, NULL);
 	}
 	for (; s->n_readers < s->opt.pool_size; s->n_readers++) {
@@ -667,7 +662,7 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 		goto out;
 	}
 	s->checkpointer_started = true;
-	r = store_queue_start(s->q, s, sizeof(*s), 1);
+	r = store_queue_start(s->base.q, s, sizeof(*s), 1);
 	if (r != BA_OK)
 		goto out;
 	*out = &s->base;
@@ -684,7 +679,6 @@ const struct store_ops store_sqlite_ops = {
 	.close = sq_close,
 	.ready = sq_ready,
 	.migrate = sq_migrate,
-	.submit = sq_submit,
 	.reader_get = sq_read_get,
 	.reader_put = sq_read_put,
 };

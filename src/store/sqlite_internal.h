@@ -76,8 +76,7 @@ struct sq_store {
 	bool ck_wake;                 /* a checkpoint is due now */
 	bool ck_stopping;
 
-	/* writer: the queue's one writer thread owns wconn once started */
-	struct store_queue *q;
+	/* writer: the queue's (base.q) one writer thread owns wconn once started */
 	struct sq_conn wconn;
 	struct sq_tx wtx;             /* the statement interface on wconn */
 	int w_frames;                 /* WAL frames after wconn's last commit (its thread) */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "store/queue.h"
 #include "store/store.h"
 
 bool store_url_is_postgres(const char *url)
@@ -77,7 +78,7 @@ int store_write_sync(struct store *s, struct store_write *w)
 		pthread_mutex_destroy(&sw.mu);
 		return BA_ERR_INTERNAL;
 	}
-	r = s->ops->submit(s, w, sync_done, &sw);
+	r = store_submit(s, w, sync_done, &sw);
 	if (r == BA_OK) {
 		pthread_mutex_lock(&sw.mu);
 		while (!sw.done)
@@ -110,7 +111,7 @@ int store_migrate(struct store *s, int *version)
 
 int store_submit(struct store *s, struct store_write *w, store_done_fn done, void *arg)
 {
-	return s->ops->submit(s, w, done, arg);
+	return store_queue_submit(s->q, w, done, arg);
 }
 
 void store_free_apps(struct model_app *a, size_t n)

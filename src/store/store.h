@@ -277,8 +277,6 @@ struct store_ops {
 	/* Applies pending migrations; BA_OK if none. Reports the version. */
 	int (*migrate)(struct store *s, int *version);
 
-	int (*submit)(struct store *s, struct store_write *w, store_done_fn done, void *arg);
-
 	/* For the reads (read.c) only: lends a read connection as the
 	 * statement interface of tx.h (waiting while every one is busy), and
 	 * takes it back. */
@@ -286,9 +284,13 @@ struct store_ops {
 	void (*reader_put)(struct store *s, struct store_tx *tx);
 };
 
-/* A store handle: the backend's table followed by its private state. */
+struct store_queue;
+
+/* A store handle: the backend's table and write queue (queue.h; every
+ * backend has one), followed by its private state. */
 struct store {
 	const struct store_ops *ops;
+	struct store_queue *q;
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -310,6 +312,7 @@ int store_write_sync(struct store *s, struct store_write *w);
 const char *store_backend_name(const struct store *s);  /* "sqlite", "postgres" */
 int store_ready(struct store *s);
 int store_migrate(struct store *s, int *version);
+/* Queues `w` on s's write queue: store_queue_submit() (queue.h). */
 int store_submit(struct store *s, struct store_write *w, store_done_fn done, void *arg);
 /*
  * The reads, written once for both backends (read.c) on the read

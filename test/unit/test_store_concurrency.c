@@ -205,7 +205,7 @@ static void test_batch_isolation(void **state)
 	for (int i = 0; i < N; i++)
 		async_user(&a[i], &wt, i % 3 == 2 ? a[i - 1].id : NULL);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(S->ops->submit(S, &a[i].w, async_done, &a[i]), BA_OK);
+		assert_int_equal(store_submit(S, &a[i].w, async_done, &a[i]), BA_OK);
 	waiter_wait(&wt, N);
 	/* Of each duplicate pair (i-1, i) exactly one commits and the other
 	 * gets CONFLICT alone. Which one depends on the backend: SQLite's single
@@ -251,7 +251,7 @@ static void test_batch_refused_early(void **state)
 				a[i].w.in.user.user_id = NULL;
 		}
 		for (int i = 0; i < N; i++)
-			assert_int_equal(S->ops->submit(S, &a[i].w, async_done, &a[i]), BA_OK);
+			assert_int_equal(store_submit(S, &a[i].w, async_done, &a[i]), BA_OK);
 		waiter_wait(&wt, N);
 		for (int i = 0; i < N; i++) {
 			bool refused = a[i].w.in.user.user_id == NULL;
@@ -282,7 +282,7 @@ static void test_close_drains(void **state)
 	assert_int_equal(open_store(true, &s2), BA_OK);
 	for (int i = 0; i < N; i++) {
 		async_user(&a[i], &wt, NULL);
-		assert_int_equal(s2->ops->submit(s2, &a[i].w, async_done, &a[i]), BA_OK);
+		assert_int_equal(store_submit(s2, &a[i].w, async_done, &a[i]), BA_OK);
 	}
 	store_close(s2);
 	assert_int_equal(wt.done, N);
