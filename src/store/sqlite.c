@@ -237,6 +237,32 @@ out:
 	return r;
 }
 
+/*
+ * SQLite opens a connection read-only, silently, when the file was not
+ * writable at the time; that connection never writes (or checkpoints)
+ * again. Replaces `*c` (of `role`) by a fresh connection when it is
+ * read-only and the fresh one is not, or when `*c` is not open; true when
+ * it did. Called before each batch (the writer's) and each checkpoint (the
+ * checkpointer's), so that fixing the file's permissions is enough to
+ * recover.
+ */
+static bool reopen_if_readonly(struct sq_store *s, struct sq_conn *c, enum conn_role role)
+{
+	struct sq_conn fresh;
+
+	if (c->db != NULL && sqlite3_db_readonly(c->db, "main") != 1)
+		return false;
+	if (conn_open(&fresh, s->path, &s->opt, role) != BA_OK)
+		return false;
+	if (c->db != NULL && sqlite3_db_readonly(fresh.db, "main") == 1) {
+		conn_close(&fresh);
+		return false;
+	}
+	conn_close(c);
+	*c = fresh;
+	return true;
+}
+
 /* --- the checkpointer --- */
 
 /*
@@ -269,24 +295,6 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-/* Like reopen_if_readonly() for the checkpointer's connection: a
- * connection opened while the file was read-only never checkpoints. */
-static void ck_reopen_if_readonly(struct sq_store *s)
-{
-	struct sq_conn fresh;
-
-	if (s->ckconn.db != NULL && sqlite3_db_readonly(s->ckconn.db, "main") != 1)
-		return;
-	if (conn_open(&fresh, s->path, &s->opt, CONN_CHECKPOINTER) != BA_OK)
-		return;
-	if (s->ckconn.db != NULL && sqlite3_db_readonly(fresh.db, "main") == 1) {
-		conn_close(&fresh);
-		return;
-	}
-	conn_close(&s->ckconn);
-	s->ckconn = fresh;
-}
-
 /*
  * Runs one PASSIVE checkpoint on the checkpointer's connection: it copies
  * what no reader still needs and never waits for the writer or readers.
@@ -300,7 +308,7 @@ static int checkpoint_once(struct sq_store *s, int *copied, int *last_rc)
 	int nlog = 0, nckpt = 0, rc;
 
 	*copied = 0;
-	ck_reopen_if_readonly(s);
+	(void)reopen_if_readonly(s, &s->ckconn, CONN_CHECKPOINTER);
 	if (s->ckconn.db == NULL)
 		return 0;
 	pthread_mutex_lock(&s->ck_run);
@@ -358,30 +366,6 @@ static void *checkpointer_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->ck_mu);
 	return NULL;
-}
-
-/*
- * SQLite opens the writer connection read-only, silently, when the file was
- * not writable at the time; that connection never writes again. Once the
- * store is in fault, try a fresh read-write connection before each batch so
- * that fixing the file's permissions is enough to recover.
- */
-static void reopen_if_readonly(struct sq_store *s)
-{
-	struct sq_conn fresh;
-
-	if (sqlite3_db_readonly(s->wconn.db, "main") != 1)
-		return;
-	if (conn_open(&fresh, s->path, &s->opt, CONN_WRITER) != BA_OK)
-		return;
-	if (sqlite3_db_readonly(fresh.db, "main") == 1) {
-		conn_close(&fresh);
-		return;
-	}
-	conn_close(&s->wconn);
-	s->wconn = fresh;
-	sqlite3_wal_hook(s->wconn.db, wal_hook, s);
-	log_write(LOG_INFO, "sqlite database writable again", NULL);
 }
 
 /*
@@ -457,7 +441,10 @@ static int w_begin(void *arg)
 	struct sq_store *s = arg;
 	int r;
 
-	reopen_if_readonly(s);
+	if (reopen_if_readonly(s, &s->wconn, CONN_WRITER)) {
+		sqlite3_wal_hook(s->wconn.db, wal_hook, s);
+		log_write(LOG_INFO, "sqlite database writable again", NULL);
+	}
 	r = sq_exec(&s->wconn, SQ_BEGIN, "BEGIN IMMEDIATE");
 	if (r == BA_OK)
 		return r;
