@@ -123,7 +123,7 @@ static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; SET synchronous_commit = %s",
 	         s->opt.busy_timeout_ms, s->opt.durable ? "on" : "off");
-	return pg_exec_simple(pc, sql);
+	return pg_exec_simple(pc->c, sql, sql);
 }
 
 /* Prepares every statement of the shared table (statements.h) on `pc`, in
@@ -269,18 +269,18 @@ int pg_map_error(PGconn *c, const PGresult *r, const char *what)
 	return BA_ERR_INTERNAL;
 }
 
-int pg_exec_simple(struct pg_conn *pc, const char *sql)
+int pg_exec_simple(PGconn *c, const char *sql, const char *what)
 {
 	PGresult *r;
 	ExecStatusType t;
 	int rc = BA_OK;
 
-	if (pc->c == NULL)
+	if (c == NULL)
 		return BA_ERR_STORE_UNAVAILABLE;
-	r = PQexec(pc->c, sql);
+	r = PQexec(c, sql);
 	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (t != PGRES_TUPLES_OK && t != PGRES_COMMAND_OK)
-		rc = pg_map_error(pc->c, r, sql);
+		rc = pg_map_error(c, r, what);
 	PQclear(r);
 	return rc;
 }
@@ -343,7 +343,7 @@ static void w_rollback(void *arg)
 
 	pg_tx_forget(&wr->tx);
 	if (!unsent && !pg_conn_lost(&wr->conn))
-		(void)pg_exec_simple(&wr->conn, "ROLLBACK");
+		(void)pg_exec_simple(wr->conn.c, "ROLLBACK", "ROLLBACK");
 }
 
 /* The code of the writes of a broken transaction: unavailable when the

@@ -95,8 +95,9 @@ int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc);
 /* Forgets a connection that failed so the next pg_conn_ensure() reconnects
  * at once. */
 void pg_conn_drop(struct pg_conn *pc);
-/* Runs a parameterless statement (BEGIN, COMMIT...) whose rows are ignored. */
-int pg_exec_simple(struct pg_conn *pc, const char *sql);
+/* Runs a parameterless statement (BEGIN, COMMIT, DDL...) on `c`, whose rows
+ * are ignored: BA_OK or pg_map_error()'s code, logged as `what`. */
+int pg_exec_simple(PGconn *c, const char *sql, const char *what);
 /* Maps a failed result (NULL = no result) on `c` to a BA_* code or
  * PG_RETRY; logs unexpected failures with the statement name only. */
 int pg_map_error(PGconn *c, const PGresult *r, const char *what);

@@ -18,16 +18,11 @@
 /* Key of the advisory lock that serialises migrations: "bioauth1". */
 #define MIGRATION_LOCK "7091321552644630577"
 
-/* Runs constant SQL without parameters (DDL, transaction control). */
+/* pg_exec_simple(), a retryable failure counting as unavailable. */
 static int exec_const(PGconn *c, const char *sql, const char *what)
 {
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	int rc = BA_OK;
+	int rc = pg_exec_simple(c, sql, what);
 
-	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK)
-		rc = pg_map_error(c, r, what);
-	PQclear(r);
 	return rc == PG_RETRY ? BA_ERR_STORE_UNAVAILABLE : rc;
 }
 
