@@ -37,7 +37,6 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "store/postgres_internal.h"
-#include "store/read.h"
 #include "store/write.h"
 
 #define BACKOFF_FIRST_MS 100
@@ -124,25 +123,27 @@ static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d; SET synchronous_commit = %s",
 	         s->opt.busy_timeout_ms, s->opt.durable ? "on" : "off");
-	return pg_exec_simple(pc, sql);
+	return pg_exec_simple(pc->c, sql, sql);
 }
 
-/* Prepares every statement of the shared table (statements.h) that has
- * PostgreSQL text on `pc`: BA_OK or the mapped error (a retryable failure
- * counts as BA_ERR_STORE_UNAVAILABLE). */
+/* Prepares every statement of the shared table (statements.h) on `pc`, in
+ * PostgreSQL's text (st_pg_sql()): BA_OK or the mapped error (a retryable
+ * failure counts as BA_ERR_STORE_UNAVAILABLE). */
 static int prepare_all(struct pg_conn *pc)
 {
 	int r = BA_OK;
 
-	for (size_t i = 0; r == BA_OK && i < ST__COUNT; i++) {
+	for (int i = 0; r == BA_OK && i < ST__COUNT; i++) {
+		char *sql = st_pg_sql((enum st_id)i);
 		PGresult *res;
 
-		if (st_table[i].pg == NULL)
-			continue;
-		res = PQprepare(pc->c, st_table[i].name, st_table[i].pg, 0, NULL);
+		if (sql == NULL)
+			return BA_ERR_NOMEM;
+		res = PQprepare(pc->c, st_table[i].name, sql, 0, NULL);
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 			r = pg_map_error(pc->c, res, st_table[i].name);
 		PQclear(res);
+		free(sql);
 	}
 	if (r == BA_OK)
 		pc->prepared = true;
@@ -268,18 +269,18 @@ int pg_map_error(PGconn *c, const PGresult *r, const char *what)
 	return BA_ERR_INTERNAL;
 }
 
-int pg_exec_simple(struct pg_conn *pc, const char *sql)
+int pg_exec_simple(PGconn *c, const char *sql, const char *what)
 {
 	PGresult *r;
 	ExecStatusType t;
 	int rc = BA_OK;
 
-	if (pc->c == NULL)
+	if (c == NULL)
 		return BA_ERR_STORE_UNAVAILABLE;
-	r = PQexec(pc->c, sql);
+	r = PQexec(c, sql);
 	t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (t != PGRES_TUPLES_OK && t != PGRES_COMMAND_OK)
-		rc = pg_map_error(pc->c, r, sql);
+		rc = pg_map_error(c, r, what);
 	PQclear(r);
 	return rc;
 }
@@ -354,7 +355,7 @@ static void w_rollback(void *arg)
 
 	pg_tx_forget(&wr->tx);
 	if (!unsent && !pg_conn_lost(&wr->conn))
-		(void)pg_exec_simple(&wr->conn, "ROLLBACK");
+		(void)pg_exec_simple(wr->conn.c, "ROLLBACK", "ROLLBACK");
 }
 
 /* The code of the writes of a broken transaction: unavailable when the
@@ -373,11 +374,6 @@ static const struct store_queue_ops pg_queue_ops = {
 	w_lock_batch,
 };
 
-static int pg_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
-{
-	return store_queue_submit(((struct pg_store *)st)->q, w, done, arg);
-}
-
 /* ----------------------------------------------------------- open, close */
 
 /* Stops the writers after they drained the queue, closes every connection
@@ -388,7 +384,7 @@ static void pg_close(struct store *st)
 
 	if (s == NULL)
 		return;
-	store_queue_free(s->q);
+	store_queue_free(s->base.q);
 	for (int i = 0; s->writers != NULL && i < s->n_writers; i++)
 		PQfinish(s->writers[i].conn.c);
 	for (int i = 0; i < s->n_readers; i++)
@@ -429,12 +425,12 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 	s->n_readers = pool - s->n_writers > 0 ? pool - s->n_writers : 1;
 
 	s->url = strdup(url);
-	s->q = store_queue_new(&pg_queue_ops, (size_t)s->opt.max_batch);
+	s->base.q = store_queue_new(&pg_queue_ops, (size_t)s->opt.max_batch);
 	s->writers = calloc((size_t)s->n_writers, sizeof(*s->writers));
 	s->readers = calloc((size_t)s->n_readers, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->n_readers, sizeof(*s->reader_tx));
 	if (store_pool_init(&s->pool, s->n_readers) != BA_OK || s->url == NULL ||
-	    s->q == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
+	    s->base.q == NULL || s->writers == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = pg_conn_ensure(s, &s->readers[0]);
@@ -456,7 +452,7 @@ static int pg_open(const char *url, const struct store_options *opt, struct stor
 		if (r != BA_OK)
 			goto out;
 	}
-	r = store_queue_start(s->q, s->writers, sizeof(*s->writers), s->n_writers);
+	r = store_queue_start(s->base.q, s->writers, sizeof(*s->writers), s->n_writers);
 	if (r != BA_OK)
 		goto out;
 	*out = &s->base;
@@ -506,8 +502,6 @@ const struct store_ops store_postgres_ops = {
 	.close = pg_close,
 	.ready = pg_ready,
 	.migrate = pg_migrate,
-	.submit = pg_submit,
-	STORE_READ_OPS,
 	.reader_get = pg_read_get,
 	.reader_put = pg_read_put,
 };

@@ -98,8 +98,7 @@ struct pg_store {
 	bool schema_ready;            /* migrations ran: statements can be prepared */
 	atomic_bool down;             /* a failed connect was logged, no success since */
 
-	/* writes: the queue and one context per writer thread */
-	struct store_queue *q;
+	/* writes: one context per writer thread of the queue (base.q) */
 	struct pg_writer *writers;
 	int n_writers;
 
@@ -118,8 +117,9 @@ int pg_conn_ensure(struct pg_store *s, struct pg_conn *pc);
 /* Forgets a connection that failed so the next pg_conn_ensure() reconnects
  * at once. */
 void pg_conn_drop(struct pg_conn *pc);
-/* Runs a parameterless statement (BEGIN, COMMIT...) whose rows are ignored. */
-int pg_exec_simple(struct pg_conn *pc, const char *sql);
+/* Runs a parameterless statement (BEGIN, COMMIT, DDL...) on `c`, whose rows
+ * are ignored: BA_OK or pg_map_error()'s code, logged as `what`. */
+int pg_exec_simple(PGconn *c, const char *sql, const char *what);
 /* Maps a failed result (NULL = no result) on `c` to a BA_* code or
  * PG_RETRY; logs unexpected failures with the statement name only. */
 int pg_map_error(PGconn *c, const PGresult *r, const char *what);

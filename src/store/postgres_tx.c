@@ -491,8 +491,6 @@ static int run(struct store_tx *t, enum st_id id, const struct tx_binds *b, bool
 	x->row = 0;
 	if (row != NULL)
 		*row = false;
-	if (st_table[id].pg == NULL)
-		return BA_OK;
 	if (x->writer)
 		r = writer_exec(x, NULL, id, b, &x->res);
 	else

@@ -82,7 +82,7 @@ int store_queue_start(struct store_queue *q, void *ctx, size_t size, int n);
 void store_queue_free(struct store_queue *q);
 
 /*
- * store_ops.submit: queues `w`; `done` runs later on a writer thread
+ * store_submit(): queues `w`; `done` runs later on a writer thread
  * exactly once, after the commit. When this returns an error (closing,
  * STORE_MAX_QUEUE writes queued, no memory) done is never called. `w` (and
  * what it points to) must stay valid until done.

@@ -325,6 +325,16 @@ static int get_list(struct store *s, enum st_id id, const struct tx_binds *b, si
 	return BA_OK;
 }
 
+/* get_one() with the one text parameter `key`. */
+static int get_by_text(struct store *s, enum st_id id, const char *key, row_fn fill,
+                       void *out, size_t size)
+{
+	struct tx_binds b = { 0 };
+
+	tx_text(&b, key);
+	return get_one(s, id, &b, fill, out, size);
+}
+
 static void clear_user(void *p) { model_user_clear(p); }
 static void clear_authenticator(void *p) { model_authenticator_clear(p); }
 static void clear_skey(void *p) { model_signing_key_clear(p); }
@@ -352,19 +362,19 @@ static int app_get_by(struct store *s, enum st_id id, const char *key, struct mo
 	return r;
 }
 
-int store_read_app_get(struct store *s, const char *app_id, struct model_app *out)
+int store_app_get(struct store *s, const char *app_id, struct model_app *out)
 {
 	return app_get_by(s, ST_R_APP_GET, app_id, out);
 }
 
-int store_read_app_get_by_client_id(struct store *s, const char *client_id,
+int store_app_get_by_client_id(struct store *s, const char *client_id,
                                     struct model_app *out)
 {
 	return app_get_by(s, ST_R_APP_GET_BY_CLIENT, client_id, out);
 }
 
 /* Every app (at most STORE_LIST_MAX), ordered by creation. */
-int store_read_app_list(struct store *s, struct model_app **out, size_t *n)
+int store_app_list(struct store *s, struct model_app **out, size_t *n)
 {
 	struct store_tx *tx = s->ops->reader_get(s);
 	struct model_app *arr = NULL;
@@ -404,43 +414,31 @@ int store_read_app_list(struct store *s, struct model_app **out, size_t *n)
 
 /* --- users, authenticators --- */
 
-int store_read_user_get(struct store *s, const char *user_id, struct model_user *out)
+int store_user_get(struct store *s, const char *user_id, struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, user_id);
-	return get_one(s, ST_R_USER_GET, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET, user_id, row_user, out, sizeof(*out));
 }
 
-int store_read_user_get_by_username(struct store *s, const char *username,
+int store_user_get_by_username(struct store *s, const char *username,
                                     struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, username);
-	return get_one(s, ST_R_USER_GET_BY_NAME, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET_BY_NAME, username, row_user, out, sizeof(*out));
 }
 
 /* Transmit's lookups: by the key of an email (contact_email_key()) and by
  * phone number. */
-int store_read_user_get_by_email_key(struct store *s, const char *email_key,
+int store_user_get_by_email_key(struct store *s, const char *email_key,
                                      struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, email_key);
-	return get_one(s, ST_R_USER_GET_BY_EMAIL_KEY, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET_BY_EMAIL_KEY, email_key, row_user, out, sizeof(*out));
 }
 
-int store_read_user_get_by_phone(struct store *s, const char *phone, struct model_user *out)
+int store_user_get_by_phone(struct store *s, const char *phone, struct model_user *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, phone);
-	return get_one(s, ST_R_USER_GET_BY_PHONE, &b, row_user, out, sizeof(*out));
+	return get_by_text(s, ST_R_USER_GET_BY_PHONE, phone, row_user, out, sizeof(*out));
 }
 
-int store_read_user_list(struct store *s, struct model_user **out, size_t *n)
+int store_user_list(struct store *s, struct model_user **out, size_t *n)
 {
 	void *arr;
 	int r = get_list(s, ST_R_USER_LIST, NULL, sizeof(**out), row_user, clear_user, -1,
@@ -450,7 +448,7 @@ int store_read_user_list(struct store *s, struct model_user **out, size_t *n)
 	return r;
 }
 
-int store_read_authenticator_get(struct store *s, const char *app_id, const char *key_id,
+int store_authenticator_get(struct store *s, const char *app_id, const char *key_id,
                                  struct model_authenticator *out)
 {
 	struct tx_binds b = { 0 };
@@ -465,7 +463,7 @@ int store_read_authenticator_get(struct store *s, const char *app_id, const char
 
 /* The keys of `user_id` (NULL = every user) in `app_id` (NULL = every
  * app), oldest first. */
-int store_read_authenticator_list(struct store *s, const char *app_id, const char *user_id,
+int store_authenticator_list(struct store *s, const char *app_id, const char *user_id,
                                   struct model_authenticator **out, size_t *n)
 {
 	struct tx_binds b = { 0 };
@@ -492,25 +490,19 @@ int store_read_authenticator_list(struct store *s, const char *app_id, const cha
 
 /* --- challenges, sessions, tokens, keys, audit --- */
 
-int store_read_challenge_get(struct store *s, const char *challenge,
+int store_challenge_get(struct store *s, const char *challenge,
                              struct model_challenge *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, challenge);
-	return get_one(s, ST_R_CHAL_GET, &b, row_challenge, out, sizeof(*out));
+	return get_by_text(s, ST_R_CHAL_GET, challenge, row_challenge, out, sizeof(*out));
 }
 
-int store_read_session_get(struct store *s, const char *session_id,
+int store_session_get(struct store *s, const char *session_id,
                            struct model_session *out)
 {
-	struct tx_binds b = { 0 };
-
-	tx_text(&b, session_id);
-	return get_one(s, ST_SESSION_GET, &b, row_session, out, sizeof(*out));
+	return get_by_text(s, ST_SESSION_GET, session_id, row_session, out, sizeof(*out));
 }
 
-int store_read_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN],
+int store_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN],
                            struct model_refresh *out)
 {
 	struct tx_binds b = { 0 };
@@ -520,7 +512,7 @@ int store_read_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN],
 }
 
 /* Every key, newest first; the private PEMs are wiped from the result. */
-int store_read_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n)
+int store_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n)
 {
 	void *arr;
 	int r = get_list(s, ST_R_SKEY_LIST, NULL, sizeof(**out), row_skey, clear_skey, 2,
@@ -530,7 +522,7 @@ int store_read_signing_key_list(struct store *s, struct model_signing_key **out,
 	return r;
 }
 
-int store_read_token_is_revoked(struct store *s, const char *jti, bool *revoked)
+int store_token_is_revoked(struct store *s, const char *jti, bool *revoked)
 {
 	struct store_tx *tx = s->ops->reader_get(s);
 	struct tx_binds b = { 0 };
@@ -544,7 +536,7 @@ int store_read_token_is_revoked(struct store *s, const char *jti, bool *revoked)
 }
 
 /* One row of `settings`: *value a heap copy, NOT_FOUND when unset. */
-int store_read_setting_get(struct store *s, const char *name, char **value)
+int store_setting_get(struct store *s, const char *name, char **value)
 {
 	struct store_tx *tx = s->ops->reader_get(s);
 	struct tx_binds b = { 0 };
@@ -564,7 +556,7 @@ int store_read_setting_get(struct store *s, const char *name, char **value)
 
 /* Newest first, filtered by user and/or app and `since`; at most `limit`
  * (0 = 1000). */
-int store_read_audit_list(struct store *s, const struct store_audit_filter *f,
+int store_audit_list(struct store *s, const struct store_audit_filter *f,
                           struct model_audit **out, size_t *n)
 {
 	const char *user = f != NULL ? f->user_id : NULL;

@@ -53,9 +53,9 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "store/migrations.h"
 #include "store/queue.h"
 #include "store/sqlite_internal.h"
-#include "store/read.h"
 #include "store/write.h"
 
 /* pool_size: read connections; max_batch: unbounded but by the queue */
@@ -250,6 +250,32 @@ out:
 	return r;
 }
 
+/*
+ * SQLite opens a connection read-only, silently, when the file was not
+ * writable at the time; that connection never writes (or checkpoints)
+ * again. Replaces `*c` (of `role`) by a fresh connection when it is
+ * read-only and the fresh one is not, or when `*c` is not open; true when
+ * it did. Called before each batch (the writer's) and each checkpoint (the
+ * checkpointer's), so that fixing the file's permissions is enough to
+ * recover.
+ */
+static bool reopen_if_readonly(struct sq_store *s, struct sq_conn *c, enum conn_role role)
+{
+	struct sq_conn fresh;
+
+	if (c->db != NULL && sqlite3_db_readonly(c->db, "main") != 1)
+		return false;
+	if (conn_open(&fresh, s->path, &s->opt, role) != BA_OK)
+		return false;
+	if (c->db != NULL && sqlite3_db_readonly(fresh.db, "main") == 1) {
+		conn_close(&fresh);
+		return false;
+	}
+	conn_close(c);
+	*c = fresh;
+	return true;
+}
+
 /* --- the checkpointer --- */
 
 /*
@@ -282,24 +308,6 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-/* Like reopen_if_readonly() for the checkpointer's connection: a
- * connection opened while the file was read-only never checkpoints. */
-static void ck_reopen_if_readonly(struct sq_store *s)
-{
-	struct sq_conn fresh;
-
-	if (s->ckconn.db != NULL && sqlite3_db_readonly(s->ckconn.db, "main") != 1)
-		return;
-	if (conn_open(&fresh, s->path, &s->opt, CONN_CHECKPOINTER) != BA_OK)
-		return;
-	if (s->ckconn.db != NULL && sqlite3_db_readonly(fresh.db, "main") == 1) {
-		conn_close(&fresh);
-		return;
-	}
-	conn_close(&s->ckconn);
-	s->ckconn = fresh;
-}
-
 /*
  * Runs one PASSIVE checkpoint on the checkpointer's connection: it copies
  * what no reader still needs and never waits for the writer or readers.
@@ -313,7 +321,7 @@ static int checkpoint_once(struct sq_store *s, int *copied, int *last_rc)
 	int nlog = 0, nckpt = 0, rc;
 
 	*copied = 0;
-	ck_reopen_if_readonly(s);
+	(void)reopen_if_readonly(s, &s->ckconn, CONN_CHECKPOINTER);
 	if (s->ckconn.db == NULL)
 		return 0;
 	pthread_mutex_lock(&s->ck_run);
@@ -371,30 +379,6 @@ static void *checkpointer_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->ck_mu);
 	return NULL;
-}
-
-/*
- * SQLite opens the writer connection read-only, silently, when the file was
- * not writable at the time; that connection never writes again. Once the
- * store is in fault, try a fresh read-write connection before each batch so
- * that fixing the file's permissions is enough to recover.
- */
-static void reopen_if_readonly(struct sq_store *s)
-{
-	struct sq_conn fresh;
-
-	if (sqlite3_db_readonly(s->wconn.db, "main") != 1)
-		return;
-	if (conn_open(&fresh, s->path, &s->opt, CONN_WRITER) != BA_OK)
-		return;
-	if (sqlite3_db_readonly(fresh.db, "main") == 1) {
-		conn_close(&fresh);
-		return;
-	}
-	conn_close(&s->wconn);
-	s->wconn = fresh;
-	sqlite3_wal_hook(s->wconn.db, wal_hook, s);
-	log_write(LOG_INFO, "sqlite database writable again", NULL);
 }
 
 /*
@@ -470,7 +454,10 @@ static int w_begin(void *arg)
 	struct sq_store *s = arg;
 	int r;
 
-	reopen_if_readonly(s);
+	if (reopen_if_readonly(s, &s->wconn, CONN_WRITER)) {
+		sqlite3_wal_hook(s->wconn.db, wal_hook, s);
+		log_write(LOG_INFO, "sqlite database writable again", NULL);
+	}
 	r = sq_exec(&s->wconn, SQ_BEGIN, "BEGIN IMMEDIATE");
 	if (r == BA_OK)
 		return r;
@@ -523,11 +510,6 @@ static const struct store_queue_ops sq_queue_ops = {
 	true,
 };
 
-static int sq_submit(struct store *st, struct store_write *w, store_done_fn done, void *arg)
-{
-	return store_queue_submit(((struct sq_store *)st)->q, w, done, arg);
-}
-
 /* --- open, close, ready, migrate --- */
 
 /*
@@ -549,7 +531,7 @@ static int sq_ready(struct store *st)
 	sq_read_put(st, tx);
 	if (r != BA_OK)
 		return r == BA_ERR_NOMEM ? r : BA_ERR_STORE_UNAVAILABLE;
-	return store_queue_health(s->q, SQ_KIND_PROBE, PROBE_IDLE_SECONDS);
+	return store_queue_health(s->base.q, SQ_KIND_PROBE, PROBE_IDLE_SECONDS);
 }
 
 /* Applies pending migrations through the writer; reports the version. */
@@ -574,7 +556,7 @@ static void sq_close(struct store *st)
 
 	if (s == NULL)
 		return;
-	store_queue_free(s->q);
+	store_queue_free(s->base.q);
 	if (s->checkpointer_started) {
 		pthread_mutex_lock(&s->ck_mu);
 		s->ck_stopping = true;
@@ -605,7 +587,7 @@ static int migrate_at_open(struct sq_store *s)
 	int version = 0;
 	int r = sq_version_read(c, &version);
 
-	if (r != BA_OK || version == sq_latest_version())
+	if (r != BA_OK || version == migrations_latest())
 		goto out;
 	r = sq_exec(c, SQ_BEGIN, "BEGIN IMMEDIATE");
 	if (r != BA_OK)
@@ -646,11 +628,11 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 	s->w_hard_at = CKPT_HARD_PAGES;
 	atomic_init(&s->version, 0);
 	s->path = strdup(path);
-	s->q = store_queue_new(&sq_queue_ops, (size_t)s->opt.max_batch);
+	s->base.q = store_queue_new(&sq_queue_ops, (size_t)s->opt.max_batch);
 	s->readers = calloc((size_t)s->opt.pool_size, sizeof(*s->readers));
 	s->reader_tx = calloc((size_t)s->opt.pool_size, sizeof(*s->reader_tx));
 	if (store_pool_init(&s->pool, s->opt.pool_size) != BA_OK || s->path == NULL ||
-	    s->q == NULL || s->readers == NULL || s->reader_tx == NULL)
+	    s->base.q == NULL || s->readers == NULL || s->reader_tx == NULL)
 		goto out;
 
 	r = conn_open(&s->wconn, path, &s->opt, CONN_WRITER);
@@ -664,7 +646,7 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 		goto out;
 	}
 	if (sqlite3_db_readonly(s->wconn.db, "main") == 1) {
-		store_queue_set_fault(s->q, true);
+		store_queue_set_fault(s->base.q, true);
 		log_write(LOG_WARN, "sqlite database is read-only", "path", path, NULL);
 	}
 	for (; s->n_readers < s->opt.pool_size; s->n_readers++) {
@@ -680,7 +662,7 @@ static int sq_open(const char *path, const struct store_options *opt, struct sto
 		goto out;
 	}
 	s->checkpointer_started = true;
-	r = store_queue_start(s->q, s, sizeof(*s), 1);
+	r = store_queue_start(s->base.q, s, sizeof(*s), 1);
 	if (r != BA_OK)
 		goto out;
 	*out = &s->base;
@@ -697,8 +679,6 @@ const struct store_ops store_sqlite_ops = {
 	.close = sq_close,
 	.ready = sq_ready,
 	.migrate = sq_migrate,
-	.submit = sq_submit,
-	STORE_READ_OPS,
 	.reader_get = sq_read_get,
 	.reader_put = sq_read_put,
 };

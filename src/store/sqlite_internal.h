@@ -76,8 +76,7 @@ struct sq_store {
 	bool ck_wake;                 /* a checkpoint is due now */
 	bool ck_stopping;
 
-	/* writer: the queue's one writer thread owns wconn once started */
-	struct store_queue *q;
+	/* writer: the queue's (base.q) one writer thread owns wconn once started */
 	struct sq_conn wconn;
 	struct sq_tx wtx;             /* the statement interface on wconn */
 	int w_frames;                 /* WAL frames after wconn's last commit (its thread) */
@@ -115,7 +114,6 @@ int sq_conn_err(const struct sq_conn *c);
 int sq_migrate_apply(struct sq_conn *c, int *version);
 /* Reads the schema version (0 for a new database). */
 int sq_version_read(struct sq_conn *c, int *version);
-int sq_latest_version(void);
 
 /* --- sqlite_tx.c --- */
 

@@ -2,11 +2,14 @@
  * statements.h - the one table of the statements the store runs (its
  * write logic and its reads), with their text per dialect.
  *
- * SQLite numbers parameters ?N, PostgreSQL $N, with the same N: the write
- * logic binds by position and reads columns by position, so both texts of
- * an entry take the same parameters and return the same columns. A NULL
- * text is a step the dialect does without (SQLite has one writer and needs
- * no row or advisory locks); FOR UPDATE appears only in PostgreSQL's text.
+ * A text is written once, with SQLite's parameter marks ?N; PostgreSQL
+ * runs it with each turned into $N, the same N (st_pg_sql()): the write
+ * logic binds by position and reads columns by position, so both dialects
+ * take the same parameters and return the same columns. Where PostgreSQL
+ * needs more it appends `pg_tail` (ON CONFLICT DO NOTHING, a row lock);
+ * where the dialects differ an entry holds PostgreSQL's own text. A NULL
+ * SQLite text is a step SQLite does without (it has one writer and needs
+ * no row or advisory locks). No text holds a `?` other than a mark.
  */
 #ifndef BIOAUTH_STORE_STATEMENTS_H
 #define BIOAUTH_STORE_STATEMENTS_H
@@ -50,9 +53,15 @@ enum st_id {
 struct st_text {
 	const char *name;     /* PostgreSQL prepared-statement name */
 	const char *sqlite;   /* NULL: no step in SQLite */
-	const char *pg;       /* NULL: no step in PostgreSQL */
+	const char *pg;       /* PostgreSQL's own text; NULL: SQLite's, $N marks */
+	const char *pg_tail;  /* with pg NULL: appended in PostgreSQL, or NULL */
 };
 
 extern const struct st_text st_table[ST__COUNT];
+
+/* PostgreSQL's text of statement `id` in a new string the caller frees:
+ * the entry's own, else its SQLite text and `pg_tail` with each mark ?N
+ * written $N. NULL when out of memory. */
+char *st_pg_sql(enum st_id id);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "store/queue.h"
 #include "store/store.h"
 
 bool store_url_is_postgres(const char *url)
@@ -77,7 +78,7 @@ int store_write_sync(struct store *s, struct store_write *w)
 		pthread_mutex_destroy(&sw.mu);
 		return BA_ERR_INTERNAL;
 	}
-	r = s->ops->submit(s, w, sync_done, &sw);
+	r = store_submit(s, w, sync_done, &sw);
 	if (r == BA_OK) {
 		pthread_mutex_lock(&sw.mu);
 		while (!sw.done)
@@ -91,7 +92,8 @@ int store_write_sync(struct store *s, struct store_write *w)
 }
 
 
-/* The typed calls of store.h: each hands its arguments to s's backend. */
+/* The typed calls of store.h that are operations of the backend: each
+ * hands its arguments to s's backend (the reads are read.c's). */
 const char *store_backend_name(const struct store *s)
 {
 	return s->ops->name;
@@ -109,95 +111,7 @@ int store_migrate(struct store *s, int *version)
 
 int store_submit(struct store *s, struct store_write *w, store_done_fn done, void *arg)
 {
-	return s->ops->submit(s, w, done, arg);
-}
-
-int store_app_get(struct store *s, const char *app_id, struct model_app *out)
-{
-	return s->ops->app_get(s, app_id, out);
-}
-
-int store_app_get_by_client_id(struct store *s, const char *client_id, struct model_app *out)
-{
-	return s->ops->app_get_by_client_id(s, client_id, out);
-}
-
-int store_app_list(struct store *s, struct model_app **out, size_t *n)
-{
-	return s->ops->app_list(s, out, n);
-}
-
-int store_user_get(struct store *s, const char *user_id, struct model_user *out)
-{
-	return s->ops->user_get(s, user_id, out);
-}
-
-int store_user_get_by_username(struct store *s, const char *username, struct model_user *out)
-{
-	return s->ops->user_get_by_username(s, username, out);
-}
-
-int store_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out)
-{
-	return s->ops->user_get_by_email_key(s, email_key, out);
-}
-
-int store_user_get_by_phone(struct store *s, const char *phone, struct model_user *out)
-{
-	return s->ops->user_get_by_phone(s, phone, out);
-}
-
-int store_user_list(struct store *s, struct model_user **out, size_t *n)
-{
-	return s->ops->user_list(s, out, n);
-}
-
-int store_authenticator_get(struct store *s, const char *app_id, const char *key_id,
-                            struct model_authenticator *out)
-{
-	return s->ops->authenticator_get(s, app_id, key_id, out);
-}
-
-int store_authenticator_list(struct store *s, const char *app_id, const char *user_id,
-                             struct model_authenticator **out, size_t *n)
-{
-	return s->ops->authenticator_list(s, app_id, user_id, out, n);
-}
-
-int store_challenge_get(struct store *s, const char *challenge, struct model_challenge *out)
-{
-	return s->ops->challenge_get(s, challenge, out);
-}
-
-int store_session_get(struct store *s, const char *session_id, struct model_session *out)
-{
-	return s->ops->session_get(s, session_id, out);
-}
-
-int store_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out)
-{
-	return s->ops->refresh_get(s, hash, out);
-}
-
-int store_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n)
-{
-	return s->ops->signing_key_list(s, out, n);
-}
-
-int store_token_is_revoked(struct store *s, const char *jti, bool *revoked)
-{
-	return s->ops->token_is_revoked(s, jti, revoked);
-}
-
-int store_setting_get(struct store *s, const char *name, char **value)
-{
-	return s->ops->setting_get(s, name, value);
-}
-
-int store_audit_list(struct store *s, const struct store_audit_filter *f,
-                     struct model_audit **out, size_t *n)
-{
-	return s->ops->audit_list(s, f, out, n);
+	return store_queue_submit(s->q, w, done, arg);
 }
 
 void store_free_apps(struct model_app *a, size_t n)

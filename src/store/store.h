@@ -28,8 +28,8 @@
  *
  * The write logic (write.c, write_login.c) and the reads (read.c) are
  * written once for both backends against a narrow statement interface
- * (tx.h) and one statement table with the text per dialect
- * (statements.c); a backend keeps its connections, pooling, locking,
+ * (tx.h) and one statement table (statements.c), and so is the schema
+ * (migrations.c); a backend keeps its connections, pooling, locking,
  * retries and error mapping.
  *
  * Return codes: BA_OK; BA_ERR_NOT_FOUND; BA_ERR_CONFLICT; BA_ERR_NOMEM;
@@ -277,47 +277,20 @@ struct store_ops {
 	/* Applies pending migrations; BA_OK if none. Reports the version. */
 	int (*migrate)(struct store *s, int *version);
 
-	int (*submit)(struct store *s, struct store_write *w, store_done_fn done, void *arg);
-
-	/* Reads: fill *out (caller clears it); NOT_FOUND when absent. */
-	int (*app_get)(struct store *s, const char *app_id, struct model_app *out);
-	int (*app_get_by_client_id)(struct store *s, const char *client_id, struct model_app *out);
-	int (*app_list)(struct store *s, struct model_app **out, size_t *n);
-	int (*user_get)(struct store *s, const char *user_id, struct model_user *out);
-	int (*user_get_by_username)(struct store *s, const char *username, struct model_user *out);
-	int (*user_list)(struct store *s, struct model_user **out, size_t *n);
-	/* By the key of an email address (contact_email_key(), domain/contact.h)
-	 * and by phone number (E.164). */
-	int (*user_get_by_email_key)(struct store *s, const char *email_key, struct model_user *out);
-	int (*user_get_by_phone)(struct store *s, const char *phone, struct model_user *out);
-	int (*authenticator_get)(struct store *s, const char *app_id, const char *key_id,
-	                         struct model_authenticator *out);
-	/* app_id NULL = every app. Ordered by created_at. */
-	int (*authenticator_list)(struct store *s, const char *app_id, const char *user_id,
-	                          struct model_authenticator **out, size_t *n);
-	int (*challenge_get)(struct store *s, const char *challenge, struct model_challenge *out);
-	int (*session_get)(struct store *s, const char *session_id, struct model_session *out);
-	int (*refresh_get)(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
-	/* Every key, newest first. */
-	int (*signing_key_list)(struct store *s, struct model_signing_key **out, size_t *n);
-	/* BA_OK + *revoked. */
-	int (*token_is_revoked)(struct store *s, const char *jti, bool *revoked);
-	/* One setting (STORE_SETTING_*): *value is a heap string (free it). */
-	int (*setting_get)(struct store *s, const char *name, char **value);
-	/* Newest first. */
-	int (*audit_list)(struct store *s, const struct store_audit_filter *f,
-	                  struct model_audit **out, size_t *n);
-
-	/* For the shared reads (read.c) only: lends a read connection as the
+	/* For the reads (read.c) only: lends a read connection as the
 	 * statement interface of tx.h (waiting while every one is busy), and
 	 * takes it back. */
 	struct store_tx *(*reader_get)(struct store *s);
 	void (*reader_put)(struct store *s, struct store_tx *tx);
 };
 
-/* A store handle: the backend's table followed by its private state. */
+struct store_queue;
+
+/* A store handle: the backend's table and write queue (queue.h; every
+ * backend has one), followed by its private state. */
 struct store {
 	const struct store_ops *ops;
+	struct store_queue *q;
 };
 
 extern const struct store_ops store_sqlite_ops;
@@ -332,32 +305,45 @@ int store_write_sync(struct store *s, struct store_write *w);
 
 /*
  * The calls the layers above make (src/edge, src/api, src/domain, src/ctl,
- * src/server): one typed function per operation of `store_ops`, each
- * calling s's backend, with the contract written at the operation above.
- * Nothing outside src/store reaches into s->ops.
+ * src/server). Nothing outside src/store reaches into s->ops. The first
+ * ones are the operations of `store_ops`, each calling s's backend, with
+ * the contract written at the operation above.
  */
 const char *store_backend_name(const struct store *s);  /* "sqlite", "postgres" */
 int store_ready(struct store *s);
 int store_migrate(struct store *s, int *version);
+/* Queues `w` on s's write queue: store_queue_submit() (queue.h). */
 int store_submit(struct store *s, struct store_write *w, store_done_fn done, void *arg);
+/*
+ * The reads, written once for both backends (read.c) on the read
+ * connections the backend lends (reader_get / reader_put): they fill *out
+ * (the caller clears it) and return NOT_FOUND when it is absent.
+ */
 int store_app_get(struct store *s, const char *app_id, struct model_app *out);
 int store_app_get_by_client_id(struct store *s, const char *client_id, struct model_app *out);
 int store_app_list(struct store *s, struct model_app **out, size_t *n);
 int store_user_get(struct store *s, const char *user_id, struct model_user *out);
 int store_user_get_by_username(struct store *s, const char *username, struct model_user *out);
+/* By the key of an email address (contact_email_key(), domain/contact.h)
+ * and by phone number (E.164). */
 int store_user_get_by_email_key(struct store *s, const char *email_key, struct model_user *out);
 int store_user_get_by_phone(struct store *s, const char *phone, struct model_user *out);
 int store_user_list(struct store *s, struct model_user **out, size_t *n);
 int store_authenticator_get(struct store *s, const char *app_id, const char *key_id,
                             struct model_authenticator *out);
+/* app_id NULL = every app. Ordered by created_at. */
 int store_authenticator_list(struct store *s, const char *app_id, const char *user_id,
                              struct model_authenticator **out, size_t *n);
 int store_challenge_get(struct store *s, const char *challenge, struct model_challenge *out);
 int store_session_get(struct store *s, const char *session_id, struct model_session *out);
 int store_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
+/* Every key, newest first. */
 int store_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
+/* BA_OK + *revoked. */
 int store_token_is_revoked(struct store *s, const char *jti, bool *revoked);
+/* One setting (STORE_SETTING_*): *value is a heap string (free it). */
 int store_setting_get(struct store *s, const char *name, char **value);
+/* Newest first. */
 int store_audit_list(struct store *s, const struct store_audit_filter *f,
                      struct model_audit **out, size_t *n);
 

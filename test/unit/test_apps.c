@@ -20,6 +20,7 @@
 #include "crypto/digest.h"
 #include "domain/apps.h"
 #include "domain/validate.h"
+#include "store_fake.h"
 
 struct fixture {
 	char dir[64];
@@ -395,43 +396,24 @@ test_resources(void **state)
 }
 
 /* A store whose lookups fail: errors other than NOT_FOUND pass through. */
-static int fake_rc;
-static int fake_calls;
-
-static int
-fake_get_by_client_id(struct store *s, const char *client_id,
-                      struct model_app *out)
-{
-	(void)s;
-	(void)client_id;
-	(void)out;
-	fake_calls++;
-	return fake_rc;
-}
-
 static void
 test_store_errors(void **state)
 {
-	struct store_ops ops;
 	struct store fake;
 	struct model_app got;
 
 	(void)state;
-	memset(&ops, 0, sizeof(ops));
-	ops.name = "fake";
-	ops.app_get_by_client_id = fake_get_by_client_id;
-	fake.ops = &ops;
-	fake_rc = BA_ERR_STORE_UNAVAILABLE;
+	store_fake_failing(&fake, BA_ERR_STORE_UNAVAILABLE);
 	assert_int_equal(apps_authenticate(&fake, "c", "s", &got),
 	    BA_ERR_STORE_UNAVAILABLE);
-	fake_rc = BA_ERR_NOT_FOUND;
+	store_fake_failing(&fake, BA_ERR_NOT_FOUND);
 	assert_int_equal(apps_authenticate(&fake, "c", "s", &got),
 	    BA_ERR_INVALID_CLIENT);
-	assert_int_equal(fake_calls, 2);
+	assert_int_equal(store_fake_runs(), 2);
 	/* No lookup for an id no app can have. */
 	assert_int_equal(apps_authenticate(&fake, "", "s", &got),
 	    BA_ERR_INVALID_CLIENT);
-	assert_int_equal(fake_calls, 2);
+	assert_int_equal(store_fake_runs(), 2);
 }
 
 int

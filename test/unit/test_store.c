@@ -77,7 +77,7 @@ static void test_apps(void **state)
 
 	(void)state;
 	mk_app(app, client, 10);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(store_app_get(S, app, &a), BA_OK);
 	assert_string_equal(a.client_id, client);
 	assert_string_equal(a.name, "Test app");
 	assert_int_equal(a.n_resources, 2);
@@ -87,10 +87,10 @@ static void test_apps(void **state)
 	assert_int_equal(a.max_authenticators, 10);
 	assert_int_equal(a.client_secret_hash[0], 0x5a);
 	model_app_clear(&a);
-	assert_int_equal(S->ops->app_get_by_client_id(S, client, &a), BA_OK);
+	assert_int_equal(store_app_get_by_client_id(S, client, &a), BA_OK);
 	assert_string_equal(a.app_id, app);
 	model_app_clear(&a);
-	assert_int_equal(S->ops->app_list(S, &list, &n), BA_OK);
+	assert_int_equal(store_app_list(S, &list, &n), BA_OK);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(list[i].app_id, app) == 0 && list[i].n_resources == 2)
 			found++;
@@ -107,14 +107,14 @@ static void test_apps(void **state)
 	w.in.app.app_id = other;
 	w.in.app.client_id = client;
 	assert_int_equal(wsync(&w), BA_ERR_CONFLICT);
-	assert_int_equal(S->ops->app_get(S, other, &a), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_app_get(S, other, &a), BA_ERR_NOT_FOUND);
 
 	memset(&w, 0, sizeof(w));
 	w.kind = SW_APP_SET_SECRET;
 	w.in.app_secret.app_id = app;
 	memset(w.in.app_secret.secret_hash, 0x77, MODEL_HASH_LEN);
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(store_app_get(S, app, &a), BA_OK);
 	assert_int_equal(a.client_secret_hash[31], 0x77);
 	model_app_clear(&a);
 	w.in.app_secret.app_id = other;
@@ -124,8 +124,8 @@ static void test_apps(void **state)
 	w.kind = SW_APP_DELETE;
 	w.in.app_id = app;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->app_get_by_client_id(S, client, &a), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_app_get(S, app, &a), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_app_get_by_client_id(S, client, &a), BA_ERR_NOT_FOUND);
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
 }
 
@@ -149,10 +149,10 @@ static void test_app_delete_cascades(void **state)
 	mk_session(app, user, sid, rt, now);
 	w.in.app_id = app;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_authenticator_get(S, app, key, &a), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_challenge_get(S, ch, &c), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(S, sid, &s), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_refresh_get(S, rt, &r), BA_ERR_NOT_FOUND);
 }
 
 /* The per-app floor of client-made challenges (default 1, set by
@@ -167,13 +167,13 @@ static void test_app_floor_and_settings(void **state)
 
 	(void)state;
 	mk_app(app, NULL, 10);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(store_app_get(S, app, &a), BA_OK);
 	assert_int_equal(a.min_client_challenge_bytes, 1);
 	model_app_clear(&a);
 	w.in.app_min_challenge.app_id = app;
 	w.in.app_min_challenge.bytes = 24;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(store_app_get(S, app, &a), BA_OK);
 	assert_int_equal(a.min_client_challenge_bytes, 24);
 	model_app_clear(&a);
 	w.in.app_min_challenge.bytes = 0;
@@ -185,20 +185,20 @@ static void test_app_floor_and_settings(void **state)
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
 
 	uid(name, "setting");
-	assert_int_equal(S->ops->setting_get(S, name, &v), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_setting_get(S, name, &v), BA_ERR_NOT_FOUND);
 	assert_null(v);
 	memset(&w, 0, sizeof(w));
 	w.kind = SW_SETTING_SET;
 	w.in.setting.name = name;
 	w.in.setting.value = "https://one.example";
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->setting_get(S, name, &v), BA_OK);
+	assert_int_equal(store_setting_get(S, name, &v), BA_OK);
 	assert_string_equal(v, "https://one.example");
 	free(v);
 	w.in.setting.value = "https://two.example";
 	w.in.setting.now = 42;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->setting_get(S, name, &v), BA_OK);
+	assert_int_equal(store_setting_get(S, name, &v), BA_OK);
 	assert_string_equal(v, "https://two.example");
 	free(v);
 	w.in.setting.value = NULL;
@@ -235,7 +235,7 @@ static void test_user_transmit_fields(void **state)
 	w.in.user.password_force_replace = true;
 	assert_int_equal(wsync(&w), BA_OK);
 
-	assert_int_equal(S->ops->user_get(S, u1, &u), BA_OK);
+	assert_int_equal(store_user_get(S, u1, &u), BA_OK);
 	assert_string_equal(u.email, email);
 	assert_false(u.email_verified);
 	assert_string_equal(u.phone_number, phone);
@@ -245,14 +245,14 @@ static void test_user_transmit_fields(void **state)
 	assert_string_equal(u.custom_data, "{\"tier\":\"gold\"}");
 	assert_true(u.password_force_replace);
 	model_user_clear(&u);
-	assert_int_equal(S->ops->user_get_by_email_key(S, key, &u), BA_OK);
+	assert_int_equal(store_user_get_by_email_key(S, key, &u), BA_OK);
 	assert_string_equal(u.user_id, u1);
 	model_user_clear(&u);
-	assert_int_equal(S->ops->user_get_by_email_key(S, email, &u), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->user_get_by_phone(S, phone, &u), BA_OK);
+	assert_int_equal(store_user_get_by_email_key(S, email, &u), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get_by_phone(S, phone, &u), BA_OK);
 	assert_string_equal(u.user_id, u1);
 	model_user_clear(&u);
-	assert_int_equal(S->ops->user_get_by_phone(S, "+10000000000", &u), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get_by_phone(S, "+10000000000", &u), BA_ERR_NOT_FOUND);
 
 	/* the same address in other letters, or the same phone: CONFLICT */
 	w.in.user.user_id = u2;
@@ -270,7 +270,7 @@ static void test_user_transmit_fields(void **state)
 	w.in.user.name = w.in.user.external_user_id = w.in.user.custom_data = NULL;
 	w.in.user.password_force_replace = false;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->user_get(S, u2, &u), BA_OK);
+	assert_int_equal(store_user_get(S, u2, &u), BA_OK);
 	assert_null(u.email);
 	assert_null(u.phone_number);
 	assert_null(u.name);
@@ -311,20 +311,20 @@ static void test_users(void **state)
 	w.in.user.user_id = u3;
 	assert_int_equal(wsync(&w), BA_OK);                    /* NULL usernames don't clash */
 
-	assert_int_equal(S->ops->user_get(S, u1, &u), BA_OK);
+	assert_int_equal(store_user_get(S, u1, &u), BA_OK);
 	assert_string_equal(u.username, name);
 	assert_string_equal(u.password_hash, "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA");
 	assert_int_equal(u.created_at, now);
 	assert_int_equal(u.updated_at, now + 1);
 	model_user_clear(&u);
-	assert_int_equal(S->ops->user_get_by_username(S, name, &u), BA_OK);
+	assert_int_equal(store_user_get_by_username(S, name, &u), BA_OK);
 	assert_string_equal(u.user_id, u1);
 	model_user_clear(&u);
-	assert_int_equal(S->ops->user_get(S, u2, &u), BA_OK);
+	assert_int_equal(store_user_get(S, u2, &u), BA_OK);
 	assert_null(u.username);
 	assert_null(u.password_hash);
 	model_user_clear(&u);
-	assert_int_equal(S->ops->user_list(S, &list, &n), BA_OK);
+	assert_int_equal(store_user_list(S, &list, &n), BA_OK);
 	for (size_t i = 0; i < n; i++)
 		found += strcmp(list[i].user_id, u1) == 0 || strcmp(list[i].user_id, u2) == 0 ||
 		         strcmp(list[i].user_id, u3) == 0;
@@ -339,10 +339,10 @@ static void test_users(void **state)
 	w.kind = SW_USER_DELETE;
 	w.in.user_id = u1;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->user_get(S, u1, &u), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->user_get_by_username(S, name, &u), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get(S, u1, &u), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get_by_username(S, name, &u), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_authenticator_get(S, app, key, &a), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(S, sid, &s), BA_ERR_NOT_FOUND);
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
 }
 
@@ -389,7 +389,7 @@ static void test_authenticators(void **state)
 	assert_int_equal(wsync(&w), BA_ERR_CONFLICT);
 	w.in.authenticator.a.user_id = user; /* same key id, other user: still taken */
 	assert_int_equal(wsync(&w), BA_ERR_CONFLICT);
-	assert_int_equal(S->ops->authenticator_get(S, app, kx, &a), BA_OK);
+	assert_int_equal(store_authenticator_get(S, app, kx, &a), BA_OK);
 	assert_string_equal(a.app_id, app);
 	assert_string_equal(a.user_id, user2);
 	assert_string_equal(a.public_key_id, kx);
@@ -407,21 +407,21 @@ static void test_authenticators(void **state)
 	assert_int_equal(a.failed_count, 0);
 	assert_int_equal(a.locked_until, 0);
 	model_authenticator_clear(&a);
-	assert_int_equal(S->ops->authenticator_get(S, app2, kx, &a), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_authenticator_get(S, app2, kx, &a), BA_ERR_NOT_FOUND);
 
 	/* lists, ordered by created_at */
-	assert_int_equal(S->ops->authenticator_list(S, app, user, &list, &n), BA_OK);
+	assert_int_equal(store_authenticator_list(S, app, user, &list, &n), BA_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].public_key_id, k2);
 	assert_string_equal(list[1].public_key_id, k1);
 	assert_memory_equal(list[0].public_key_der, g_der, sizeof(g_der));
 	store_free_authenticators(list, n);
-	assert_int_equal(S->ops->authenticator_list(S, NULL, user, &list, &n), BA_OK);
+	assert_int_equal(store_authenticator_list(S, NULL, user, &list, &n), BA_OK);
 	assert_int_equal(n, 3);
 	assert_string_equal(list[2].public_key_id, k3);
 	assert_string_equal(list[2].app_id, app2);
 	store_free_authenticators(list, n);
-	assert_int_equal(S->ops->authenticator_list(S, app2, user2, &list, &n), BA_OK);
+	assert_int_equal(store_authenticator_list(S, app2, user2, &list, &n), BA_OK);
 	assert_int_equal(n, 0);
 	store_free_authenticators(list, n);
 
@@ -438,7 +438,7 @@ static void test_authenticators(void **state)
 	w.in.authenticator_delete.app_id = app;
 	assert_int_equal(wsync(&w), BA_OK);
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->authenticator_get(S, app, k1, &a), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_authenticator_get(S, app, k1, &a), BA_ERR_NOT_FOUND);
 	/* a free slot again */
 	assert_int_equal(mk_key(app, user, k3, 2, now), BA_OK);
 }
@@ -465,7 +465,7 @@ static void test_challenges(void **state)
 	w.in.challenge.expires_at = now + 300;
 	assert_int_equal(wsync(&w), BA_OK);
 	assert_int_equal(wsync(&w), BA_ERR_CONFLICT);
-	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_OK);
+	assert_int_equal(store_challenge_get(S, ch, &c), BA_OK);
 	assert_string_equal(c.app_id, app);
 	assert_string_equal(c.user_id, user);
 	assert_string_equal(c.device_id, "dev-9");
@@ -475,7 +475,7 @@ static void test_challenges(void **state)
 	assert_false(c.consumed);
 	model_challenge_clear(&c);
 	uid(ch, "chal");
-	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_challenge_get(S, ch, &c), BA_ERR_NOT_FOUND);
 }
 
 /* Creates a challenge of `app` for `user` with `approval` (may be NULL)
@@ -509,7 +509,7 @@ static void test_challenge_quotas(void **state)
 	(void)state;
 	mk_app(app, NULL, 10);
 	mk_user(user);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(store_app_get(S, app, &a), BA_OK);
 	a.max_challenges = 2;
 	a.max_approval_data_bytes = 20;
 	a.refresh_reuse_interval = 5;
@@ -517,7 +517,7 @@ static void test_challenge_quotas(void **state)
 	assert_int_equal(apps_prepare_set_limits(&a, &w), BA_OK);
 	assert_int_equal(wsync(&w), BA_OK);
 	model_app_clear(&a);
-	assert_int_equal(S->ops->app_get(S, app, &a), BA_OK);
+	assert_int_equal(store_app_get(S, app, &a), BA_OK);
 	assert_int_equal(a.max_challenges, 2);
 	assert_int_equal(a.max_approval_data_bytes, 20);
 	assert_int_equal(a.refresh_reuse_interval, 5);
@@ -540,7 +540,7 @@ static void test_challenge_quotas(void **state)
 	/* an expired one holds its share only until the quota is reached */
 	assert_int_equal(quota_chal(app, user, NULL, now - 1, ch[1]), BA_OK);
 	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[2]), BA_OK);
-	assert_int_equal(S->ops->challenge_get(S, ch[1], &c), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_challenge_get(S, ch[1], &c), BA_ERR_NOT_FOUND);
 	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[3]), BA_ERR_CHALLENGE_QUOTA);
 }
 
@@ -569,7 +569,7 @@ static void test_signing_keys(void **state)
 	w.in.signing_key.created_at = t + 20;
 	assert_int_equal(wsync(&w), BA_ERR_CONFLICT); /* and retires nothing */
 
-	assert_int_equal(S->ops->signing_key_list(S, &list, &n), BA_OK);
+	assert_int_equal(store_signing_key_list(S, &list, &n), BA_OK);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			assert_true(list[i - 1].created_at >= list[i].created_at);
@@ -596,13 +596,13 @@ static void test_token_revoke(void **state)
 
 	(void)state;
 	uid(jti, "jti");
-	assert_int_equal(S->ops->token_is_revoked(S, jti, &revoked), BA_OK);
+	assert_int_equal(store_token_is_revoked(S, jti, &revoked), BA_OK);
 	assert_false(revoked);
 	w.in.token_revoke.jti = jti;
 	w.in.token_revoke.expires_at = time(NULL) + 60;
 	assert_int_equal(wsync(&w), BA_OK);
 	assert_int_equal(wsync(&w), BA_OK); /* revoking twice is fine */
-	assert_int_equal(S->ops->token_is_revoked(S, jti, &revoked), BA_OK);
+	assert_int_equal(store_token_is_revoked(S, jti, &revoked), BA_OK);
 	assert_true(revoked);
 }
 
@@ -637,7 +637,7 @@ static void test_audit(void **state)
 			assert_true(ev[i].id > ev[i - 1].id);
 	}
 	f.user_id = user;
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	assert_int_equal(n, 4);
 	assert_int_equal(list[0].id, ev[3].id);                /* newest first */
 	assert_string_equal(list[0].event, "delete");
@@ -646,19 +646,19 @@ static void test_audit(void **state)
 	assert_null(list[3].reason);
 	store_free_audit(list, n);
 	f.app_id = app2;
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(list[0].id, ev[2].id);
 	store_free_audit(list, n);
 	f.app_id = app;
 	f.user_id = NULL;
 	f.since = now + 1;
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	assert_int_equal(n, 2);
 	store_free_audit(list, n);
 	f.since = 0;
 	f.limit = 2;
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(list[1].id, ev[1].id);
 	store_free_audit(list, n);
@@ -677,7 +677,7 @@ static void test_audit(void **state)
 	assert_int_equal(ev[0].id, 0);
 	f.app_id = app;
 	f.limit = 0;
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	assert_int_equal(n, 3);
 	store_free_audit(list, n);
 }
@@ -727,20 +727,20 @@ static void test_purge(void **state)
 	w.kind = SW_PURGE;
 	w.in.purge.before = now;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->challenge_get(S, ch_old, &c), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->challenge_get(S, ch_new, &c), BA_OK);
+	assert_int_equal(store_challenge_get(S, ch_old, &c), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_challenge_get(S, ch_new, &c), BA_OK);
 	model_challenge_clear(&c);
-	assert_int_equal(S->ops->session_get(S, s_old, &s), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->refresh_get(S, rt_old, &r), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->session_get(S, s_new, &s), BA_OK);
+	assert_int_equal(store_session_get(S, s_old, &s), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_refresh_get(S, rt_old, &r), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(S, s_new, &s), BA_OK);
 	model_session_clear(&s);
-	assert_int_equal(S->ops->refresh_get(S, rt_new, &r), BA_OK);
+	assert_int_equal(store_refresh_get(S, rt_new, &r), BA_OK);
 	model_refresh_clear(&r);
-	assert_int_equal(S->ops->token_is_revoked(S, jti_old, &revoked), BA_OK);
+	assert_int_equal(store_token_is_revoked(S, jti_old, &revoked), BA_OK);
 	assert_false(revoked);
-	assert_int_equal(S->ops->token_is_revoked(S, jti_new, &revoked), BA_OK);
+	assert_int_equal(store_token_is_revoked(S, jti_new, &revoked), BA_OK);
 	assert_true(revoked);
-	assert_int_equal(S->ops->signing_key_list(S, &keys, &n), BA_OK);
+	assert_int_equal(store_signing_key_list(S, &keys, &n), BA_OK);
 	for (size_t i = 0; i < n; i++) {
 		kid_left = kid_left || strcmp(keys[i].kid, kid) == 0;
 		assert_true(keys[i].retired_at == 0 || keys[i].retired_at >= now);

@@ -74,7 +74,7 @@ static void test_login_race(void **state)
 	for (int i = 0; i < RACERS; i++) {
 		ok += r[i].rc == BA_OK;
 		reused += r[i].rc == BA_ERR_CHALLENGE_REUSED;
-		if (S->ops->session_get(S, r[i].sid, &s) == BA_OK) {
+		if (store_session_get(S, r[i].sid, &s) == BA_OK) {
 			sessions++;
 			assert_int_equal(r[i].rc, BA_OK);
 			model_session_clear(&s);
@@ -120,7 +120,7 @@ static void test_refresh_race(void **state)
 	assert_int_equal(rotated, 1);
 	assert_int_equal(reuse, 1);
 	assert_int_equal(invalid, RACERS - 2);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_int_equal(store_session_get(S, sid, &s), BA_OK);
 	assert_true(s.revoked);
 	model_session_clear(&s);
 }
@@ -205,7 +205,7 @@ static void test_batch_isolation(void **state)
 	for (int i = 0; i < N; i++)
 		async_user(&a[i], &wt, i % 3 == 2 ? a[i - 1].id : NULL);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(S->ops->submit(S, &a[i].w, async_done, &a[i]), BA_OK);
+		assert_int_equal(store_submit(S, &a[i].w, async_done, &a[i]), BA_OK);
 	waiter_wait(&wt, N);
 	/* Of each duplicate pair (i-1, i) exactly one commits and the other
 	 * gets CONFLICT alone. Which one depends on the backend: SQLite's single
@@ -220,7 +220,7 @@ static void test_batch_isolation(void **state)
 			assert_true((first == BA_OK && second == BA_ERR_CONFLICT) ||
 			            (first == BA_ERR_CONFLICT && second == BA_OK));
 		}
-		assert_int_equal(S->ops->user_get(S, a[i].id, &u), BA_OK);
+		assert_int_equal(store_user_get(S, a[i].id, &u), BA_OK);
 		model_user_clear(&u);
 	}
 	waiter_fini(&wt);
@@ -298,7 +298,7 @@ static void test_batch_login_refusals(void **state)
 		a[i].rc = -1;
 	}
 	for (int i = 0; i < N; i++)
-		assert_int_equal(S->ops->submit(S, &a[i].w, login_done, &a[i]), BA_OK);
+		assert_int_equal(store_submit(S, &a[i].w, login_done, &a[i]), BA_OK);
 	waiter_wait(&wt, N);
 	for (int i = 0; i < N; i++) {
 		struct model_session s;
@@ -317,11 +317,11 @@ static void test_batch_login_refusals(void **state)
 		assert_true(a[i].ev.id > 0);
 		if (expect == BA_OK) {
 			assert_string_equal(a[i].w.out.session.session_id, a[i].sid);
-			assert_int_equal(S->ops->session_get(S, a[i].sid, &s), BA_OK);
+			assert_int_equal(store_session_get(S, a[i].sid, &s), BA_OK);
 			model_session_clear(&s);
 		} else {
 			assert_null(a[i].w.out.session.session_id);
-			assert_int_equal(S->ops->session_get(S, a[i].sid, &s), BA_ERR_NOT_FOUND);
+			assert_int_equal(store_session_get(S, a[i].sid, &s), BA_ERR_NOT_FOUND);
 		}
 		model_session_clear(&a[i].w.out.session);
 	}
@@ -353,14 +353,14 @@ static void test_batch_refused_early(void **state)
 				a[i].w.in.user.user_id = NULL;
 		}
 		for (int i = 0; i < N; i++)
-			assert_int_equal(S->ops->submit(S, &a[i].w, async_done, &a[i]), BA_OK);
+			assert_int_equal(store_submit(S, &a[i].w, async_done, &a[i]), BA_OK);
 		waiter_wait(&wt, N);
 		for (int i = 0; i < N; i++) {
 			bool refused = a[i].w.in.user.user_id == NULL;
 
 			assert_int_equal(a[i].calls, 1);
 			assert_int_equal(a[i].rc, refused ? BA_ERR_INVALID_REQUEST : BA_OK);
-			assert_int_equal(S->ops->user_get(S, a[i].id, &u),
+			assert_int_equal(store_user_get(S, a[i].id, &u),
 			                 refused ? BA_ERR_NOT_FOUND : BA_OK);
 			model_user_clear(&u);
 		}
@@ -384,14 +384,14 @@ static void test_close_drains(void **state)
 	assert_int_equal(open_store(true, &s2), BA_OK);
 	for (int i = 0; i < N; i++) {
 		async_user(&a[i], &wt, NULL);
-		assert_int_equal(s2->ops->submit(s2, &a[i].w, async_done, &a[i]), BA_OK);
+		assert_int_equal(store_submit(s2, &a[i].w, async_done, &a[i]), BA_OK);
 	}
 	store_close(s2);
 	assert_int_equal(wt.done, N);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(a[i].calls, 1);
 		assert_int_equal(a[i].rc, BA_OK);
-		assert_int_equal(S->ops->user_get(S, a[i].id, &u), BA_OK);
+		assert_int_equal(store_user_get(S, a[i].id, &u), BA_OK);
 		model_user_clear(&u);
 	}
 	waiter_fini(&wt);
@@ -471,7 +471,7 @@ static void test_group_commit(void **state)
 	for (int i = 0; i < GC_THREADS; i++) {
 		for (int j = 0; j < GC_WRITES; j++) {
 			assert_int_equal(t[i].rc[j], BA_OK);
-			assert_int_equal(S->ops->user_get(S, t[i].ids[j], &u), BA_OK);
+			assert_int_equal(store_user_get(S, t[i].ids[j], &u), BA_OK);
 			model_user_clear(&u);
 		}
 	}
@@ -738,7 +738,7 @@ static void test_busy_then_recovers(void **state)
 	w.in.user.user_id = user;
 	assert_int_equal(store_write_sync(s2, &w), BA_ERR_STORE_UNAVAILABLE);
 	assert_int_not_equal(s2->ops->ready(s2), BA_OK);
-	assert_int_equal(s2->ops->user_get(s2, user, &u), BA_ERR_NOT_FOUND); /* reads work */
+	assert_int_equal(store_user_get(s2, user, &u), BA_ERR_NOT_FOUND); /* reads work */
 	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	for (int i = 0; i < 300 && ready != BA_OK; i++) {
@@ -806,13 +806,13 @@ static void test_readonly_file(void **state)
 		struct store_options opt = {.durable = true};
 
 		assert_int_equal(store_open(path, &opt, &s2), BA_OK);
-		assert_int_equal(s2->ops->app_get(s2, app, &a), BA_OK);
+		assert_int_equal(store_app_get(s2, app, &a), BA_OK);
 		model_app_clear(&a);
 		assert_int_not_equal(s2->ops->ready(s2), BA_OK);
 		uid(user, "user");
 		w.in.user.user_id = user;
 		assert_int_equal(store_write_sync(s2, &w), BA_ERR_STORE_UNAVAILABLE);
-		assert_int_equal(s2->ops->user_get(s2, user, &u), BA_ERR_NOT_FOUND);
+		assert_int_equal(store_user_get(s2, user, &u), BA_ERR_NOT_FOUND);
 		assert_int_not_equal(s2->ops->ready(s2), BA_OK);
 		store_close(s2);
 	}

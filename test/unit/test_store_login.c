@@ -44,20 +44,20 @@ static void test_signature_failure_lock(void **state)
 		assert_true(ev.id > 0);
 		assert_int_equal(w.out.locked, i == 3);
 		if (i < 3) {
-			assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+			assert_int_equal(store_authenticator_get(S, app, key, &a), BA_OK);
 			assert_int_equal(a.failed_count, i);
 			assert_int_equal(a.locked_until, 0);
 			model_authenticator_clear(&a);
 		}
 	}
 	assert_int_equal(w.out.locked_until, now + 60);
-	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(store_authenticator_get(S, app, key, &a), BA_OK);
 	assert_int_equal(a.locked_until, now + 60);
 	model_authenticator_clear(&a);
 
 	/* three failure events and one lock event, the lock newest */
 	f.user_id = user;
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	assert_int_equal(n, 4);
 	assert_string_equal(list[0].event, "lock");
 	assert_string_equal(list[0].key_id, key);
@@ -74,14 +74,14 @@ static void test_signature_failure_lock(void **state)
 	{
 		struct model_session s;
 
-		assert_int_equal(S->ops->session_get(S, sid, &s), BA_ERR_NOT_FOUND);
+		assert_int_equal(store_session_get(S, sid, &s), BA_ERR_NOT_FOUND);
 	}
 	/* after the lock a login works and resets the key */
 	login_init(&w, app, user, sid, NULL, now + 61);
 	w.in.login.key_id = key;
 	assert_int_equal(wsync(&w), BA_OK);
 	model_session_clear(&w.out.session);
-	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(store_authenticator_get(S, app, key, &a), BA_OK);
 	assert_int_equal(a.failed_count, 0);
 	assert_true(a.locked_until <= now + 61);
 	assert_int_equal(a.last_used_at, now + 61);
@@ -192,7 +192,7 @@ static size_t count_events(const char *user, const char *event)
 	struct model_audit *list;
 	size_t n, k = 0;
 
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	for (size_t i = 0; i < n; i++)
 		k += strcmp(list[i].event, event) == 0;
 	store_free_audit(list, n);
@@ -203,7 +203,7 @@ static void expect_key(const char *app, const char *key, int failed, int64_t loc
 {
 	struct model_authenticator a;
 
-	assert_int_equal(S->ops->authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(store_authenticator_get(S, app, key, &a), BA_OK);
 	assert_int_equal(a.failed_count, failed);
 	assert_true(a.locked_until == locked_until);
 	model_authenticator_clear(&a);
@@ -290,10 +290,10 @@ static void test_login_start_challenge(void **state)
 	w.in.login.start_challenge = ch;
 	w.in.login.key_id = "no-such-key";
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_OK);
+	assert_int_equal(store_challenge_get(S, ch, &c), BA_OK);
 	assert_false(c.consumed);
 	model_challenge_clear(&c);
-	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_refresh_get(S, rt, &r), BA_ERR_NOT_FOUND);
 
 	/* another user's challenge; an unknown one; an expired one */
 	login_init(&w, app, user2, sid, rt, now);
@@ -323,13 +323,13 @@ static void test_login_start_challenge(void **state)
 	assert_int_equal(w.out.session.expires_at, now + 3600);
 	assert_false(w.out.session.revoked);
 	model_session_clear(&w.out.session);
-	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_OK);
+	assert_int_equal(store_challenge_get(S, ch, &c), BA_OK);
 	assert_true(c.consumed);
 	model_challenge_clear(&c);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_int_equal(store_session_get(S, sid, &s), BA_OK);
 	assert_string_equal(s.client_attributes, "{\"ip\":\"127.0.0.1\"}");
 	model_session_clear(&s);
-	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_OK);
+	assert_int_equal(store_refresh_get(S, rt, &r), BA_OK);
 	assert_string_equal(r.session_id, sid);
 	assert_false(r.rotated);
 	assert_int_equal(r.expires_at, now + 3600);
@@ -341,7 +341,7 @@ static void test_login_start_challenge(void **state)
 	login_init(&w, app, user, sid, rt, now);
 	w.in.login.start_challenge = ch;
 	assert_int_equal(wsync(&w), BA_ERR_CHALLENGE_REUSED);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_session_get(S, sid, &s), BA_ERR_NOT_FOUND);
 }
 
 static void test_login_client_challenge(void **state)
@@ -416,8 +416,8 @@ static void test_login_existing_session(void **state)
 	assert_int_equal(w.out.session.auth_time, now);
 	assert_int_equal(w.out.session.created_at, now - 100);
 	model_session_clear(&w.out.session);
-	assert_int_equal(S->ops->session_get(S, unused, &s), BA_ERR_NOT_FOUND);
-	assert_int_equal(S->ops->refresh_get(S, rt2, &r), BA_OK); /* bound to sid */
+	assert_int_equal(store_session_get(S, unused, &s), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_refresh_get(S, rt2, &r), BA_OK); /* bound to sid */
 	assert_string_equal(r.session_id, sid);
 	model_refresh_clear(&r);
 
@@ -487,10 +487,10 @@ static void test_refresh_rotate(void **state)
 	assert_string_equal(w.out.session.session_id, sid);
 	assert_string_equal(w.out.session.user_id, user);
 	model_session_clear(&w.out.session);
-	assert_int_equal(S->ops->refresh_get(S, rt, &r), BA_OK);
+	assert_int_equal(store_refresh_get(S, rt, &r), BA_OK);
 	assert_true(r.rotated);
 	model_refresh_clear(&r);
-	assert_int_equal(S->ops->refresh_get(S, next, &r), BA_OK);
+	assert_int_equal(store_refresh_get(S, next, &r), BA_OK);
 	assert_false(r.rotated);
 	assert_string_equal(r.session_id, sid);
 	assert_int_equal(r.expires_at, now + 3601);
@@ -505,7 +505,7 @@ static void test_refresh_rotate(void **state)
 	assert_int_equal(wsync(&w), BA_OK);
 	assert_true(w.out.reuse_detected);
 	model_session_clear(&w.out.session);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_int_equal(store_session_get(S, sid, &s), BA_OK);
 	assert_true(s.revoked);
 	model_session_clear(&s);
 	rotate_init(&w, app, next2, next, now + 4);     /* the live token is dead too */
@@ -531,7 +531,7 @@ static void test_session_revoke(void **state)
 	mk_app(app2, NULL, 10);
 	mk_user(user);
 	mk_session(app, user, sid, rt, now);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_int_equal(store_session_get(S, sid, &s), BA_OK);
 	assert_false(s.revoked);
 	assert_int_equal(s.factors, FACTOR_PWD);
 	model_session_clear(&s);
@@ -545,7 +545,7 @@ static void test_session_revoke(void **state)
 	assert_int_equal(wsync(&w), BA_ERR_NOT_FOUND);
 	w.in.session_revoke.session_id = sid;
 	assert_int_equal(wsync(&w), BA_OK);
-	assert_int_equal(S->ops->session_get(S, sid, &s), BA_OK);
+	assert_int_equal(store_session_get(S, sid, &s), BA_OK);
 	assert_true(s.revoked);
 	model_session_clear(&s);
 	rotate_init(&w, app, rt, next, now);
@@ -591,13 +591,13 @@ static void test_login_refused_one_commit(void **state)
 	assert_int_equal(c1 - c0, 1);
 	assert_true(ev.id > 0);
 
-	assert_int_equal(S->ops->challenge_get(S, ch, &c), BA_OK);
+	assert_int_equal(store_challenge_get(S, ch, &c), BA_OK);
 	assert_false(c.consumed);
 	model_challenge_clear(&c);
-	assert_int_equal(S->ops->session_get(S, sid, &w.out.session),
+	assert_int_equal(store_session_get(S, sid, &w.out.session),
 	                 BA_ERR_NOT_FOUND);
 	f.user_id = user;
-	assert_int_equal(S->ops->audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(list[0].id, ev.id);
 	assert_string_equal(list[0].event, "authenticate");

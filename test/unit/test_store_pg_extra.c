@@ -173,7 +173,7 @@ static void test_instances_challenge(void **state)
 	}
 	assert_int_equal(ok, 1);
 	assert_int_equal(reused, THREADS - 1);
-	assert_int_equal(inst[1]->ops->challenge_get(inst[1], ch, &c), BA_OK);
+	assert_int_equal(store_challenge_get(inst[1], ch, &c), BA_OK);
 	assert_true(c.consumed);
 	model_challenge_clear(&c);
 	S = NULL;
@@ -223,7 +223,7 @@ static void test_instances_refresh(void **state)
 	assert_int_equal(rotated, 1);
 	assert_int_equal(reuse, 1);
 	assert_int_equal(invalid, THREADS - 2);
-	assert_int_equal(inst[0]->ops->session_get(inst[0], sid, &s), BA_OK);
+	assert_int_equal(store_session_get(inst[0], sid, &s), BA_OK);
 	assert_true(s.revoked);
 	model_session_clear(&s);
 	S = NULL;
@@ -274,7 +274,7 @@ static void test_instances_max_keys(void **state)
 	}
 	assert_int_equal(ok, 3);
 	assert_int_equal(full, THREADS - 3);
-	assert_int_equal(inst[1]->ops->authenticator_list(inst[1], app, user, &list, &n), BA_OK);
+	assert_int_equal(store_authenticator_list(inst[1], app, user, &list, &n), BA_OK);
 	assert_int_equal(n, 3);
 	store_free_authenticators(list, n);
 	S = NULL;
@@ -442,7 +442,7 @@ static void test_instances_key_rotation(void **state)
 	race(r, inst);
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(r[i].rc, BA_OK);
-	assert_int_equal(inst[0]->ops->signing_key_list(inst[0], &keys, &n), BA_OK);
+	assert_int_equal(store_signing_key_list(inst[0], &keys, &n), BA_OK);
 	for (size_t i = 0; i < n; i++) {
 		current += keys[i].retired_at == 0;
 		ours += strstr(keys[i].kid, g_run) != NULL;
@@ -485,14 +485,14 @@ static void test_lock_timeout(void **state)
 	t0 = now_s();
 	assert_int_equal(store_write_sync(s, &w), BA_ERR_STORE_UNAVAILABLE);
 	assert_true(now_s() - t0 < 3.0);
-	assert_int_equal(s->ops->user_get(s, user, &u), BA_ERR_STORE_UNAVAILABLE);
+	assert_int_equal(store_user_get(s, user, &u), BA_ERR_STORE_UNAVAILABLE);
 
 	res = PQexec(c, "ROLLBACK");
 	PQclear(res);
 	PQfinish(c);
-	assert_int_equal(s->ops->user_get(s, user, &u), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get(s, user, &u), BA_ERR_NOT_FOUND);
 	assert_int_equal(store_write_sync(s, &w), BA_OK);
-	assert_int_equal(s->ops->user_get(s, user, &u), BA_OK);
+	assert_int_equal(store_user_get(s, user, &u), BA_OK);
 	model_user_clear(&u);
 	store_close(s);
 }
@@ -632,7 +632,7 @@ static void test_connections_killed(void **state)
 	assert_int_equal(killed, 4);
 	usleep(100 * 1000);
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(s->ops->app_get(s, app, &a), BA_OK);
+		assert_int_equal(store_app_get(s, app, &a), BA_OK);
 		model_app_clear(&a);
 		mk_user(user);
 	}
@@ -690,13 +690,13 @@ static void test_server_restart(void **state)
 		assert_true(now_s() - t0 < 2.5);
 	}
 	t0 = now_s();
-	assert_int_equal(s->ops->app_get(s, app, &a), BA_ERR_STORE_UNAVAILABLE);
+	assert_int_equal(store_app_get(s, app, &a), BA_ERR_STORE_UNAVAILABLE);
 	assert_true(now_s() - t0 < 2.5);
 
 	assert_int_equal(cluster("start", g_priv_dir, NULL, 0), 0);
 	took = wait_ready(s, 15.0);
 	assert_true(took >= 0);
-	assert_int_equal(s->ops->user_get(s, user, &u), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_user_get(s, user, &u), BA_ERR_NOT_FOUND);
 	for (int i = 0; i < 4; i++) {
 		struct store_write again = {.kind = SW_USER_CREATE};
 		char id[ID_LEN];
@@ -711,10 +711,10 @@ static void test_server_restart(void **state)
 				usleep(50 * 1000);
 		}
 		assert_int_equal(rc, BA_OK);
-		assert_int_equal(s->ops->user_get(s, id, &u), BA_OK);
+		assert_int_equal(store_user_get(s, id, &u), BA_OK);
 		model_user_clear(&u);
 	}
-	assert_int_equal(s->ops->app_get(s, app, &a), BA_OK);
+	assert_int_equal(store_app_get(s, app, &a), BA_OK);
 	model_app_clear(&a);
 	S = NULL;
 	store_close(s);

@@ -20,6 +20,7 @@
 #include "domain/password.h"
 #include "domain/users.h"
 #include "domain/validate.h"
+#include "store_fake.h"
 
 struct fixture {
 	char dir[64];
@@ -417,29 +418,17 @@ test_check_password_timing(void **state)
 }
 
 /* A store whose lookups fail: its error passes through untouched. */
-static int
-failing_get(struct store *s, const char *username, struct model_user *out)
-{
-	(void)s;
-	(void)username;
-	(void)out;
-	return BA_ERR_STORE_UNAVAILABLE;
-}
-
 static void
 test_check_password_store_error(void **state)
 {
-	struct store_ops ops;
 	struct store fake;
 	struct model_user u;
 
 	(void)state;
-	memset(&ops, 0, sizeof(ops));
-	ops.name = "fake";
-	ops.user_get_by_username = failing_get;
-	fake.ops = &ops;
+	store_fake_failing(&fake, BA_ERR_STORE_UNAVAILABLE);
 	assert_int_equal(users_check_password(&fake, "x", "y", &u),
 	    BA_ERR_STORE_UNAVAILABLE);
+	assert_int_equal(store_fake_runs(), 1);
 	assert_null(u.user_id);
 }
 
