@@ -272,6 +272,13 @@ const struct migration migrations[] = {
 	 "CREATE TRIGGER challenge_deleted AFTER DELETE ON challenges"
 	 " FOR EACH ROW WHEN (NOT OLD.consumed)"
 	 " EXECUTE FUNCTION challenge_usage_release();"},
+	/* `hwk` only for a key an Android chain verified in secure hardware
+	 * (domain/attestation.c): App Attest proves the app, not where the
+	 * registered key lives, so keys registered under it lose the flag. */
+	{6,
+	 NULL,
+	 "UPDATE authenticators SET hwk = 0 WHERE appattest_key IS NOT NULL;",
+	 "UPDATE authenticators SET hwk = false WHERE appattest_key IS NOT NULL;"},
 };
 
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -446,13 +446,19 @@ int pg_tx_lock_batch(struct pg_tx *x, struct store_write *const *ws, size_t n)
 			     arr_add(&a[2], k[j].name, k[j].hash);
 		}
 	}
-	if (ok && several && arr_put(&a[0], "}", 1) && arr_put(&a[1], "}", 1) &&
-	    arr_put(&a[2], "}", 1)) {
+	if (ok && several) {
 		struct tx_binds b = { 0 };
 
-		for (int i = 0; i < 3; i++)
-			tx_text(&b, a[i].s);
-		r = hold(x, ST_BATCH_LOCK, &b, 0, true, NULL);
+		if (arr_put(&a[0], "}", 1) && arr_put(&a[1], "}", 1) && arr_put(&a[2], "}", 1)) {
+			for (int i = 0; i < 3; i++)
+				tx_text(&b, a[i].s);
+			/* at once, with BEGIN: a failure (a deadlock with a write
+			 * outside the order, a lock timeout) is the batch's, not
+			 * its first write's */
+			r = hold(x, ST_BATCH_LOCK, &b, 0, true, NULL);
+			if (r == BA_OK)
+				r = flush(x);
+		}
 	} else if (ok) {
 		r = BA_OK;   /* one resource or none: no order to keep */
 	}
@@ -643,8 +649,6 @@ static int run_later(struct store_tx *t, enum st_id id, const struct tx_binds *b
 	PQclear(x->res);
 	x->res = NULL;
 	x->row = 0;
-	if (st_table[id].pg == NULL)
-		return BA_OK;
 	if (!x->writer)
 		return BA_ERR_INTERNAL;
 	return hold(x, id, b, taken, id_out != NULL, id_out);

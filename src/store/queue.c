@@ -87,8 +87,11 @@ static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job *
 	if (r == BA_OK && ops->lock_batch != NULL) {
 		for (size_t i = 0; i < n; i++)
 			ws[i] = jobs[i]->w;
-		if ((r = ops->lock_batch(ctx, ws, n)) != BA_OK)
+		if ((r = ops->lock_batch(ctx, ws, n)) != BA_OK) {
 			ops->rollback(ctx);
+			if (r == QUEUE_RETRY)
+				return 0;   /* a deadlock: run the same jobs again */
+		}
 	}
 	if (r != BA_OK) {
 		fail_jobs(jobs, 0, n, r == QUEUE_RETRY ? BA_ERR_STORE_UNAVAILABLE : r);

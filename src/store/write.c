@@ -586,11 +586,15 @@ static int challenge_create(struct store_tx *tx, const struct model_challenge *c
 
 	if (ch->challenge == NULL || ch->app_id == NULL || ch->user_id == NULL)
 		return BA_ERR_INVALID_REQUEST;
-	if ((r = wr_user_hold(tx, ch->user_id, NULL, BA_ERR_NOT_FOUND)) != BA_OK)
-		return r;   /* the user is gone: NOT_FOUND, as for an unknown one */
+	/* A user who is gone is NOT_FOUND, as an unknown one. The check may be
+	 * held back (tx.h run_later) and its code come out of the quota's
+	 * first statement, whose NOT_FOUND means "full": INVALID_TOKEN, which
+	 * the quota never answers, keeps the two apart until here. */
+	if ((r = wr_user_hold(tx, ch->user_id, NULL, BA_ERR_INVALID_TOKEN)) != BA_OK)
+		return r == BA_ERR_INVALID_TOKEN ? BA_ERR_NOT_FOUND : r;
 	bytes = ch->approval_data != NULL ? (int64_t)strlen(ch->approval_data) : 0;
 	if ((r = challenge_quota_take(tx, ch->app_id, bytes, wr_or_now(ch->created_at))) != BA_OK)
-		return r;
+		return r == BA_ERR_INVALID_TOKEN ? BA_ERR_NOT_FOUND : r;
 	tx_text(&b, ch->challenge);
 	tx_text(&b, ch->app_id);
 	tx_text(&b, ch->user_id);

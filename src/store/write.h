@@ -44,7 +44,8 @@ struct store_lock_key {
 	const uint8_t *hash;
 };
 
-#define STORE_MAX_LOCK_KEYS 4
+/* SW_LOGIN names the most: usage, key, session and two password counts. */
+#define STORE_MAX_LOCK_KEYS 5
 
 /* The resources `w` locks exclusively (see write.c): at most
  * STORE_MAX_LOCK_KEYS into `out`, their number returned (0 for a kind

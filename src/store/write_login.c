@@ -256,20 +256,23 @@ int wr_login(struct store_tx *tx, struct store_write *w)
 	return wr_settle(tx, login_steps(tx, w));
 }
 
-/* Revokes a session (of `app_id`, NULL = any) and drops its refresh tokens;
- * NOT_FOUND if there is no such session. */
+/*
+ * Revokes a session (of `app_id`, NULL = any) and drops its refresh tokens;
+ * NOT_FOUND if there is no such session (the write is then undone with
+ * its savepoint, the deleted tokens included). The tokens go first: a
+ * rotation locks its token's row and then the session's (write.c's lock
+ * order), so taking them in the other order could deadlock with it.
+ */
 int wr_session_revoke(struct store_tx *tx, const char *app_id, const char *session_id)
 {
 	struct tx_binds b = { 0 };
 	int r;
 
 	tx_text(&b, session_id);
-	tx_text(&b, app_id);
-	r = wr_changed(tx, ST_SESSION_REVOKE, &b);
-	if (r != BA_OK)
+	if ((r = wr_run(tx, ST_REFRESH_DEL_SESSION, &b)) != BA_OK)
 		return r;
-	b.n = 1;
-	return wr_run(tx, ST_REFRESH_DEL_SESSION, &b);
+	tx_text(&b, app_id);
+	return wr_changed(tx, ST_SESSION_REVOKE, &b);
 }
 
 /*

@@ -24,6 +24,7 @@ from conftest import PG_URL, fresh_pg_database
 from helpers import ctl
 
 GOLDEN = Path(__file__).resolve().parents[1] / "schema"
+LATEST = 6
 
 PG_QUERIES = (
     ("columns",
@@ -71,12 +72,31 @@ def check_golden(backend: str, dump: str) -> None:
 
 def test_sqlite_schema_matches_golden(tmp_path):
     db = str(tmp_path / "schema.db")
-    assert ctl(db, "db", "migrate")["version"] == 5
+    assert ctl(db, "db", "migrate")["version"] == LATEST
     check_golden("sqlite", sqlite_dump(db))
 
 
 @pytest.mark.skipif(PG_URL is None, reason="needs BIOAUTH_TEST_PG_URL")
 def test_postgres_schema_matches_golden():
     db = fresh_pg_database()
-    assert ctl(db, "db", "migrate")["version"] == 5
+    assert ctl(db, "db", "migrate")["version"] == LATEST
     check_golden("postgres", pg_dump(db))
+
+
+def test_sqlite_migration_6_drops_hwk_of_app_attest_keys(tmp_path):
+    """Migration 6: a key registered under App Attest before hwk needed an
+    Android chain loses hwk; an Android key keeps it."""
+    db = str(tmp_path / "m6.db")
+    assert ctl(db, "db", "migrate")["version"] == LATEST
+    with sqlite3.connect(db) as c:
+        c.execute("INSERT INTO apps (app_id, name, client_id, client_secret_hash, created_at)"
+                  " VALUES ('a', 'a', 'c', x'00', 1)")
+        for key, appattest in (("ios", b"\x04" * 65), ("android", None)):
+            c.execute("INSERT INTO authenticators (app_id, public_key_id, user_id, key_type,"
+                      " public_key, created_at, hwk, appattest_key)"
+                      " VALUES ('a', ?, 'u', 1, x'00', 1, 1, ?)", (key, appattest))
+        c.execute("DELETE FROM schema_version WHERE version = 6")
+    assert ctl(db, "db", "migrate")["version"] == LATEST
+    with sqlite3.connect(db) as c:
+        rows = dict(c.execute("SELECT public_key_id, hwk FROM authenticators"))
+    assert rows == {"ios": 0, "android": 1}
