@@ -103,7 +103,7 @@ submit(struct store *s, struct store_write *w)
 		pthread_cond_wait(&cv, &mu);
 	in_flight++;
 	pthread_mutex_unlock(&mu);
-	if ((rc = s->ops->submit(s, w, write_done, NULL)) != BA_OK) {
+	if ((rc = store_submit(s, w, write_done, NULL)) != BA_OK) {
 		fprintf(stderr, "populate: submit: %s\n", ba_strerror(rc));
 		exit(1);
 	}
