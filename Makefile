@@ -45,7 +45,7 @@ endif
 
 MAN8 = $(BUILD)/man/bioauthd.8 $(BUILD)/man/bioauthctl.8
 
-.PHONY: all test unit api run clean install-deps install man deb check-unit openapi-lint check-layers
+.PHONY: all test unit api run clean install-deps install man deb check-unit openapi-lint check-layers bench-tools
 # Keep objects make would otherwise delete as intermediates (test objects).
 .SECONDARY:
 all: $(PROGRAMS) $(TEST_BIN) $(MAN8)
@@ -100,11 +100,15 @@ PREFIX ?= /usr/local
 
 test: install-deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory check-layers unit api openapi-lint
+	@$(MAKE) --no-print-directory check-layers bench-tools unit api openapi-lint
 
 # The include graph of src/ against docs/ARCHITECTURE.md's layers.
 check-layers:
 	@scripts/check-layers.sh
+
+# The benchmark's tools (bench/Makefile) against this build's library.
+bench-tools: $(BUILD)/libbioauth.a
+	@$(MAKE) --no-print-directory -C bench BUILD=$(abspath $(BUILD)) OUT=$(abspath $(BUILD))/bench tools
 
 # docs/openapi.yaml against Redocly's recommended rules (skipped without npm).
 openapi-lint:
