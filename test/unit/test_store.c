@@ -542,6 +542,19 @@ static void test_challenge_quotas(void **state)
 	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[2]), BA_OK);
 	assert_int_equal(store_challenge_get(S, ch[1], &c), BA_ERR_NOT_FOUND);
 	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[3]), BA_ERR_CHALLENGE_QUOTA);
+	/* a user who is gone: NOT_FOUND, and no share taken (on PostgreSQL
+	 * the user check travels with the quota's statement; its "gone" must
+	 * not read as "full") */
+	memset(&w, 0, sizeof(w));
+	w.kind = SW_USER_DELETE;
+	w.in.user_id = user;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[0]), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_challenge_get(S, ch[0], &c), BA_ERR_NOT_FOUND);
+	mk_user(user);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[0]), BA_OK);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[1]), BA_OK);
+	assert_int_equal(quota_chal(app, user, NULL, now + 300, ch[2]), BA_ERR_CHALLENGE_QUOTA);
 }
 
 /* --- signing keys, revoked tokens, audit, purge --- */
