@@ -217,6 +217,11 @@ if [ $INSTALL -eq 1 ]; then
 		 npm install --no-audit --no-fund --loglevel=error oidc-provider@9 >/dev/null)
 	fi
 fi
+if [ $PEERS -eq 1 ] && { [ ! -f "$WORK/oidc/node_modules/oidc-provider/package.json" ] ||
+                         ! command -v node >/dev/null || ! command -v glewlwyd >/dev/null; }; then
+	log "node-oidc-provider or glewlwyd is not installed (run.sh without --no-install installs them): skipping the peers"
+	PEERS=0
+fi
 PGBIN=""
 if [ $PG -eq 1 ]; then
 	PGBIN=$(pg_bindir)
