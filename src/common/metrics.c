@@ -114,7 +114,7 @@ struct stage_hist {
 	atomic_ullong sum_ns;
 };
 
-enum { SLOT_EMPTY = 0, SLOT_LABELLING, SLOT_READY };
+enum { SLOT_EMPTY = 0, SLOT_READY };
 
 struct stage_slot {
 	atomic_int state;             /* SLOT_*: labels written once */
@@ -237,21 +237,23 @@ metrics_observe_request(const char *route, const char *method,
 	pthread_mutex_unlock(&mu);
 }
 
-/* Labels `slot` on its first use; true once its labels are readable. */
-static bool
+/* Labels `slot` on its first use. The first request takes the mutex once
+ * to write the labels; a request racing it waits for them rather than
+ * dropping its observation, so counts add up from the first request on. */
+static void
 slot_label(struct stage_slot *sl, const char *route, const char *method)
 {
-	int expect = SLOT_EMPTY;
-
 	if (atomic_load_explicit(&sl->state, memory_order_acquire) == SLOT_READY)
-		return true;
-	if (!atomic_compare_exchange_strong(&sl->state, &expect, SLOT_LABELLING))
-		return false;   /* another thread is labelling it right now */
-	route_copy(sl->route, route);
-	snprintf(sl->method, sizeof(sl->method), "%s",
-	         method != NULL ? methods[method_index(method)] : "any");
-	atomic_store_explicit(&sl->state, SLOT_READY, memory_order_release);
-	return true;
+		return;
+	pthread_mutex_lock(&mu);
+	if (atomic_load_explicit(&sl->state, memory_order_relaxed) != SLOT_READY) {
+		route_copy(sl->route, route);
+		snprintf(sl->method, sizeof(sl->method), "%s",
+		         method != NULL ? methods[method_index(method)] : "any");
+		atomic_store_explicit(&sl->state, SLOT_READY,
+		                      memory_order_release);
+	}
+	pthread_mutex_unlock(&mu);
 }
 
 void
@@ -264,8 +266,7 @@ metrics_observe_stages(unsigned slot, const char *route, const char *method,
 	if (slot >= METRICS_STAGE_SLOTS)
 		return;
 	sl = &stage_slots[slot];
-	if (!slot_label(sl, route, method))
-		return;  /* only while the slot's first request labels it */
+	slot_label(sl, route, method);
 	for (st = 0; st < METRICS_N_STAGES; st++) {
 		double v = secs[st];
 
