@@ -256,6 +256,8 @@ GEN="$PY $B/gen.py"
 
 log "crypto bound (cryptobound, CPU-time based)"
 "$BIN/cryptobound" --seconds "$([ $QUICK -eq 1 ] && echo 0.5 || echo 2)" >"$RES/cryptobound.json"
+log "the disk's sync latency (fsyncprobe, in $DBD): the floor under a durable commit"
+"$BIN/fsyncprobe" "$DBD" --count "$([ $QUICK -eq 1 ] && echo 300 || echo 2000)" >"$RES/fsyncprobe.json"
 
 # ---------------------------------------------------------------- databases
 # mkdb NAME KEYS [URL]: app + signing key + KEYS registered keys, in the
@@ -555,7 +557,8 @@ challenge_sources() {   # CSRC, for the /start challenges of the current side
 # files are sized from a calibration: MARGIN times what the faster side
 # needs at its calibrated rate; refresh and the /start challenges come from
 # the runs before them, topped up by unreported feed runs when short.
-# EXTRA=1 adds the open-loop runs at half of the peak on side a (SQLite);
+# EXTRA=1 adds the open-loop runs at half of side a's peak (SQLite; the
+# authenticate one on side b too);
 # MIX_BOTH=1 runs the mix on both sides (in rounds), else on side a only.
 # Sets CT, F, NAUTH, half for the steps that follow.
 suite() {
@@ -601,6 +604,11 @@ suite() {
 		rm -f "$REQ/auth_half_$SA.resp"
 		lg "auth_half_$db" "$PA" "$QA" "${F}auth_half.req" --connections $OPEN_CONNS --rate "$half" \
 			--responses "$REQ/auth_half_$SA.resp"
+		# The same requests at the same rate on side b (no fdatasync): what
+		# of side a's tail is the disk's sync (fsyncprobe.json: the disk's own).
+		rm -f "$REQ/auth_half_$SB.resp"
+		lg "auth_half_${db}_$SB" "$PB" "$QB" "${F}auth_half.req" --connections $OPEN_CONNS \
+			--rate "$half" --responses "$REQ/auth_half_$SB.resp"
 	fi
 
 	# authenticate with /start challenges: the pair's, then the mix's
