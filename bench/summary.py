@@ -241,7 +241,7 @@ def main():
     half_nd = g("auth_half_small_nondurable")
     fs = (load(res, "fsyncprobe") or {}).get("fdatasync_ms")
     if half_nd or fs:
-        disk = (f"the disk's own fdatasync (fsyncprobe, machine otherwise idle): p50 "
+        disk = (f"the disk's own fdatasync (fsyncprobe, before the runs): p50 "
                 f"{fmt(fs['p50'], 2)}, **p99 {fmt(fs['p99'], 2)}**, p99.9 {fmt(fs['p99_9'], 2)} ms"
                 if fs else "fsyncprobe: n/a")
         p(f"| what of that tail is the disk's sync: the same requests and rate with --durable false | "
