@@ -65,9 +65,9 @@
  * glibc trims a heap whose free top passes 128 KiB; the writer thread
  * frees that much after every SAVEPOINT on a large database (SQLite's
  * record of the pages the savepoint touched grows with the file), so at
- * 1,000,000 keys it gave memory back and faulted it in again several times
- * per login, each return a TLB flush on every core: a third of the
- * writer's CPU (docs/PERFORMANCE.md, "Round 5"). Setting the threshold also
+ * 1,000,000 keys it gave memory back and faulted it in again about once
+ * per login under load, each return a TLB flush on every core: a third of
+ * the writer's CPU (docs/PERFORMANCE.md, "Round 5"). Setting the threshold also
  * fixes glibc's mmap threshold at 128 KiB (no longer raised as large blocks
  * are freed). Nothing to do on another C library.
  */
