@@ -24,13 +24,14 @@
 # NEW_KEYS=1000000 with the same binary twice shows what the database's
 # size costs). DBCACHE=DIR keeps each populated database (with its app and
 # key pool) in DIR/KEYS/, and the secrets file sealing their signing keys in
-# DIR/secrets, and copies them from there on later runs.
+# DIR/secrets, and copies them from there on later runs (empty DIR after a
+# schema change: bioauthd migrates the copies at start).
 #
 #   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
 #   OLD_KEYS=10000 NEW_KEYS=1000000 DBCACHE=/tmp/abdb \
 #       bench/ab-auth.sh build/bioauthd build/bioauthd 4 500
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,31p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,32p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-6} RATE=${4:-700} T=${T:-5}
 B=$(cd "$(dirname "$0")" && pwd)
 LG=$B/work/bin/loadgen
