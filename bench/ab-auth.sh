@@ -19,10 +19,19 @@
 # bench tools (make -C bench) and jq. Both servers bind 127.0.0.1 on free
 # ports and are stopped by PID; KEEP=DIR keeps the scrapes and loadgen JSON
 # there.
+# OLD_KEYS / NEW_KEYS give one side another number of keys (each side then
+# has its own app, key pool and requests: e.g. OLD_KEYS=10000
+# NEW_KEYS=1000000 with the same binary twice shows what the database's
+# size costs). DBCACHE=DIR keeps each populated database (with its app and
+# key pool) in DIR/KEYS/, and the secrets file sealing their signing keys in
+# DIR/secrets, and copies them from there on later runs (empty DIR after a
+# schema change: bioauthd migrates the copies at start).
 #
 #   bench/ab-auth.sh /tmp/old/build/bioauthd build/bioauthd 6 700
+#   OLD_KEYS=10000 NEW_KEYS=1000000 DBCACHE=/tmp/abdb \
+#       bench/ab-auth.sh build/bioauthd build/bioauthd 4 500
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,23p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,32p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-6} RATE=${4:-700} T=${T:-5}
 B=$(cd "$(dirname "$0")" && pwd)
 LG=$B/work/bin/loadgen
@@ -50,12 +59,29 @@ start() {   # BIN DB ARGS -> "PID PORT"
 }
 
 KEYS=${KEYS:-10000}
-"$CTL" --db "$D/old.db" app create --name ab --resource https://api.bench.example \
-	--max-authenticators 1000 >"$D/app.json"
-"$CTL" --db "$D/old.db" signing-key rotate >/dev/null
-"$POP" --db "$D/old.db" --app-id "$(jq -r .app_id "$D/app.json")" --keys "$KEYS" \
-	--pool-out "$D/pool" >/dev/null
-cp "$D/old.db" "$D/new.db"
+OLD_KEYS=${OLD_KEYS:-$KEYS} NEW_KEYS=${NEW_KEYS:-$KEYS}
+populate() {   # SIDE N: $D/SIDE.db with an app, a signing key and N keys, $D/SIDE.app, $D/SIDE.pool
+	local c=${DBCACHE:+$DBCACHE/$2}
+	# One secrets file (beside the databases) seals both sides' signing keys.
+	if [ -n "$c" ] && [ -f "$DBCACHE/secrets" ] && [ ! -f "$D/secrets" ]; then cp -p "$DBCACHE/secrets" "$D/secrets"; fi
+	if [ -n "$c" ] && [ -f "$c/db" ]; then
+		cp "$c/db" "$D/$1.db"; cp "$c/app.json" "$D/$1.app"; cp "$c/pool" "$D/$1.pool"
+		return
+	fi
+	"$CTL" --db "$D/$1.db" app create --name ab --resource https://api.bench.example \
+		--max-authenticators 1000 >"$D/$1.app"
+	"$CTL" --db "$D/$1.db" signing-key rotate >/dev/null
+	"$POP" --db "$D/$1.db" --app-id "$(jq -r .app_id "$D/$1.app")" --keys "$2" \
+		--pool-out "$D/$1.pool" >/dev/null
+	[ -z "$c" ] || { mkdir -p "$c"; cp "$D/$1.db" "$c/db"; cp "$D/$1.app" "$c/app.json"; cp "$D/$1.pool" "$c/pool"
+		[ -f "$DBCACHE/secrets" ] || cp -p "$D/secrets" "$DBCACHE/secrets"; }
+}
+populate old "$OLD_KEYS"
+if [ "$OLD_KEYS" = "$NEW_KEYS" ]; then
+	cp "$D/old.db" "$D/new.db"; cp "$D/old.app" "$D/new.app"; cp "$D/old.pool" "$D/new.pool"
+else
+	populate new "$NEW_KEYS"
+fi
 page_size() {   # DB SIZE: rewrite DB with SIZE-byte pages
 	$PY - "$1" "$2" <<'PYEOF'
 import sqlite3, sys
@@ -80,11 +106,18 @@ echo "page size: old $(psize "$D/old.db"), new $(psize "$D/new.db")"
 read -r OP OPORT < <(start "$OLD" "$D/old.db" "${OLD_ARGS:-}")
 read -r NP NPORT < <(start "$NEW" "$D/new.db" "${NEW_ARGS:-}")
 PIDS=("$OP" "$NP")   # start ran in a subshell: record the PIDs here
-CT=$(curl -sf -u "$(jq -r .client_id "$D/app.json"):$(jq -r .client_secret "$D/app.json")" \
-	-d grant_type=client_credentials "http://127.0.0.1:$OPORT/oidc/token" | jq -r .access_token)
-# Client-made challenges: the same signed requests serve both databases.
-$PY "$B/gen.py" auth-client --token="$CT" --pool "$D/pool" --keys "$KEYS" \
-	--count $(( RATE * (T + 2) * ROUNDS + 500 )) --seed 5 --out "$D/auth.req"
+requests() {   # SIDE PORT KEYS: $D/SIDE.req, signed for SIDE's app and key pool
+	local ct
+	ct=$(curl -sf -u "$(jq -r .client_id "$D/$1.app"):$(jq -r .client_secret "$D/$1.app")" \
+		-d grant_type=client_credentials "http://127.0.0.1:$2/oidc/token" | jq -r .access_token)
+	$PY "$B/gen.py" auth-client --token="$ct" --pool "$D/$1.pool" --keys "$3" \
+		--count $(( RATE * (T + 2) * ROUNDS + 500 )) --seed 5 --out "$D/$1.req"
+}
+# Client-made challenges: with one key count, the same signed requests
+# serve both databases.
+requests old "$OPORT" "$OLD_KEYS"
+if [ "$OLD_KEYS" = "$NEW_KEYS" ]; then cp "$D/old.req" "$D/new.req"; else requests new "$NPORT" "$NEW_KEYS"; fi
+echo "keys: old $OLD_KEYS, new $NEW_KEYS"
 HZ=$(getconf CLK_TCK)
 declare -A off=([old]=0 [new]=0) scr=([old]="" [new]="")
 for r in $(seq "$ROUNDS"); do
@@ -93,7 +126,7 @@ for r in $(seq "$ROUNDS"); do
 		curl -sf "http://127.0.0.1:$port/metrics" >"$OUT/${side}_r${r}.before"
 		c0=$(ticks "$pid")
 		read -r r0 w0 b0 < <(io "$pid")
-		"$LG" --port "$port" --requests "$D/auth.req" --offset "${off[$side]}" --duration "$T" \
+		"$LG" --port "$port" --requests "$D/$side.req" --offset "${off[$side]}" --duration "$T" \
 			--warmup 1 --connections 60 --rate "$RATE" >"$OUT/${side}_r${r}.json"
 		c1=$(ticks "$pid")
 		read -r r1 w1 b1 < <(io "$pid")

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 
 #define BACKLOG 511
 
@@ -68,6 +69,7 @@ run(void *arg)
 	socklen_t len;
 	int c;
 
+	thread_name_set("ba-accept");
 	while (!atomic_load(&a->stop)) {
 		len = sizeof(ss);
 		c = accept(a->fd, (struct sockaddr *)&ss, &len);

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 
 struct watched {
 	struct watched *prev, *next;
@@ -145,6 +146,7 @@ run(void *arg)
 	unsigned cut;
 	char n[16];
 
+	thread_name_set("ba-watchdog");
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
 		clock_gettime(CLOCK_REALTIME, &due);

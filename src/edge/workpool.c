@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "common/error.h"
+#include "common/thread_name.h"
 
 struct job {
 	struct job *next;
@@ -34,6 +35,7 @@ run(void *arg)
 	struct workpool *p = arg;
 	struct job *j;
 
+	thread_name_set("ba-work");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (p->head == NULL && !p->stop)

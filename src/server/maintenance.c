@@ -23,6 +23,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "crypto/jws.h"
 #include "domain/keyring.h"
 
@@ -118,6 +119,7 @@ run(void *arg)
 	struct timespec due;
 	int delay = FIRST_DELAY;
 
+	thread_name_set("ba-maintenance");
 	rotate_if_due(m);
 	pthread_mutex_lock(&m->mu);
 	while (!m->stop) {

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/metrics.h"
+#include "common/thread_name.h"
 #include "store/queue.h"
 #include "store/write.h"
 
@@ -208,6 +209,7 @@ static void *writer_main(void *arg)
 	struct writer *wr = arg;
 	struct store_queue *q = wr->q;
 
+	thread_name_set("ba-writer");
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
 		size_t n = 0, share;

@@ -53,6 +53,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/thread_name.h"
 #include "store/migrations.h"
 #include "store/queue.h"
 #include "store/sqlite_internal.h"
@@ -346,6 +347,7 @@ static void *checkpointer_main(void *arg)
 	unsigned long done_commits = 0;   /* the migration's commits count too */
 	int last_rc = SQLITE_OK;
 
+	thread_name_set("ba-checkpoint");
 	pthread_mutex_lock(&s->ck_mu);
 	for (;;) {
 		int nlog, copied;
