@@ -141,12 +141,12 @@ api_require_bearer(struct req *r, enum token_kind want, struct caller *out)
 	if (rc != BA_OK)
 		return deny_token(r, "the access token is invalid or expired");
 
-	rc = store_app_get(ctx->store, out->token.app_id, &out->app);
+	/* the token's app and its revocation: one read */
+	rc = store_app_get_for_token(ctx->store, out->token.app_id, out->token.jti, &out->app,
+	                             &revoked);
 	if (rc == BA_ERR_NOT_FOUND ||
-	    (rc == BA_OK && (strcmp(out->app.client_id, out->token.client_id) != 0 ||
+	    (rc == BA_OK && (revoked || strcmp(out->app.client_id, out->token.client_id) != 0 ||
 	                     !audience_ok(ctx->cfg, &out->app, out->token.aud))))
-		rc = BA_ERR_INVALID_TOKEN;
-	if (rc == BA_OK && (rc = store_token_is_revoked(ctx->store, out->token.jti, &revoked)) == BA_OK && revoked)
 		rc = BA_ERR_INVALID_TOKEN;
 	if (rc == BA_OK && out->token.kind == TOKEN_USER)
 		rc = check_session(ctx, &out->token, now);

@@ -257,16 +257,16 @@ record_bad_signature(struct req *r, struct login *l)
 
 /*
  * Classifies the challenge: a /start challenge of this app and user that is
- * still usable, or a client-made one the app allows. Fills `l` accordingly;
- * returns BA_OK or the error to answer.
+ * still usable (`c`, read with the key; has_chal false: no such /start
+ * challenge), or a client-made one the app allows. Fills `l` accordingly,
+ * taking what it keeps of `c`; returns BA_OK or the error to answer.
  */
 static int
-check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
-                const struct model_authenticator *a, int64_t now, const char **why)
+check_challenge(struct login *l, const char *challenge, const struct model_authenticator *a,
+                struct model_challenge *c, bool has_chal, int64_t now, const char **why)
 {
-	struct model_challenge c = {0};
 	size_t len = strlen(challenge);
-	int rc = store_challenge_get(ctx->store, challenge, &c);
+	int rc = has_chal ? BA_OK : BA_ERR_NOT_FOUND;
 
 	*why = NULL;
 	/* Every accepted (key, challenge) pair is recorded, /start challenges
@@ -292,13 +292,12 @@ check_challenge(struct bioauth_ctx *ctx, struct login *l, const char *challenge,
 	}
 	if (rc != BA_OK)
 		return rc;
-	rc = challenges_usable(&c, l->caller.app.app_id, l->user_id, a->device_id, now, why);
+	rc = challenges_usable(c, l->caller.app.app_id, l->user_id, a->device_id, now, why);
 	if (rc == BA_OK) {
-		l->start_challenge = c.challenge;
-		l->approval_data = c.approval_data;
-		c.challenge = c.approval_data = NULL;
+		l->start_challenge = c->challenge;
+		l->approval_data = c->approval_data;
+		c->challenge = c->approval_data = NULL;
 	}
-	model_challenge_clear(&c);
 	return rc;
 }
 
@@ -334,9 +333,11 @@ api_mb_authenticate(struct req *r)
 	struct bioauth_ctx *ctx = req_ctx(r);
 	struct authenticate_in in = {0};
 	struct model_authenticator a = {0};
+	struct model_challenge c = {0};
 	struct pubkey pk = {0};
 	int64_t now = (int64_t)time(NULL);
 	const char *why = NULL;
+	bool has_chal = false;
 	struct login *l;
 	int rc;
 
@@ -352,8 +353,10 @@ api_mb_authenticate(struct req *r)
 	}
 	l->factor = FACTOR_MOBILE_BIOMETRICS;
 
-	/* Unknown key, another user's key and another app's key look the same. */
-	rc = store_authenticator_get(ctx->store, l->caller.app.app_id, in.key_id, &a);
+	/* Unknown key, another user's key and another app's key look the same.
+	 * The challenge, if it is a /start one, comes in the same read. */
+	rc = store_authenticator_get_with_challenge(ctx->store, l->caller.app.app_id, in.key_id,
+	                                            in.challenge, &a, &c, &has_chal);
 	if (rc == BA_OK && strcmp(a.user_id, in.user_id) != 0)
 		rc = BA_ERR_NOT_FOUND;
 	if (rc == BA_ERR_NOT_FOUND) {
@@ -370,7 +373,7 @@ api_mb_authenticate(struct req *r)
 		login_fail(r, l, BA_ERR_KEY_LOCKED, "too many failed signatures; the key is locked");
 		goto out;
 	}
-	if ((rc = check_challenge(ctx, l, in.challenge, &a, now, &why)) != BA_OK) {
+	if ((rc = check_challenge(l, in.challenge, &a, &c, has_chal, now, &why)) != BA_OK) {
 		login_fail(r, l, rc, why);
 		goto out;
 	}
@@ -396,4 +399,5 @@ api_mb_authenticate(struct req *r)
 out:
 	pubkey_clear(&pk);
 	model_authenticator_clear(&a);
+	model_challenge_clear(&c);
 }

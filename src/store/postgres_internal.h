@@ -82,6 +82,7 @@ struct pg_tx {
 	struct pg_pending pending[PG_MAX_PENDING];   /* in order */
 	int n_pending;
 	bool broken;               /* a `whole` statement failed: roll back */
+	int savepoints;            /* set and not yet released or rolled back */
 };
 
 /* A writer thread's context in the write queue: its connection. */

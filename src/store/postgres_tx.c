@@ -370,6 +370,7 @@ void pg_tx_forget(struct pg_tx *x)
 {
 	pending_drop(x, 0);
 	x->broken = false;
+	x->savepoints = 0;
 }
 
 bool pg_tx_unsent(const struct pg_tx *x)
@@ -623,12 +624,19 @@ static int savepoint(struct store_tx *t, enum tx_savepoint op)
 
 	if (!x->writer)
 		return BA_ERR_INTERNAL;
+	if (op != TX_SP_BEGIN && x->savepoints > 0)
+		x->savepoints--;
 	if (op != TX_SP_BEGIN && just_set) {
 		x->n_pending--;   /* nothing ran since it was set */
 		return BA_OK;
 	}
 	switch (op) {
-	case TX_SP_BEGIN: return pg_tx_defer(x, set);
+	case TX_SP_BEGIN: {
+		int r = pg_tx_defer(x, set);
+
+		x->savepoints += r == BA_OK;
+		return r;
+	}
 	case TX_SP_RELEASE: return pg_tx_defer(x, "RELEASE SAVEPOINT w");
 	case TX_SP_ROLLBACK: {
 		int r = pg_tx_defer(x, "ROLLBACK TO SAVEPOINT w");
@@ -671,9 +679,30 @@ static int settle(struct store_tx *t)
 	return flush(x);
 }
 
+/* tx.h undo: in a batch, ROLLBACK TO the queue's savepoint at once (the
+ * queue needs to know it worked, as for TX_SP_ROLLBACK); a write alone in
+ * its transaction holds back ROLLBACK and BEGIN, which go with its next
+ * statements (a refused login's failure event and COMMIT: one round trip). */
+static int undo(struct store_tx *t)
+{
+	struct pg_tx *x = (struct pg_tx *)t;
+	int r;
+
+	PQclear(x->res);
+	x->res = NULL;
+	x->row = 0;
+	if (!x->writer)
+		return BA_ERR_INTERNAL;
+	if (x->savepoints > 0)
+		return pg_tx_control(x, "ROLLBACK TO SAVEPOINT w", NULL);
+	if ((r = pg_tx_defer(x, "ROLLBACK")) != BA_OK)
+		return r;
+	return pg_tx_defer(x, "BEGIN");
+}
+
 static const struct tx_ops pg_tx_ops = {
 	run, changes, col_int, col_bool, col_text, col_blob, next, wipe, savepoint, run_later,
-	settle,
+	settle, undo,
 };
 
 void pg_tx_writer(struct pg_tx *x, struct pg_store *s, struct pg_conn *pc)

@@ -124,22 +124,27 @@ static int row_authenticator(struct store_tx *tx, void *elem)
 	return r;
 }
 
-static int row_challenge(struct store_tx *tx, void *elem)
+/* A challenge from CHAL_COLS starting at column `at`. */
+static int row_challenge_at(struct store_tx *tx, int at, struct model_challenge *c)
 {
 	const struct tx_ops *o = tx->ops;
-	struct model_challenge *c = elem;
 	int r;
 
-	if ((r = o->col_text(tx, 0, &c->challenge)) != BA_OK ||
-	    (r = o->col_text(tx, 1, &c->app_id)) != BA_OK ||
-	    (r = o->col_text(tx, 2, &c->user_id)) != BA_OK ||
-	    (r = o->col_text(tx, 3, &c->device_id)) != BA_OK ||
-	    (r = o->col_text(tx, 4, &c->approval_data)) != BA_OK ||
-	    (r = o->col_int(tx, 5, &c->created_at)) != BA_OK ||
-	    (r = o->col_int(tx, 6, &c->expires_at)) != BA_OK ||
-	    (r = o->col_bool(tx, 7, &c->consumed)) != BA_OK)
+	if ((r = o->col_text(tx, at, &c->challenge)) != BA_OK ||
+	    (r = o->col_text(tx, at + 1, &c->app_id)) != BA_OK ||
+	    (r = o->col_text(tx, at + 2, &c->user_id)) != BA_OK ||
+	    (r = o->col_text(tx, at + 3, &c->device_id)) != BA_OK ||
+	    (r = o->col_text(tx, at + 4, &c->approval_data)) != BA_OK ||
+	    (r = o->col_int(tx, at + 5, &c->created_at)) != BA_OK ||
+	    (r = o->col_int(tx, at + 6, &c->expires_at)) != BA_OK ||
+	    (r = o->col_bool(tx, at + 7, &c->consumed)) != BA_OK)
 		model_challenge_clear(c);
 	return r;
+}
+
+static int row_challenge(struct store_tx *tx, void *elem)
+{
+	return row_challenge_at(tx, 0, elem);
 }
 
 int store_row_session(struct store_tx *tx, struct model_session *out)
@@ -342,35 +347,62 @@ static void clear_audit(void *p) { model_audit_clear(p); }
 
 /* --- apps --- */
 
-/* One app by app_id or client_id (statement `id`), with its resources. */
-static int app_get_by(struct store *s, enum st_id id, const char *key, struct model_app *out)
+/* One app by app_id or client_id (statement `id`, with `b`), with its
+ * resources; with `revoked`, the flag in column 19 of its first row
+ * (ST_R_APP_GET_CALLER). */
+static int app_get_by(struct store *s, enum st_id id, const struct tx_binds *b,
+                      struct model_app *out, bool *revoked)
 {
-	struct store_tx *tx;
-	struct tx_binds b = { 0 };
+	struct store_tx *tx = s->ops->reader_get(s);
 	bool row = false;
-	int r;
+	int r = tx->ops->run(tx, id, b, &row);
+
+	if (r == BA_OK && !row)
+		r = BA_ERR_NOT_FOUND;
+	if (r == BA_OK && revoked != NULL)
+		r = tx->ops->col_bool(tx, 19, revoked);   /* APP_COLS 0..16, pos, uri */
+	if (r == BA_OK)
+		r = rows_app(tx, out, &row);
+	s->ops->reader_put(s, tx);
+	return r;
+}
+
+/* app_get_by() with the one text parameter `key`. */
+static int app_get_by_text(struct store *s, enum st_id id, const char *key,
+                           struct model_app *out)
+{
+	struct tx_binds b = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	if (key == NULL)
 		return BA_ERR_NOT_FOUND;
 	tx_text(&b, key);
-	tx = s->ops->reader_get(s);
-	r = tx->ops->run(tx, id, &b, &row);
-	if (r == BA_OK)
-		r = row ? rows_app(tx, out, &row) : BA_ERR_NOT_FOUND;
-	s->ops->reader_put(s, tx);
-	return r;
+	return app_get_by(s, id, &b, out, NULL);
 }
 
 int store_app_get(struct store *s, const char *app_id, struct model_app *out)
 {
-	return app_get_by(s, ST_R_APP_GET, app_id, out);
+	return app_get_by_text(s, ST_R_APP_GET, app_id, out);
 }
 
 int store_app_get_by_client_id(struct store *s, const char *client_id,
                                     struct model_app *out)
 {
-	return app_get_by(s, ST_R_APP_GET_BY_CLIENT, client_id, out);
+	return app_get_by_text(s, ST_R_APP_GET_BY_CLIENT, client_id, out);
+}
+
+int store_app_get_for_token(struct store *s, const char *app_id, const char *jti,
+                            struct model_app *out, bool *revoked)
+{
+	struct tx_binds b = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	*revoked = false;
+	if (app_id == NULL || jti == NULL)
+		return BA_ERR_NOT_FOUND;
+	tx_text(&b, app_id);
+	tx_text(&b, jti);
+	return app_get_by(s, ST_R_APP_GET_CALLER, &b, out, revoked);
 }
 
 /* Every app (at most STORE_LIST_MAX), ordered by creation. */
@@ -459,6 +491,44 @@ int store_authenticator_get(struct store *s, const char *app_id, const char *key
 	tx_text(&b, app_id);
 	tx_text(&b, key_id);
 	return get_one(s, ST_R_AUTHENTICATOR_GET, &b, row_authenticator, out, sizeof(*out));
+}
+
+int store_authenticator_get_with_challenge(struct store *s, const char *app_id,
+                                          const char *key_id, const char *challenge,
+                                          struct model_authenticator *out,
+                                          struct model_challenge *chal, bool *has_chal)
+{
+	struct tx_binds b = { 0 };
+	struct store_tx *tx;
+	bool row = false;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(chal, 0, sizeof(*chal));
+	*has_chal = false;
+	if (app_id == NULL || key_id == NULL || challenge == NULL)
+		return BA_ERR_NOT_FOUND;
+	tx_text(&b, app_id);
+	tx_text(&b, key_id);
+	tx_text(&b, challenge);
+	tx = s->ops->reader_get(s);
+	r = tx->ops->run(tx, ST_R_AUTHENTICATOR_GET_CHAL, &b, &row);
+	if (r == BA_OK && !row)
+		r = BA_ERR_NOT_FOUND;
+	if (r == BA_OK)
+		r = row_authenticator(tx, out);
+	if (r == BA_OK) {
+		/* AUTHENTICATOR_READ_COLS are 0..17; CHAL_COLS follow, NULL
+		 * without a challenge row (its key column is never NULL) */
+		r = row_challenge_at(tx, 18, chal);
+		*has_chal = r == BA_OK && chal->challenge != NULL;
+		if (r == BA_OK && !*has_chal)
+			model_challenge_clear(chal);
+		if (r != BA_OK)
+			model_authenticator_clear(out);
+	}
+	s->ops->reader_put(s, tx);
+	return r;
 }
 
 /* The keys of `user_id` (NULL = every user) in `app_id` (NULL = every

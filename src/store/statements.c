@@ -40,8 +40,8 @@
 	"id, time, event, outcome, reason, app_id, user_id, key_id, client_attributes"
 /* An app and its resources in one statement (one snapshot): one row per
  * resource, or one with NULL pos and uri when the app has none. */
-#define APP_JOIN \
-	"SELECT " APP_COLS ", pos, uri FROM apps LEFT JOIN app_resources USING (app_id)"
+#define APP_FROM " FROM apps LEFT JOIN app_resources USING (app_id)"
+#define APP_JOIN "SELECT " APP_COLS ", pos, uri" APP_FROM
 
 /*
  * ONE: both dialects run the text, PostgreSQL with $N for ?N.
@@ -261,6 +261,11 @@ const struct st_text st_table[ST__COUNT] = {
 	 * SQLite's rowid, PostgreSQL's `seq` column. */
 	ONE(ST_R_APP_GET, APP_JOIN " WHERE app_id = ?1 ORDER BY pos"),
 	ONE(ST_R_APP_GET_BY_CLIENT, APP_JOIN " WHERE client_id = ?1 ORDER BY pos"),
+	/* The app of a bearer token and whether the token (its jti, ?2) is
+	 * revoked, in one statement: ST_R_APP_GET's columns, then the flag. */
+	ONE(ST_R_APP_GET_CALLER,
+	    "SELECT " APP_COLS ", pos, uri, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2)"
+	    APP_FROM " WHERE app_id = ?1 ORDER BY pos"),
 	ONE(ST_R_APP_LIST, APP_JOIN " ORDER BY created_at, app_id, pos"),
 	ONE(ST_R_USER_GET, "SELECT " USER_COLS " FROM users WHERE user_id = ?1"),
 	ONE(ST_R_USER_GET_BY_NAME, "SELECT " USER_COLS " FROM users WHERE username = ?1"),
@@ -272,6 +277,13 @@ const struct st_text st_table[ST__COUNT] = {
 	ONE(ST_R_AUTHENTICATOR_GET,
 	    "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = ?1"
 	    " AND public_key_id = ?2"),
+	/* A login's two reads in one statement: the key (ST_R_AUTHENTICATOR_GET's
+	 * columns) and then the /start challenge the client signed, if there
+	 * is one (ST_R_CHAL_GET's columns, NULL when none). */
+	ONE(ST_R_AUTHENTICATOR_GET_CHAL,
+	    "SELECT k.*, c.* FROM (SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators"
+	    " WHERE app_id = ?1 AND public_key_id = ?2) AS k LEFT JOIN (SELECT " CHAL_COLS
+	    " FROM challenges WHERE challenge = ?3) AS c ON 1 = 1"),
 	/* One statement per filter, so each uses its index. */
 	TWO(ST_R_AUTHENTICATOR_LIST_APP_USER,
 	    "SELECT " AUTHENTICATOR_READ_COLS " FROM authenticators WHERE app_id = ?1 AND user_id = ?2"

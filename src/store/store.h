@@ -335,12 +335,25 @@ int store_authenticator_get(struct store *s, const char *app_id, const char *key
 int store_authenticator_list(struct store *s, const char *app_id, const char *user_id,
                              struct model_authenticator **out, size_t *n);
 int store_challenge_get(struct store *s, const char *challenge, struct model_challenge *out);
+/* store_authenticator_get() and store_challenge_get() of `challenge` in one
+ * statement (one round trip, one snapshot), what an authentication reads:
+ * NOT_FOUND without the key; with it, *has_chal tells whether *chal holds
+ * the challenge (both cleared by the caller). */
+int store_authenticator_get_with_challenge(struct store *s, const char *app_id,
+                                          const char *key_id, const char *challenge,
+                                          struct model_authenticator *out,
+                                          struct model_challenge *chal, bool *has_chal);
 int store_session_get(struct store *s, const char *session_id, struct model_session *out);
 int store_refresh_get(struct store *s, const uint8_t hash[MODEL_HASH_LEN], struct model_refresh *out);
 /* Every key, newest first. */
 int store_signing_key_list(struct store *s, struct model_signing_key **out, size_t *n);
 /* BA_OK + *revoked. */
 int store_token_is_revoked(struct store *s, const char *jti, bool *revoked);
+/* store_app_get() of `app_id` and store_token_is_revoked() of `jti` in
+ * one statement (one round trip, one snapshot): what a bearer token's
+ * caller check reads on every request. */
+int store_app_get_for_token(struct store *s, const char *app_id, const char *jti,
+                            struct model_app *out, bool *revoked);
 /* One setting (STORE_SETTING_*): *value is a heap string (free it). */
 int store_setting_get(struct store *s, const char *name, char **value);
 /* Newest first. */

@@ -81,7 +81,7 @@ struct tx_ops {
 	/* A savepoint: TX_SP_BEGIN sets one, TX_SP_RELEASE releases the
 	 * newest, TX_SP_ROLLBACK undoes what ran since the newest and
 	 * releases it. They nest: the queue sets one per write of a batch,
-	 * SW_LOGIN one inside its write. */
+	 * SW_LOGIN one inside its write where the backend has no undo(). */
 	int (*savepoint)(struct store_tx *tx, enum tx_savepoint op);
 	/* Optional (NULL in both: the write logic runs such statements at
 	 * once). Runs statement `id` whose result the write logic only checks: an
@@ -102,6 +102,14 @@ struct tx_ops {
 	 * write settles before it ends (write.c), so that a failure is the
 	 * failure of the write that gave the statement. */
 	int (*settle)(struct store_tx *tx);
+	/* Optional (NULL on SQLite: SW_LOGIN then sets a savepoint of its
+	 * own). Undoes everything the current write ran: back to the newest
+	 * savepoint, which stays set (the queue's, in a batch), or, when none
+	 * is set (a write alone in its transaction), the whole transaction,
+	 * which begins again empty. Lets a refused login keep its failure
+	 * event without a savepoint (a subtransaction on PostgreSQL) of its
+	 * own. */
+	int (*undo)(struct store_tx *tx);
 };
 
 struct store_tx {

@@ -791,20 +791,25 @@ static bool is_refusal(int r)
 	return r > 0 && r != BA_ERR_STORE_UNAVAILABLE && r != BA_ERR_NOMEM && r != BA_ERR_INTERNAL;
 }
 
-/* SW_LOGIN in a savepoint of its own: refused, it is undone and its audit
- * event becomes the failure, committed with the refusal (one commit). */
+/* SW_LOGIN: refused, what it wrote is undone and its audit event becomes
+ * the failure, committed with the refusal (one commit). A backend with
+ * undo() (PostgreSQL) rolls the login back to the queue's savepoint, or
+ * the lone login's whole transaction; otherwise the login sets a savepoint
+ * of its own, released in store_apply(). */
 static int login(struct store_tx *tx, struct store_write *w, bool *keep)
 {
+	bool own_savepoint = tx->ops->undo == NULL;
 	struct audit_view v;
 	int r, rr;
 
-	if ((r = tx->ops->savepoint(tx, TX_SP_BEGIN)) != BA_OK)
+	if (own_savepoint && (r = tx->ops->savepoint(tx, TX_SP_BEGIN)) != BA_OK)
 		return r;
 	r = wr_login(tx, w);
 	if (r == BA_OK || !is_refusal(r) || w->audit == NULL)
 		return r;   /* the queue's savepoint or transaction ends it */
 	model_session_clear(&w->out.session);
-	if ((rr = tx->ops->savepoint(tx, TX_SP_ROLLBACK)) != BA_OK)
+	rr = own_savepoint ? tx->ops->savepoint(tx, TX_SP_ROLLBACK) : tx->ops->undo(tx);
+	if (rr != BA_OK)
 		return rr;
 	v = audit_view_of(w->audit);
 	v.outcome = "failure";
@@ -995,7 +1000,7 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 
 		r = audit_insert(tx, &v, &w->audit->id);
 	}
-	if (r == BA_OK && w->kind == SW_LOGIN)
-		r = tx->ops->savepoint(tx, TX_SP_RELEASE);
+	if (r == BA_OK && w->kind == SW_LOGIN && tx->ops->undo == NULL)
+		r = tx->ops->savepoint(tx, TX_SP_RELEASE);   /* login()'s own */
 	return r;
 }

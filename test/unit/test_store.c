@@ -619,6 +619,50 @@ static void test_token_revoke(void **state)
 	assert_true(revoked);
 }
 
+/* The caller check's one read: the app with its resources and the
+ * token's revocation, each as their own reads answer them. */
+static void test_app_get_for_token(void **state)
+{
+	char app[ID_LEN], client[ID_LEN], other[ID_LEN], jti[ID_LEN];
+	struct store_write w = {.kind = SW_TOKEN_REVOKE};
+	struct model_app a;
+	bool revoked = true;
+
+	(void)state;
+	mk_app(app, client, 10);
+	uid(jti, "jti");
+	assert_int_equal(store_app_get_for_token(S, app, jti, &a, &revoked), BA_OK);
+	assert_false(revoked);
+	assert_string_equal(a.app_id, app);
+	assert_string_equal(a.client_id, client);
+	assert_int_equal(a.n_resources, 2);
+	assert_string_equal(a.resources[0], "https://api.example.test/one");
+	assert_string_equal(a.resources[1], "https://api.example.test/two");
+	assert_int_equal(a.max_authenticators, 10);
+	model_app_clear(&a);
+
+	w.in.token_revoke.jti = jti;
+	w.in.token_revoke.expires_at = time(NULL) + 60;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(store_app_get_for_token(S, app, jti, &a, &revoked), BA_OK);
+	assert_true(revoked);
+	assert_string_equal(a.client_id, client);
+	assert_int_equal(a.n_resources, 2);
+	model_app_clear(&a);
+
+	/* an unknown app is NOT_FOUND, revoked token or not */
+	uid(other, "app");
+	assert_int_equal(store_app_get_for_token(S, other, jti, &a, &revoked),
+	                 BA_ERR_NOT_FOUND);
+	assert_null(a.app_id);
+	memset(&w, 0, sizeof(w));
+	w.kind = SW_APP_DELETE;
+	w.in.app_id = app;
+	assert_int_equal(wsync(&w), BA_OK);
+	assert_int_equal(store_app_get_for_token(S, app, jti, &a, &revoked), BA_ERR_NOT_FOUND);
+	assert_null(a.app_id);
+}
+
 static void test_audit(void **state)
 {
 	char app[ID_LEN], app2[ID_LEN], user[ID_LEN];
@@ -779,6 +823,7 @@ int main(void)
 		T(test_challenge_quotas),
 		T(test_signing_keys),
 		T(test_token_revoke),
+		T(test_app_get_for_token),
 		T(test_audit),
 		T(test_purge),
 	};

@@ -606,6 +606,61 @@ static void test_login_refused_one_commit(void **state)
 	store_free_audit(list, n);
 }
 
+/* An authentication's one read: the key, and the /start challenge the
+ * client signed when there is one, each as their own reads answer them. */
+static void test_key_with_challenge_read(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], key[ID_LEN], ch[ID_LEN], other[ID_LEN];
+	struct model_authenticator a, a1;
+	struct model_challenge c, c1;
+	int64_t now = time(NULL);
+	bool has = true;
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	mk_challenge(app, user, ch, now + 300);
+
+	assert_int_equal(store_authenticator_get_with_challenge(S, app, key, ch, &a, &c, &has),
+	                 BA_OK);
+	assert_true(has);
+	assert_int_equal(store_authenticator_get(S, app, key, &a1), BA_OK);
+	assert_string_equal(a.public_key_id, a1.public_key_id);
+	assert_string_equal(a.user_id, user);
+	assert_int_equal(a.public_key_der_len, a1.public_key_der_len);
+	assert_memory_equal(a.public_key_der, a1.public_key_der, a1.public_key_der_len);
+	assert_int_equal(a.created_at, a1.created_at);
+	assert_int_equal(a.locked_until, a1.locked_until);
+	assert_int_equal(store_challenge_get(S, ch, &c1), BA_OK);
+	assert_string_equal(c.challenge, ch);
+	assert_string_equal(c.app_id, app);
+	assert_string_equal(c.user_id, user);
+	assert_int_equal(c.expires_at, c1.expires_at);
+	assert_int_equal(c.created_at, c1.created_at);
+	assert_false(c.consumed);
+	model_authenticator_clear(&a);
+	model_authenticator_clear(&a1);
+	model_challenge_clear(&c);
+	model_challenge_clear(&c1);
+
+	/* a client-made challenge: the key alone */
+	uid(other, "chal");
+	assert_int_equal(store_authenticator_get_with_challenge(S, app, key, other, &a, &c, &has),
+	                 BA_OK);
+	assert_false(has);
+	assert_null(c.challenge);
+	assert_string_equal(a.public_key_id, key);
+	model_authenticator_clear(&a);
+
+	/* no key: NOT_FOUND, whatever the challenge */
+	assert_int_equal(store_authenticator_get_with_challenge(S, app, "no-such-key", ch, &a, &c,
+	                                                        &has), BA_ERR_NOT_FOUND);
+	assert_false(has);
+	assert_null(a.public_key_id);
+	assert_null(c.challenge);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, store_setup, store_teardown)
 
 int main(void)
@@ -620,6 +675,7 @@ int main(void)
 		T(test_login_existing_session),
 		T(test_refresh_rotate),
 		T(test_session_revoke),
+		T(test_key_with_challenge_read),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
