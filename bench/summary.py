@@ -239,14 +239,16 @@ def main():
       f"p99.9 {fmt(lat(half, 'p99_9'), 2)}) | ≤ 10 ms | "
       f"{verdict(p99_half <= 10 if p99_half is not None else None, half, auth)} |")
     half_nd = g("auth_half_small_nondurable")
-    fs = (load(res, "fsyncprobe") or {}).get("fdatasync_ms")
-    if half_nd or fs:
-        disk = (f"the disk's own fdatasync (fsyncprobe, before the runs): p50 "
-                f"{fmt(fs['p50'], 2)}, **p99 {fmt(fs['p99'], 2)}**, p99.9 {fmt(fs['p99_9'], 2)} ms"
-                if fs else "fsyncprobe: n/a")
-        p(f"| what of that tail is the disk's sync: the same requests and rate with --durable false | "
+    fsp = load(res, "fsyncprobe") or {}
+    if half_nd or fsp:
+        disk = "; ".join(
+            f"{what} p50 {fmt(fsp[k]['p50'], 2)}, **p99 {fmt(fsp[k]['p99'], 2)}**, "
+            f"p99.9 {fmt(fsp[k]['p99_9'], 2)} ms"
+            for k, what in (("overwrite", "in place"), ("append", "growing the file")) if k in fsp)
+        p(f"| what of that tail is the disk's sync: the same requests and rate with --durable false; "
+          f"the disk's own fdatasync of one page (fsyncprobe, before the runs) | "
           f"p99 **{fmt(lat(half_nd, 'p99'), 2, ' ms')}** (p50 {fmt(lat(half_nd, 'p50'), 2)}, "
-          f"p99.9 {fmt(lat(half_nd, 'p99_9'), 2)}); {disk} | (attribution) | — |")
+          f"p99.9 {fmt(lat(half_nd, 'p99_9'), 2)}); fdatasync {disk or 'n/a'} | (attribution) | — |")
     cch = g("cc_half_durable")
     if cch:
         p(f"| client_credentials p99 at half of peak ({fmt(cch['rate_target'])} req/s, open loop) | "
@@ -277,8 +279,9 @@ def main():
     p("|---|---|---|---|---|---|---|---|---|")
     order = ["cc_durable", "start_durable", "auth_client_durable", "auth_start_durable",
              "refresh_durable", "register_durable", "mix_durable", "auth_half_small",
-             "auth_half_small_nondurable",             "cc_half_durable", "cc_nondurable", "start_nondurable", "auth_client_nondurable",
-             "auth_start_nondurable", "refresh_nondurable", "register_nondurable",
+             "auth_half_small_nondurable", "cc_half_durable", "cc_nondurable", "start_nondurable",
+             "auth_client_nondurable", "auth_start_nondurable", "refresh_nondurable",
+             "register_nondurable",
              "auth_client_large", "auth_client_small_again", "auth_half_large",
              "auth_half_small_again"] + pg_names + [
              "auth_profiled", "cc_node_oidc_provider", "cc_node_oidc_provider_c8", "cc_glewlwyd",

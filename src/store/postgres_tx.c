@@ -682,7 +682,8 @@ static int settle(struct store_tx *t)
 /* tx.h undo: in a batch, ROLLBACK TO the queue's savepoint at once (the
  * queue needs to know it worked, as for TX_SP_ROLLBACK); a write alone in
  * its transaction holds back ROLLBACK and BEGIN, which go with its next
- * statements (a refused login's failure event and COMMIT: one round trip). */
+ * statement (a refused login's failure event: one round trip, then the
+ * COMMIT). */
 static int undo(struct store_tx *t)
 {
 	struct pg_tx *x = (struct pg_tx *)t;
