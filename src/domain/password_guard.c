@@ -27,8 +27,8 @@ password_guard_wait(int64_t failures, int64_t last_ms, int64_t now_ms, int thres
 	if (delay > max_wait)
 		delay = max_wait;
 	delay *= 1000;
-	if (last_ms > INT64_MAX - delay)
-		return delay;
+	if (last_ms > INT64_MAX - delay || now_ms < last_ms)
+		return delay;   /* concurrent attempts counted out of order, or a clock stepped back */
 	until = last_ms + delay;
 	return until > now_ms ? until - now_ms : 0;
 }

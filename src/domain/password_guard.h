@@ -35,8 +35,10 @@
  * Milliseconds an attempt at `now_ms` must still wait, given `failures`
  * counted attempts without success, the last at `last_ms` (times in unix
  * milliseconds): 0 below `threshold`, else what remains of
- * min(2^(failures - threshold), max_wait) seconds after last_ms. Never
- * overflows.
+ * min(2^(failures - threshold), max_wait) seconds after last_ms, and
+ * never more than that delay itself (an attempt stamped before last_ms,
+ * as concurrent attempts applied out of arrival order are, waits the
+ * whole delay rather than longer). Never overflows.
  */
 int64_t password_guard_wait(int64_t failures, int64_t last_ms, int64_t now_ms, int threshold,
                             int64_t max_wait);

@@ -333,12 +333,15 @@ const struct st_text st_table[ST__COUNT] = {
 	 * ST_JTI_INSERT's. */
 	TAIL(ST_PWA_GET, "SELECT failures, last_at FROM password_attempts WHERE key = ?1",
 	     " FOR UPDATE"),
+	/* last_at never moves back: concurrent attempts may be counted out of
+	 * the order of their time stamps */
 	TWO(ST_PWA_COUNT,
 	    "INSERT INTO password_attempts (key, failures, last_at) VALUES (?1, 1, ?2)"
-	    " ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
+	    " ON CONFLICT (key) DO UPDATE SET failures = failures + 1,"
+	    " last_at = max(last_at, excluded.last_at)",
 	    "INSERT INTO password_attempts (key, failures, last_at) VALUES ($1, 1, $2)"
 	    " ON CONFLICT (key) DO UPDATE SET failures = password_attempts.failures + 1,"
-	    " last_at = excluded.last_at"),
+	    " last_at = greatest(password_attempts.last_at, excluded.last_at)"),
 	ONE(ST_PWA_DELETE, "DELETE FROM password_attempts WHERE key = ?1"),
 
 	/* PostgreSQL: the locks of a batch's writes in one global order

@@ -70,6 +70,9 @@ test_wait_doubles_and_caps(void **state)
 	assert_int_equal(password_guard_wait(INT64_MAX, 1000, 1000, 5, 900), 900000);
 	assert_int_equal(password_guard_wait(9, INT64_MAX, 0, 5, 900), 16000);
 	assert_int_equal(password_guard_wait(9, 0, 0, 0, 900), 0);
+	/* stamped before the last counted attempt: the delay, not more */
+	assert_int_equal(password_guard_wait(5, 1400, 1000, 5, 900), 1000);
+	assert_int_equal(password_guard_wait(6, 5000, 0, 5, 900), 2000);
 }
 
 static void
