@@ -23,14 +23,26 @@
  * transaction begins while every frame is checkpointed. Under a steady load
  * the writer starts its next batch right after a commit, before the
  * checkpointer can copy that commit's frames, so the WAL would never be
- * rewound. So once the WAL holds CKPT_PAGES frames and the checkpointer has
- * copied most of them, the writer copies, between two batches, what is left
- * (what was committed while the checkpointer ran: a few batches) so that
- * its next batch rewinds. Should that keep failing (readers holding old
- * snapshots, a disk slower than the write rate) until CKPT_HARD_PAGES
- * frames (32 MiB with 2 KiB pages), the writer waits for a TRUNCATE checkpoint before
- * its next batch: back-pressure instead of a WAL without bound. A rewind
- * also cuts a file grown past WAL_KEEP_BYTES back to it (journal_size_limit).
+ * rewound. So once the WAL holds REWIND_PAGES frames and the checkpointer
+ * has copied all but the last few batches, the writer copies, between two
+ * batches, what is left so that its next batch rewinds. That catch-up is
+ * the one checkpoint work in the login path, and its cost is mostly fixed
+ * (the syncs of the WAL and of the database file that end any checkpoint,
+ * whatever it copied): every write queued meanwhile waits it out. So the
+ * writer rewinds only every REWIND_PAGES frames (4 × CKPT_PAGES: a quarter
+ * of the catch-ups of rewinding every CKPT_PAGES frames; docs/PERFORMANCE.md,
+ * "Round 6: authenticate's tail"), while the checkpointer still copies every
+ * CKPT_PAGES frames, so that the rest stays a few batches.
+ *
+ * The bound: should the catch-up keep failing (readers holding old
+ * snapshots, a disk slower than the write rate), from REWIND_PAGES +
+ * CKPT_PAGES frames on the writer copies whatever the checkpointer has not,
+ * and from CKPT_HARD_PAGES frames (2 × REWIND_PAGES: 63 MiB with 2 KiB
+ * pages, 126 MiB with 4 KiB ones) it waits for a TRUNCATE checkpoint before
+ * its next batch: back-pressure instead of a WAL without bound (a reader
+ * that outlasts the busy timeout lets it grow by CKPT_PAGES more per try).
+ * A rewind also cuts a file grown past WAL_KEEP_BYTES back to it
+ * (journal_size_limit).
  *
  * A checkpoint copies each page once however many frames of the WAL hold
  * it, so the long WAL (SQLite's autocheckpoint runs every 1,000 frames)
@@ -64,7 +76,8 @@ static const struct store_limits limits = { 4, 64, 256, STORE_MAX_QUEUE };
 
 /* Checkpoint policy (see the comment at the top). */
 #define CKPT_PAGES 4000                 /* 8 MiB of WAL with 2 KiB pages, 16 with 4 */
-#define CKPT_HARD_PAGES (4 * CKPT_PAGES)
+#define REWIND_PAGES (4 * CKPT_PAGES)   /* 32 MiB of WAL with 2 KiB pages, 64 with 4 */
+#define CKPT_HARD_PAGES (2 * REWIND_PAGES)
 #define CKPT_PERIOD_SECONDS 2
 #define WAL_KEEP_BYTES "67108864"       /* 64 MiB */
 
@@ -385,14 +398,15 @@ static void *checkpointer_main(void *arg)
 
 /*
  * Called by the writer between batches; see the comment at the top. Once
- * the WAL holds CKPT_PAGES frames and the checkpointer copied at least half
- * of that (or the WAL holds twice as many, whatever it copied), copies the
- * rest so that the next batch rewinds the WAL: PASSIVE, skipped while the
- * checkpointer is running (the next batch tries again); a reader still
- * using old frames only makes it stop short. From CKPT_HARD_PAGES on, waits
- * for the checkpointer, then for readers (busy timeout), and empties the
- * WAL (TRUNCATE); when a reader outlasts the busy timeout, the next try
- * waits until the WAL grew by another CKPT_PAGES frames.
+ * the WAL holds REWIND_PAGES frames and the checkpointer has copied all
+ * but CKPT_PAGES / 2 of them (or the WAL holds CKPT_PAGES more, whatever
+ * it copied), copies the rest so that the next batch rewinds the WAL:
+ * PASSIVE, skipped while the checkpointer is running (the next batch tries
+ * again); a reader still using old frames only makes it stop short. From
+ * CKPT_HARD_PAGES on, waits for the checkpointer, then for readers (busy
+ * timeout), and empties the WAL (TRUNCATE); when a reader outlasts the
+ * busy timeout, the next try waits until the WAL grew by another
+ * CKPT_PAGES frames.
  */
 static void wal_catch_up(struct sq_store *s)
 {
@@ -400,14 +414,14 @@ static void wal_catch_up(struct sq_store *s)
 
 	if (frames < CKPT_HARD_PAGES)
 		s->w_hard_at = CKPT_HARD_PAGES;
-	if (frames < CKPT_PAGES)
+	if (frames < REWIND_PAGES)
 		return;
 	pthread_mutex_lock(&s->ck_mu);
 	copied = s->ck_backfilled;
 	pthread_mutex_unlock(&s->ck_mu);
 	if (copied > frames)   /* a count from before a rewind */
 		copied = 0;
-	if (copied < CKPT_PAGES / 2 && frames < 2 * CKPT_PAGES)
+	if (frames - copied > CKPT_PAGES / 2 && frames < REWIND_PAGES + CKPT_PAGES)
 		return;
 	if (frames >= s->w_hard_at) {
 		pthread_mutex_lock(&s->ck_run);

@@ -592,9 +592,9 @@ static void *wal_watch_main(void *arg)
 /*
  * Writes without a pause from several threads (about 125 MiB of WAL frames
  * in all): the WAL is still rewound, and never passes the store's hard
- * limit (16,000 frames, about 63 MiB, plus one batch). With checkpoints left
- * to the background thread alone, the WAL is never rewound under such a
- * load and grows with every write.
+ * limit (32,000 frames, about 63 MiB with 2 KiB pages, plus one batch).
+ * With checkpoints left to the background thread alone, the WAL is never
+ * rewound under such a load and grows with every write.
  */
 static void test_wal_bounded(void **state)
 {
