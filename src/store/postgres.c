@@ -126,9 +126,30 @@ static int conn_setup(const struct pg_store *s, struct pg_conn *pc)
 	return pg_exec_simple(pc->c, sql, sql);
 }
 
+/* Prepares the strict form of statement `id` (st_pg_strict_sql()) under
+ * its own name (pg_strict_name()). */
+static int prepare_strict(struct pg_conn *pc, enum st_id id)
+{
+	char name[PG_STRICT_NAME_MAX];
+	char *sql = st_pg_strict_sql(id);
+	PGresult *res;
+	int r = BA_OK;
+
+	if (sql == NULL)
+		return BA_ERR_NOMEM;
+	pg_strict_name(id, name, sizeof(name));
+	res = PQprepare(pc->c, name, sql, 0, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_map_error(pc->c, res, name);
+	PQclear(res);
+	free(sql);
+	return r;
+}
+
 /* Prepares every statement of the shared table (statements.h) on `pc`, in
- * PostgreSQL's text (st_pg_sql()): BA_OK or the mapped error (a retryable
- * failure counts as BA_ERR_STORE_UNAVAILABLE). */
+ * PostgreSQL's text (st_pg_sql()), and the strict form of each insert
+ * that has one: BA_OK or the mapped error (a retryable failure counts as
+ * BA_ERR_STORE_UNAVAILABLE). */
 static int prepare_all(struct pg_conn *pc)
 {
 	int r = BA_OK;
@@ -144,6 +165,8 @@ static int prepare_all(struct pg_conn *pc)
 			r = pg_map_error(pc->c, res, st_table[i].name);
 		PQclear(res);
 		free(sql);
+		if (r == BA_OK && st_pg_has_strict((enum st_id)i))
+			r = prepare_strict(pc, (enum st_id)i);
 	}
 	if (r == BA_OK)
 		pc->prepared = true;
@@ -315,6 +338,18 @@ static int w_apply(void *arg, struct store_write *w, bool *keep)
 	return r;
 }
 
+/* Runs a lone write refused at its commit again as its refusal
+ * (queue.h apply_refused). */
+static int w_apply_refused(void *arg, struct store_write *w, int code, bool *keep)
+{
+	struct pg_writer *wr = arg;
+	int r = store_apply_refused(&wr->tx.base, w, code, keep);
+
+	PQclear(wr->tx.res);
+	wr->tx.res = NULL;
+	return r;
+}
+
 /* Lost, or the batch's lock statement failed (the transaction is
  * aborted past any savepoint). */
 static bool w_broken(void *arg)
@@ -332,13 +367,13 @@ static int w_lock_batch(void *arg, struct store_write *const *ws, size_t n)
 	return pg_tx_lock_batch(&((struct pg_writer *)arg)->tx, ws, n);
 }
 
-/* COMMIT, with the held-back control statements, checking that the server
+/* COMMIT, with what is held back (pg_tx_commit), checking that the server
  * really committed (an aborted transaction answers COMMIT with ROLLBACK). */
 static int w_commit(void *arg)
 {
 	struct pg_writer *wr = arg;
 	PGresult *res = NULL;
-	int rc = pg_tx_control(&wr->tx, "COMMIT", &res);
+	int rc = pg_tx_commit(&wr->tx, &res);
 
 	if (rc == BA_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0)
 		rc = BA_ERR_INTERNAL;
@@ -346,15 +381,16 @@ static int w_commit(void *arg)
 	return rc;
 }
 
-/* A lost connection took its transaction along, and one never sent has
- * nothing to roll back. */
+/* A lost connection took its transaction along, one never sent has
+ * nothing to roll back, and neither has one a failed COMMIT ended. */
 static void w_rollback(void *arg)
 {
 	struct pg_writer *wr = arg;
 	bool unsent = pg_tx_unsent(&wr->tx);
 
 	pg_tx_forget(&wr->tx);
-	if (!unsent && !pg_conn_lost(&wr->conn))
+	if (!unsent && !pg_conn_lost(&wr->conn) &&
+	    PQtransactionStatus(wr->conn.c) != PQTRANS_IDLE)
 		(void)pg_exec_simple(wr->conn.c, "ROLLBACK", "ROLLBACK");
 }
 
@@ -371,7 +407,7 @@ static int w_failure(void *arg, int why)
  * runs again on a fresh one. */
 static const struct store_queue_ops pg_queue_ops = {
 	w_begin, w_apply, w_tx, w_broken, w_commit, w_rollback, w_failure, NULL, false,
-	w_lock_batch,
+	w_lock_batch, w_apply_refused,
 };
 
 /* ----------------------------------------------------------- open, close */

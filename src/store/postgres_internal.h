@@ -49,13 +49,15 @@ struct pg_conn {
  * prepared statement `id` with its own copy of its parameters (`buf`,
  * wiped and freed when it is forgotten) and, as run_later() tells (tx.h),
  * its "no row changed" code `taken`. `whole`: its failure breaks the
- * transaction (the batch's locks, an audit insert); `id_out`: where the
- * integer its one row returns goes. */
+ * transaction (the batch's locks, an audit insert); `strict`: sent in its
+ * strict form (st_pg_has_strict()), so its `taken` aborts the
+ * transaction; `id_out`: where the integer its one row returns goes. */
 struct pg_pending {
 	const char *sql;
 	enum st_id id;
 	int taken;
 	bool whole;
+	bool strict;
 	int64_t *id_out;
 	int n;
 	const char *v[TX_MAX_BINDS];
@@ -142,6 +144,17 @@ void pg_tx_writer(struct pg_tx *x, struct pg_store *s, struct pg_conn *pc);
 /* On a writer's connection: holds back control statement `sql` (a static
  * text without result rows) to go with the next round trip. */
 int pg_tx_defer(struct pg_tx *x, const char *sql);
+/* The prepared name of statement id's strict form (st_pg_has_strict())
+ * into buf (of PG_STRICT_NAME_MAX bytes). */
+#define PG_STRICT_NAME_MAX 64
+void pg_strict_name(enum st_id id, char *buf, size_t size);
+/* COMMIT on a writer's connection, with what is held back - first sending
+ * alone any held-back statement whose refusal would not abort the
+ * transaction (a "no row" `taken` of a statement without a strict form),
+ * so that a refusal always leaves the COMMIT unsent or failed: BA_OK with
+ * *res holding COMMIT's result, or the first failure (then nothing was
+ * committed, unless the connection was lost: BA_ERR_STORE_UNAVAILABLE). */
+int pg_tx_commit(struct pg_tx *x, PGresult **res);
 /* Sends the held-back control statements and then `sql` in one round trip.
  * BA_OK with *res (when not NULL) holding the result of `sql` (PQclear it),
  * or the first failure, mapped (pg_map_error). */

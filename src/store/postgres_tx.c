@@ -20,6 +20,14 @@
  * just as it would have failed the transaction. A SAVEPOINT followed at
  * once by its RELEASE or ROLLBACK TO (a write that ran nothing) is dropped
  * unsent. A ROLLBACK TO is not held back: the queue needs to know it worked.
+ *
+ * A write alone in its transaction (tx.h `lone`) may leave what it held
+ * back to the COMMIT's pipeline (pg_tx_commit). Its inserts are then held
+ * in their strict form (st_pg_has_strict(): without ON CONFLICT DO
+ * NOTHING), so that a refusal (a taken key) fails the statement and the
+ * aborted pipeline skips the COMMIT; a held-back check that refuses by
+ * finding no row (ST_USER_HOLD) would not, so pg_tx_commit sends such a
+ * one before the COMMIT.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -127,12 +135,22 @@ static const char *pending_name(const struct pg_pending *e)
 	return e->sql != NULL ? e->sql : st_table[e->id].name;
 }
 
+void pg_strict_name(enum st_id id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s_STRICT", st_table[id].name);
+}
+
 static bool pending_send(PGconn *c, const struct pg_pending *e)
 {
+	char strict[PG_STRICT_NAME_MAX];
+
 	if (e->sql != NULL)
 		return PQsendQueryParams(c, e->sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
-	return PQsendQueryPrepared(c, st_table[e->id].name, e->n, e->n > 0 ? e->v : NULL,
-	                           e->n > 0 ? e->len : NULL, e->n > 0 ? e->fmt : NULL, 1) == 1;
+	if (e->strict)
+		pg_strict_name(e->id, strict, sizeof(strict));
+	return PQsendQueryPrepared(c, e->strict ? strict : st_table[e->id].name, e->n,
+	                           e->n > 0 ? e->v : NULL, e->n > 0 ? e->len : NULL,
+	                           e->n > 0 ? e->fmt : NULL, 1) == 1;
 }
 
 /* An int8 or int4 value in binary (big-endian) into *out. */
@@ -266,7 +284,9 @@ out_of_step:
  * round_trip) on a writer's connection. While BEGIN is among them nothing
  * of the transaction reached the server, so a connection found lost then
  * is replaced once and the same sent again (a server restart between two
- * batches costs no write). Afterwards nothing stays held back.
+ * batches costs no write) - unless the last query is COMMIT: the server
+ * may have committed before the connection went. Afterwards nothing stays
+ * held back.
  */
 static int writer_exec(struct pg_tx *x, const char *sql, enum st_id id,
                        const struct tx_binds *b, PGresult **res)
@@ -281,7 +301,7 @@ static int writer_exec(struct pg_tx *x, const char *sql, enum st_id id,
 		return BA_ERR_INTERNAL;
 	}
 	for (int attempt = 0;; attempt++) {
-		bool unsent = pg_tx_unsent(x);
+		bool unsent = pg_tx_unsent(x) && (sql == NULL || strcmp(sql, "COMMIT") != 0);
 
 		r = round_trip(x, sql, id, n, &p, res);
 		if (r == BA_OK || !unsent || attempt > 0 || !pg_conn_lost(x->pc))
@@ -328,6 +348,9 @@ static int hold(struct pg_tx *x, enum st_id id, const struct tx_binds *b, int ta
 	e = &x->pending[x->n_pending];
 	*e = (struct pg_pending){ .id = id, .taken = taken, .whole = whole, .id_out = id_out,
 	                          .n = n };
+	/* alone in its transaction the write may leave it to the COMMIT
+	 * (tx.h `lone`): sent strict, a refusal skips the COMMIT */
+	e->strict = x->base.lone && taken != 0 && st_pg_has_strict(id);
 	if ((e->buf = malloc(total)) == NULL)
 		return BA_ERR_NOMEM;
 	e->buf_len = total;
@@ -354,6 +377,21 @@ int pg_tx_control(struct pg_tx *x, const char *sql, PGresult **res)
 
 	PQclear(mine);
 	return r;
+}
+
+int pg_tx_commit(struct pg_tx *x, PGresult **res)
+{
+	int r;
+
+	*res = NULL;
+	for (int i = 0; i < x->n_pending; i++) {
+		if (x->pending[i].taken != 0 && !x->pending[i].strict) {
+			if ((r = flush(x)) != BA_OK)
+				return r;
+			break;
+		}
+	}
+	return pg_tx_control(x, "COMMIT", res);
 }
 
 int pg_tx_defer(struct pg_tx *x, const char *sql)

@@ -15,12 +15,14 @@
 
 /* One queued write. `kept`: what it wrote is in the transaction (it
  * succeeded, or was refused and kept its record); true at the end only
- * when that transaction committed. */
+ * when that transaction committed. `refused`: the code its commit
+ * refused it with (queue.h apply_refused), 0 before. */
 struct job {
 	struct store_write *w;
 	store_done_fn done;
 	void *arg;
 	int rc;
+	int refused;
 	bool kept;
 	struct job *next;
 };
@@ -83,7 +85,10 @@ static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job *
 	bool batch = n > 1;
 	double t0 = mono_now();
 	size_t ran;
-	int r = ops->begin(ctx);
+	int r;
+
+	tx->lone = false;
+	r = ops->begin(ctx);
 
 	if (r == BA_OK && ops->lock_batch != NULL) {
 		for (size_t i = 0; i < n; i++)
@@ -108,7 +113,11 @@ static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job *
 			ran++;
 			goto broken;
 		}
-		j->rc = ops->apply(ctx, j->w, &keep);
+		tx->lone = !batch && ops->apply_refused != NULL && j->refused == 0;
+		if (j->refused != 0)
+			j->rc = ops->apply_refused(ctx, j->w, j->refused, &keep);
+		else
+			j->rc = ops->apply(ctx, j->w, &keep);
 		j->kept = j->rc == BA_OK || keep;
 		if (ops->broken(ctx)) {
 			r = j->rc == BA_OK || j->rc == QUEUE_RETRY ? BA_ERR_STORE_UNAVAILABLE : j->rc;
@@ -136,8 +145,18 @@ static size_t run_txn(const struct store_queue_ops *ops, void *ctx, struct job *
 			*wrote = *wrote || jobs[i]->kept;
 		return ran;
 	}
+	if (tx->lone && jobs[0]->rc == BA_OK && store_is_refusal(r) && !ops->broken(ctx)) {
+		/* a lone write refused by what it left to the commit, which
+		 * committed nothing: it runs again as its refusal */
+		ops->rollback(ctx);
+		jobs[0]->refused = r;
+		fail_jobs(jobs, 0, 1, r);
+		return 0;
+	}
 	if (r == QUEUE_RETRY) {
-		/* refused at commit (serialization): run them all again */
+		/* refused at commit (serialization, or a deadlock of what a lone
+		 * write left to it): run them all again */
+		ops->rollback(ctx);
 		fail_jobs(jobs, 0, ran, QUEUE_RETRY);
 		return 0;
 	}

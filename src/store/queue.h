@@ -9,6 +9,8 @@
  *    otherwise), so one failing write does not fail the others;
  *  - one commit (a lone write that failed is rolled back instead), then
  *    the done callbacks.
+ * A lone write whose commit refused it (apply_refused) runs again as its
+ * refusal in the next transaction.
  * A write answering QUEUE_RETRY (deadlock, serialization failure) ends the
  * transaction early: the writes before it commit, it and the rest run in
  * the next one; all of them do when the commit answers QUEUE_RETRY. A
@@ -65,6 +67,14 @@ struct store_queue_ops {
 	 * their locks in one global order there). BA_OK, or the code every
 	 * one of them gets, as for begin(). */
 	int (*lock_batch)(void *wr, struct store_write *const *ws, size_t n);
+	/* Optional (PostgreSQL): lets a write alone in its transaction leave
+	 * what it holds back to the commit (tx.h `lone`). When that commit
+	 * answers a refusal (store_is_refusal) while the write had gone
+	 * through and the transaction is not broken, nothing was committed:
+	 * the queue rolls back and runs the write again, alone, through
+	 * this instead of apply() - what a write refused with `code` keeps
+	 * (store_apply_refused: a login's failure event), *keep as apply(). */
+	int (*apply_refused)(void *wr, struct store_write *w, int code, bool *keep);
 };
 
 struct store_queue;

@@ -61,7 +61,9 @@ const struct st_text st_table[ST__COUNT] = {
 
 	/* Inserts: SQLite reports a taken unique key as a constraint error,
 	 * PostgreSQL's ON CONFLICT DO NOTHING as "no row inserted" (which
-	 * keeps the transaction usable); the write logic takes either. */
+	 * keeps the transaction usable); the write logic takes either. A
+	 * write alone in its transaction runs PostgreSQL's strict form,
+	 * without it (st_pg_strict_sql(), postgres_tx.c). */
 	TAIL(ST_APP_INSERT,
 	     "INSERT INTO apps (app_id, name, client_id, client_secret_hash, access_ttl, id_ttl,"
 	     " refresh_ttl, allow_client_challenges, max_authenticators, created_at,"
@@ -379,5 +381,27 @@ char *st_pg_sql(enum st_id id)
 	for (char *p = sql; *p != '\0'; p++)
 		if (p[0] == '?' && p[1] >= '0' && p[1] <= '9')
 			p[0] = '$';
+	return sql;
+}
+
+#define DO_NOTHING " ON CONFLICT DO NOTHING"
+
+bool st_pg_has_strict(enum st_id id)
+{
+	const struct st_text *t = &st_table[id];
+	size_t n = strlen(DO_NOTHING);
+
+	if (t->pg != NULL)
+		return strlen(t->pg) > n && strcmp(t->pg + strlen(t->pg) - n, DO_NOTHING) == 0;
+	return t->pg_tail != NULL && strcmp(t->pg_tail, DO_NOTHING) == 0;
+}
+
+char *st_pg_strict_sql(enum st_id id)
+{
+	char *sql;
+
+	if (!st_pg_has_strict(id) || (sql = st_pg_sql(id)) == NULL)
+		return NULL;
+	sql[strlen(sql) - strlen(DO_NOTHING)] = '\0';
 	return sql;
 }

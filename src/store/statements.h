@@ -14,6 +14,7 @@
 #ifndef BIOAUTH_STORE_STATEMENTS_H
 #define BIOAUTH_STORE_STATEMENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum st_id {
@@ -64,5 +65,14 @@ extern const struct st_text st_table[ST__COUNT];
  * the entry's own, else its SQLite text and `pg_tail` with each mark ?N
  * written $N. NULL when out of memory. */
 char *st_pg_sql(enum st_id id);
+
+/* PostgreSQL: whether the text of statement `id` ends in ON CONFLICT DO
+ * NOTHING and so has a strict form - the same insert without it, where a
+ * taken unique key fails the statement (23505), and with it the
+ * transaction, instead of inserting nothing. */
+bool st_pg_has_strict(enum st_id id);
+/* The strict form's text in a new string the caller frees; NULL when out
+ * of memory or `id` has none. */
+char *st_pg_strict_sql(enum st_id id);
 
 #endif

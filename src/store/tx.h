@@ -17,7 +17,8 @@
  *
  * run_later() lets a statement whose result is only checked travel with the
  * next one (fewer round trips on PostgreSQL); the write logic settles it
- * before its write ends.
+ * before its write ends, except in a write alone in its transaction
+ * (`lone` below), which may leave it to the COMMIT.
  *
  * The reads (read.c) run on the same interface over a read connection the
  * backend lends (store_ops.reader_get); there every statement runs on its
@@ -114,6 +115,13 @@ struct tx_ops {
 
 struct store_tx {
 	const struct tx_ops *ops;
+	/* Set by the write queue while a write runs alone in its transaction
+	 * on a backend that learns a refusal at commit (queue.h
+	 * apply_refused): the write may then leave what run_later() holds
+	 * back unsettled, to go with the COMMIT; a refusal among it fails
+	 * the COMMIT (nothing is committed) and the queue runs the write
+	 * again as its refusal (store_apply_refused). */
+	bool lone;
 };
 
 #endif

@@ -784,11 +784,26 @@ int wr_password_reset(struct store_tx *tx, const struct store_password_attempt *
 
 /* --- dispatch --- */
 
-/* A code that refuses the request (as opposed to a storage failure or a
- * retry, after which nothing may be committed). */
-static bool is_refusal(int r)
+bool store_is_refusal(int r)
 {
 	return r > 0 && r != BA_ERR_STORE_UNAVAILABLE && r != BA_ERR_NOMEM && r != BA_ERR_INTERNAL;
+}
+
+/* A login refused with `code`, with nothing of it left in the
+ * transaction: its audit event becomes the failure (outcome "failure",
+ * reason the code's name), to be committed (*keep). Returns `code`. */
+static int login_failure(struct store_tx *tx, struct store_write *w, int code, bool *keep)
+{
+	struct audit_view v = audit_view_of(w->audit);
+	int r;
+
+	model_session_clear(&w->out.session);
+	v.outcome = "failure";
+	v.reason = ba_strerror(code);
+	if ((r = audit_insert(tx, &v, &w->audit->id)) != BA_OK)
+		return r;
+	*keep = true;
+	return code;
 }
 
 /* SW_LOGIN: refused, what it wrote is undone and its audit event becomes
@@ -799,25 +814,17 @@ static bool is_refusal(int r)
 static int login(struct store_tx *tx, struct store_write *w, bool *keep)
 {
 	bool own_savepoint = tx->ops->undo == NULL;
-	struct audit_view v;
 	int r, rr;
 
 	if (own_savepoint && (r = tx->ops->savepoint(tx, TX_SP_BEGIN)) != BA_OK)
 		return r;
 	r = wr_login(tx, w);
-	if (r == BA_OK || !is_refusal(r) || w->audit == NULL)
+	if (r == BA_OK || !store_is_refusal(r) || w->audit == NULL)
 		return r;   /* the queue's savepoint or transaction ends it */
-	model_session_clear(&w->out.session);
 	rr = own_savepoint ? tx->ops->savepoint(tx, TX_SP_ROLLBACK) : tx->ops->undo(tx);
 	if (rr != BA_OK)
 		return rr;
-	v = audit_view_of(w->audit);
-	v.outcome = "failure";
-	v.reason = ba_strerror(r);
-	if ((rr = audit_insert(tx, &v, &w->audit->id)) != BA_OK)
-		return rr;
-	*keep = true;
-	return r;
+	return login_failure(tx, w, r, keep);
 }
 
 /*
@@ -939,6 +946,15 @@ void store_write_out_reset(struct store_write *w)
 		w->audit->id = 0;
 }
 
+int store_apply_refused(struct store_tx *tx, struct store_write *w, int code, bool *keep)
+{
+	*keep = false;
+	store_write_out_reset(w);
+	if (w->kind != SW_LOGIN || w->audit == NULL)
+		return code;   /* nothing of a refused write stays */
+	return login_failure(tx, w, code, keep);
+}
+
 int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 {
 	int r;
@@ -993,7 +1009,11 @@ int store_apply(struct store_tx *tx, struct store_write *w, bool *keep)
 		break;
 	default: r = BA_ERR_INVALID_REQUEST; break;
 	}
-	r = wr_settle(tx, r);   /* what the write held back fails as its own */
+	/* What the write held back fails as its own; alone in its
+	 * transaction a write that went through, or a login's kept refusal,
+	 * leaves it to the COMMIT (tx.h `lone`). */
+	if (!tx->lone || !(r == BA_OK || (w->kind == SW_LOGIN && *keep)))
+		r = wr_settle(tx, r);
 	/* AUTH_FAILURE inserts its event itself, before its "lock" event */
 	if (r == BA_OK && w->audit != NULL && w->kind != SW_SIGNATURE_FAILURE) {
 		struct audit_view v = audit_view_of(w->audit);

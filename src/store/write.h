@@ -29,6 +29,20 @@
  */
 int store_apply(struct store_tx *tx, struct store_write *w, bool *keep);
 
+/*
+ * A write alone in its transaction (tx->lone) refused with `code` at its
+ * commit - a statement it left to the COMMIT failed, so nothing of it was
+ * committed: records, in a new transaction, what such a refused write
+ * keeps - for SW_LOGIN its audit event as the failure, as store_apply()
+ * does for a login refused while it runs - and returns `code`. *keep tells
+ * whether there is anything to commit.
+ */
+int store_apply_refused(struct store_tx *tx, struct store_write *w, int code, bool *keep);
+
+/* A code that refuses the request (as opposed to a storage failure or a
+ * retry, after which nothing may be committed). */
+bool store_is_refusal(int r);
+
 /* Forgets what a failed write put into w->out and w->audit->id. */
 void store_write_out_reset(struct store_write *w);
 

@@ -192,10 +192,13 @@ static int refresh_insert(struct store_tx *tx, const struct model_refresh *rt,
  * statements whose result is only checked for an error (wr_later) travel
  * with the next one whose result is read: on PostgreSQL a login with a
  * client challenge and a new session pays one round trip for the key's
- * row, the rest travels with the write's COMMIT (or the next write); a
- * /start challenge adds one, an extended session one. wr_login settles
- * them before it returns, so that login() rolls back everything of a
- * refused login. */
+ * row; a /start challenge adds one, an extended session one. In a batch
+ * wr_login settles the rest before it returns (one more round trip), so
+ * that login() rolls back everything of a refused login to its
+ * savepoint; a login alone in its transaction (tx.h `lone`) leaves them
+ * to go with its audit event and COMMIT, where a refusal fails the
+ * COMMIT and the queue records the login's failure alone
+ * (store_apply_refused). */
 static int login_steps(struct store_tx *tx, struct store_write *w)
 {
 	const struct store_login *l = &w->in.login;
@@ -253,7 +256,11 @@ static int login_steps(struct store_tx *tx, struct store_write *w)
 
 int wr_login(struct store_tx *tx, struct store_write *w)
 {
-	return wr_settle(tx, login_steps(tx, w));
+	int r = login_steps(tx, w);
+
+	/* alone in its transaction, what went through may ride with the
+	 * COMMIT (tx.h `lone`): a refusal there fails the COMMIT */
+	return r == BA_OK && tx->lone ? r : wr_settle(tx, r);
 }
 
 /*

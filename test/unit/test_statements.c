@@ -128,6 +128,42 @@ test_pg_text_examples(void **state)
 	free(pg);
 }
 
+/* The strict forms (a lone write's inserts on PostgreSQL): exactly the
+ * texts ending in ON CONFLICT DO NOTHING have one, which is that text
+ * without it - among them a login's four inserts; an upsert has none. */
+static void
+test_pg_strict_forms(void **state)
+{
+	static const char tail[] = " ON CONFLICT DO NOTHING";
+	static const enum st_id login[] = { ST_CC_INSERT, ST_UC_INSERT, ST_SESSION_INSERT,
+	                                    ST_REFRESH_INSERT };
+
+	(void)state;
+	for (int i = 0; i < ST__COUNT; i++) {
+		char *sql = st_pg_sql((enum st_id)i), *strict = st_pg_strict_sql((enum st_id)i);
+		size_t n;
+
+		assert_non_null(sql);
+		n = strlen(sql);
+		if (n > strlen(tail) && strcmp(sql + n - strlen(tail), tail) == 0) {
+			assert_true(st_pg_has_strict((enum st_id)i));
+			assert_non_null(strict);
+			assert_int_equal(strlen(strict), n - strlen(tail));
+			assert_memory_equal(strict, sql, strlen(strict));
+			assert_null(strstr(strict, "ON CONFLICT"));
+		} else {
+			assert_false(st_pg_has_strict((enum st_id)i));
+			assert_null(strict);
+		}
+		free(sql);
+		free(strict);
+	}
+	for (size_t i = 0; i < sizeof(login) / sizeof(login[0]); i++)
+		assert_true(st_pg_has_strict(login[i]));
+	assert_false(st_pg_has_strict(ST_SETTING_SET));
+	assert_false(st_pg_has_strict(ST_USER_HOLD));
+}
+
 int
 main(void)
 {
@@ -135,6 +171,7 @@ main(void)
 		cmocka_unit_test(test_texts_hold_marks_only),
 		cmocka_unit_test(test_pg_text_takes_same_parameters),
 		cmocka_unit_test(test_pg_text_examples),
+		cmocka_unit_test(test_pg_strict_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

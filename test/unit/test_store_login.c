@@ -606,6 +606,99 @@ static void test_login_refused_one_commit(void **state)
 	store_free_audit(list, n);
 }
 
+/* A login with key `key` signing client challenge `h` (its SPKI hash
+ * `spki`), a new session and (rt not NULL) refresh token. */
+static void cc_login(struct store_write *w, const char *app, const char *user, char *sid,
+                     const uint8_t *rt, int64_t now, const char *key, const uint8_t *h,
+                     const uint8_t *spki)
+{
+	login_init(w, app, user, sid, rt, now);
+	w->in.login.key_id = key;
+	w->in.login.has_client_challenge = true;
+	memcpy(w->in.login.client_challenge_hash, h, MODEL_HASH_LEN);
+	memcpy(w->in.login.client_challenge_key, spki, MODEL_HASH_LEN);
+}
+
+/*
+ * A login refused by an insert whose result it only checks - a replayed
+ * client challenge, a taken session id - is refused as a whole: on
+ * PostgreSQL a login alone in its transaction sends those inserts with its
+ * COMMIT, which their refusal skips, and the login then commits its
+ * failure event alone. One commit, nothing of the login (its key's use,
+ * session, refresh token, challenge pair) kept.
+ */
+static void test_login_refused_at_commit(void **state)
+{
+	char app[ID_LEN], user[ID_LEN], key[ID_LEN], sid[ID_LEN], sid2[ID_LEN], sid3[ID_LEN];
+	uint8_t h[MODEL_HASH_LEN], h2[MODEL_HASH_LEN], spki[MODEL_HASH_LEN];
+	uint8_t rt[MODEL_HASH_LEN], rt2[MODEL_HASH_LEN];
+	char event[] = "authenticate", outcome[] = "success";
+	struct store_audit_filter f = { 0 };
+	unsigned long long c0, c1, w0, w1;
+	struct model_audit ev = { 0 }, *list = NULL;
+	struct model_authenticator a;
+	struct model_session ses;
+	struct model_refresh ref;
+	struct store_write w;
+	int64_t now = time(NULL);
+	size_t n = 0;
+
+	(void)state;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	assert_int_equal(mk_key(app, user, key, 10, now), BA_OK);
+	rand_hash(h);
+	rand_hash(h2);
+	rand_hash(spki);
+	rand_hash(rt);
+	rand_hash(rt2);
+	cc_login(&w, app, user, sid, rt, now, key, h, spki);
+	assert_int_equal(wsync(&w), BA_OK);
+	model_session_clear(&w.out.session);
+
+	/* the replay */
+	cc_login(&w, app, user, sid2, rt2, now + 7, key, h, spki);
+	ev.time = now + 7;
+	ev.event = event;
+	ev.outcome = outcome;
+	ev.app_id = app;
+	ev.user_id = user;
+	w.audit = &ev;
+	metrics_commit_totals(&c0, &w0);
+	assert_int_equal(wsync(&w), BA_ERR_CHALLENGE_REUSED);
+	metrics_commit_totals(&c1, &w1);
+	assert_int_equal(c1 - c0, 1);
+	assert_true(ev.id > 0);
+	assert_null(w.out.session.session_id);
+	assert_int_equal(store_session_get(S, sid2, &ses), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_refresh_get(S, rt2, &ref), BA_ERR_NOT_FOUND);
+	assert_int_equal(store_authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(a.last_used_at, now);   /* not the replay's */
+	model_authenticator_clear(&a);
+	f.user_id = user;
+	assert_int_equal(store_audit_list(S, &f, &list, &n), BA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, ev.id);
+	assert_string_equal(list[0].outcome, "failure");
+	assert_string_equal(list[0].reason, ba_strerror(BA_ERR_CHALLENGE_REUSED));
+	store_free_audit(list, n);
+
+	/* a new pair with a taken session id: refused, the pair not kept */
+	cc_login(&w, app, user, sid3, NULL, now + 8, key, h2, spki);
+	w.in.login.session.session_id = sid;
+	assert_int_equal(wsync(&w), BA_ERR_CONFLICT);
+	assert_null(w.out.session.session_id);
+	assert_int_equal(store_session_get(S, sid, &ses), BA_OK);
+	assert_int_equal(ses.auth_time, now);   /* the first login's, untouched */
+	model_session_clear(&ses);
+	cc_login(&w, app, user, sid3, NULL, now + 9, key, h2, spki);
+	assert_int_equal(wsync(&w), BA_OK);
+	model_session_clear(&w.out.session);
+	assert_int_equal(store_authenticator_get(S, app, key, &a), BA_OK);
+	assert_int_equal(a.last_used_at, now + 9);
+	model_authenticator_clear(&a);
+}
+
 /* An authentication's one read: the key, and the /start challenge the
  * client signed when there is one, each as their own reads answer them. */
 static void test_key_with_challenge_read(void **state)
@@ -671,6 +764,7 @@ int main(void)
 		T(test_signature_failure_while_locked),
 		T(test_login_start_challenge),
 		T(test_login_refused_one_commit),
+		T(test_login_refused_at_commit),
 		T(test_login_client_challenge),
 		T(test_login_existing_session),
 		T(test_refresh_rotate),

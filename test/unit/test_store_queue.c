@@ -24,6 +24,12 @@
 
 #define PLAN_GATE 1000    /* wait until the test opens the gate, then BA_OK */
 #define PLAN_BREAK 1001   /* BA_ERR_STORE_UNAVAILABLE, the transaction lost */
+/* Refused with PLAN_REFUSAL by a statement it leaves to the commit when it
+ * runs alone (tx.lone), at once otherwise; run again as its refusal it
+ * keeps a record (a login's failure event), or (_DROP) nothing. */
+#define PLAN_AT_COMMIT 1002
+#define PLAN_AT_COMMIT_DROP 1003
+#define PLAN_REFUSAL BA_ERR_CHALLENGE_REUSED
 #define PROBE_KIND 77
 
 struct fake {
@@ -34,6 +40,8 @@ struct fake {
 	bool broken;
 	int begins, commits, rollbacks, probes;
 	int sp[3];                    /* by enum tx_savepoint */
+	int commit_rc;                /* what the next commit answers */
+	int lone_applies, refused_applies, refused_code;
 };
 
 static struct fake F;
@@ -81,7 +89,25 @@ static int f_apply(void *wr, struct store_write *w, bool *keep)
 	}
 	if (plan == QUEUE_RETRY)
 		w->in.purge.before = BA_OK;   /* succeeds when run again */
+	f->lone_applies += f->tx.lone;
+	if (plan == PLAN_AT_COMMIT || plan == PLAN_AT_COMMIT_DROP) {
+		if (!f->tx.lone)
+			return PLAN_REFUSAL;
+		f->commit_rc = PLAN_REFUSAL;
+		return BA_OK;
+	}
 	return (int)plan;
+}
+
+static int f_apply_refused(void *wr, struct store_write *w, int code, bool *keep)
+{
+	struct fake *f = wr;
+
+	f->refused_applies++;
+	f->refused_code = code;
+	f->lone_applies += f->tx.lone;
+	*keep = w->in.purge.before == PLAN_AT_COMMIT;
+	return code;
 }
 
 static struct store_tx *f_tx(void *wr)
@@ -96,8 +122,12 @@ static bool f_broken(void *wr)
 
 static int f_commit(void *wr)
 {
-	((struct fake *)wr)->commits++;
-	return BA_OK;
+	struct fake *f = wr;
+	int r = f->commit_rc;
+
+	f->commits++;
+	f->commit_rc = BA_OK;
+	return r;
 }
 
 static void f_rollback(void *wr)
@@ -117,6 +147,11 @@ static const struct store_queue_ops partial_ops = {
 };
 static const struct store_queue_ops whole_ops = {
 	f_begin, f_apply, f_tx, f_broken, f_commit, f_rollback, f_failure, NULL, true,
+};
+/* as PostgreSQL: a lone write may leave statements to its commit */
+static const struct store_queue_ops refusing_ops = {
+	f_begin, f_apply, f_tx, f_broken, f_commit, f_rollback, f_failure, NULL, false,
+	NULL, f_apply_refused,
 };
 
 static void record(struct store_write *w, int rc, void *arg)
@@ -251,6 +286,58 @@ static void test_broken_transaction(void **state)
 	assert_int_equal(F.rollbacks, 1);
 }
 
+/* A lone write refused at its commit: that commit kept nothing, and the
+ * write runs again alone as its refusal, whose record is committed - or,
+ * when it keeps none, rolled back. */
+static void test_lone_refused_at_commit(void **state)
+{
+	const int64_t keep[] = { PLAN_AT_COMMIT }, drop[] = { PLAN_AT_COMMIT_DROP };
+	int rc[1];
+
+	(void)state;
+	run_plan(&refusing_ops, keep, rc, 1);
+	assert_int_equal(rc[0], PLAN_REFUSAL);
+	assert_int_equal(F.lone_applies, 1);      /* the first run only */
+	assert_int_equal(F.refused_applies, 1);
+	assert_int_equal(F.refused_code, PLAN_REFUSAL);
+	assert_int_equal(F.begins, 3);            /* the gate's, the write's, its refusal's */
+	assert_int_equal(F.commits, 3);           /* the refused one among them */
+	assert_int_equal(F.rollbacks, 1);         /* the refused commit's */
+	assert_int_equal(F.sp[TX_SP_BEGIN], 0);
+
+	run_plan(&refusing_ops, drop, rc, 1);
+	assert_int_equal(rc[0], PLAN_REFUSAL);
+	assert_int_equal(F.refused_applies, 1);
+	assert_int_equal(F.commits, 2);           /* the gate's, the refused one */
+	assert_int_equal(F.rollbacks, 2);         /* then nothing to commit */
+
+	/* without apply_refused nothing is left to the commit */
+	run_plan(&partial_ops, keep, rc, 1);
+	assert_int_equal(rc[0], PLAN_REFUSAL);
+	assert_int_equal(F.lone_applies, 0);
+	assert_int_equal(F.refused_applies, 0);
+	assert_int_equal(F.commits, 1);
+}
+
+/* In a batch no write is lone: each settles under its savepoint, and a
+ * refused one is undone alone there. */
+static void test_batch_not_lone(void **state)
+{
+	const int64_t plan[] = { BA_OK, PLAN_AT_COMMIT, BA_OK };
+	int rc[3];
+
+	(void)state;
+	run_plan(&refusing_ops, plan, rc, 3);
+	assert_int_equal(rc[0], BA_OK);
+	assert_int_equal(rc[1], PLAN_REFUSAL);
+	assert_int_equal(rc[2], BA_OK);
+	assert_int_equal(F.lone_applies, 0);
+	assert_int_equal(F.refused_applies, 0);
+	assert_int_equal(F.commits, 2);
+	assert_int_equal(F.rollbacks, 0);
+	assert_int_equal(F.sp[TX_SP_ROLLBACK], 1);
+}
+
 static void count_done(struct store_write *w, int rc, void *arg)
 {
 	(void)w;
@@ -311,6 +398,8 @@ int main(void)
 		cmocka_unit_test(test_retry_runs_again),
 		cmocka_unit_test(test_lone_failure_rolls_back),
 		cmocka_unit_test(test_broken_transaction),
+		cmocka_unit_test(test_lone_refused_at_commit),
+		cmocka_unit_test(test_batch_not_lone),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_health_probe),
 	};
