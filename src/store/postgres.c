@@ -26,6 +26,7 @@
  * next transaction; a lost connection fails the writes of its transaction
  * and the rest of the batch runs again on a fresh one (queue.h).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,13 +311,34 @@ int pg_exec_simple(PGconn *c, const char *sql, const char *what)
 
 /* ------------------------------------------- writes: the queue's steps */
 
+/*
+ * Whether the server sent something on `pc` since its last result. An idle
+ * connection outside a transaction is sent nothing (bioauthd never LISTENs)
+ * but the end of its backend: the error of a terminated backend, then the
+ * close. Polls without waiting; a false alarm costs one reconnection.
+ */
+static bool conn_closed_while_idle(const struct pg_conn *pc)
+{
+	struct pollfd p = {.fd = pc->c != NULL ? PQsocket(pc->c) : -1, .events = POLLIN};
+
+	return p.fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 /* Opens a transaction on the writer's connection. BEGIN is held back to
  * go with the first statement (postgres_tx.c), which replaces a connection
- * found dead then once, since nothing of the transaction was sent on it. */
+ * found dead then once, since nothing of the transaction was sent on it -
+ * unless that round trip also holds the COMMIT (a write that leaves all
+ * to it), which is never sent twice. So a connection the server closed
+ * while it was idle (a terminated backend, a restart) is found here first
+ * and replaced (see conn_closed_while_idle). */
 static int w_begin(void *arg)
 {
 	struct pg_writer *wr = arg;
-	int r = pg_conn_ensure(wr->s, &wr->conn);
+	int r;
+
+	if (conn_closed_while_idle(&wr->conn))
+		pg_conn_drop(&wr->conn);
+	r = pg_conn_ensure(wr->s, &wr->conn);
 
 	pg_tx_forget(&wr->tx);
 	return r == BA_OK ? pg_tx_defer(&wr->tx, "BEGIN") : r;

@@ -189,8 +189,11 @@ static void run_batch(struct writer *wr, size_t n)
 	int stuck = 0;
 
 	while (start < n) {
+		int refused = jobs[start]->refused;
 		size_t k = run_txn(q->ops, wr->ctx, jobs + start, n - start, wr->ws, &wrote);
 
+		if (k == 0 && jobs[start]->refused != refused)
+			continue;   /* refused at its commit (once): runs again as such, not a failed try */
 		if (k == 0 && ++stuck >= QUEUE_ATTEMPTS) {
 			fail_jobs(jobs, start, start + 1, BA_ERR_STORE_UNAVAILABLE);
 			k = 1;

@@ -101,7 +101,8 @@ struct tx_ops {
 	                 int64_t *id_out);
 	/* Runs what run_later() held back: BA_OK or its first failure. A
 	 * write settles before it ends (write.c), so that a failure is the
-	 * failure of the write that gave the statement. */
+	 * failure of the write that gave the statement - unless it runs alone
+	 * and went through (store_tx.lone): then the COMMIT carries it. */
 	int (*settle)(struct store_tx *tx);
 	/* Optional (NULL on SQLite: SW_LOGIN then sets a savepoint of its
 	 * own). Undoes everything the current write ran: back to the newest

@@ -29,6 +29,9 @@
  * keeps a record (a login's failure event), or (_DROP) nothing. */
 #define PLAN_AT_COMMIT 1002
 #define PLAN_AT_COMMIT_DROP 1003
+/* Alone, deadlocks at its commit QUEUE_ATTEMPTS - 1 times (QUEUE_RETRY),
+ * then is refused there as PLAN_AT_COMMIT. */
+#define PLAN_AT_COMMIT_LATE 1004
 #define PLAN_REFUSAL BA_ERR_CHALLENGE_REUSED
 #define PROBE_KIND 77
 
@@ -42,6 +45,7 @@ struct fake {
 	int sp[3];                    /* by enum tx_savepoint */
 	int commit_rc;                /* what the next commit answers */
 	int lone_applies, refused_applies, refused_code;
+	int late_tries;               /* PLAN_AT_COMMIT_LATE's commits so far */
 };
 
 static struct fake F;
@@ -96,6 +100,10 @@ static int f_apply(void *wr, struct store_write *w, bool *keep)
 		f->commit_rc = PLAN_REFUSAL;
 		return BA_OK;
 	}
+	if (plan == PLAN_AT_COMMIT_LATE && f->tx.lone) {
+		f->commit_rc = ++f->late_tries < QUEUE_ATTEMPTS ? QUEUE_RETRY : PLAN_REFUSAL;
+		return BA_OK;
+	}
 	return (int)plan;
 }
 
@@ -106,7 +114,7 @@ static int f_apply_refused(void *wr, struct store_write *w, int code, bool *keep
 	f->refused_applies++;
 	f->refused_code = code;
 	f->lone_applies += f->tx.lone;
-	*keep = w->in.purge.before == PLAN_AT_COMMIT;
+	*keep = w->in.purge.before == PLAN_AT_COMMIT || w->in.purge.before == PLAN_AT_COMMIT_LATE;
 	return code;
 }
 
@@ -319,6 +327,23 @@ static void test_lone_refused_at_commit(void **state)
 	assert_int_equal(F.commits, 1);
 }
 
+/* Being refused at its commit is not a failed try of the write: one that
+ * deadlocked there QUEUE_ATTEMPTS - 1 times before is still answered its
+ * refusal and keeps its record, not STORE_UNAVAILABLE. */
+static void test_refused_after_retries(void **state)
+{
+	const int64_t plan[] = { PLAN_AT_COMMIT_LATE };
+	int rc[1];
+
+	(void)state;
+	run_plan(&refusing_ops, plan, rc, 1);
+	assert_int_equal(rc[0], PLAN_REFUSAL);
+	assert_int_equal(F.late_tries, QUEUE_ATTEMPTS);
+	assert_int_equal(F.refused_applies, 1);
+	/* the gate's, QUEUE_ATTEMPTS tries, the refusal's */
+	assert_int_equal(F.commits, 1 + QUEUE_ATTEMPTS + 1);
+}
+
 /* In a batch no write is lone: each settles under its savepoint, and a
  * refused one is undone alone there. */
 static void test_batch_not_lone(void **state)
@@ -399,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_lone_failure_rolls_back),
 		cmocka_unit_test(test_broken_transaction),
 		cmocka_unit_test(test_lone_refused_at_commit),
+		cmocka_unit_test(test_refused_after_retries),
 		cmocka_unit_test(test_batch_not_lone),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_health_probe),
