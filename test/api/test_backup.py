@@ -36,12 +36,22 @@ def test_backup_under_write_load_restores_every_acknowledged_write(bioauthd, tmp
     threads = [threading.Thread(target=writer) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
+
+    def wait_acked(cond):
+        """Until cond(acked) or a writer fails (bounded: a slow machine
+        acknowledges fewer writes a second, none that never do)."""
+        deadline = time.monotonic() + 60
+        while not cond(list(acked)) and not errors and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    wait_acked(lambda a: len(a) > 20)
     backup = tmp_path / "bioauth.backup"
     started = time.monotonic()
     before = [uid for t, uid in list(acked) if t < started]
     out = ctl(srv.db, "backup", "--to", str(backup))
-    time.sleep(0.5)           # writes go on after the backup
+    finished = time.monotonic()
+    # writes go on after the backup: some acknowledged once it was done
+    wait_acked(lambda a: sum(t > finished for t, _ in a) >= 5)
     stop.set()
     for t in threads:
         t.join(30)

@@ -608,7 +608,10 @@ def test_shutdown_during_writes_keeps_acknowledged_ones(bioauthd):
     threads = [threading.Thread(target=load) for _ in range(8)]
     for t in threads:
         t.start()
-    time.sleep(0.7)
+    # some writes acknowledged before the signal, however slow the machine
+    deadline = time.monotonic() + 30
+    while len(done) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
     srv.signal(signal.SIGTERM)
     assert srv.wait(20) == 0
     stop.set()
