@@ -650,6 +650,41 @@ static void test_connections_killed(void **state)
 	store_close(s);
 }
 
+/* Writers keep their connections from one transaction to the next: the
+ * check for a connection the server closed while idle (postgres.c
+ * w_begin) never takes a healthy one for closed - lone writes, whose
+ * COMMIT goes in one pipeline with their statements, and batches. */
+static void test_writers_keep_connections(void **state)
+{
+	static const char *backends =
+		"SELECT sum(pid) * 1000 + count(*) FROM pg_stat_activity"
+		" WHERE application_name = 'bioauthd'";
+	struct store *s;
+	char app[ID_LEN], user[ID_LEN];
+	long long before;
+
+	(void)state;
+	if (g_sqlite)
+		skip();
+	need_private_cluster();
+	assert_int_equal(open_url(g_priv_url, 4, 5000, &s), BA_OK);
+	S = s;
+	mk_app(app, NULL, 10);
+	mk_user(user);
+	before = priv_query(backends);
+	for (int i = 0; i < 200; i++) {
+		struct model_audit ev = {.event = "test", .outcome = "success"};
+		struct store_write w = {.kind = SW_AUDIT, .audit = &ev};
+
+		assert_int_equal(store_write_sync(s, &w), BA_OK);
+		if (i % 20 == 0)
+			mk_user(user);
+	}
+	assert_int_equal(priv_query(backends), before);
+	S = NULL;
+	store_close(s);
+}
+
 /* Polls ready() until it succeeds; returns the seconds it took (or -1). */
 static double wait_ready(struct store *s, double limit)
 {
@@ -741,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_first_open),
 		cmocka_unit_test(test_instances_key_rotation),
 		cmocka_unit_test(test_connections_killed),
+		cmocka_unit_test(test_writers_keep_connections),
 		cmocka_unit_test(test_server_restart),
 	};
 
